@@ -1,0 +1,222 @@
+//! What a feed item or page becomes: one extracted text made of scoped blocks (title, body,
+//! quote, pre), the outbound links, and every date found with its raw string and provenance.
+//! Matches are reported as byte offsets into [`Article::text`], so a span can always be
+//! shown back in context.
+
+use crate::dates::{DateError, When};
+use crate::rules::Scope;
+use std::ops::Range;
+use url::Url;
+
+#[derive(Debug, Clone, Default)]
+pub struct Article {
+    pub title: Option<String>,
+    /// Blocks joined by blank lines.
+    pub text: String,
+    pub blocks: Vec<Block>,
+    pub links: Vec<Link>,
+    pub dates: Vec<FoundDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub scope: Scope,
+    pub range: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub url: Url,
+    /// Scope of the text the link sits in (a link inside a blockquote is a quoted link).
+    pub within: Scope,
+}
+
+/// Where a date was found. The names are the ones reports print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Provenance {
+    #[serde(rename = "jsonld:datePublished")]
+    JsonLdPublished,
+    #[serde(rename = "jsonld:dateModified")]
+    JsonLdModified,
+    #[serde(rename = "meta:article:published_time")]
+    MetaPublished,
+    #[serde(rename = "meta:article:modified_time")]
+    MetaModified,
+    #[serde(rename = "itemprop:datePublished")]
+    ItempropPublished,
+    #[serde(rename = "itemprop:dateModified")]
+    ItempropModified,
+    #[serde(rename = "html:time")]
+    TimeElement,
+    /// RSS 2.0 `pubDate` (feed-rs folds `dc:date` into the same field).
+    #[serde(rename = "feed:pubDate")]
+    FeedPubDate,
+    /// RSS 1.0 `dc:date`.
+    #[serde(rename = "feed:dc:date")]
+    FeedDcDate,
+    #[serde(rename = "feed:published")]
+    FeedPublished,
+    #[serde(rename = "feed:updated")]
+    FeedUpdated,
+}
+
+impl Provenance {
+    pub fn role(self) -> Role {
+        match self {
+            Provenance::JsonLdModified | Provenance::MetaModified | Provenance::ItempropModified | Provenance::FeedUpdated => {
+                Role::Modified
+            }
+            _ => Role::Published,
+        }
+    }
+
+    /// Rank in the documented precedence (lower wins): structured page data first, then page
+    /// meta tags, then microdata and `<time>`, then the feed.
+    pub fn rank(self) -> u8 {
+        match self {
+            Provenance::JsonLdPublished | Provenance::JsonLdModified => 0,
+            Provenance::MetaPublished | Provenance::MetaModified => 1,
+            Provenance::ItempropPublished | Provenance::ItempropModified => 2,
+            Provenance::TimeElement => 3,
+            Provenance::FeedPublished | Provenance::FeedPubDate | Provenance::FeedDcDate | Provenance::FeedUpdated => 4,
+        }
+    }
+
+    pub fn from_feed(self) -> bool {
+        self.rank() == 4
+    }
+
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Published,
+    Modified,
+}
+
+#[derive(Debug, Clone)]
+pub struct FoundDate {
+    pub raw: String,
+    pub provenance: Provenance,
+    pub parsed: Result<When, DateError>,
+}
+
+/// Accumulates scoped blocks into one text.
+#[derive(Debug, Default)]
+pub struct TextBuilder {
+    text: String,
+    blocks: Vec<Block>,
+}
+
+impl TextBuilder {
+    /// Appends a block; whitespace is collapsed except in `pre`. Empty blocks are skipped.
+    pub fn push(&mut self, scope: Scope, raw: &str) {
+        let content = if scope == Scope::Pre {
+            raw.trim_matches('\n').trim_end().to_string()
+        } else {
+            collapse_whitespace(raw)
+        };
+        if content.is_empty() {
+            return;
+        }
+        if !self.text.is_empty() {
+            self.text.push_str("\n\n");
+        }
+        let start = self.text.len();
+        self.text.push_str(&content);
+        self.blocks.push(Block {
+            scope,
+            range: start..self.text.len(),
+        });
+    }
+
+    pub fn finish(self) -> (String, Vec<Block>) {
+        (self.text, self.blocks)
+    }
+}
+
+pub fn collapse_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Query parameters that only track readers; removing them makes two links to one article equal.
+const TRACKING: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "xtor",
+    "xtref",
+    "ocid",
+    "cmpid",
+    "ito",
+    "ns_campaign",
+    "ns_mchannel",
+    "ns_source",
+    "ns_linkname",
+    "ns_fee",
+    "_ga",
+    "yclid",
+    "twclid",
+];
+
+/// Drops the fragment and tracking parameters (`utm_*`, `at_*`, `fbclid`, `xtor`…).
+pub fn normalize_url(url: &Url) -> Url {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !(k.starts_with("utm_") || k.starts_with("at_") || TRACKING.contains(&k.as_str()))
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_normalisation() {
+        let u = Url::parse("https://www.Example.fr/a?id=3&utm_source=tw&xtor=RSS-1&at_medium=x#comments").unwrap();
+        assert_eq!(normalize_url(&u).as_str(), "https://www.example.fr/a?id=3");
+        let u = Url::parse("https://example.fr/a?utm_campaign=x").unwrap();
+        assert_eq!(normalize_url(&u).as_str(), "https://example.fr/a");
+    }
+
+    #[test]
+    fn blocks_keep_offsets() {
+        let mut b = TextBuilder::default();
+        b.push(Scope::Title, "  Un  titre ");
+        b.push(Scope::Body, "");
+        b.push(Scope::Pre, "  a\n  b\n");
+        let (text, blocks) = b.finish();
+        assert_eq!(text, "Un titre\n\n  a\n  b");
+        assert_eq!(&text[blocks[1].range.clone()], "  a\n  b");
+    }
+}

@@ -1,0 +1,464 @@
+//! A check run: every source's feeds and pages are read, turned into articles, timed against
+//! the rules' windows and scanned; the result is a [`Report`].
+//!
+//! Sources are processed in parallel (rayon), each article exactly once: a page linked from a
+//! feed and also present in the source's directory is read once. Nothing in here stops the
+//! run for one bad input: each failure becomes a [`Problem`] against its source.
+
+use crate::article::{Article, FoundDate, TextBuilder, normalize_url};
+use crate::charset;
+use crate::detect::{Detector, Hit};
+use crate::extract;
+use crate::feed;
+use crate::fetch::{Document, Fetcher, InputKind, Location, kind_of, scan_dir};
+use crate::report::{Cleared, Finding, ItemReport, Problem, Report, SourceSummary, SpanReport, Stage};
+use crate::rules::{PreWindow, Rule, RuleSet, Scope, Severity, Source, Verdict};
+use crate::timing::{self, ItemDates, Timing};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use url::Url;
+
+/// What to check, beyond the rules.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The instant the run evaluates as of (now, or `--at` for replays).
+    pub at: DateTime<Utc>,
+    /// Local files or directories that replace the sources' own locations.
+    pub inputs: Vec<PathBuf>,
+    /// Source whose audience, zone and charset apply to `inputs` (default: all zones).
+    pub input_source: Option<String>,
+}
+
+/// Runs the check. `rule_files` only labels the report.
+pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files: &[PathBuf]) -> Result<Report, String> {
+    let detector = Detector::compile(&rules.materials)?;
+    let plans = plan(rules, options)?;
+    let results: Vec<SourceResult> = plans
+        .par_iter()
+        .map(|p| check_source(rules, &detector, p, fetcher, options.at))
+        .collect();
+    let mut report = Report::new(rules, options.at, rule_files);
+    for r in results {
+        report.sources.push(r.summary);
+        report.findings.extend(r.findings);
+        report.cleared.extend(r.cleared);
+        report.problems.extend(r.problems);
+        report.items.extend(r.items);
+    }
+    report.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.url.cmp(&b.url))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    Ok(report)
+}
+
+/// A source with the concrete inputs to read.
+struct Plan {
+    source: Source,
+    inputs: Vec<(InputKind, Location)>,
+    /// Directories to list at run time (listing failures are problems of the source).
+    dirs: Vec<PathBuf>,
+}
+
+fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
+    if options.inputs.is_empty() {
+        return Ok(rules
+            .sources
+            .iter()
+            .map(|s| {
+                let inputs = s
+                    .feeds
+                    .iter()
+                    .map(|l| (InputKind::Feed, l.clone()))
+                    .chain(s.pages.iter().map(|l| (InputKind::Page, l.clone())))
+                    .collect();
+                Plan {
+                    source: clone_source(s),
+                    inputs,
+                    dirs: s.dirs.clone(),
+                }
+            })
+            .collect());
+    }
+    let template = match &options.input_source {
+        Some(id) => clone_source(
+            rules
+                .source(id)
+                .ok_or_else(|| format!("`--as {id}`: no source with this id in the rule files"))?,
+        ),
+        None => Source {
+            id: "input".into(),
+            name: Some("--input".into()),
+            feeds: vec![],
+            pages: vec![],
+            dirs: vec![],
+            audience: (0..rules.zones.len()).collect(),
+            tz: None,
+            charset: None,
+            foreign: false,
+        },
+    };
+    let mut inputs = Vec::new();
+    let mut dirs = Vec::new();
+    for path in &options.inputs {
+        if path.is_dir() {
+            dirs.push(path.clone());
+        } else if path.is_file() {
+            inputs.push((kind_of(path).unwrap_or(InputKind::Page), Location::File(path.clone())));
+        } else {
+            return Err(format!("`--input {}`: no such file or directory", path.display()));
+        }
+    }
+    Ok(vec![Plan {
+        source: template,
+        inputs,
+        dirs,
+    }])
+}
+
+fn clone_source(s: &Source) -> Source {
+    Source {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        feeds: s.feeds.clone(),
+        pages: s.pages.clone(),
+        dirs: s.dirs.clone(),
+        audience: s.audience.clone(),
+        tz: s.tz,
+        charset: s.charset,
+        foreign: s.foreign,
+    }
+}
+
+#[derive(Default)]
+struct SourceResult {
+    summary: SourceSummary,
+    findings: Vec<Finding>,
+    cleared: Vec<Cleared>,
+    problems: Vec<Problem>,
+    items: Vec<ItemReport>,
+}
+
+/// One article ready to judge, with where it came from.
+struct Candidate {
+    url: Url,
+    article: Article,
+}
+
+fn check_source(rules: &RuleSet, detector: &Detector, plan: &Plan, fetcher: &dyn Fetcher, at: DateTime<Utc>) -> SourceResult {
+    let source = &plan.source;
+    let mut out = SourceResult {
+        summary: SourceSummary {
+            id: source.id.clone(),
+            name: source.name.clone(),
+            foreign: source.foreign,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut problem = |url: &Url, stage: Stage, message: String| {
+        out.problems.push(Problem {
+            source: source.id.clone(),
+            url: url.to_string(),
+            stage,
+            message,
+        })
+    };
+
+    let mut inputs = plan.inputs.clone();
+    for dir in &plan.dirs {
+        match scan_dir(dir) {
+            Ok(found) => inputs.extend(found.into_iter().map(|(k, p)| (k, Location::File(p)))),
+            Err(e) => problem(&Location::File(dir.clone()).url(), Stage::Fetch, e.to_string()),
+        }
+    }
+    // Feeds first, so that pages they link to are read as items of the feed.
+    inputs.sort_by_key(|(k, _)| *k == InputKind::Page);
+
+    let mut seen: HashSet<Url> = HashSet::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (kind, location) in &inputs {
+        let url = location.url();
+        if kind == &InputKind::Page && seen.contains(&normalize_url(&url)) {
+            continue;
+        }
+        let doc = match fetcher.fetch(location) {
+            Ok(d) => d,
+            Err(e) => {
+                problem(&url, Stage::Fetch, e.to_string());
+                continue;
+            }
+        };
+        out.summary.documents += 1;
+        if doc.truncated {
+            problem(
+                &url,
+                Stage::Fetch,
+                format!("larger than {} bytes; only the beginning was read", crate::fetch::MAX_BODY_BYTES),
+            );
+        }
+        let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
+        if decoded.had_errors {
+            problem(
+                &url,
+                Stage::Decode,
+                format!(
+                    "bytes invalid in {} were replaced (encoding chosen from {})",
+                    decoded.encoding.name(),
+                    basis_name(decoded.basis)
+                ),
+            );
+        }
+        match kind {
+            InputKind::Feed => {
+                let parsed = match feed::parse(&doc, &decoded, source.tz) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        problem(&url, Stage::Feed, e.to_string());
+                        continue;
+                    }
+                };
+                for r in parsed.repairs {
+                    problem(&url, Stage::Feed, r);
+                }
+                for item in parsed.items {
+                    let item_url = item.link.clone().unwrap_or_else(|| url.clone());
+                    let mut article = feed_article(&item);
+                    // The item's page, when it is something this fetcher can read.
+                    if let Some(link) = &item.link
+                        && seen.insert(link.clone())
+                        && link.scheme() == "file"
+                    {
+                        match read_page(fetcher, &Location::from_url(link), source) {
+                            Ok((page, page_problems)) => {
+                                out.summary.documents += 1;
+                                for p in page_problems {
+                                    problem(link, Stage::Extract, p);
+                                }
+                                article = merge(page, article);
+                            }
+                            Err((stage, e)) => problem(link, stage, e),
+                        }
+                    }
+                    candidates.push(Candidate { url: item_url, article });
+                }
+            }
+            InputKind::Page => {
+                seen.insert(normalize_url(&url));
+                match page_article(&doc, &decoded, source) {
+                    Ok((article, page_problems)) => {
+                        for p in page_problems {
+                            problem(&url, Stage::Extract, p);
+                        }
+                        candidates.push(Candidate {
+                            url: normalize_url(&url),
+                            article,
+                        });
+                    }
+                    Err(e) => problem(&url, Stage::Extract, e),
+                }
+            }
+        }
+    }
+
+    out.summary.items = candidates.len();
+    for c in candidates {
+        judge(rules, detector, source, &c, at, &mut out);
+    }
+    out
+}
+
+fn basis_name(b: charset::Basis) -> String {
+    serde_json::to_value(b)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Reads and extracts a page; the error carries the stage that failed.
+fn read_page(fetcher: &dyn Fetcher, location: &Location, source: &Source) -> Result<(Article, Vec<String>), (Stage, String)> {
+    let doc = fetcher.fetch(location).map_err(|e| (Stage::Fetch, e.to_string()))?;
+    let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
+    page_article(&doc, &decoded, source).map_err(|e| (Stage::Extract, e))
+}
+
+fn page_article(doc: &Document, decoded: &charset::Decoded, source: &Source) -> Result<(Article, Vec<String>), String> {
+    let x = extract::extract(&decoded.text, &doc.url, source.tz).map_err(|e| e.to_string())?;
+    let mut problems = x.problems;
+    if decoded.had_errors {
+        problems.push(format!("invalid bytes for {} replaced", decoded.encoding.name()));
+    }
+    Ok((x.article, problems))
+}
+
+/// An article from the feed entry alone: title, summary and full content as body text.
+fn feed_article(item: &feed::FeedItem) -> Article {
+    let mut b = TextBuilder::default();
+    if let Some(t) = &item.title {
+        b.push(Scope::Title, t);
+    }
+    for text in [&item.summary, &item.content].into_iter().flatten() {
+        b.push(Scope::Body, text);
+    }
+    let (text, blocks) = b.finish();
+    Article {
+        title: item.title.clone(),
+        text,
+        blocks,
+        links: vec![],
+        dates: item.dates.clone(),
+    }
+}
+
+/// The page's text and links, with the feed's summary kept as a further body block (what a
+/// feed reader shows is published too) and the dates of both.
+fn merge(page: Article, from_feed: Article) -> Article {
+    let mut b = TextBuilder::default();
+    for block in &page.blocks {
+        b.push(block.scope, &page.text[block.range.clone()]);
+    }
+    for block in from_feed.blocks.iter().filter(|bl| bl.scope != Scope::Title) {
+        let text = &from_feed.text[block.range.clone()];
+        if !page.text.contains(text) {
+            b.push(block.scope, text);
+        }
+    }
+    let (text, blocks) = b.finish();
+    let mut dates: Vec<FoundDate> = page.dates;
+    dates.extend(from_feed.dates);
+    Article {
+        title: page.title.or(from_feed.title),
+        text,
+        blocks,
+        links: page.links,
+        dates,
+    }
+}
+
+/// Times the article against each rule's windows, evaluates the rules, records the outcome.
+fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, at: DateTime<Utc>, out: &mut SourceResult) {
+    let dates = ItemDates::choose(&c.article.dates, at);
+    for d in &c.article.dates {
+        if let Err(e) = &d.parsed {
+            out.problems.push(Problem {
+                source: source.id.clone(),
+                url: c.url.to_string(),
+                stage: Stage::Date,
+                message: format!("{} `{}`: {e}", d.provenance.name(), d.raw),
+            });
+        }
+    }
+    for d in &dates.future {
+        out.problems.push(Problem {
+            source: source.id.clone(),
+            url: c.url.to_string(),
+            stage: Stage::Date,
+            message: format!("{} `{}` is later than the evaluation time; not used", d.provenance.name(), d.raw),
+        });
+    }
+    for msg in &dates.disagreements {
+        out.problems.push(Problem {
+            source: source.id.clone(),
+            url: c.url.to_string(),
+            stage: Stage::Date,
+            message: format!("dates disagree: {msg}"),
+        });
+    }
+    let zone_name = |z: usize| rules.zones[z].id.clone();
+    let mut timings: Vec<Timing> = Vec::new();
+    let mut timing_for = |w: usize| -> Timing {
+        let window = &rules.windows[w];
+        if let Some(t) = timings.iter().find(|t| t.window == window.id) {
+            return t.clone();
+        }
+        let spans: Vec<_> = window.spans.iter().copied().filter(|s| source.audience.contains(&s.zone)).collect();
+        let t = timing::verdict(&window.id, &dates, &spans, zone_name);
+        timings.push(t.clone());
+        t
+    };
+    let hits = detector.scan(&c.article);
+    for rule in &rules.rules {
+        if !rule.condition.eval(&hits, &rule.scopes) {
+            continue;
+        }
+        let positive = rule.condition.positive_matchers();
+        let evidence: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| positive.contains(&h.matcher) && rule.scopes.contains(&h.scope))
+            .collect();
+        let spans: Vec<SpanReport> = evidence.iter().map(|h| SpanReport::new(h, &c.article.text, rules)).collect();
+        let mut materials: Vec<String> = evidence.iter().map(|h| rules.materials[h.matcher.material].id.clone()).collect();
+        materials.sort();
+        materials.dedup();
+        // The rule fires in the first of its windows whose timing counts.
+        let mut fired = false;
+        let mut first_timing = None;
+        for &w in &rule.windows {
+            let t = timing_for(w);
+            let window = &rules.windows[w];
+            if counts(rule, window.pre_window_content, t.verdict) {
+                let severity = if t.verdict == Verdict::Unknown {
+                    rule.severity.min(Severity::Warning)
+                } else {
+                    rule.severity
+                };
+                out.findings.push(Finding {
+                    rule: rule.id.clone(),
+                    severity,
+                    status: rule.status,
+                    message: rule.message.clone(),
+                    materials: materials.clone(),
+                    source: source.id.clone(),
+                    foreign: source.foreign,
+                    url: c.url.to_string(),
+                    title: c.article.title.clone(),
+                    window: window.id.clone(),
+                    category: window.category,
+                    legal_force: window.legal_force,
+                    timing: t,
+                    spans: spans.clone(),
+                });
+                fired = true;
+                break;
+            }
+            first_timing.get_or_insert(t);
+        }
+        if !fired && let Some(t) = first_timing {
+            out.cleared.push(Cleared {
+                rule: rule.id.clone(),
+                source: source.id.clone(),
+                url: c.url.to_string(),
+                title: c.article.title.clone(),
+                timing: t,
+            });
+        }
+    }
+    out.items.push(ItemReport {
+        source: source.id.clone(),
+        url: c.url.to_string(),
+        title: c.article.title.clone(),
+        dates: c.article.dates.iter().map(Into::into).collect(),
+        timings,
+    });
+}
+
+/// Whether a timing verdict makes a matching rule fire. A rule's `when` list decides when it
+/// has one; otherwise the window's policy on content that predates it: `inside` always
+/// counts, `changed_inside` unless old content is allowed outright, `before` only when old
+/// content is prohibited, and `unknown` always (reported at most as a warning).
+fn counts(rule: &Rule, policy: PreWindow, verdict: Verdict) -> bool {
+    if let Some(when) = &rule.when {
+        return when.contains(&verdict);
+    }
+    match verdict {
+        Verdict::Inside | Verdict::Unknown => true,
+        Verdict::ChangedInside => policy != PreWindow::Allowed,
+        Verdict::Before => policy == PreWindow::Prohibited,
+        Verdict::After => false,
+    }
+}

@@ -1,0 +1,206 @@
+//! The command line: argument definitions (their doc comments are the `--help` text) and the
+//! wiring from arguments to library calls. Exit codes: 0 clean, 1 findings at or above
+//! `--fail-on`, 2 the run could not be done.
+
+use crate::check::{self, Options};
+use crate::fetch::LocalFetcher;
+use crate::report;
+use crate::rules::{LoadError, RuleSet, Severity};
+use crate::ruletest;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Check news outlets for compliance with an election-period media blackout.
+///
+/// Rule files (TOML) define the election's zones and silence windows, the outlets to watch and
+/// the embargoed material; `blackout check` reads what the outlets published and reports
+/// items that carry that material inside a window.
+///
+/// Exit status: 0 when no finding reaches `--fail-on`, 1 when one does, 2 when the run could
+/// not be done (unreadable or invalid rule files, bad arguments, nothing readable).
+#[derive(Debug, Parser)]
+#[command(name = "blackout", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the sources named in the rule files (or `--input`) against the rules.
+    ///
+    /// Feeds are read with their items' pages; every item is timed against the windows of its
+    /// outlet's audience and scanned for embargoed material. Broken feeds, pages and dates are
+    /// reported against their source and the run goes on.
+    Check(CheckArgs),
+    /// Print every window in every zone, in local time and UTC, and the union per outlet.
+    Windows(WindowsArgs),
+    /// Validate or test rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Rule files to combine: a jurisdiction file plus, e.g., a newsroom's sources file.
+    #[arg(required = true, value_name = "FILES")]
+    files: Vec<PathBuf>,
+    /// Read this local feed, page or directory instead of the sources' own locations
+    /// (repeatable). Feeds are recognised by extension (.xml .rss .atom .rdf .json), pages by
+    /// .html/.htm; a directory is read recursively.
+    #[arg(long, value_name = "PATH")]
+    input: Vec<PathBuf>,
+    /// Treat `--input` as this source of the rule files (its audience, zone and charset).
+    /// Without it, the input's audience is every zone of the election.
+    #[arg(long = "as", value_name = "SOURCE", requires = "input")]
+    input_source: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Lowest severity that makes the run exit with status 1.
+    #[arg(long, value_enum, default_value_t = Severity::Violation, value_name = "SEVERITY")]
+    fail_on: Severity,
+    /// Evaluate as of this instant (RFC 3339, e.g. `2017-05-07T12:00:00Z`) instead of now.
+    /// Dates later than it are set aside as impossible.
+    #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+    at: Option<DateTime<Utc>>,
+    /// Print nothing when no finding reaches `--fail-on` and no source had a problem; print
+    /// only what does otherwise (text format).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// A report for people, grouped by outlet.
+    Text,
+    /// One JSON document (the format is described in README.md).
+    Json,
+    /// One JSON object per line: findings, cleared items, problems, then a summary.
+    Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+struct WindowsArgs {
+    /// Rule files to combine.
+    #[arg(required = true, value_name = "FILES")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Validate rule files without reading any source; exit 2 on the first broken file.
+    Check(FilesArgs),
+    /// Run the `[[rule.test]]` cases and print TP/TN/FP/FN per rule; exit 1 on a failure.
+    Test(FilesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct FilesArgs {
+    /// Rule files to combine.
+    #[arg(required = true, value_name = "FILES")]
+    files: Vec<PathBuf>,
+}
+
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("`{s}` is not an RFC 3339 instant ({e}); write e.g. `2017-05-07T12:00:00Z`"))
+}
+
+/// What a command concluded.
+pub enum Outcome {
+    Clean,
+    Findings,
+}
+
+/// A command failure: already rendered for the terminal.
+pub struct Failure(pub String);
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure(format!("error: cannot write output: {e}"))
+    }
+}
+
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    match cli.command {
+        Command::Check(a) => check(a, out),
+        Command::Windows(a) => {
+            let rules = load(&a.files)?;
+            out.write_all(report::windows_text(&rules).as_bytes())?;
+            Ok(Outcome::Clean)
+        }
+        Command::Rules(RulesCommand::Check(a)) => {
+            let rules = load(&a.files)?;
+            let tests: usize = rules.rules.iter().map(|r| r.tests.len()).sum();
+            writeln!(
+                out,
+                "ok: {} file(s): {} zone(s), {} window(s), {} source(s), {} material(s), {} rule(s) with {tests} test(s)",
+                a.files.len(),
+                rules.zones.len(),
+                rules.windows.len(),
+                rules.sources.len(),
+                rules.materials.len(),
+                rules.rules.len()
+            )?;
+            Ok(Outcome::Clean)
+        }
+        Command::Rules(RulesCommand::Test(a)) => {
+            let rules = load(&a.files)?;
+            let outcomes = ruletest::run(&rules).map_err(|e| Failure(format!("error: {e}")))?;
+            writeln!(out, "{:<40} {:>4} {:>4} {:>4} {:>4} {:>5}", "rule", "TP", "TN", "FP", "FN", "todo")?;
+            let mut failed = false;
+            for o in &outcomes {
+                let t = &o.tally;
+                writeln!(out, "{:<40} {:>4} {:>4} {:>4} {:>4} {:>5}", o.rule, t.tp, t.tn, t.fp, t.fn_, t.todo)?;
+                for f in &o.failures {
+                    writeln!(out, "  FAIL {f}")?;
+                    failed = true;
+                }
+            }
+            let total: usize = outcomes.iter().map(|o| o.tally.tp + o.tally.tn + o.tally.fp + o.tally.fn_).sum();
+            let failures: usize = outcomes.iter().map(|o| o.failures.len()).sum();
+            writeln!(
+                out,
+                "{} passed, {failures} failed",
+                total - outcomes.iter().map(|o| o.tally.fp + o.tally.fn_).sum::<usize>()
+            )?;
+            Ok(if failed { Outcome::Findings } else { Outcome::Clean })
+        }
+    }
+}
+
+fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {
+    RuleSet::load(files).map_err(|e: LoadError| Failure(e.to_string()))
+}
+
+fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let rules = load(&a.files)?;
+    let options = Options {
+        at: a.at.unwrap_or_else(Utc::now),
+        inputs: a.input,
+        input_source: a.input_source,
+    };
+    let report = check::run(&rules, &options, &LocalFetcher, &a.files).map_err(|e| Failure(format!("error: {e}")))?;
+    if report.sources.iter().all(|s| s.documents == 0) {
+        let mut msg = String::from("error: no source could be read, so nothing was checked\n");
+        for p in &report.problems {
+            msg.push_str(&format!("  {}: {}\n", report::inert(&p.url), report::inert(&p.message)));
+        }
+        return Err(Failure(msg));
+    }
+    let text = match a.format {
+        Format::Text => report.to_text(a.quiet, a.fail_on),
+        Format::Json => report.to_json() + "\n",
+        Format::Jsonl => report.to_jsonl(),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(if report.fails(a.fail_on) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}

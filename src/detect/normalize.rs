@@ -1,0 +1,168 @@
+//! Text normalisation for matching, with a map back to the original offsets.
+//!
+//! Matching must not care how a passage was typeset: NFKC, lower case, HTML entities decoded,
+//! typographic apostrophes, quotes and dashes unified, every kind of space (no-break, narrow,
+//! thin) a plain space, runs of whitespace collapsed, soft hyphens and zero-width characters
+//! dropped. Phrases in rule files go through the same function, so both sides agree.
+//!
+//! Evidence must point at the text as extracted, so each byte of the normalised text keeps
+//! the offset of the original character it came from.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    pub text: String,
+    /// `origin[i]` is the byte offset in the original of the character that produced byte
+    /// `i` of `text`; one extra entry maps `text.len()` to the original's end.
+    pub origin: Vec<u32>,
+}
+
+impl Normalized {
+    /// The original byte range of a normalised range.
+    pub fn original_range(&self, start: usize, end: usize, original: &str) -> std::ops::Range<usize> {
+        let s = self.origin[start] as usize;
+        // The end is where the original unit (character, entity, cluster) that produced the
+        // last byte stops: the origin of the next normalised byte from a later unit.
+        let last = self.origin[end.saturating_sub(1).max(start)];
+        let e = self.origin[end..]
+            .iter()
+            .copied()
+            .find(|o| *o > last)
+            .map_or(original.len(), |o| o as usize);
+        s..e.max(s)
+    }
+}
+
+/// Normalises `s` (see the module doc).
+pub fn normalize(s: &str) -> Normalized {
+    let mut out = Normalized {
+        text: String::with_capacity(s.len()),
+        origin: Vec::with_capacity(s.len() + 1),
+    };
+    let mut pending_space: Option<u32> = None;
+    let mut cluster = String::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < s.len() {
+        let at = i as u32;
+        let c = s[i..].chars().next().expect("char boundary");
+        let mut len = c.len_utf8();
+        // Decode an HTML entity in place (`&eacute;`, `&#8217;`, `&nbsp;`).
+        let mut decoded = None;
+        if c == '&'
+            && let Some(semi) = bytes[i..bytes.len().min(i + 12)].iter().position(|b| *b == b';')
+        {
+            let entity = &s[i..i + semi + 1];
+            let d = html_escape::decode_html_entities(entity);
+            if d != entity {
+                decoded = Some(d.into_owned());
+                len = semi + 1;
+            }
+        }
+        // A base character plus its combining marks is normalised together.
+        cluster.clear();
+        match decoded {
+            Some(d) => cluster.push_str(&d),
+            None => {
+                cluster.push(c);
+                while let Some(next) = s[i + len..].chars().next().filter(|n| is_combining_mark(*n)) {
+                    cluster.push(next);
+                    len += next.len_utf8();
+                }
+            }
+        }
+        i += len;
+        for n in cluster.nfkc() {
+            for m in fold(n) {
+                match m {
+                    Folded::Drop => {}
+                    Folded::Space => {
+                        if !out.text.is_empty() && pending_space.is_none() {
+                            pending_space = Some(at);
+                        }
+                    }
+                    Folded::Char(ch) => {
+                        if let Some(sp) = pending_space.take() {
+                            out.text.push(' ');
+                            out.origin.push(sp);
+                        }
+                        let before = out.text.len();
+                        out.text.push(ch);
+                        out.origin.extend(std::iter::repeat_n(at, out.text.len() - before));
+                    }
+                }
+            }
+        }
+    }
+    out.origin.push(s.len() as u32);
+    out
+}
+
+enum Folded {
+    Char(char),
+    Space,
+    Drop,
+}
+
+/// Case folding and typographic unification of one (already NFKC) character.
+fn fold(c: char) -> impl Iterator<Item = Folded> {
+    let single = |f: Folded| either(Some(f), None);
+    match c {
+        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' => single(Folded::Drop),
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' | '\u{00B4}' | '`' => single(Folded::Char('\'')),
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{00AB}' | '\u{00BB}' | '\u{2033}' | '\u{2039}' | '\u{203A}' => {
+            single(Folded::Char('"'))
+        }
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => single(Folded::Char('-')),
+        c if c.is_whitespace() => single(Folded::Space),
+        c if c.is_control() => single(Folded::Drop),
+        c if c.is_uppercase() => either(None, Some(c.to_lowercase())),
+        c => single(Folded::Char(c)),
+    }
+}
+
+fn either(one: Option<Folded>, many: Option<std::char::ToLowercase>) -> impl Iterator<Item = Folded> {
+    one.into_iter().chain(many.into_iter().flat_map(|m| m.map(Folded::Char)))
+}
+
+/// Whether `c` belongs to a word (for phrase boundaries).
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || is_combining_mark(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn typography_entities_and_spacing() {
+        let n = normalize(
+            "L\u{2019}\u{C9}quipe\u{00A0}: \u{00AB}\u{202F}Vive&nbsp;la&#8217;R\u{E9}publique\u{202F}\u{00BB} \u{2014} so\u{00AD}ft\u{200B}  \n x",
+        );
+        assert_eq!(n.text, "l'équipe : \" vive la'république \" - soft x");
+    }
+
+    #[test]
+    fn decomposed_accents_compose_and_offsets_map_back() {
+        let original = "Cafe\u{301} &amp; Th\u{E9}";
+        let n = normalize(original);
+        assert_eq!(n.text, "café & thé");
+        let start = n.text.find("thé").unwrap();
+        assert_eq!(&original[n.original_range(start, n.text.len(), original)], "Th\u{E9}");
+        let amp = n.text.find('&').unwrap();
+        assert_eq!(&original[n.original_range(amp, amp + 1, original)], "&amp;");
+    }
+
+    proptest! {
+        #[test]
+        fn idempotent_and_offsets_monotonic(s in "\\PC{0,60}") {
+            let once = normalize(&s);
+            prop_assert_eq!(&normalize(&once.text).text, &once.text);
+            prop_assert_eq!(once.origin.len(), once.text.len() + 1);
+            prop_assert!(once.origin.windows(2).all(|w| w[0] <= w[1]));
+        }
+    }
+}

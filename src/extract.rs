@@ -1,0 +1,457 @@
+//! Pages to articles with scraper: the main text as scoped blocks, outbound links, and every
+//! publication / modification date the page states.
+//!
+//! The main container is the first `<article>`, `[itemprop=articleBody]`, `<main>` or
+//! `[role=main]`, else `<body>`. Inside it, chrome is skipped: navigation, header, footer,
+//! aside, forms, scripts and styles, and anything whose class or id names a cookie banner,
+//! sharing bar, related-links box or advert. Blockquotes and `<pre>` keep their own scopes so
+//! a rule can treat a quoted passage differently from the author's prose.
+//!
+//! This is a pure, synchronous function over a string: the scraper DOM is `!Send` and never
+//! leaves it.
+
+use crate::article::{Article, FoundDate, Link, Provenance, TextBuilder, collapse_whitespace, normalize_url};
+use crate::rules::Scope;
+use chrono_tz::Tz;
+use scraper::{ElementRef, Html, Node, Selector};
+use std::sync::LazyLock;
+use url::Url;
+
+/// Deeper nesting than this is refused before parsing: html5ever's cost grows roughly with
+/// the square of the depth (60k nested divs take seconds), and no real article needs it.
+pub const MAX_DEPTH: usize = 2_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("page nesting deeper than {MAX_DEPTH} elements; extraction skipped")]
+    TooDeep,
+}
+
+/// An extracted page and the problems met on the way (kept, not fatal).
+#[derive(Debug)]
+pub struct Extracted {
+    pub article: Article,
+    pub problems: Vec<String>,
+}
+
+macro_rules! selector {
+    ($s:expr) => {{
+        static SEL: LazyLock<Selector> = LazyLock::new(|| Selector::parse($s).expect("static selector"));
+        &*SEL
+    }};
+}
+
+pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, ExtractError> {
+    if nesting_depth(html) > MAX_DEPTH {
+        return Err(ExtractError::TooDeep);
+    }
+    let doc = Html::parse_document(html);
+    let mut problems = Vec::new();
+    let title = page_title(&doc);
+    let root = [
+        selector!("article"),
+        selector!("[itemprop=articleBody]"),
+        selector!("main"),
+        selector!("[role=main]"),
+        selector!("body"),
+    ]
+    .into_iter()
+    .find_map(|s| doc.select(s).next())
+    .unwrap_or_else(|| doc.root_element());
+
+    let mut walker = Walker {
+        out: TextBuilder::default(),
+        buf: String::new(),
+        links: Vec::new(),
+        base,
+        title: title.as_deref(),
+    };
+    if let Some(t) = &title {
+        walker.out.push(Scope::Title, t);
+    }
+    walker.walk(root, Scope::Body);
+    walker.flush(Scope::Body);
+    let Walker { out, links, .. } = walker;
+    let (text, blocks) = out.finish();
+    let dates = page_dates(&doc, tz, &mut problems);
+    Ok(Extracted {
+        article: Article {
+            title,
+            text,
+            blocks,
+            links,
+            dates,
+        },
+        problems,
+    })
+}
+
+fn page_title(doc: &Html) -> Option<String> {
+    let meta = |sel: &Selector| {
+        doc.select(sel)
+            .next()
+            .and_then(|e| e.value().attr("content"))
+            .map(collapse_whitespace)
+            .filter(|s| !s.is_empty())
+    };
+    let text = |sel: &Selector| {
+        doc.select(sel)
+            .next()
+            .map(|e| collapse_whitespace(&e.text().collect::<String>()))
+            .filter(|s| !s.is_empty())
+    };
+    text(selector!("article h1"))
+        .or_else(|| meta(selector!("meta[property='og:title']")))
+        .or_else(|| text(selector!("h1")))
+        .or_else(|| text(selector!("title")))
+}
+
+struct Walker<'a> {
+    out: TextBuilder,
+    buf: String,
+    links: Vec<Link>,
+    base: &'a Url,
+    title: Option<&'a str>,
+}
+
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "figure",
+    "figcaption",
+    "br",
+    "hr",
+    "article",
+    "main",
+    "center",
+    "address",
+    "details",
+    "summary",
+];
+const SKIP: &[&str] = &[
+    "nav", "header", "footer", "aside", "script", "style", "noscript", "template", "form", "button", "select", "textarea", "svg", "canvas",
+    "menu", "dialog", "head", "title",
+];
+const CHROME_WORDS: &[&str] = &[
+    "cookie",
+    "consent",
+    "gdpr",
+    "rgpd",
+    "banner",
+    "newsletter",
+    "related",
+    "share",
+    "sharing",
+    "social",
+    "advert",
+    "promo",
+    "breadcrumb",
+    "most-read",
+    "mostread",
+    "popular",
+    "sidebar",
+    "menu",
+    "paywall",
+    "subscribe",
+    "comments",
+];
+
+impl Walker<'_> {
+    fn flush(&mut self, scope: Scope) {
+        if !self.buf.trim().is_empty() {
+            let text = std::mem::take(&mut self.buf);
+            // The page's H1 is already the title block.
+            if scope == Scope::Body && Some(collapse_whitespace(&text).as_str()) == self.title {
+                return;
+            }
+            self.out.push(scope, &text);
+        }
+        self.buf.clear();
+    }
+
+    fn walk(&mut self, el: ElementRef, scope: Scope) {
+        for child in el.children() {
+            match child.value() {
+                Node::Text(t) => self.buf.push_str(t),
+                Node::Element(e) => {
+                    let Some(child_el) = ElementRef::wrap(child) else { continue };
+                    let name = e.name();
+                    if is_chrome(e) {
+                        continue;
+                    }
+                    self.collect_link(e, scope);
+                    match name {
+                        "blockquote" | "q" if name == "blockquote" => {
+                            self.flush(scope);
+                            self.walk(child_el, Scope::Quote);
+                            self.flush(Scope::Quote);
+                        }
+                        "pre" => {
+                            self.flush(scope);
+                            self.buf.push_str(&child_el.text().collect::<String>());
+                            self.flush(Scope::Pre);
+                        }
+                        _ if BLOCKS.contains(&name) => {
+                            self.flush(scope);
+                            self.walk(child_el, scope);
+                            self.flush(scope);
+                        }
+                        _ => {
+                            self.buf.push(' ');
+                            self.walk(child_el, scope);
+                            self.buf.push(' ');
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn collect_link(&mut self, e: &scraper::node::Element, within: Scope) {
+        let attr = match e.name() {
+            "a" | "area" => "href",
+            "iframe" | "embed" | "img" | "source" | "video" | "audio" | "script" => "src",
+            "object" => "data",
+            _ => return,
+        };
+        let Some(href) = e.attr(attr) else { return };
+        if let Ok(url) = self.base.join(href.trim())
+            && matches!(url.scheme(), "http" | "https" | "file")
+        {
+            self.links.push(Link {
+                url: normalize_url(&url),
+                within,
+            });
+        }
+    }
+}
+
+fn is_chrome(e: &scraper::node::Element) -> bool {
+    if SKIP.contains(&e.name()) {
+        return true;
+    }
+    if let Some(role) = e.attr("role")
+        && matches!(
+            role,
+            "navigation" | "banner" | "contentinfo" | "complementary" | "dialog" | "alertdialog"
+        )
+    {
+        return true;
+    }
+    if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
+        return true;
+    }
+    let class_id = format!("{} {}", e.attr("class").unwrap_or(""), e.attr("id").unwrap_or("")).to_ascii_lowercase();
+    class_id.split(|c: char| c.is_whitespace() || c == '_').any(|token| {
+        CHROME_WORDS
+            .iter()
+            .any(|w| token == *w || token.starts_with(&format!("{w}-")) || token.ends_with(&format!("-{w}")))
+    })
+}
+
+/// Every date the page states, in document order within each kind.
+fn page_dates(doc: &Html, tz: Option<Tz>, problems: &mut Vec<String>) -> Vec<FoundDate> {
+    let mut found = Vec::new();
+    let mut push = |raw: &str, provenance: Provenance| {
+        let raw = raw.trim();
+        if !raw.is_empty() && !found.iter().any(|d: &FoundDate| d.raw == raw && d.provenance == provenance) {
+            found.push(FoundDate {
+                raw: raw.to_string(),
+                provenance,
+                parsed: crate::dates::parse(raw, tz),
+            });
+        }
+    };
+    for script in doc.select(selector!("script[type='application/ld+json']")) {
+        let body = script.text().collect::<String>();
+        match serde_json::from_str::<serde_json::Value>(body.trim()) {
+            Ok(v) => json_ld_dates(&v, &mut push),
+            Err(e) => problems.push(format!("invalid JSON-LD block: {e}")),
+        }
+    }
+    for meta in doc.select(selector!("meta[property], meta[name]")) {
+        let key = meta
+            .value()
+            .attr("property")
+            .or_else(|| meta.value().attr("name"))
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let provenance = match key.as_str() {
+            "article:published_time"
+            | "og:published_time"
+            | "datepublished"
+            | "pubdate"
+            | "publishdate"
+            | "dcterms.created"
+            | "dc.date.issued" => Provenance::MetaPublished,
+            "article:modified_time" | "og:updated_time" | "datemodified" | "dcterms.modified" | "last-modified" => Provenance::MetaModified,
+            _ => continue,
+        };
+        if let Some(content) = meta.value().attr("content") {
+            push(content, provenance);
+        }
+    }
+    for el in doc.select(selector!("[itemprop=datePublished], [itemprop=dateModified]")) {
+        let provenance = if el.value().attr("itemprop") == Some("dateModified") {
+            Provenance::ItempropModified
+        } else {
+            Provenance::ItempropPublished
+        };
+        let v = el.value();
+        let raw = v
+            .attr("datetime")
+            .or_else(|| v.attr("content"))
+            .map(str::to_string)
+            .unwrap_or_else(|| el.text().collect());
+        push(&raw, provenance);
+    }
+    for el in doc.select(selector!("time[datetime]")) {
+        if el.value().attr("itemprop").is_none() {
+            push(el.value().attr("datetime").unwrap_or_default(), Provenance::TimeElement);
+        }
+    }
+    found
+}
+
+/// Walks JSON-LD (objects, arrays, `@graph`) for `datePublished` / `dateModified`.
+fn json_ld_dates(v: &serde_json::Value, push: &mut impl FnMut(&str, Provenance)) {
+    match v {
+        serde_json::Value::Array(items) => items.iter().for_each(|i| json_ld_dates(i, push)),
+        serde_json::Value::Object(map) => {
+            for (key, provenance) in [
+                ("datePublished", Provenance::JsonLdPublished),
+                ("dateModified", Provenance::JsonLdModified),
+            ] {
+                if let Some(s) = map.get(key).and_then(|d| d.as_str()) {
+                    push(s, provenance);
+                }
+            }
+            for (key, value) in map {
+                if key != "datePublished" && key != "dateModified" && (value.is_object() || value.is_array()) {
+                    json_ld_dates(value, push);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The deepest element nesting, estimated from tags without building a tree. Void elements
+/// and self-closing tags do not nest; an unclosed `<p>` counts, which only overestimates.
+pub fn nesting_depth(html: &str) -> usize {
+    const VOID: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p", "li", "option",
+    ];
+    let bytes = html.as_bytes();
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        i += off + 1;
+        let closing = bytes.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let end = bytes[start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |p| start + p);
+        if end == start {
+            continue;
+        }
+        let name = html[start..end].to_ascii_lowercase();
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !VOID.contains(&name.as_str()) {
+            let tag_end = bytes[end..].iter().position(|b| *b == b'>').map_or(bytes.len(), |p| end + p);
+            if tag_end == 0 || bytes.get(tag_end - 1) != Some(&b'/') {
+                depth += 1;
+                max = max.max(depth);
+            }
+        }
+        i = end;
+    }
+    max
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|c| *c == b'<')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<!doctype html><html><head><title>Site | Titre</title>
+<meta property="article:published_time" content="2017-05-06T10:00:00+02:00">
+<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"NewsArticle","datePublished":"2017-05-06T09:00:00+02:00","dateModified":"2017-05-06T23:00:00+02:00"}]}</script>
+</head><body><div class="cookie-banner">Nous utilisons des cookies</div><header><nav><a href="/">Accueil</a></nav></header>
+<article><h1>Le titre</h1><p>Premier <b>paragraphe</b>.</p><blockquote><p>Une citation <a href="https://archive.org/details/EMLEAKS/x.eml?utm_source=a">lien</a></p></blockquote>
+<pre>  code
+  ici</pre><aside class="related"><a href="/autre">Autre</a></aside><p>Fin.</p><time datetime="2017-05-06">6 mai</time></article>
+<footer>Mentions légales</footer></body></html>"#;
+
+    #[test]
+    fn scopes_links_and_chrome() {
+        let x = extract(
+            PAGE,
+            &Url::parse("https://www.example.fr/a.html").unwrap(),
+            Some(chrono_tz::Europe::Paris),
+        )
+        .unwrap();
+        let a = &x.article;
+        let scoped: Vec<(Scope, &str)> = a.blocks.iter().map(|b| (b.scope, &a.text[b.range.clone()])).collect();
+        assert_eq!(
+            scoped,
+            vec![
+                (Scope::Title, "Le titre"),
+                (Scope::Body, "Premier paragraphe ."),
+                (Scope::Quote, "Une citation lien"),
+                (Scope::Pre, "  code\n  ici"),
+                (Scope::Body, "Fin."),
+                (Scope::Body, "6 mai")
+            ]
+        );
+        assert!(!a.text.contains("cookies") && !a.text.contains("Accueil") && !a.text.contains("Autre") && !a.text.contains("Mentions"));
+        assert_eq!(a.links.len(), 1);
+        assert_eq!(
+            (a.links[0].url.as_str(), a.links[0].within),
+            ("https://archive.org/details/EMLEAKS/x.eml", Scope::Quote)
+        );
+        let provs: Vec<Provenance> = a.dates.iter().map(|d| d.provenance).collect();
+        assert_eq!(
+            provs,
+            vec![
+                Provenance::JsonLdPublished,
+                Provenance::JsonLdModified,
+                Provenance::MetaPublished,
+                Provenance::TimeElement
+            ]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let html = "<div>".repeat(MAX_DEPTH + 10);
+        assert!(matches!(
+            extract(&html, &Url::parse("file:///x").unwrap(), None),
+            Err(ExtractError::TooDeep)
+        ));
+        assert_eq!(nesting_depth("<p>a<br><img src=x/><div><span>b</span></div>"), 2);
+    }
+}

@@ -1,0 +1,182 @@
+//! Getting bytes: where a source's feeds and pages live, and reading them with caps.
+//!
+//! This version reads local files, directories and `file://` URLs. The [`Fetcher`] trait is
+//! the seam where an HTTP client slots in: everything after it sees only a [`Document`]
+//! (bytes, the URL they came from, the declared content type and the fetch time), never how
+//! the bytes were obtained.
+
+use chrono::{DateTime, Utc};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// Largest body read from one input; more is cut off and recorded as a problem.
+pub const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Where an input lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Http(Url),
+}
+
+impl Location {
+    /// Parses a rule-file location: a URL, or a path relative to `base_dir`.
+    pub fn parse(s: &str, base_dir: &Path) -> Result<Location, String> {
+        if s.trim().is_empty() {
+            return Err("empty location".into());
+        }
+        if let Ok(url) = Url::parse(s) {
+            return match url.scheme() {
+                "file" => url
+                    .to_file_path()
+                    .map(Location::File)
+                    .map_err(|()| "not a local file URL".to_string()),
+                "http" | "https" => Ok(Location::Http(url)),
+                other if other.len() > 1 => Err(format!("unsupported URL scheme `{other}`")),
+                // A one-letter "scheme" is a Windows drive letter: treat as a path.
+                _ => Ok(Location::File(base_dir.join(s))),
+            };
+        }
+        Ok(Location::File(base_dir.join(s)))
+    }
+
+    /// The URL that identifies the input in reports and against which relative links resolve.
+    pub fn url(&self) -> Url {
+        match self {
+            Location::Http(u) => u.clone(),
+            Location::File(p) => {
+                let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                Url::from_file_path(&abs).unwrap_or_else(|()| Url::parse("file:///").expect("static URL"))
+            }
+        }
+    }
+
+    /// Maps an item link to a location this fetcher can read: file URLs only for now.
+    pub fn from_url(url: &Url) -> Location {
+        match url.to_file_path() {
+            Ok(p) if url.scheme() == "file" => Location::File(p),
+            _ => Location::Http(url.clone()),
+        }
+    }
+}
+
+/// Bytes as fetched, with what we know about them.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub url: Url,
+    pub bytes: Vec<u8>,
+    /// `Content-Type` as the transport declared it (HTTP header; none for files).
+    pub content_type: Option<String>,
+    pub fetched_at: DateTime<Utc>,
+    /// Set when the body was cut at [`MAX_BODY_BYTES`].
+    pub truncated: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot read `{path}`: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("fetching over HTTP is not available in this version; save the page and pass it with `--input`, or use a `file://` URL")]
+    HttpUnavailable,
+}
+
+/// Obtains documents. Implementations must be shareable across worker threads.
+pub trait Fetcher: Sync {
+    fn fetch(&self, location: &Location) -> Result<Document, FetchError>;
+}
+
+/// Reads local files; refuses network locations.
+#[derive(Debug, Default)]
+pub struct LocalFetcher;
+
+impl Fetcher for LocalFetcher {
+    fn fetch(&self, location: &Location) -> Result<Document, FetchError> {
+        match location {
+            Location::Http(_) => Err(FetchError::HttpUnavailable),
+            Location::File(path) => {
+                let io = |error| FetchError::Io { path: path.clone(), error };
+                let file = std::fs::File::open(path).map_err(io)?;
+                let mut bytes = Vec::new();
+                file.take(MAX_BODY_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+                let truncated = bytes.len() as u64 > MAX_BODY_BYTES;
+                bytes.truncate(MAX_BODY_BYTES as usize);
+                Ok(Document {
+                    url: location.url(),
+                    bytes,
+                    content_type: None,
+                    fetched_at: Utc::now(),
+                    truncated,
+                })
+            }
+        }
+    }
+}
+
+/// What kind of input a file in a directory is, judged by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Feed,
+    Page,
+}
+
+/// Lists the feeds and pages in a directory (recursively), sorted for reproducible runs.
+pub fn scan_dir(dir: &Path) -> Result<Vec<(InputKind, PathBuf)>, FetchError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|error| FetchError::Io { path: d.clone(), error })?;
+        for entry in entries {
+            let entry = entry.map_err(|error| FetchError::Io { path: d.clone(), error })?;
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Some(kind) = kind_of(&path) {
+                out.push((kind, path));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// Classifies a path by extension; `None` for files that are neither feeds nor pages.
+pub fn kind_of(path: &Path) -> Option<InputKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "xml" | "rss" | "atom" | "rdf" | "json" | "feed" => Some(InputKind::Feed),
+        "html" | "htm" | "xhtml" => Some(InputKind::Page),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        let base = Path::new("/rules");
+        assert_eq!(
+            Location::parse("feeds/a.xml", base).unwrap(),
+            Location::File("/rules/feeds/a.xml".into())
+        );
+        assert_eq!(
+            Location::parse("file:///tmp/a.xml", base).unwrap(),
+            Location::File("/tmp/a.xml".into())
+        );
+        assert!(matches!(
+            Location::parse("https://example.fr/rss", base).unwrap(),
+            Location::Http(_)
+        ));
+        assert!(Location::parse("ftp://example.fr/rss", base).is_err());
+    }
+
+    #[test]
+    fn http_is_refused_with_a_way_out() {
+        let err = LocalFetcher
+            .fetch(&Location::Http(Url::parse("https://example.fr/").unwrap()))
+            .unwrap_err();
+        assert!(err.to_string().contains("--input"));
+    }
+}

@@ -1,0 +1,27 @@
+//! `blackout` checks news outlets for compliance with election-period media blackouts.
+//!
+//! Data flow (each arrow hands on a plain type; no stage reaches back):
+//!
+//! ```text
+//! rules/*.toml ─► rules::RuleSet ─► check: for each Source ─► fetch::Document
+//!                   │ windows resolved per zone (window)        │ charset ─► feed / extract
+//!                   │                                           ▼
+//!                   │                                   article::Article (scoped text, links, dates)
+//!                   ├─ windows ─────────────► timing::Timing (before/inside/after/changed/unknown)
+//!                   └─ materials ─► detect::Detector ─► Hit ─► rule conditions ─► report::Finding
+//! ```
+
+pub mod article;
+pub mod charset;
+pub mod check;
+pub mod cli;
+pub mod dates;
+pub mod detect;
+pub mod extract;
+pub mod feed;
+pub mod fetch;
+pub mod report;
+pub mod rules;
+pub mod ruletest;
+pub mod timing;
+pub mod window;

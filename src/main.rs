@@ -1,0 +1,28 @@
+//! `blackout`: the command line. All work happens in the library; this only maps the outcome
+//! to an exit status (0 clean, 1 findings, 2 the run could not be done).
+
+use clap::Parser;
+use std::io::{ErrorKind, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = blackout::cli::Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = blackout::cli::run(cli, &mut out).and_then(|o| out.flush().map(|()| o).map_err(Into::into));
+    match result {
+        Ok(blackout::cli::Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(blackout::cli::Outcome::Findings) => ExitCode::from(1),
+        Err(blackout::cli::Failure(msg)) => {
+            // A closed pipe (`blackout check … | head`) is not an error.
+            if msg.contains(&std::io::Error::from(ErrorKind::BrokenPipe).to_string()) {
+                return ExitCode::SUCCESS;
+            }
+            eprint!("{msg}");
+            if !msg.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! The report of a run and its renderings: text for people, JSON and JSON Lines for programs.
+//!
+//! The JSON shape is a contract (documented in the README): fields are only ever added.
+//! Everything that came from the web is untrusted; the text renderer strips control
+//! characters, so a title carrying an ANSI escape prints inert.
+
+use crate::article::{FoundDate, Provenance};
+use crate::detect::Hit;
+use crate::rules::{Category, LegalForce, RuleSet, Scope, Severity, Status};
+use crate::timing::Timing;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Version of the JSON report format.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub tool: String,
+    pub election: String,
+    pub evaluated_at: DateTime<Utc>,
+    pub rule_files: Vec<String>,
+    pub sources: Vec<SourceSummary>,
+    pub findings: Vec<Finding>,
+    /// Items whose content matched a rule but whose timing does not count (e.g. published
+    /// before the window and unchanged).
+    pub cleared: Vec<Cleared>,
+    pub problems: Vec<Problem>,
+    pub items: Vec<ItemReport>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct SourceSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub foreign: bool,
+    pub documents: usize,
+    pub items: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub message: String,
+    pub materials: Vec<String>,
+    pub source: String,
+    pub foreign: bool,
+    pub url: String,
+    pub title: Option<String>,
+    pub window: String,
+    pub category: Category,
+    pub legal_force: LegalForce,
+    pub timing: Timing,
+    pub spans: Vec<SpanReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SpanReport {
+    pub scope: Scope,
+    /// Byte offsets into the article's extracted text (`start == end` for an `href`).
+    pub start: usize,
+    pub end: usize,
+    pub matcher: crate::rules::MatcherKind,
+    pub material: String,
+    /// The phrase, hashtag, pattern or link prefix that matched, as written in the rules.
+    pub needle: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Up to 60 characters of context on each side.
+    pub excerpt: String,
+}
+
+impl SpanReport {
+    pub fn new(h: &Hit, text: &str, rules: &RuleSet) -> SpanReport {
+        SpanReport {
+            scope: h.scope,
+            start: h.range.start,
+            end: h.range.end,
+            matcher: h.matcher.kind,
+            material: rules.materials[h.matcher.material].id.clone(),
+            needle: h.needle.clone(),
+            url: h.url.as_ref().map(|u| u.to_string()),
+            excerpt: if h.range.is_empty() {
+                h.url.as_ref().map(|u| u.to_string()).unwrap_or_default()
+            } else {
+                excerpt(text, h.range.clone(), 60)
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cleared {
+    pub rule: String,
+    pub source: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub timing: Timing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub source: String,
+    pub url: String,
+    pub stage: Stage,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Fetch,
+    Decode,
+    Feed,
+    Extract,
+    Date,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemReport {
+    pub source: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub dates: Vec<DateReport>,
+    pub timings: Vec<Timing>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DateReport {
+    pub provenance: Provenance,
+    pub raw: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instant: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<&FoundDate> for DateReport {
+    fn from(d: &FoundDate) -> DateReport {
+        DateReport {
+            provenance: d.provenance,
+            raw: d.raw.clone(),
+            instant: d.parsed.as_ref().ok().map(|w| w.instant()),
+            error: d.parsed.as_ref().err().map(|e| e.to_string()),
+        }
+    }
+}
+
+impl Report {
+    pub fn new(rules: &RuleSet, at: DateTime<Utc>, rule_files: &[PathBuf]) -> Report {
+        Report {
+            format_version: FORMAT_VERSION,
+            tool: format!("blackout {}", env!("CARGO_PKG_VERSION")),
+            election: rules.election.id.clone(),
+            evaluated_at: at,
+            rule_files: rule_files.iter().map(|p| p.display().to_string()).collect(),
+            sources: vec![],
+            findings: vec![],
+            cleared: vec![],
+            problems: vec![],
+            items: vec![],
+        }
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    /// Whether any finding is at or above `threshold`.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= threshold)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serialises")
+    }
+
+    /// One JSON object per line: findings, cleared items, problems, then a summary line.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        let mut line = |kind: &str, v: serde_json::Value| {
+            let mut v = v;
+            if let Some(map) = v.as_object_mut() {
+                map.insert("type".into(), kind.into());
+            }
+            out.push_str(&v.to_string());
+            out.push('\n');
+        };
+        for f in &self.findings {
+            line("finding", serde_json::to_value(f).expect("serialises"));
+        }
+        for c in &self.cleared {
+            line("cleared", serde_json::to_value(c).expect("serialises"));
+        }
+        for p in &self.problems {
+            line("problem", serde_json::to_value(p).expect("serialises"));
+        }
+        line(
+            "summary",
+            serde_json::json!({
+                "format_version": FORMAT_VERSION, "tool": self.tool, "election": self.election, "evaluated_at": self.evaluated_at,
+                "violations": self.count(Severity::Violation), "warnings": self.count(Severity::Warning), "notices": self.count(Severity::Notice),
+                "items": self.sources.iter().map(|s| s.items).sum::<usize>(), "problems": self.problems.len(),
+            }),
+        );
+        out
+    }
+
+    /// The human report, grouped by outlet. `quiet` prints nothing for a clean run.
+    pub fn to_text(&self, quiet: bool, threshold: Severity) -> String {
+        let mut out = String::new();
+        if quiet && !self.fails(threshold) && self.problems.is_empty() {
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "blackout: election `{}`, evaluated as of {}",
+            self.election,
+            self.evaluated_at.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        for s in &self.sources {
+            let findings: Vec<&Finding> = self.findings.iter().filter(|f| f.source == s.id).collect();
+            let cleared: Vec<&Cleared> = self.cleared.iter().filter(|c| c.source == s.id).collect();
+            let problems: Vec<&Problem> = self.problems.iter().filter(|p| p.source == s.id).collect();
+            if quiet && findings.iter().all(|f| f.severity < threshold) && problems.is_empty() {
+                continue;
+            }
+            let name = s.name.as_deref().map(|n| format!(" ({})", inert(n))).unwrap_or_default();
+            let foreign = if s.foreign { " [foreign outlet]" } else { "" };
+            let _ = writeln!(
+                out,
+                "\n== {}{name}{foreign}: {} item(s), {} finding(s), {} problem(s)",
+                s.id,
+                s.items,
+                findings.len(),
+                problems.len()
+            );
+            for f in findings {
+                if quiet && f.severity < threshold {
+                    continue;
+                }
+                let _ = writeln!(out, "  {:<9} {}  {}", severity_label(f.severity), f.rule, inert(&f.url));
+                if let Some(t) = &f.title {
+                    let _ = writeln!(out, "            title: {}", inert(t));
+                }
+                let _ = writeln!(out, "            {}", inert(&f.message));
+                let _ = writeln!(out, "            timing: {}", timing_line(&f.timing));
+                for sp in &f.spans {
+                    let what = match &sp.url {
+                        Some(u) => format!("link {}", inert(u)),
+                        None => format!("{:?} {}..{}: \"{}\"", sp.scope, sp.start, sp.end, inert(&sp.excerpt)).to_lowercase_first(),
+                    };
+                    let _ = writeln!(out, "            match ({} of `{}`): {what}", serde_plain(&sp.matcher), sp.material);
+                }
+            }
+            if !quiet {
+                for c in cleared {
+                    let _ = writeln!(out, "  {:<9} {}  {}", "ok", c.rule, inert(&c.url));
+                    let _ = writeln!(out, "            matched, but {}", timing_line(&c.timing));
+                }
+            }
+            for p in problems {
+                let _ = writeln!(
+                    out,
+                    "  {:<9} {} at {}: {}",
+                    "problem",
+                    serde_plain(&p.stage),
+                    inert(&p.url),
+                    inert(&p.message)
+                );
+            }
+        }
+        let items: usize = self.sources.iter().map(|s| s.items).sum();
+        let _ = writeln!(
+            out,
+            "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s); {} problem(s)",
+            self.count(Severity::Violation),
+            self.count(Severity::Warning),
+            self.count(Severity::Notice),
+            items,
+            self.sources.len(),
+            self.problems.len()
+        );
+        out
+    }
+}
+
+trait LowerFirst {
+    fn to_lowercase_first(self) -> String;
+}
+
+impl LowerFirst for String {
+    fn to_lowercase_first(self) -> String {
+        let mut c = self.chars();
+        c.next()
+            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
+    }
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Violation => "VIOLATION",
+        Severity::Warning => "warning",
+        Severity::Notice => "notice",
+    }
+}
+
+fn serde_plain<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn timing_line(t: &Timing) -> String {
+    let verdict = serde_plain(&t.verdict).replace('_', " ");
+    match &t.date {
+        None => format!("{verdict} window `{}` (no usable date)", t.window),
+        Some(d) => {
+            let zones = if t.zones_inside.is_empty() {
+                String::new()
+            } else {
+                format!("; inside for {}", t.zones_inside.join(", "))
+            };
+            let precision = if d.when.is_exact() {
+                String::new()
+            } else {
+                format!(
+                    ", {} precision, between {} and {}",
+                    d.when.precision,
+                    d.when.earliest.format("%Y-%m-%dT%H:%MZ"),
+                    d.when.latest.format("%Y-%m-%dT%H:%MZ")
+                )
+            };
+            format!(
+                "{verdict} window `{}`: {} from {} \"{}\"{precision}{zones}",
+                t.window,
+                d.when.instant().format("%Y-%m-%dT%H:%M:%SZ"),
+                d.provenance.name(),
+                inert(&d.raw)
+            )
+        }
+    }
+}
+
+/// Makes untrusted text safe for a terminal: control characters (C0, DEL, C1, including
+/// ESC) and bidirectional overrides are replaced, newlines become spaces.
+pub fn inert(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// `width` characters of context around `range`, on one line, with ellipses where cut.
+pub fn excerpt(text: &str, range: std::ops::Range<usize>, width: usize) -> String {
+    let before: String = text[..range.start]
+        .chars()
+        .rev()
+        .take(width)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let after: String = text[range.end..].chars().take(width).collect();
+    let lead = if before.len() < range.start { "…" } else { "" };
+    let tail = if after.len() < text.len() - range.end { "…" } else { "" };
+    crate::article::collapse_whitespace(&format!("{lead}{before}[{}]{after}{tail}", &text[range]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_escapes_print_inert() {
+        assert_eq!(
+            inert("a\u{1b}[31mred\u{7}\u{9b}x\u{202e}y"),
+            "a\u{FFFD}[31mred\u{FFFD}\u{FFFD}x\u{FFFD}y"
+        );
+    }
+
+    #[test]
+    fn excerpts_mark_the_match() {
+        assert_eq!(excerpt("un deux trois quatre", 3..7, 3), "un [deux] tr…");
+        assert_eq!(excerpt("zéro un deux trois", 9..13, 3), "…un [deux] tr…");
+        assert_eq!(excerpt("deux", 0..4, 3), "[deux]");
+    }
+}
+
+/// The `windows` table: each window in each zone, local and UTC, then the union of each
+/// window over each outlet's audience.
+pub fn windows_text(rules: &RuleSet) -> String {
+    let mut out = String::new();
+    let fmt_utc = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%MZ").to_string();
+    let _ = writeln!(
+        out,
+        "election `{}`: {} (tzdb {})",
+        rules.election.id,
+        rules.election.name,
+        chrono_tz::IANA_TZDB_VERSION
+    );
+    for w in &rules.windows {
+        let _ = writeln!(
+            out,
+            "\nwindow `{}`: {}, round `{}`, {}",
+            w.id,
+            serde_plain(&w.category).replace('_', " "),
+            rules.rounds[w.round].id,
+            serde_plain(&w.legal_force).replace('_', " ")
+        );
+        let _ = writeln!(
+            out,
+            "  {:<26} {:<22} {:<22} {:<18} {:<18} {:>7}",
+            "zone", "start (local)", "end (local)", "start (UTC)", "end (UTC)", "hours"
+        );
+        for s in &w.spans {
+            let z = &rules.zones[s.zone];
+            let local = |t: DateTime<Utc>| t.with_timezone(&z.tz).format("%a %Y-%m-%d %H:%M").to_string();
+            let hours = (s.end - s.start).num_minutes() as f64 / 60.0;
+            let _ = writeln!(
+                out,
+                "  {:<26} {:<22} {:<22} {:<18} {:<18} {:>7}",
+                z.id,
+                local(s.start),
+                local(s.end),
+                fmt_utc(s.start),
+                fmt_utc(s.end),
+                format!("{hours:.1}")
+            );
+        }
+    }
+    if !rules.sources.is_empty() {
+        let _ = writeln!(out, "\nunion per outlet audience (earliest start to latest end, UTC):");
+        for src in &rules.sources {
+            for w in &rules.windows {
+                let spans: Vec<_> = w
+                    .spans
+                    .iter()
+                    .filter(|s| src.audience.contains(&s.zone))
+                    .map(|s| (s.start, s.end))
+                    .collect();
+                let union = crate::window::union(spans);
+                let text = if union.is_empty() {
+                    "not in the audience".to_string()
+                } else {
+                    union
+                        .iter()
+                        .map(|(s, e)| format!("{} → {}", fmt_utc(*s), fmt_utc(*e)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let _ = writeln!(out, "  {:<24} {:<28} {text}", src.id, w.id);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,1176 @@
+//! Rule files: loading, validation and the immutable [`RuleSet`] the rest of the tool runs on.
+//!
+//! Loading is two steps. `raw` deserialises each TOML file with spans kept; this module then
+//! checks everything a run depends on (zones exist in tzdb, anchors resolve without DST
+//! ambiguity, golden `expect` instants agree, regexes compile, every reference resolves) and
+//! reports *all* problems with file:line:column, never just the first. Several files combine
+//! into one set (a jurisdiction file plus a newsroom's sources), ids unique across them.
+
+pub mod diag;
+pub mod raw;
+
+use crate::fetch::Location;
+use crate::window::{self, AnchorSpec, Base, ClockRef, Policy, ResolveError, Target, ZoneClock};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use diag::{Diagnostic, SourceFile, did_you_mean};
+use raw::S;
+pub use raw::{Category, Confidence, Expectation, LegalForce, PreWindow, Scope, Severity, Status, Verdict};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A validated set of rules, windows, sources and materials from one or more files.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub election: Election,
+    pub rounds: Vec<Round>,
+    pub zones: Vec<Zone>,
+    pub windows: Vec<Window>,
+    pub sources: Vec<Source>,
+    pub materials: Vec<Material>,
+    pub rules: Vec<Rule>,
+    pub citations: Vec<Citation>,
+}
+
+#[derive(Debug)]
+pub struct Election {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub kind: Option<String>,
+    pub reference_zone: usize,
+    pub tzdb_computed_with: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Round {
+    pub id: String,
+    pub polling_date: NaiveDate,
+}
+
+#[derive(Debug)]
+pub struct Zone {
+    pub id: String,
+    pub label: Option<String>,
+    pub tz: Tz,
+    /// Local polling day, by round index.
+    pub polling_days: Vec<NaiveDate>,
+    pub polls_open: NaiveTime,
+    pub polls_close: NaiveTime,
+    pub polls_close_max: NaiveTime,
+    pub confidence: Option<Confidence>,
+}
+
+/// One prohibition (category) resolved for every zone it covers.
+#[derive(Debug)]
+pub struct Window {
+    pub id: String,
+    pub round: usize,
+    pub category: Category,
+    pub legal_force: LegalForce,
+    pub pre_window_content: PreWindow,
+    pub basis: Vec<String>,
+    pub note: Option<String>,
+    pub spans: Vec<ZoneSpan>,
+}
+
+/// A window in one zone: `start..end` in UTC (start included, end excluded).
+#[derive(Debug, Clone, Copy)]
+pub struct ZoneSpan {
+    pub zone: usize,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+pub struct Source {
+    pub id: String,
+    pub name: Option<String>,
+    pub feeds: Vec<Location>,
+    pub pages: Vec<Location>,
+    pub dirs: Vec<PathBuf>,
+    pub audience: Vec<usize>,
+    pub tz: Option<Tz>,
+    pub charset: Option<&'static encoding_rs::Encoding>,
+    pub foreign: bool,
+}
+
+#[derive(Debug)]
+pub struct Material {
+    pub id: String,
+    pub name: Option<String>,
+    pub phrases: Vec<String>,
+    pub patterns: Vec<String>,
+    pub hashtags: Vec<String>,
+    pub links: Vec<LinkPrefix>,
+    pub fingerprints: Option<PathBuf>,
+}
+
+/// A dump location: links whose host is `host` (or a subdomain) and whose path starts with
+/// `path` match. Schemes and a leading `www.` are ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPrefix {
+    pub host: String,
+    pub path: String,
+}
+
+impl LinkPrefix {
+    pub fn parse(s: &str) -> Option<LinkPrefix> {
+        let s = s.trim();
+        let rest = s.split_once("://").map_or(s, |(_, r)| r);
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = host.trim_start_matches("www.").to_lowercase();
+        if host.is_empty() || host.contains(char::is_whitespace) || !host.contains('.') {
+            return None;
+        }
+        Some(LinkPrefix {
+            host,
+            path: path.to_string(),
+        })
+    }
+
+    pub fn matches(&self, url: &url::Url) -> bool {
+        let Some(host) = url.host_str() else { return false };
+        let host = host.trim_start_matches("www.");
+        let host_ok = host == self.host || host.ends_with(&format!(".{}", self.host));
+        host_ok && url.path().starts_with(if self.path.is_empty() { "/" } else { &self.path })
+    }
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub windows: Vec<usize>,
+    /// Timing verdicts that make the rule fire; `None` follows each window's
+    /// `pre_window_content` policy.
+    pub when: Option<Vec<Verdict>>,
+    pub scopes: Vec<Scope>,
+    pub condition: Condition,
+    pub message: String,
+    pub tests: Vec<RuleTest>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Any(Vec<Condition>),
+    All(Vec<Condition>),
+    Not(Box<Condition>),
+    AtLeast(u32, Vec<Condition>),
+    Match(Matcher),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Matcher {
+    pub kind: MatcherKind,
+    pub material: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatcherKind {
+    Phrase,
+    Pattern,
+    Hashtag,
+    Link,
+}
+
+#[derive(Debug)]
+pub struct RuleTest {
+    pub input: TestInput,
+    pub expect: Expectation,
+    /// `file:line` of the `[[rule.test]]` table.
+    pub location: String,
+}
+
+#[derive(Debug)]
+pub enum TestInput {
+    Text(String),
+    Html(String),
+}
+
+#[derive(Debug)]
+pub struct Citation {
+    pub id: String,
+    pub title: String,
+    pub url: Option<String>,
+}
+
+/// Why a set of rule files could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    Io { path: PathBuf, error: std::io::Error },
+    Invalid(Vec<Diagnostic>),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io { path, error } => writeln!(f, "error: cannot read rule file `{}`: {error}", path.display()),
+            LoadError::Invalid(diags) => {
+                for d in diags {
+                    writeln!(f, "{d}")?;
+                }
+                let n = diags.len();
+                writeln!(
+                    f,
+                    "error: {n} problem{} in rule files; nothing was checked",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+        }
+    }
+}
+
+impl RuleSet {
+    /// Loads and validates rule files together.
+    pub fn load(paths: &[PathBuf]) -> Result<RuleSet, LoadError> {
+        let mut files = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: path.clone(), error })?;
+            files.push(Arc::new(SourceFile { path: path.clone(), text }));
+        }
+        let mut cx = Loader::default();
+        let mut parsed = Vec::new();
+        for file in &files {
+            match toml::from_str::<raw::File>(&file.text) {
+                Ok(f) => parsed.push((Arc::clone(file), f)),
+                Err(e) => cx.diags.push(toml_diagnostic(file, &e)),
+            }
+        }
+        if !cx.diags.is_empty() {
+            return Err(LoadError::Invalid(cx.diags));
+        }
+        let set = cx.build(&parsed);
+        match set {
+            Some(set) if cx.diags.is_empty() => Ok(set),
+            _ => Err(LoadError::Invalid(cx.diags)),
+        }
+    }
+
+    pub fn zone_index(&self, id: &str) -> Option<usize> {
+        self.zones.iter().position(|z| z.id == id)
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+/// Turns a TOML/serde error into a diagnostic with a hint.
+fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim().to_string();
+    let backticked: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let wrong = backticked.first().copied().unwrap_or_default();
+        let expected = backticked.get(1..).unwrap_or_default();
+        let hint = match did_you_mean(wrong, expected.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!(
+                "expected one of {}",
+                expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let _ = rest;
+        return Diagnostic::new("R002", file, span, format!("unknown key `{wrong}`"))
+            .label("not a key of this table")
+            .hint(hint);
+    }
+    if message.starts_with("unknown variant ") {
+        let wrong = backticked.first().copied().unwrap_or_default();
+        let expected = backticked.get(1..).unwrap_or_default();
+        let mut d = Diagnostic::new("R004", file, span, format!("invalid value `{wrong}`")).label("not an allowed value");
+        d = d.hint(match did_you_mean(wrong, expected.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!(
+                "expected one of {}",
+                expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        return d;
+    }
+    if message.starts_with("missing field ") {
+        let field = backticked.first().copied().unwrap_or_default();
+        return Diagnostic::new("R003", file, span, format!("missing key `{field}`"))
+            .label("in this table")
+            .hint(format!(
+                "add `{field} = …` to this table (see the rule-file reference in README.md)"
+            ));
+    }
+    Diagnostic::new("R001", file, span, message.lines().next().unwrap_or("invalid TOML").to_string())
+        .label("here")
+        .hint("check the TOML syntax at this position")
+}
+
+/// Collects diagnostics while building the validated set.
+#[derive(Default)]
+struct Loader {
+    diags: Vec<Diagnostic>,
+    /// Every id seen, by namespace: where it was first defined.
+    ids: HashMap<(&'static str, String), (Arc<SourceFile>, Range<usize>)>,
+}
+
+/// Rule-file values carry their file along during validation.
+type At<'a, T> = (&'a Arc<SourceFile>, &'a S<T>);
+
+impl Loader {
+    fn error(&mut self, code: &'static str, file: &Arc<SourceFile>, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(code, file, span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    /// Registers an id in a namespace; a second definition is an error pointing at the first.
+    fn define(&mut self, namespace: &'static str, file: &Arc<SourceFile>, id: &S<String>) {
+        let key = (namespace, id.get_ref().clone());
+        if let Some((first_file, first_span)) = self.ids.get(&key) {
+            let (line, col) = first_file.line_col(first_span.start);
+            let hint = format!(
+                "first defined at {}:{line}:{col}; ids must be unique across all rule files of a run",
+                first_file.path.display()
+            );
+            let d = Diagnostic::new("R013", file, id.span(), format!("duplicate {namespace} id `{}`", id.get_ref()))
+                .label("defined again here")
+                .hint(hint);
+            self.diags.push(d);
+            return;
+        }
+        if id.get_ref().trim().is_empty() {
+            *self.error("R004", file, id.span(), format!("empty {namespace} id")) =
+                Diagnostic::new("R004", file, id.span(), format!("empty {namespace} id"))
+                    .hint("give it a short stable id such as `metropole`");
+        }
+        self.ids.insert(key, (Arc::clone(file), id.span()));
+    }
+
+    fn unknown_ref(&mut self, what: &str, (file, value): At<String>, known: &[&str]) {
+        let mut d = Diagnostic::new("R012", file, value.span(), format!("unknown {what} `{}`", value.get_ref()))
+            .label(format!("no {what} has this id"));
+        d = d.hint(match did_you_mean(value.get_ref(), known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if known.is_empty() => format!("no {what} is defined in the rule files of this run"),
+            None => format!(
+                "known: {}",
+                known.iter().take(12).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        self.diags.push(d);
+    }
+
+    fn date(&mut self, (file, value): At<String>) -> Option<NaiveDate> {
+        match NaiveDate::parse_from_str(value.get_ref(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error("R011", file, value.span(), format!("invalid date `{}`: {e}", value.get_ref()))
+                    .hint = Some("write dates as `YYYY-MM-DD`".into());
+                None
+            }
+        }
+    }
+
+    fn time(&mut self, (file, value): At<String>) -> Option<NaiveTime> {
+        match NaiveTime::parse_from_str(value.get_ref(), "%H:%M") {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error("R011", file, value.span(), format!("invalid time `{}`: {e}", value.get_ref()))
+                    .hint = Some("write local times as `HH:MM` (24-hour clock); midnight at the start of a day is `00:00`".into());
+                None
+            }
+        }
+    }
+
+    fn tz(&mut self, (file, value): At<String>) -> Option<Tz> {
+        match value.get_ref().parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+                let mut near: Vec<(usize, &str)> = names
+                    .map(|n| (strsim::levenshtein(&n.to_lowercase(), &value.get_ref().to_lowercase()), n))
+                    .collect();
+                near.sort();
+                let list = near.iter().take(3).map(|(_, n)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                self.error("R010", file, value.span(), format!("unknown time zone `{}`", value.get_ref()))
+                    .label = "not an IANA time zone name".into();
+                self.diags.last_mut().expect("just pushed").hint = Some(format!("nearest IANA names: {list}"));
+                None
+            }
+        }
+    }
+
+    fn build(&mut self, files: &[(Arc<SourceFile>, raw::File)]) -> Option<RuleSet> {
+        for (file, f) in files {
+            if *f.schema.get_ref() != 1 {
+                self.error(
+                    "R005",
+                    file,
+                    f.schema.span(),
+                    format!("unsupported schema version {}", f.schema.get_ref()),
+                )
+                .hint = Some("this version of blackout reads `schema = 1`".into());
+            }
+        }
+        let elections: Vec<(&Arc<SourceFile>, &S<raw::Election>)> = files
+            .iter()
+            .filter_map(|(file, f)| f.election.as_ref().map(|e| (file, e)))
+            .collect();
+        let (efile, election) = match elections.as_slice() {
+            [one] => *one,
+            [] => {
+                let file = &files.first()?.0;
+                self.error("R025", file, 0..0, "no `[election]` table in the rule files of this run")
+                    .hint =
+                    Some("pass the jurisdiction file (e.g. `rules/fr-2017-presidentielle.toml`) together with your sources file".into());
+                return None;
+            }
+            [_, (file, second), ..] => {
+                self.error("R025", file, second.span(), "more than one `[election]` table in this run")
+                    .hint = Some("combine one jurisdiction file with sources-only files; run elections separately".into());
+                return None;
+            }
+        };
+
+        // Ids, in every namespace, before anything refers to them.
+        for (file, f) in files {
+            for c in &f.citation {
+                self.define("citation", file, &c.get_ref().id);
+            }
+            for z in &f.zone {
+                self.define("zone", file, &z.get_ref().id);
+            }
+            for g in &f.zone_group {
+                self.define("zone group", file, &g.get_ref().id);
+                if g.get_ref().id.get_ref() == "all" {
+                    self.error("R013", file, g.get_ref().id.span(), "zone group id `all` is reserved")
+                        .hint = Some("`all` always means every zone of the election; pick another id".into());
+                }
+            }
+            for w in &f.window {
+                self.define("window", file, &w.get_ref().id);
+            }
+            for s in &f.source {
+                self.define("source", file, &s.get_ref().id);
+            }
+            for m in &f.material {
+                self.define("material", file, &m.get_ref().id);
+            }
+            for r in &f.rule {
+                self.define("rule", file, &r.get_ref().id);
+            }
+        }
+        for r in &election.get_ref().rounds {
+            self.define("round", efile, &r.get_ref().id);
+        }
+
+        let citations: Vec<Citation> = files
+            .iter()
+            .flat_map(|(_, f)| &f.citation)
+            .map(|c| {
+                let c = c.get_ref();
+                Citation {
+                    id: c.id.get_ref().clone(),
+                    title: c.title.clone(),
+                    url: c.url.clone(),
+                }
+            })
+            .collect();
+        let citation_ids: Vec<&str> = citations.iter().map(|c| c.id.as_str()).collect();
+
+        let rounds: Vec<Round> = election
+            .get_ref()
+            .rounds
+            .iter()
+            .filter_map(|r| {
+                Some(Round {
+                    id: r.get_ref().id.get_ref().clone(),
+                    polling_date: self.date((efile, &r.get_ref().polling_date))?,
+                })
+            })
+            .collect();
+        if rounds.len() != election.get_ref().rounds.len() {
+            return None;
+        }
+        if rounds.is_empty() {
+            self.error("R003", efile, election.span(), "the election has no rounds").hint =
+                Some("add `rounds = [{ id = \"r1\", polling_date = \"YYYY-MM-DD\" }]`".into());
+            return None;
+        }
+        let round_ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+
+        // Zones.
+        let mut zones = Vec::new();
+        let mut zone_files = Vec::new();
+        for (file, f) in files {
+            for z in &f.zone {
+                let z = z.get_ref();
+                for c in &z.cite {
+                    if !citation_ids.contains(&c.get_ref().as_str()) {
+                        self.unknown_ref("citation", (file, c), &citation_ids);
+                    }
+                }
+                for (round, date) in &z.polling_dates {
+                    if !round_ids.contains(&round.as_str()) {
+                        let span = date.span();
+                        self.error("R012", file, span, format!("`polling_dates` names unknown round `{round}`"))
+                            .hint = Some(format!("rounds of this election: {}", round_ids.join(", ")));
+                    }
+                }
+                let tz = self.tz((file, &z.tz));
+                let open = self.time((file, &z.polls_open));
+                let close = self.time((file, &z.polls_close));
+                let close_max = z.polls_close_max.as_ref().map(|t| self.time((file, t)));
+                let mut days = Vec::new();
+                for r in &rounds {
+                    days.push(match z.polling_dates.get(&r.id) {
+                        Some(d) => self.date((file, d)),
+                        None => Some(r.polling_date),
+                    });
+                }
+                if let (Some(tz), Some(open), Some(close), Some(days)) = (tz, open, close, days.into_iter().collect::<Option<Vec<_>>>()) {
+                    let close_max = match close_max {
+                        Some(Some(t)) => t,
+                        Some(None) => continue,
+                        None => close,
+                    };
+                    if close <= open || close_max < close {
+                        self.error(
+                            "R015",
+                            file,
+                            z.polls_close.span(),
+                            "polls must close after they open, and `polls_close_max` may not be before `polls_close`",
+                        )
+                        .hint = Some("check the local opening and closing times".into());
+                    }
+                    zones.push(Zone {
+                        id: z.id.get_ref().clone(),
+                        label: z.label.clone(),
+                        tz,
+                        polling_days: days,
+                        polls_open: open,
+                        polls_close: close,
+                        polls_close_max: close_max,
+                        confidence: z.confidence,
+                    });
+                    zone_files.push(Arc::clone(file));
+                }
+            }
+        }
+        let zone_ids: Vec<String> = zones.iter().map(|z| z.id.clone()).collect();
+        let zone_id_refs: Vec<&str> = zone_ids.iter().map(String::as_str).collect();
+        let reference_zone = match zone_ids.iter().position(|z| z == election.get_ref().reference_zone.get_ref()) {
+            Some(i) => i,
+            None => {
+                self.unknown_ref("zone", (efile, &election.get_ref().reference_zone), &zone_id_refs);
+                return None;
+            }
+        };
+
+        // Zone groups.
+        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        groups.insert("all".into(), (0..zones.len()).collect());
+        for (file, f) in files {
+            for g in &f.zone_group {
+                let g = g.get_ref();
+                let members: Vec<usize> = g.zones.iter().filter_map(|z| self.zone_ref((file, z), &zone_id_refs)).collect();
+                groups.insert(g.id.get_ref().clone(), members);
+            }
+        }
+        let group_ids: Vec<String> = groups.keys().cloned().collect();
+
+        // Windows.
+        let clocks = |round: usize| -> Vec<ZoneClock> {
+            zones
+                .iter()
+                .map(|z| ZoneClock {
+                    id: z.id.clone(),
+                    tz: z.tz,
+                    polling_day: z.polling_days[round],
+                    open: z.polls_open,
+                    close: z.polls_close,
+                    close_max: z.polls_close_max,
+                })
+                .collect()
+        };
+        let mut windows = Vec::new();
+        for (file, f) in files {
+            for w in &f.window {
+                let w = w.get_ref();
+                for b in &w.basis {
+                    if !citation_ids.contains(&b.get_ref().as_str()) {
+                        self.unknown_ref("citation", (file, b), &citation_ids);
+                    }
+                }
+                let round = match &w.round {
+                    Some(r) => match round_ids.iter().position(|id| id == r.get_ref()) {
+                        Some(i) => i,
+                        None => {
+                            self.unknown_ref("round", (file, r), &round_ids);
+                            continue;
+                        }
+                    },
+                    None if rounds.len() == 1 => 0,
+                    None => {
+                        self.error(
+                            "R003",
+                            file,
+                            w.id.span(),
+                            format!("window `{}` does not say which round it belongs to", w.id.get_ref()),
+                        )
+                        .hint = Some(format!("add `round = \"…\"`; rounds: {}", round_ids.join(", ")));
+                        continue;
+                    }
+                };
+                let Some(members) = self.zone_sel(file, &w.zones, &zone_id_refs, &groups) else {
+                    continue;
+                };
+                let start = self.anchor(file, &w.start, &zone_id_refs, &groups);
+                let end = self.anchor(file, &w.end, &zone_id_refs, &groups);
+                let (Some(start), Some(end)) = (start, end) else { continue };
+                let policy = Policy {
+                    on_gap: w.on_gap.unwrap_or_default(),
+                    on_overlap: w.on_overlap.unwrap_or_default(),
+                };
+                let clocks = clocks(round);
+                let mut spans = Vec::new();
+                for &zi in &members {
+                    let s = self.resolve(file, w, &w.start, &start, zi, &clocks, policy);
+                    let e = self.resolve(file, w, &w.end, &end, zi, &clocks, policy);
+                    if let (Some(s), Some(e)) = (s, e) {
+                        if e <= s {
+                            self.error(
+                                "R015",
+                                file,
+                                w.end.span(),
+                                format!(
+                                    "window `{}` ends at {} in zone `{}`, not after its start {}",
+                                    w.id.get_ref(),
+                                    e.format("%Y-%m-%dT%H:%MZ"),
+                                    zones[zi].id,
+                                    s.format("%Y-%m-%dT%H:%MZ")
+                                ),
+                            )
+                            .hint = Some("check `start` and `end`: the end must come after the start in every zone".into());
+                        }
+                        spans.push(ZoneSpan {
+                            zone: zi,
+                            start: s,
+                            end: e,
+                        });
+                    }
+                }
+                for x in &w.expect {
+                    self.check_expect(file, w, x.get_ref(), &spans, &zone_id_refs);
+                }
+                windows.push(Window {
+                    id: w.id.get_ref().clone(),
+                    round,
+                    category: w.category,
+                    legal_force: w.legal_force,
+                    pre_window_content: w.pre_window_content.unwrap_or_default(),
+                    basis: w.basis.iter().map(|b| b.get_ref().clone()).collect(),
+                    note: w.note.clone(),
+                    spans,
+                });
+            }
+        }
+        let _ = group_ids;
+
+        // Sources.
+        let mut sources = Vec::new();
+        for (file, f) in files {
+            let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            for s in &f.source {
+                let s = s.get_ref();
+                let Some(audience) = self.zone_sel(file, &s.audience, &zone_id_refs, &groups) else {
+                    continue;
+                };
+                let tz = s.tz.as_ref().and_then(|t| self.tz((file, t)));
+                let charset = s
+                    .charset
+                    .as_ref()
+                    .and_then(|c| match encoding_rs::Encoding::for_label(c.get_ref().as_bytes()) {
+                        Some(e) => Some(e),
+                        None => {
+                            self.error("R022", file, c.span(), format!("unknown character encoding `{}`", c.get_ref()))
+                                .hint = Some("use a WHATWG encoding label such as `utf-8`, `windows-1252` or `iso-8859-15`".into());
+                            None
+                        }
+                    });
+                let mut location = |v: &S<String>| match Location::parse(v.get_ref(), &dir) {
+                    Ok(l) => Some(l),
+                    Err(why) => {
+                        self.error("R021", file, v.span(), format!("invalid location `{}`: {why}", v.get_ref()))
+                            .hint = Some("give a path relative to this rule file, a `file://` URL or an `http(s)://` URL".into());
+                        None
+                    }
+                };
+                let feeds: Vec<Location> = s.feed.iter().filter_map(&mut location).collect();
+                let pages: Vec<Location> = s.pages.iter().filter_map(&mut location).collect();
+                let dirs: Vec<PathBuf> = s.path.iter().map(|p| dir.join(p.get_ref())).collect();
+                if s.feed.is_none() && s.pages.is_empty() && s.path.is_none() {
+                    self.error(
+                        "R023",
+                        file,
+                        s.id.span(),
+                        format!("source `{}` has nothing to read", s.id.get_ref()),
+                    )
+                    .hint = Some("give it a `feed`, `pages` or a local `path`".into());
+                }
+                sources.push(Source {
+                    id: s.id.get_ref().clone(),
+                    name: s.name.clone(),
+                    feeds,
+                    pages,
+                    dirs,
+                    audience,
+                    tz,
+                    charset,
+                    foreign: s.foreign,
+                });
+            }
+        }
+
+        // Materials.
+        let mut materials = Vec::new();
+        for (file, f) in files {
+            let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            for m in &f.material {
+                let m = m.get_ref();
+                for p in &m.patterns {
+                    if let Err(e) = regex::RegexBuilder::new(p.get_ref()).case_insensitive(true).build() {
+                        let detail = e.to_string();
+                        let last = detail
+                            .lines()
+                            .filter(|l| l.starts_with("error:"))
+                            .next_back()
+                            .unwrap_or("invalid regex")
+                            .trim_start_matches("error: ")
+                            .to_string();
+                        // Point the caret at the position inside the pattern when the regex
+                        // error names one (the string literal's opening quote is 1 byte).
+                        let span = regex_error_span(&detail, p.span());
+                        self.error(
+                            "R020",
+                            file,
+                            span,
+                            format!("invalid regex in material `{}`: {last}", m.id.get_ref()),
+                        )
+                        .hint = Some(
+                            "patterns use Rust regex syntax (https://docs.rs/regex); escape literal `(`, `.`, `?` with a backslash".into(),
+                        );
+                    }
+                }
+                let mut clean = |list: &[S<String>], what: &str| -> Vec<String> {
+                    list.iter()
+                        .filter_map(|p| {
+                            if crate::detect::normalize::normalize(p.get_ref()).text.trim().is_empty() {
+                                self.error("R021", file, p.span(), format!("empty {what} in material `{}`", m.id.get_ref()))
+                                    .hint = Some("remove it or write the words to match".into());
+                                None
+                            } else {
+                                Some(p.get_ref().clone())
+                            }
+                        })
+                        .collect()
+                };
+                let phrases = clean(&m.phrases, "phrase");
+                let hashtags = clean(&m.hashtags, "hashtag");
+                let links: Vec<LinkPrefix> = m
+                    .links
+                    .iter()
+                    .filter_map(|l| match LinkPrefix::parse(l.get_ref()) {
+                        Some(p) => Some(p),
+                        None => {
+                            self.error("R021", file, l.span(), format!("invalid link prefix `{}`", l.get_ref()))
+                                .hint = Some("write a host with an optional path prefix, e.g. `archive.org/details/EMLEAKS/`".into());
+                            None
+                        }
+                    })
+                    .collect();
+                let fingerprints = m.fingerprints.as_ref().and_then(|p| {
+                    let path = dir.join(p.get_ref());
+                    if path.is_file() {
+                        Some(path)
+                    } else {
+                        self.error("R026", file, p.span(), format!("fingerprint file `{}` not found", path.display()))
+                            .hint = Some("build it with the fingerprint command, or remove the key".into());
+                        None
+                    }
+                });
+                materials.push(Material {
+                    id: m.id.get_ref().clone(),
+                    name: m.name.clone(),
+                    phrases,
+                    patterns: m.patterns.iter().map(|p| p.get_ref().clone()).collect(),
+                    hashtags,
+                    links,
+                    fingerprints,
+                });
+            }
+        }
+
+        // Rules.
+        let window_ids: Vec<String> = windows.iter().map(|w| w.id.clone()).collect();
+        let window_id_refs: Vec<&str> = window_ids.iter().map(String::as_str).collect();
+        let mut rules = Vec::new();
+        for (file, f) in files {
+            for r in &f.rule {
+                let r = r.get_ref();
+                let mut wins = Vec::new();
+                for w in &r.windows {
+                    match window_id_refs.iter().position(|id| id == w.get_ref()) {
+                        Some(i) => wins.push(i),
+                        None => self.unknown_ref("window", (file, w), &window_id_refs),
+                    }
+                }
+                if r.windows.is_empty() {
+                    self.error("R003", file, r.id.span(), format!("rule `{}` names no window", r.id.get_ref()))
+                        .hint = Some("add `windows = [\"…\"]` with the windows whose timing the rule applies to".into());
+                }
+                for c in &r.cite {
+                    if !citation_ids.contains(&c.get_ref().as_str()) {
+                        self.unknown_ref("citation", (file, c), &citation_ids);
+                    }
+                }
+                let Some(condition) = self.condition(file, &r.condition, &materials) else {
+                    continue;
+                };
+                let tests = r
+                    .test
+                    .iter()
+                    .filter_map(|t| {
+                        let (line, _) = file.line_col(t.span().start);
+                        let location = format!("{}:{line}", file.path.display());
+                        let input = match (&t.get_ref().text, &t.get_ref().html) {
+                            (Some(text), None) => TestInput::Text(text.clone()),
+                            (None, Some(html)) => TestInput::Html(html.clone()),
+                            _ => {
+                                self.error("R024", file, t.span(), "a rule test needs exactly one of `text` or `html`")
+                                    .hint = Some("write `text = \"…\"` for plain text or `html = \"…\"` for a page".into());
+                                return None;
+                            }
+                        };
+                        Some(RuleTest {
+                            input,
+                            expect: t.get_ref().expect,
+                            location,
+                        })
+                    })
+                    .collect();
+                let mut scopes = r
+                    .scope
+                    .clone()
+                    .unwrap_or_else(|| vec![Scope::Title, Scope::Body, Scope::Quote, Scope::Pre, Scope::Links]);
+                scopes.sort();
+                scopes.dedup();
+                rules.push(Rule {
+                    id: r.id.get_ref().clone(),
+                    severity: r.severity,
+                    status: r.status,
+                    windows: wins,
+                    when: r.when.clone(),
+                    scopes,
+                    condition,
+                    message: r.message.clone(),
+                    tests,
+                });
+            }
+        }
+
+        let e = election.get_ref();
+        Some(RuleSet {
+            election: Election {
+                id: e.id.get_ref().clone(),
+                name: e.name.clone(),
+                country: e.country.clone(),
+                kind: e.kind.clone(),
+                reference_zone,
+                tzdb_computed_with: e.tzdb_computed_with.clone(),
+            },
+            rounds,
+            zones,
+            windows,
+            sources,
+            materials,
+            rules,
+            citations,
+        })
+    }
+
+    fn zone_ref(&mut self, (file, z): At<String>, zone_ids: &[&str]) -> Option<usize> {
+        let i = zone_ids.iter().position(|id| id == z.get_ref());
+        if i.is_none() {
+            self.unknown_ref("zone", (file, z), zone_ids);
+        }
+        i
+    }
+
+    fn zone_sel(
+        &mut self,
+        file: &Arc<SourceFile>,
+        sel: &S<raw::ZoneSel>,
+        zone_ids: &[&str],
+        groups: &HashMap<String, Vec<usize>>,
+    ) -> Option<Vec<usize>> {
+        match sel.get_ref() {
+            raw::ZoneSel::Group(g) => match groups.get(g.get_ref()) {
+                Some(members) => Some(members.clone()),
+                None => match zone_ids.iter().position(|id| id == g.get_ref()) {
+                    Some(i) => Some(vec![i]),
+                    None => {
+                        let known: Vec<&str> = groups.keys().map(String::as_str).chain(zone_ids.iter().copied()).collect();
+                        self.unknown_ref("zone group", (file, g), &known);
+                        None
+                    }
+                },
+            },
+            raw::ZoneSel::List(list) => {
+                let v: Vec<usize> = list.iter().filter_map(|z| self.zone_ref((file, z), zone_ids)).collect();
+                (v.len() == list.len()).then_some(v)
+            }
+        }
+    }
+
+    /// Validates an anchor's key combination and references.
+    fn anchor(
+        &mut self,
+        file: &Arc<SourceFile>,
+        a: &S<raw::Anchor>,
+        zone_ids: &[&str],
+        groups: &HashMap<String, Vec<usize>>,
+    ) -> Option<AnchorSpec> {
+        let span = a.span();
+        let x = a.get_ref();
+        let offset = match &x.offset {
+            None => Duration::zero(),
+            Some(o) => match window::parse_offset(o.get_ref()) {
+                Some(d) => d,
+                None => {
+                    self.error("R011", file, o.span(), format!("invalid offset `{}`", o.get_ref())).hint =
+                        Some("write a signed duration such as `-48h`, `+30m` or `+3h30m`".into());
+                    return None;
+                }
+            },
+        };
+        let bad = |this: &mut Self, what: &str| {
+            this.error("R014", file, span.clone(), format!("invalid window anchor: {what}")).hint =
+                Some("use `{ day = -1, time = \"00:00\" }`, `{ date = \"YYYY-MM-DD\", time = \"HH:MM\", clock = \"<zone>\" }` or `{ event = \"close\", of = \"zone\" }` (see README)".into());
+            None
+        };
+        match (x.event, &x.day, &x.date) {
+            (Some(event), None, None) => {
+                if x.time.is_some() || x.clock.is_some() {
+                    return bad(self, "an `event` anchor takes `of`, `pick` and `offset`, not `time` or `clock`");
+                }
+                let of = match &x.of {
+                    None => Target::ThisZone,
+                    Some(o) if o.get_ref() == "zone" => Target::ThisZone,
+                    Some(o) => match groups.get(o.get_ref()) {
+                        Some(members) => Target::Zones(members.clone()),
+                        None => Target::Zones(vec![self.zone_ref((file, o), zone_ids)?]),
+                    },
+                };
+                let pick = x.pick.unwrap_or(raw::Pick::Latest);
+                Some(AnchorSpec::Event { event, of, pick, offset })
+            }
+            (None, day, date) if day.is_some() != date.is_some() => {
+                if x.of.is_some() || x.pick.is_some() {
+                    return bad(self, "`of` and `pick` belong to `event` anchors");
+                }
+                let Some(time) = &x.time else {
+                    return bad(self, "a `day` or `date` anchor needs `time = \"HH:MM\"`");
+                };
+                let time = self.time((file, time))?;
+                let clock = match &x.clock {
+                    None => ClockRef::ThisZone,
+                    Some(c) if c.get_ref() == "zone" => ClockRef::ThisZone,
+                    Some(c) => ClockRef::Zone(self.zone_ref((file, c), zone_ids)?),
+                };
+                let base = match (day, date) {
+                    (Some(d), _) => Base::Day(*d.get_ref()),
+                    (_, Some(d)) => Base::Date(self.date((file, d))?),
+                    _ => unreachable!("one of day/date is set"),
+                };
+                Some(AnchorSpec::Local { base, time, clock, offset })
+            }
+            _ => bad(self, "give exactly one of `day`, `date` or `event`"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        &mut self,
+        file: &Arc<SourceFile>,
+        w: &raw::Window,
+        at: &S<raw::Anchor>,
+        spec: &AnchorSpec,
+        zone: usize,
+        clocks: &[ZoneClock],
+        policy: Policy,
+    ) -> Option<DateTime<Utc>> {
+        match spec.resolve(zone, clocks, policy) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let hint = match e {
+                    ResolveError::Gap { .. } => {
+                        "set `on_gap = \"shift_forward\"` on the window to use the first instant after the jump, or choose an existing local time"
+                    }
+                    ResolveError::Overlap { .. } => {
+                        "set `on_overlap = \"earlier\"` or `\"later\"` on the window to pick one of the two instants"
+                    }
+                    ResolveError::OutOfRange => "check the dates",
+                };
+                let code = if matches!(e, ResolveError::Overlap { .. }) {
+                    "R017"
+                } else {
+                    "R016"
+                };
+                self.error(
+                    code,
+                    file,
+                    at.span(),
+                    format!("window `{}` in zone `{}`: {e}", w.id.get_ref(), clocks[zone].id),
+                )
+                .hint = Some(hint.into());
+                None
+            }
+        }
+    }
+
+    fn check_expect(&mut self, file: &Arc<SourceFile>, w: &raw::Window, x: &raw::Expect, spans: &[ZoneSpan], zone_ids: &[&str]) {
+        let Some(zi) = self.zone_ref((file, &x.zone), zone_ids) else {
+            return;
+        };
+        let Some(span) = spans.iter().find(|s| s.zone == zi) else {
+            self.error(
+                "R012",
+                file,
+                x.zone.span(),
+                format!("window `{}` does not cover zone `{}`", w.id.get_ref(), x.zone.get_ref()),
+            )
+            .hint = Some("expect values can only name zones the window covers".into());
+            return;
+        };
+        for (value, computed, which) in [(&x.start_utc, span.start, "start"), (&x.end_utc, span.end, "end")] {
+            let Some(value) = value else { continue };
+            match DateTime::parse_from_rfc3339(value.get_ref()) {
+                Ok(expected) if expected.to_utc() == computed => {}
+                Ok(_) => {
+                    self.error("R018", file, value.span(), format!("window `{}` {which}s at {} in zone `{}`, not at the expected {}", w.id.get_ref(), computed.format("%Y-%m-%dT%H:%M:%SZ"), x.zone.get_ref(), value.get_ref())).hint =
+                        Some("a rule or a tzdb change moved this instant: fix the window's anchors, or update the expectation after checking the law".into());
+                }
+                Err(e) => {
+                    self.error("R011", file, value.span(), format!("invalid instant `{}`: {e}", value.get_ref()))
+                        .hint = Some("write UTC instants as `YYYY-MM-DDTHH:MM:SSZ`".into());
+                }
+            }
+        }
+    }
+
+    fn condition(&mut self, file: &Arc<SourceFile>, c: &S<raw::Condition>, materials: &[Material]) -> Option<Condition> {
+        let x = c.get_ref();
+        let set = [
+            x.any.is_some(),
+            x.all.is_some(),
+            x.not.is_some(),
+            x.at_least.is_some(),
+            x.phrase.is_some(),
+            x.pattern.is_some(),
+            x.hashtag.is_some(),
+            x.link.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        let invalid = |this: &mut Self, what: String| {
+            this.error("R024", file, c.span(), format!("invalid condition: {what}")).hint =
+                Some("a condition is one of `{ any = [...] }`, `{ all = [...] }`, `{ not = {...} }`, `{ at_least = N, of = [...] }`, `{ phrase | pattern | hashtag | link = \"<material>\" }`".into());
+            None
+        };
+        if set != 1 || (x.of.is_some() != x.at_least.is_some()) {
+            return invalid(self, "exactly one operator per table (`of` only with `at_least`)".into());
+        }
+        let list = |this: &mut Self, v: &[S<raw::Condition>]| -> Option<Vec<Condition>> {
+            let out: Vec<Condition> = v.iter().filter_map(|c| this.condition(file, c, materials)).collect();
+            (out.len() == v.len()).then_some(out)
+        };
+        if let Some(v) = &x.any {
+            return list(self, v).map(Condition::Any);
+        }
+        if let Some(v) = &x.all {
+            return list(self, v).map(Condition::All);
+        }
+        if let Some(n) = &x.not {
+            return self.condition(file, n, materials).map(|c| Condition::Not(Box::new(c)));
+        }
+        if let (Some(n), Some(of)) = (&x.at_least, &x.of) {
+            let children = list(self, of)?;
+            if *n.get_ref() == 0 || *n.get_ref() as usize > children.len() {
+                self.error(
+                    "R024",
+                    file,
+                    n.span(),
+                    format!("`at_least = {}` with {} condition(s)", n.get_ref(), children.len()),
+                )
+                .hint = Some("N must be between 1 and the number of conditions in `of`".into());
+                return None;
+            }
+            return Some(Condition::AtLeast(*n.get_ref(), children));
+        }
+        let (kind, name) = match (&x.phrase, &x.pattern, &x.hashtag, &x.link) {
+            (Some(m), ..) => (MatcherKind::Phrase, m),
+            (_, Some(m), ..) => (MatcherKind::Pattern, m),
+            (_, _, Some(m), _) => (MatcherKind::Hashtag, m),
+            (_, _, _, Some(m)) => (MatcherKind::Link, m),
+            _ => return invalid(self, "no operator".into()),
+        };
+        let ids: Vec<&str> = materials.iter().map(|m| m.id.as_str()).collect();
+        let Some(material) = ids.iter().position(|id| id == name.get_ref()) else {
+            self.unknown_ref("material", (file, name), &ids);
+            return None;
+        };
+        let m = &materials[material];
+        let empty = match kind {
+            MatcherKind::Phrase => m.phrases.is_empty(),
+            MatcherKind::Pattern => m.patterns.is_empty(),
+            MatcherKind::Hashtag => m.hashtags.is_empty(),
+            MatcherKind::Link => m.links.is_empty(),
+        };
+        if empty {
+            let key = match kind {
+                MatcherKind::Phrase => "phrases",
+                MatcherKind::Pattern => "patterns",
+                MatcherKind::Hashtag => "hashtags",
+                MatcherKind::Link => "links",
+            };
+            self.error(
+                "R024",
+                file,
+                name.span(),
+                format!("material `{}` has no `{key}`, so this condition can never match", m.id),
+            )
+            .hint = Some(format!("add `{key} = [...]` to the material or use another matcher"));
+            return None;
+        }
+        Some(Condition::Match(Matcher { kind, material }))
+    }
+}
+
+/// Narrows a regex error to the pattern position it names ("regex parse error: … at N").
+fn regex_error_span(detail: &str, literal: Range<usize>) -> Range<usize> {
+    // The regex crate prints the pattern with a `^` line under the offending part.
+    let lines: Vec<&str> = detail.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        if i > 0 && !trimmed.is_empty() && trimmed.chars().all(|c| c == '^') {
+            let pattern_line = lines[i - 1];
+            let indent = pattern_line.len() - pattern_line.trim_start().len();
+            let col = line.find('^').unwrap_or(indent).saturating_sub(indent);
+            let start = literal.start + 1 + col;
+            return start.min(literal.end)..(start + trimmed.len()).min(literal.end);
+        }
+    }
+    literal
+}

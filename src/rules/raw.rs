@@ -1,0 +1,378 @@
+//! The rule file exactly as written: serde structs that mirror the TOML, with spans kept on
+//! every value a semantic check may need to point at. Unknown keys are errors everywhere
+//! (`deny_unknown_fields`), so a typo never silently disables a rule.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub schema: S<u32>,
+    pub election: Option<S<Election>>,
+    #[serde(default)]
+    pub citation: Vec<S<Citation>>,
+    #[serde(default)]
+    pub zone: Vec<S<Zone>>,
+    #[serde(default)]
+    pub zone_group: Vec<S<ZoneGroup>>,
+    #[serde(default)]
+    pub window: Vec<S<Window>>,
+    #[serde(default)]
+    pub source: Vec<S<Source>>,
+    #[serde(default)]
+    pub material: Vec<S<Material>>,
+    #[serde(default)]
+    pub rule: Vec<S<Rule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Election {
+    pub id: S<String>,
+    pub name: String,
+    pub country: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Zone whose clock is the election's reference (France: the metropole).
+    pub reference_zone: S<String>,
+    pub rounds: Vec<S<Round>>,
+    #[serde(default)]
+    pub tzdb_computed_with: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Round {
+    pub id: S<String>,
+    /// The statutory polling date, in the reference zone.
+    pub polling_date: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    pub id: S<String>,
+    pub kind: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub document: Option<String>,
+    #[serde(default)]
+    pub retrieved: Option<String>,
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    pub id: S<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    pub tz: S<String>,
+    /// Local polling day per round id, where it differs from the round's statutory date.
+    #[serde(default)]
+    pub polling_dates: BTreeMap<String, S<String>>,
+    pub polls_open: S<String>,
+    pub polls_close: S<String>,
+    #[serde(default)]
+    pub polls_close_max: Option<S<String>>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+    #[serde(default)]
+    pub cite: Vec<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    Confirmed,
+    Secondary,
+    DecreeDefault,
+    Unconfirmed,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneGroup {
+    pub id: S<String>,
+    pub zones: Vec<S<String>>,
+}
+
+/// A zone group id, or an explicit list of zone ids.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ZoneSel {
+    Group(S<String>),
+    List(Vec<S<String>>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub id: S<String>,
+    #[serde(default)]
+    pub round: Option<S<String>>,
+    pub category: Category,
+    pub zones: S<ZoneSel>,
+    pub start: S<Anchor>,
+    pub end: S<Anchor>,
+    #[serde(default)]
+    pub pre_window_content: Option<PreWindow>,
+    pub legal_force: LegalForce,
+    #[serde(default)]
+    pub basis: Vec<S<String>>,
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+    #[serde(default)]
+    pub on_gap: Option<OnGap>,
+    #[serde(default)]
+    pub on_overlap: Option<OnOverlap>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub expect: Vec<S<Expect>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Campaign,
+    Polls,
+    Results,
+    ExitPolls,
+    Advertising,
+    EmbargoedMaterial,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PreWindow {
+    /// Content online before the window may stay if it is not changed inside it.
+    #[default]
+    AllowedIfUnchanged,
+    Allowed,
+    Prohibited,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalForce {
+    Statute,
+    Decree,
+    CaseLaw,
+    RegulatorGuidance,
+    RegulatorRecommendation,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnGap {
+    #[default]
+    Error,
+    /// A local time the clock skipped means the first instant after the jump.
+    ShiftForward,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnOverlap {
+    #[default]
+    Error,
+    Earlier,
+    Later,
+}
+
+/// One end of a window. Which keys are present decides the kind; the loader checks that the
+/// combination is one of the documented ones.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Anchor {
+    /// Days relative to the zone's polling day (`-1` = the eve).
+    pub day: Option<S<i64>>,
+    /// An absolute local date `YYYY-MM-DD`.
+    pub date: Option<S<String>>,
+    /// Local wall-clock time `HH:MM`.
+    pub time: Option<S<String>>,
+    /// Whose clock `time` is read on: `zone` (the zone being resolved, default) or a zone id.
+    pub clock: Option<S<String>>,
+    pub event: Option<Event>,
+    /// For events: `zone`, a zone id or a zone group id.
+    pub of: Option<S<String>>,
+    pub pick: Option<Pick>,
+    /// An exact duration added in UTC: `-48h`, `+30m`, `+3h`.
+    pub offset: Option<S<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    Open,
+    Close,
+    CloseMax,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    Earliest,
+    Latest,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub zone: S<String>,
+    #[serde(default)]
+    pub start_utc: Option<S<String>>,
+    #[serde(default)]
+    pub end_utc: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub id: S<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub feed: Option<S<String>>,
+    #[serde(default)]
+    pub pages: Vec<S<String>>,
+    #[serde(default)]
+    pub path: Option<S<String>>,
+    pub audience: S<ZoneSel>,
+    /// IANA zone for dates the outlet writes without one.
+    #[serde(default)]
+    pub tz: Option<S<String>>,
+    #[serde(default)]
+    pub charset: Option<S<String>>,
+    #[serde(default)]
+    pub foreign: bool,
+    #[serde(default)]
+    pub home_country: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub id: S<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phrases: Vec<S<String>>,
+    #[serde(default)]
+    pub patterns: Vec<S<String>>,
+    #[serde(default)]
+    pub hashtags: Vec<S<String>>,
+    /// URL prefixes (`archive.org/details/EMLEAKS/`) or bare hosts of the dump.
+    #[serde(default)]
+    pub links: Vec<S<String>>,
+    /// A fingerprint index of the leaked corpus (built by a later version of the tool).
+    #[serde(default)]
+    pub fingerprints: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: S<String>,
+    pub severity: Severity,
+    #[serde(default)]
+    pub status: Status,
+    pub windows: Vec<S<String>>,
+    #[serde(default)]
+    pub when: Option<Vec<Verdict>>,
+    #[serde(default)]
+    pub scope: Option<Vec<Scope>>,
+    pub condition: S<Condition>,
+    pub message: String,
+    #[serde(default)]
+    pub cite: Vec<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub test: Vec<S<RuleTest>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Notice,
+    Warning,
+    Violation,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Stable,
+    Experimental,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Before,
+    Inside,
+    After,
+    ChangedInside,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Title,
+    Body,
+    Quote,
+    Pre,
+    Links,
+}
+
+/// A boolean condition node: exactly one of the keys is set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub any: Option<Vec<S<Condition>>>,
+    pub all: Option<Vec<S<Condition>>>,
+    pub not: Option<Box<S<Condition>>>,
+    pub at_least: Option<S<u32>>,
+    pub of: Option<Vec<S<Condition>>>,
+    pub phrase: Option<S<String>>,
+    pub pattern: Option<S<String>>,
+    pub hashtag: Option<S<String>>,
+    pub link: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTest {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub html: Option<String>,
+    pub expect: Expectation,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expectation {
+    Match,
+    NoMatch,
+    Todo,
+}

@@ -1,0 +1,76 @@
+//! Running the `[[rule.test]]` cases written beside each rule: only the content condition is
+//! tested (timing needs a feed and a clock); `html` tests go through page extraction, so a
+//! test can check that a passage in an `<aside>` is ignored or a quote is seen as a quote.
+
+use crate::article::{Article, TextBuilder};
+use crate::detect::Detector;
+use crate::extract;
+use crate::rules::{Expectation, RuleSet, Scope, TestInput};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub tp: usize,
+    pub tn: usize,
+    pub fp: usize,
+    pub fn_: usize,
+    pub todo: usize,
+}
+
+#[derive(Debug)]
+pub struct RuleOutcome {
+    pub rule: String,
+    pub tally: Tally,
+    /// `file:line` and what went wrong, for each failed test.
+    pub failures: Vec<String>,
+}
+
+pub fn run(rules: &RuleSet) -> Result<Vec<RuleOutcome>, String> {
+    let detector = Detector::compile(&rules.materials)?;
+    let base = url::Url::parse("file:///rule-test.html").expect("static URL");
+    let mut out = Vec::new();
+    for rule in &rules.rules {
+        let mut o = RuleOutcome {
+            rule: rule.id.clone(),
+            tally: Tally::default(),
+            failures: vec![],
+        };
+        for t in &rule.tests {
+            let article = match &t.input {
+                TestInput::Text(text) => {
+                    let mut b = TextBuilder::default();
+                    b.push(Scope::Body, text);
+                    let (text, blocks) = b.finish();
+                    Article {
+                        text,
+                        blocks,
+                        ..Article::default()
+                    }
+                }
+                TestInput::Html(html) => match extract::extract(html, &base, None) {
+                    Ok(x) => x.article,
+                    Err(e) => {
+                        o.failures.push(format!("{}: cannot extract the test's html: {e}", t.location));
+                        continue;
+                    }
+                },
+            };
+            let matched = rule.condition.eval(&detector.scan(&article), &rule.scopes);
+            match (t.expect, matched) {
+                (Expectation::Todo, _) => o.tally.todo += 1,
+                (Expectation::Match, true) => o.tally.tp += 1,
+                (Expectation::NoMatch, false) => o.tally.tn += 1,
+                (Expectation::NoMatch, true) => {
+                    o.tally.fp += 1;
+                    o.failures.push(format!("{}: expected no match, but the rule matched", t.location));
+                }
+                (Expectation::Match, false) => {
+                    o.tally.fn_ += 1;
+                    o.failures
+                        .push(format!("{}: expected a match, but the rule did not match", t.location));
+                }
+            }
+        }
+        out.push(o);
+    }
+    Ok(out)
+}

@@ -1,0 +1,262 @@
+//! When an item was published or changed, relative to a window: the timing verdict.
+//!
+//! Date policy (documented in the README):
+//! 1. Candidates are the dates that parsed, not later than the evaluation instant.
+//! 2. The publication date is the `Published` candidate of highest precedence: JSON-LD, then
+//!    page meta tags, then microdata, then `<time>`, then the feed; on a tie, the first found.
+//!    The modification date is chosen the same way among `Modified` candidates.
+//! 3. Every date is an interval (day precision, unknown zone); a verdict is only `inside`,
+//!    `before` or `after` when the whole interval is. Otherwise it is `unknown`.
+//! 4. Published before the window and modified inside it is `changed_inside`: a modification
+//!    counts as a new publication (Conseil d'État 2002, Canada s. 324).
+//! 5. Feed and page dates that disagree by more than [`DISAGREEMENT`] are reported.
+
+use crate::article::{FoundDate, Provenance, Role};
+use crate::dates::When;
+use crate::rules::{Verdict, ZoneSpan};
+use chrono::{DateTime, Duration, Utc};
+
+/// Feed and page publication dates further apart than this are reported as a disagreement.
+pub const DISAGREEMENT: Duration = Duration::minutes(5);
+
+/// A chosen date: which one, and what it says.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DateRef {
+    pub provenance: Provenance,
+    pub raw: String,
+    #[serde(flatten)]
+    pub when: When,
+}
+
+/// The dates an item's verdicts rest on.
+#[derive(Debug, Clone, Default)]
+pub struct ItemDates {
+    pub published: Option<DateRef>,
+    pub modified: Option<DateRef>,
+    /// Human-readable disagreements between sources of dates.
+    pub disagreements: Vec<String>,
+    /// Dates that parsed but lie after the evaluation instant (not used).
+    pub future: Vec<DateRef>,
+}
+
+impl ItemDates {
+    pub fn choose(found: &[FoundDate], at: DateTime<Utc>) -> ItemDates {
+        let mut out = ItemDates::default();
+        let mut candidates: Vec<DateRef> = Vec::new();
+        for d in found {
+            let Ok(when) = d.parsed else { continue };
+            let r = DateRef {
+                provenance: d.provenance,
+                raw: d.raw.clone(),
+                when,
+            };
+            if when.earliest > at {
+                out.future.push(r);
+            } else {
+                candidates.push(r);
+            }
+        }
+        let best = |role: Role| {
+            candidates
+                .iter()
+                .filter(|c| c.provenance.role() == role)
+                .min_by_key(|c| c.provenance.rank())
+                .cloned()
+        };
+        out.published = best(Role::Published);
+        out.modified = best(Role::Modified);
+        let feed = candidates
+            .iter()
+            .find(|c| c.provenance.role() == Role::Published && c.provenance.from_feed());
+        let page = candidates
+            .iter()
+            .find(|c| c.provenance.role() == Role::Published && !c.provenance.from_feed());
+        if let (Some(f), Some(p)) = (feed, page)
+            && f.when.is_exact()
+            && p.when.is_exact()
+            && (f.when.instant() - p.when.instant()).abs() > DISAGREEMENT
+        {
+            out.disagreements.push(format!(
+                "{} says {} but {} says {}",
+                f.provenance.name(),
+                f.when.instant().format("%Y-%m-%dT%H:%M:%SZ"),
+                p.provenance.name(),
+                p.when.instant().format("%Y-%m-%dT%H:%M:%SZ")
+            ));
+        }
+        out
+    }
+}
+
+/// The verdict for one item and one window over an audience.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Timing {
+    pub window: String,
+    pub verdict: Verdict,
+    /// The date the verdict rests on, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<DateRef>,
+    /// Zones of the audience whose window contains that date.
+    pub zones_inside: Vec<String>,
+}
+
+/// Position of a date interval relative to a window's spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Before,
+    Inside,
+    After,
+    Straddles,
+}
+
+fn place(w: &When, spans: &[ZoneSpan]) -> Place {
+    let (lo, hi) = (w.earliest, w.latest);
+    let hull_start = spans.iter().map(|s| s.start).min();
+    let hull_end = spans.iter().map(|s| s.end).max();
+    let (Some(hs), Some(he)) = (hull_start, hull_end) else {
+        return Place::Straddles;
+    };
+    let inside_one = |s: &ZoneSpan| lo >= s.start && (hi < s.end || (hi == lo && lo < s.end));
+    if spans.iter().any(inside_one) {
+        Place::Inside
+    } else if hi < hs || (hi == hs && lo < hi) {
+        Place::Before
+    } else if lo >= he {
+        Place::After
+    } else if spans.iter().all(|s| hi < s.start || lo >= s.end) {
+        // Between two zones' windows of the audience: inside none.
+        Place::After
+    } else {
+        Place::Straddles
+    }
+}
+
+/// Decides the verdict of an item's dates against `spans` (the window in each zone of the
+/// audience). `zone_name` names a span's zone for the report.
+pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: impl Fn(usize) -> String) -> Timing {
+    let zones_inside = |d: &DateRef| {
+        spans
+            .iter()
+            .filter(|s| d.when.earliest >= s.start && d.when.latest <= s.end && d.when.earliest < s.end)
+            .map(|s| zone_name(s.zone))
+            .collect()
+    };
+    let make = |verdict, date: Option<&DateRef>| Timing {
+        window: window.to_string(),
+        verdict,
+        date: date.cloned(),
+        zones_inside: date.map(zones_inside).unwrap_or_default(),
+    };
+    let p = dates.published.as_ref().map(|d| (d, place(&d.when, spans)));
+    let m = dates.modified.as_ref().map(|d| (d, place(&d.when, spans)));
+    match (p, m) {
+        (Some((d, Place::Inside)), _) => make(Verdict::Inside, Some(d)),
+        (Some((_, Place::Before)), Some((md, Place::Inside))) => make(Verdict::ChangedInside, Some(md)),
+        (Some((_, Place::Before)), Some((md, Place::Straddles))) => make(Verdict::Unknown, Some(md)),
+        (Some((d, Place::Before)), _) => make(Verdict::Before, Some(d)),
+        (Some((d, Place::After)), _) => make(Verdict::After, Some(d)),
+        (Some((d, Place::Straddles)), _) => make(Verdict::Unknown, Some(d)),
+        // No publication date: a modification inside still proves a change inside.
+        (None, Some((md, Place::Inside))) => make(Verdict::ChangedInside, Some(md)),
+        (None, Some((md, Place::Before))) => make(Verdict::Before, Some(md)),
+        (None, Some((md, _))) => make(Verdict::Unknown, Some(md)),
+        (None, None) => make(Verdict::Unknown, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dates::parse;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    fn spans() -> Vec<ZoneSpan> {
+        // Metropole and Guadeloupe, round 2 campaign silence.
+        vec![
+            ZoneSpan {
+                zone: 0,
+                start: utc("2017-05-05T22:00:00Z"),
+                end: utc("2017-05-07T18:00:00Z"),
+            },
+            ZoneSpan {
+                zone: 1,
+                start: utc("2017-05-05T04:00:00Z"),
+                end: utc("2017-05-07T18:00:00Z"),
+            },
+        ]
+    }
+
+    fn found(raw: &str, provenance: Provenance, tz: Option<chrono_tz::Tz>) -> FoundDate {
+        FoundDate {
+            raw: raw.into(),
+            provenance,
+            parsed: parse(raw, tz),
+        }
+    }
+
+    fn judge(dates: &[FoundDate]) -> Timing {
+        let d = ItemDates::choose(dates, utc("2026-01-01T00:00:00Z"));
+        verdict("w", &d, &spans(), |z| ["metropole", "guadeloupe"][z].to_string())
+    }
+
+    #[test]
+    fn friday_evening_gmt_is_inside_for_the_metropole() {
+        let t = judge(&[found("Fri, 05 May 2017 22:30:00 GMT", Provenance::FeedPubDate, None)]);
+        assert_eq!(t.verdict, Verdict::Inside);
+        assert_eq!(t.zones_inside, vec!["metropole", "guadeloupe"]);
+        let early = judge(&[found("Fri, 05 May 2017 20:35:00 +0200", Provenance::FeedPubDate, None)]);
+        assert_eq!(
+            (early.verdict, early.zones_inside),
+            (Verdict::Inside, vec!["guadeloupe".to_string()])
+        );
+    }
+
+    #[test]
+    fn page_dates_win_and_disagreement_is_reported() {
+        let dates = [
+            found("Sat, 06 May 2017 10:00:00 +0200", Provenance::FeedPubDate, None),
+            found("2017-05-04T10:00:00+02:00", Provenance::JsonLdPublished, None),
+            found("2017-05-06T09:00:00+02:00", Provenance::JsonLdModified, None),
+        ];
+        let d = ItemDates::choose(&dates, utc("2026-01-01T00:00:00Z"));
+        assert_eq!(d.published.as_ref().unwrap().provenance, Provenance::JsonLdPublished);
+        assert_eq!(d.disagreements.len(), 1);
+        assert_eq!(judge(&dates).verdict, Verdict::ChangedInside);
+    }
+
+    #[test]
+    fn imprecise_dates_at_the_edge_are_unknown() {
+        // Friday 5 May as a whole day straddles the Guadeloupe start (04:00Z).
+        assert_eq!(
+            judge(&[found("2017-05-05", Provenance::FeedDcDate, Some(chrono_tz::UTC))]).verdict,
+            Verdict::Unknown
+        );
+        // A zone-less time is ±14 h: unknown near the edges, decided well inside.
+        assert_eq!(
+            judge(&[found("2017-05-07 10:00", Provenance::FeedPubDate, None)]).verdict,
+            Verdict::Unknown
+        );
+        assert_eq!(
+            judge(&[found("2017-05-06 20:00", Provenance::FeedPubDate, None)]).verdict,
+            Verdict::Inside
+        );
+        assert_eq!(
+            judge(&[found("2017-05-03", Provenance::FeedPubDate, Some(chrono_tz::UTC))]).verdict,
+            Verdict::Before
+        );
+        assert_eq!(judge(&[]).verdict, Verdict::Unknown);
+    }
+
+    #[test]
+    fn future_dates_are_set_aside() {
+        let d = ItemDates::choose(
+            &[found("2030-01-01T00:00:00Z", Provenance::FeedPubDate, None)],
+            utc("2026-01-01T00:00:00Z"),
+        );
+        assert!(d.published.is_none());
+        assert_eq!(d.future.len(), 1);
+    }
+}
