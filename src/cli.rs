@@ -91,9 +91,15 @@ struct WindowsArgs {
 
 #[derive(Debug, Subcommand)]
 enum RulesCommand {
-    /// Validate rule files without reading any source; exit 2 on the first broken file.
+    /// Validate rule files without reading any source; exit 2 if any is broken.
+    ///
+    /// Each file with an `[election]` table is validated as its own set, combined with every
+    /// given file that has none (e.g. a sources file), so `rules check rules/*.toml` works.
     Check(FilesArgs),
     /// Run the `[[rule.test]]` cases and print TP/TN/FP/FN per rule; exit 1 on a failure.
+    ///
+    /// Files are grouped as for `rules check`. Each failure is printed with the test's
+    /// file:line.
     Test(FilesArgs),
 }
 
@@ -134,43 +140,77 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
             Ok(Outcome::Clean)
         }
         Command::Rules(RulesCommand::Check(a)) => {
-            let rules = load(&a.files)?;
-            let tests: usize = rules.rules.iter().map(|r| r.tests.len()).sum();
-            writeln!(
-                out,
-                "ok: {} file(s): {} zone(s), {} window(s), {} source(s), {} material(s), {} rule(s) with {tests} test(s)",
-                a.files.len(),
-                rules.zones.len(),
-                rules.windows.len(),
-                rules.sources.len(),
-                rules.materials.len(),
-                rules.rules.len()
-            )?;
+            for files in election_groups(&a.files) {
+                let rules = load(&files)?;
+                let tests: usize = rules.rules.iter().map(|r| r.tests.len()).sum();
+                writeln!(
+                    out,
+                    "ok: {}: {} zone(s), {} window(s), {} source(s), {} material(s), {} rule(s) with {tests} test(s)",
+                    list(&files),
+                    rules.zones.len(),
+                    rules.windows.len(),
+                    rules.sources.len(),
+                    rules.materials.len(),
+                    rules.rules.len()
+                )?;
+            }
             Ok(Outcome::Clean)
         }
         Command::Rules(RulesCommand::Test(a)) => {
-            let rules = load(&a.files)?;
-            let outcomes = ruletest::run(&rules).map_err(|e| Failure(format!("error: {e}")))?;
-            writeln!(out, "{:<40} {:>4} {:>4} {:>4} {:>4} {:>5}", "rule", "TP", "TN", "FP", "FN", "todo")?;
             let mut failed = false;
-            for o in &outcomes {
-                let t = &o.tally;
-                writeln!(out, "{:<40} {:>4} {:>4} {:>4} {:>4} {:>5}", o.rule, t.tp, t.tn, t.fp, t.fn_, t.todo)?;
-                for f in &o.failures {
-                    writeln!(out, "  FAIL {f}")?;
-                    failed = true;
+            let (mut passed, mut failures) = (0, 0);
+            for files in election_groups(&a.files) {
+                let rules = load(&files)?;
+                let outcomes = ruletest::run(&rules).map_err(|e| Failure(format!("error: {e}")))?;
+                writeln!(out, "{}", list(&files))?;
+                writeln!(
+                    out,
+                    "  {:<38} {:>4} {:>4} {:>4} {:>4} {:>5}",
+                    "rule", "TP", "TN", "FP", "FN", "todo"
+                )?;
+                for o in &outcomes {
+                    let t = &o.tally;
+                    writeln!(
+                        out,
+                        "  {:<38} {:>4} {:>4} {:>4} {:>4} {:>5}",
+                        o.rule, t.tp, t.tn, t.fp, t.fn_, t.todo
+                    )?;
+                    for f in &o.failures {
+                        writeln!(out, "    FAIL {f}")?;
+                        failed = true;
+                    }
+                    passed += t.tp + t.tn;
+                    failures += t.fp + t.fn_;
                 }
             }
-            let total: usize = outcomes.iter().map(|o| o.tally.tp + o.tally.tn + o.tally.fp + o.tally.fn_).sum();
-            let failures: usize = outcomes.iter().map(|o| o.failures.len()).sum();
-            writeln!(
-                out,
-                "{} passed, {failures} failed",
-                total - outcomes.iter().map(|o| o.tally.fp + o.tally.fn_).sum::<usize>()
-            )?;
+            writeln!(out, "{passed} passed, {failures} failed")?;
             Ok(if failed { Outcome::Findings } else { Outcome::Clean })
         }
     }
+}
+
+/// Splits files for the validation commands: each file with an `[election]` table is its own
+/// set, together with every file without one (sources or rules shared across elections).
+/// Files that cannot be read or parsed go into every set, so their errors are reported.
+fn election_groups(files: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    let has_election = |p: &PathBuf| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .map(|t| t.contains_key("election"))
+    };
+    let (elections, shared): (Vec<&PathBuf>, Vec<&PathBuf>) = files.iter().partition(|p| has_election(p) == Some(true));
+    if elections.len() <= 1 {
+        return vec![files.to_vec()];
+    }
+    elections
+        .into_iter()
+        .map(|e| std::iter::once(e).chain(shared.iter().copied()).cloned().collect())
+        .collect()
+}
+
+fn list(files: &[PathBuf]) -> String {
+    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ")
 }
 
 fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {

@@ -706,6 +706,9 @@ mod text {
             return None;
         }
         let mut out = s.replace('년', "-").replace('월', "-").replace('일', " ");
+        while out.contains("- ") {
+            out = out.replace("- ", "-");
+        }
         let pm = out.contains("오후");
         out = out.replace("오전", " ").replace("오후", " ");
         let mut parts = out.split_whitespace().map(str::to_string).collect::<Vec<_>>();

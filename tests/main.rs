@@ -1,1 +1,5 @@
+//! One integration-test binary (links once on a 2-core machine).
 
+mod cli;
+mod dates;
+mod util;

@@ -914,23 +914,25 @@ impl Loader {
         zone_ids: &[&str],
         groups: &HashMap<String, Vec<usize>>,
     ) -> Option<Vec<usize>> {
-        match sel.get_ref() {
-            raw::ZoneSel::Group(g) => match groups.get(g.get_ref()) {
-                Some(members) => Some(members.clone()),
-                None => match zone_ids.iter().position(|id| id == g.get_ref()) {
-                    Some(i) => Some(vec![i]),
-                    None => {
-                        let known: Vec<&str> = groups.keys().map(String::as_str).chain(zone_ids.iter().copied()).collect();
-                        self.unknown_ref("zone group", (file, g), &known);
-                        None
-                    }
-                },
+        let names: Vec<&String> = match sel.get_ref() {
+            raw::ZoneSel::Group(g) => match groups.get(g) {
+                Some(members) => return Some(members.clone()),
+                None => vec![g],
             },
-            raw::ZoneSel::List(list) => {
-                let v: Vec<usize> = list.iter().filter_map(|z| self.zone_ref((file, z), zone_ids)).collect();
-                (v.len() == list.len()).then_some(v)
+            raw::ZoneSel::List(list) => list.iter().collect(),
+        };
+        let mut out = Vec::new();
+        for name in names {
+            match zone_ids.iter().position(|id| id == name) {
+                Some(i) => out.push(i),
+                None => {
+                    let known: Vec<&str> = groups.keys().map(String::as_str).chain(zone_ids.iter().copied()).collect();
+                    self.unknown_ref("zone or zone group", (file, &S::new(sel.span(), name.clone())), &known);
+                    return None;
+                }
             }
         }
+        Some(out)
     }
 
     /// Validates an anchor's key combination and references.

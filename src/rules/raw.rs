@@ -108,12 +108,34 @@ pub struct ZoneGroup {
     pub zones: Vec<S<String>>,
 }
 
-/// A zone group id, or an explicit list of zone ids.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A zone group id, or an explicit list of zone ids. Errors point at the whole value.
+#[derive(Debug)]
 pub enum ZoneSel {
-    Group(S<String>),
-    List(Vec<S<String>>),
+    Group(String),
+    List(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for ZoneSel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ZoneSel, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ZoneSel;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a zone group id (such as \"all\") or a list of zone ids")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ZoneSel, E> {
+                Ok(ZoneSel::Group(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ZoneSel, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.push(s);
+                }
+                Ok(ZoneSel::List(v))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]
