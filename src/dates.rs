@@ -705,7 +705,7 @@ mod text {
         if !s.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)) {
             return None;
         }
-        let mut out = s.replace('년', "-").replace('월', "-").replace('일', " ");
+        let mut out = s.replace(['년', '월'], "-").replace('일', " ");
         while out.contains("- ") {
             out = out.replace("- ", "-");
         }

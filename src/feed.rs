@@ -97,7 +97,9 @@ fn item(e: &feed_rs::model::Entry, kind: FeedType, raws: &Raws, base: &Url, tz: 
         FeedType::Atom | FeedType::JSON => Provenance::FeedPublished,
     };
     let mut dates = Vec::new();
-    for (raw, provenance) in [(raw_of(&e.published), published_as), (raw_of(&e.updated), Provenance::FeedUpdated)] {
+    // feed-rs fills `updated` from `pubDate` when an RSS item has no update date of its own.
+    let updated = if e.updated == e.published { None } else { raw_of(&e.updated) };
+    for (raw, provenance) in [(raw_of(&e.published), published_as), (updated, Provenance::FeedUpdated)] {
         if let Some(raw) = raw {
             let parsed = crate::dates::parse(&raw, tz);
             dates.push(FoundDate { raw, provenance, parsed });

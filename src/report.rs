@@ -323,10 +323,11 @@ fn timing_line(t: &Timing) -> String {
     match &t.date {
         None => format!("{verdict} window `{}` (no usable date)", t.window),
         Some(d) => {
-            let zones = if t.zones_inside.is_empty() {
-                String::new()
-            } else {
-                format!("; inside for {}", t.zones_inside.join(", "))
+            let zones = match (t.zones_inside.len(), t.zones_outside.len()) {
+                (0, _) => String::new(),
+                (n, 0) => format!("; inside for every zone of the audience ({n})"),
+                (n, m) if n <= m => format!("; inside for {} only", t.zones_inside.join(", ")),
+                (n, m) => format!("; inside for {n} of {} zones, not for {}", n + m, t.zones_outside.join(", ")),
             };
             let precision = if d.when.is_exact() {
                 String::new()
@@ -376,26 +377,6 @@ pub fn excerpt(text: &str, range: std::ops::Range<usize>, width: usize) -> Strin
     let lead = if before.len() < range.start { "…" } else { "" };
     let tail = if after.len() < text.len() - range.end { "…" } else { "" };
     crate::article::collapse_whitespace(&format!("{lead}{before}[{}]{after}{tail}", &text[range]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ansi_escapes_print_inert() {
-        assert_eq!(
-            inert("a\u{1b}[31mred\u{7}\u{9b}x\u{202e}y"),
-            "a\u{FFFD}[31mred\u{FFFD}\u{FFFD}x\u{FFFD}y"
-        );
-    }
-
-    #[test]
-    fn excerpts_mark_the_match() {
-        assert_eq!(excerpt("un deux trois quatre", 3..7, 3), "un [deux] tr…");
-        assert_eq!(excerpt("zéro un deux trois", 9..13, 3), "…un [deux] tr…");
-        assert_eq!(excerpt("deux", 0..4, 3), "[deux]");
-    }
 }
 
 /// The `windows` table: each window in each zone, local and UTC, then the union of each
@@ -465,4 +446,24 @@ pub fn windows_text(rules: &RuleSet) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_escapes_print_inert() {
+        assert_eq!(
+            inert("a\u{1b}[31mred\u{7}\u{9b}x\u{202e}y"),
+            "a\u{FFFD}[31mred\u{FFFD}\u{FFFD}x\u{FFFD}y"
+        );
+    }
+
+    #[test]
+    fn excerpts_mark_the_match() {
+        assert_eq!(excerpt("un deux trois quatre", 3..7, 3), "un [deux] tr…");
+        assert_eq!(excerpt("zéro un deux trois", 9..13, 3), "…un [deux] tr…");
+        assert_eq!(excerpt("deux", 0..4, 3), "[deux]");
+    }
 }

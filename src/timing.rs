@@ -98,6 +98,8 @@ pub struct Timing {
     pub date: Option<DateRef>,
     /// Zones of the audience whose window contains that date.
     pub zones_inside: Vec<String>,
+    /// Zones of the audience whose window does not (yet, or no longer) contain it.
+    pub zones_outside: Vec<String>,
 }
 
 /// Position of a date interval relative to a window's spans.
@@ -134,18 +136,20 @@ fn place(w: &When, spans: &[ZoneSpan]) -> Place {
 /// Decides the verdict of an item's dates against `spans` (the window in each zone of the
 /// audience). `zone_name` names a span's zone for the report.
 pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: impl Fn(usize) -> String) -> Timing {
-    let zones_inside = |d: &DateRef| {
-        spans
-            .iter()
-            .filter(|s| d.when.earliest >= s.start && d.when.latest <= s.end && d.when.earliest < s.end)
-            .map(|s| zone_name(s.zone))
-            .collect()
-    };
-    let make = |verdict, date: Option<&DateRef>| Timing {
-        window: window.to_string(),
-        verdict,
-        date: date.cloned(),
-        zones_inside: date.map(zones_inside).unwrap_or_default(),
+    let make = |verdict, date: Option<&DateRef>| {
+        let (inside, outside): (Vec<&ZoneSpan>, Vec<&ZoneSpan>) = match date {
+            Some(d) => spans
+                .iter()
+                .partition(|s| d.when.earliest >= s.start && d.when.latest <= s.end && d.when.earliest < s.end),
+            None => (vec![], vec![]),
+        };
+        Timing {
+            window: window.to_string(),
+            verdict,
+            date: date.cloned(),
+            zones_inside: inside.iter().map(|s| zone_name(s.zone)).collect(),
+            zones_outside: outside.iter().map(|s| zone_name(s.zone)).collect(),
+        }
     };
     let p = dates.published.as_ref().map(|d| (d, place(&d.when, spans)));
     let m = dates.modified.as_ref().map(|d| (d, place(&d.when, spans)));

@@ -1,1 +1,442 @@
+//! The binary end to end: the demo, every class of rule-file error, and the edge cases of
+//! timing, charsets and broken input that the core slice promises.
 
+use crate::util::{check_json, findings, run};
+use std::path::Path;
+
+const FR: &str = "rules/fr-2017-presidentielle.toml";
+const DEMO: &str = "rules/demo/sources.toml";
+
+fn s(v: &[(&str, &str, &str, &str)]) -> Vec<(String, String, String, String)> {
+    v.iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect()
+}
+
+#[test]
+fn demo_reports_violations_a_mention_and_an_item_outside_the_window() {
+    let r = run(&["check", FR, DEMO]);
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    let out = &r.stdout;
+    assert!(out.contains("VIOLATION macronleaks-content"), "{out}");
+    assert!(out.contains("notice    macronleaks-mention"), "{out}");
+    assert!(
+        out.contains("ok        macronleaks-content") && out.contains("matched, but after window `r2-macronleaks`"),
+        "{out}"
+    );
+    assert!(out.contains("[foreign outlet]"), "{out}");
+    assert!(
+        out.contains("summary: 4 violation(s), 0 warning(s), 1 notice(s); 8 item(s) from 3 source(s); 1 problem(s)"),
+        "{out}"
+    );
+
+    let (code, report) = check_json(&[FR, DEMO]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report),
+        s(&[
+            ("macronleaks-content", "violation", "le-quotidien", "inside"),
+            ("macronleaks-dump-link", "violation", "le-quotidien", "inside"),
+            ("macronleaks-content", "violation", "le-veilleur-be", "inside"),
+            ("macronleaks-content", "violation", "radio-caraibes", "inside"),
+            ("macronleaks-mention", "notice", "le-quotidien", "inside"),
+        ])
+    );
+    let cleared = &report["cleared"][0];
+    assert_eq!(
+        (cleared["rule"].as_str(), cleared["timing"]["verdict"].as_str()),
+        (Some("macronleaks-content"), Some("after"))
+    );
+    // The Antilles outlet is judged against its own zones only.
+    let caraibes = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["source"] == "radio-caraibes")
+        .unwrap();
+    assert_eq!(caraibes["timing"]["zones_inside"].as_array().unwrap().len(), 5);
+    assert_eq!(caraibes["title"], "Fuite de documents : un message déjà relayé ici");
+    let problem = &report["problems"][0];
+    assert_eq!(
+        (problem["source"].as_str(), problem["stage"].as_str()),
+        (Some("radio-caraibes"), Some("date"))
+    );
+    assert!(problem["message"].as_str().unwrap().contains("`samedi soir`"));
+}
+
+#[test]
+fn json_contract_fields() {
+    let (_, report) = check_json(&[FR, DEMO]);
+    for f in report["findings"].as_array().unwrap() {
+        for key in [
+            "rule",
+            "severity",
+            "source",
+            "url",
+            "timing",
+            "spans",
+            "message",
+            "materials",
+            "window",
+            "legal_force",
+        ] {
+            assert!(!f[key].is_null(), "finding lacks `{key}`: {f}");
+        }
+        assert!(
+            !f["timing"]["verdict"].is_null() && !f["timing"]["date"]["provenance"].is_null() && !f["timing"]["date"]["earliest"].is_null()
+        );
+        for sp in f["spans"].as_array().unwrap() {
+            for key in ["scope", "start", "end", "excerpt"] {
+                assert!(!sp[key].is_null(), "span lacks `{key}`: {sp}");
+            }
+        }
+    }
+    for p in report["problems"].as_array().unwrap() {
+        for key in ["source", "url", "stage", "message"] {
+            assert!(!p[key].is_null());
+        }
+    }
+    // JSON Lines: one object per line, ending with the summary.
+    let r = run(&["check", FR, DEMO, "--format", "jsonl"]);
+    let lines: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.last().unwrap()["type"], "summary");
+    assert_eq!(lines.last().unwrap()["violations"], 4);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "finding").count(), 5);
+}
+
+#[test]
+fn span_offsets_point_into_the_extracted_text() {
+    let (_, report) = check_json(&[FR, DEMO]);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["source"] == "le-quotidien" && f["rule"] == "macronleaks-content")
+        .unwrap();
+    let sp = &f["spans"][0];
+    assert_eq!(sp["scope"], "quote");
+    assert!(
+        sp["excerpt"]
+            .as_str()
+            .unwrap()
+            .contains("[Le virement Ardoise doit rester confidentiel jusqu’au 8 mai]"),
+        "{sp}"
+    );
+    let (start, end) = (sp["start"].as_u64().unwrap(), sp["end"].as_u64().unwrap());
+    assert_eq!(
+        end - start,
+        "Le virement Ardoise doit rester confidentiel jusqu’au 8 mai".len() as u64
+    );
+}
+
+#[test]
+fn exit_codes_fail_on_and_quiet() {
+    // Only a notice: clean by default, a failure with --fail-on notice.
+    let r = run(&["check", FR, "--input", "tests/fixtures/control-character.xml"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(
+        run(&[
+            "check",
+            FR,
+            "--input",
+            "tests/fixtures/control-character.xml",
+            "--fail-on",
+            "notice"
+        ])
+        .code,
+        1
+    );
+    // Quiet and clean prints nothing.
+    let r = run(&["check", FR, "--input", "tests/fixtures/clean-page.html", "-q"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // Nothing readable, or a missing input: the run could not be done.
+    let r = run(&["check", FR, "--input", "tests/fixtures/no-such-file.xml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no-such-file.xml"), "{}", r.stderr);
+    let r = run(&["check", FR, "--input", "tests/fixtures/clean-page.html", "--as", "nope"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("`--as nope`"));
+}
+
+#[test]
+fn broken_rule_file_stops_before_any_input_is_read() {
+    let r = run(&[
+        "check",
+        "tests/rule-errors/dst-gap.toml",
+        "--input",
+        "tests/fixtures/does-not-exist",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("tests/rule-errors/dst-gap.toml:20:9"), "{}", r.stderr);
+    assert!(!r.stderr.contains("does-not-exist"));
+    assert!(r.stdout.is_empty());
+}
+
+/// Golden diagnostics: each `tests/rule-errors/NAME.toml` must produce exactly
+/// `NAME.stderr` (file:line:column, the line, the caret, the hint). `BLESS=1` rewrites them.
+#[test]
+fn rule_file_errors_are_exact() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rule-errors");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15);
+    let mut mismatches = Vec::new();
+    for case in cases {
+        let rel = format!("tests/rule-errors/{}", case.file_name().unwrap().to_str().unwrap());
+        let r = run(&["rules", "check", &rel]);
+        assert_eq!(r.code, 2, "{rel} should be refused");
+        let golden = case.with_extension("stderr");
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::write(&golden, &r.stderr).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_default();
+        if want != r.stderr {
+            mismatches.push(format!("{rel}:\n--- want\n{want}--- got\n{}", r.stderr));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn duplicate_ids_across_files_point_at_both() {
+    let r = run(&["rules", "check", FR, "tests/fixtures/duplicate-zone.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("error[R013]: duplicate zone id `metropole`"), "{}", r.stderr);
+    assert!(r.stderr.contains("--> tests/fixtures/duplicate-zone.toml:5:6"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("first defined at rules/fr-2017-presidentielle.toml:"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn shipped_rules_validate_and_their_tests_pass() {
+    let r = run(&["rules", "check", FR, "rules/es-2023-generales.toml", "rules/ca-2021-federal.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["rules", "test", FR, "rules/es-2023-generales.toml", "rules/ca-2021-federal.toml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("  macronleaks-content                       3    3    0    0     0"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.ends_with("12 passed, 0 failed\n"));
+    assert_eq!(run(&["rules", "check", FR, DEMO]).code, 0);
+}
+
+#[test]
+fn rule_test_failures_name_file_and_line() {
+    let r = run(&["rules", "test", "tests/fixtures/failing-rule-test.toml"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("  quoted                                    0    0    1    1     1"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("FAIL tests/fixtures/failing-rule-test.toml:35: expected a match, but the rule did not match"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("FAIL tests/fixtures/failing-rule-test.toml:39: expected no match, but the rule matched"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn windows_table_and_audience_union() {
+    let r = run(&["windows", FR, DEMO]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("window `r2-campagne`"))
+        .find(|l| l.trim_start().starts_with("guadeloupe"))
+        .unwrap();
+    assert!(
+        line.contains("Fri 2017-05-05 00:00")
+            && line.contains("Sun 2017-05-07 14:00")
+            && line.contains("2017-05-05T04:00Z")
+            && line.contains("62.0"),
+        "{line}"
+    );
+    assert!(
+        r.stdout
+            .contains("le-quotidien             r2-macronleaks               2017-05-05T02:00Z → 2017-05-07T18:00Z"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("radio-caraibes           r2-macronleaks               2017-05-05T03:00Z → 2017-05-07T18:00Z"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn dst_window_lasts_43_hours_and_a_gap_can_be_resolved() {
+    let r = run(&["windows", "tests/fixtures/fr-2015-departementales.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Sat 2015-03-28 00:00   Sun 2015-03-29 20:00   2015-03-27T23:00Z  2015-03-29T18:00Z     43.0"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Sun 2015-03-29 03:00"),
+        "the resolved gap starts at 03:00 CEST: {}",
+        r.stdout
+    );
+}
+
+#[test]
+fn friday_2230_gmt_is_inside_the_metropolitan_window() {
+    let (_, report) = check_json(&[FR, "tests/fixtures/friday-night.toml"]);
+    let item = |url: &str| {
+        report["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["url"] == url && i["source"] == "metropole-only")
+            .unwrap()
+            .clone()
+    };
+    let verdict = |url: &str| {
+        let i = item(url);
+        i["timings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["window"] == "r2-macronleaks")
+            .unwrap()["verdict"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(verdict("https://friday.example.fr/inside"), "inside");
+    assert_eq!(verdict("https://friday.example.fr/before"), "before");
+}
+
+#[test]
+fn zone_less_dates_use_the_source_zone_or_stay_unknown() {
+    let (_, report) = check_json(&[FR, "tests/fixtures/friday-night.toml"]);
+    let timing = |source: &str, url: &str| {
+        let i = report["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["url"] == url && i["source"] == source)
+            .unwrap()
+            .clone();
+        i["timings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["window"] == "r2-macronleaks")
+            .unwrap()
+            .clone()
+    };
+    // With the outlet's zone: Friday 23:30 Paris is half an hour before the silence, and the
+    // zone used is recorded.
+    let t = timing("paris-clock", "https://zoneless.example.fr/b");
+    assert_eq!(
+        (
+            t["verdict"].as_str(),
+            t["date"]["zone"]["kind"].as_str(),
+            t["date"]["zone"]["tz"].as_str()
+        ),
+        (Some("before"), Some("source"), Some("Europe/Paris"))
+    );
+    assert_eq!(t["date"]["earliest"], "2017-05-05T21:30:00Z");
+    // Without: ±14 h around 23:30 straddles the 00:00 Paris start, so unknown (never UTC).
+    let t = timing("no-clock", "https://zoneless.example.fr/b");
+    assert_eq!(
+        (t["verdict"].as_str(), t["date"]["zone"]["kind"].as_str()),
+        (Some("unknown"), Some("unknown"))
+    );
+    // Saturday noon is inside whatever the zone.
+    assert_eq!(timing("no-clock", "https://zoneless.example.fr/a")["verdict"], "inside");
+    // An unknown verdict with matching content is reported, at most as a warning.
+    let warn = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["source"] == "no-clock" && f["url"] == "https://zoneless.example.fr/b")
+        .unwrap();
+    assert_eq!(warn["severity"], "warning");
+}
+
+#[test]
+fn windows_1252_feeds_decode_declared_or_overridden() {
+    let (_, report) = check_json(&[FR, "--input", "tests/fixtures/windows-1252.xml"]);
+    let titles: Vec<&str> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, vec!["Élection : l’équipe réagit à la fuite"]);
+    assert_eq!(findings(&report)[0].0, "macronleaks-content");
+
+    // Without a declaration, undecodable as UTF-8: windows-1252 is the fallback.
+    let (_, report) = check_json(&[FR, "--input", "tests/fixtures/windows-1252-undeclared.xml"]);
+    assert_eq!(report["items"][0]["title"], "Élection : l’équipe réagit à la fuite");
+}
+
+#[test]
+fn a_control_character_costs_one_repair_not_the_feed() {
+    let (_, report) = check_json(&[FR, "--input", "tests/fixtures/control-character.xml"]);
+    assert_eq!(report["items"].as_array().unwrap().len(), 2);
+    assert_eq!(report["items"][0]["title"], "Un titre cassé");
+    let p = &report["problems"][0];
+    assert_eq!(p["stage"], "feed");
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("removed 1 character(s) that XML forbids (first at line 3"),
+        "{p}"
+    );
+}
+
+#[test]
+fn web_content_prints_inert_on_a_terminal() {
+    let r = run(&["check", FR, "--input", "tests/fixtures/ansi-title.html"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{7}'), "{:?}", r.stdout);
+    assert!(r.stdout.contains("title: \u{FFFD}[2J\u{FFFD}[31mROUGE\u{FFFD}[0m"), "{}", r.stdout);
+}
+
+#[test]
+fn help_is_complete_for_every_command() {
+    for (args, needles) in [
+        (vec!["--help"], vec!["check", "windows", "rules", "Exit status"]),
+        (
+            vec!["check", "--help"],
+            vec!["--input", "--as", "--format", "--fail-on", "--at", "--quiet"],
+        ),
+        (vec!["windows", "--help"], vec!["FILES"]),
+        (vec!["rules", "--help"], vec!["check", "test"]),
+        (vec!["rules", "check", "--help"], vec!["FILES", "election"]),
+        (vec!["rules", "test", "--help"], vec!["FILES", "file:line"]),
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?}");
+        for n in needles {
+            assert!(r.stdout.contains(n), "`blackout {}` help lacks {n}:\n{}", args.join(" "), r.stdout);
+        }
+    }
+}

@@ -311,8 +311,11 @@ fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
 struct Loader {
     diags: Vec<Diagnostic>,
     /// Every id seen, by namespace: where it was first defined.
-    ids: HashMap<(&'static str, String), (Arc<SourceFile>, Range<usize>)>,
+    ids: HashMap<(&'static str, String), Definition>,
 }
+
+/// Where an id was first defined.
+type Definition = (Arc<SourceFile>, Range<usize>);
 
 /// Rule-file values carry their file along during validation.
 type At<'a, T> = (&'a Arc<SourceFile>, &'a S<T>);
@@ -339,14 +342,17 @@ impl Loader {
             return;
         }
         if id.get_ref().trim().is_empty() {
-            *self.error("R004", file, id.span(), format!("empty {namespace} id")) =
-                Diagnostic::new("R004", file, id.span(), format!("empty {namespace} id"))
-                    .hint("give it a short stable id such as `metropole`");
+            self.error("R004", file, id.span(), format!("empty {namespace} id")).hint =
+                Some("give it a short stable id such as `metropole`".into());
         }
         self.ids.insert(key, (Arc::clone(file), id.span()));
     }
 
     fn unknown_ref(&mut self, what: &str, (file, value): At<String>, known: &[&str]) {
+        // An id that is defined but failed its own validation was already reported there.
+        if self.ids.keys().any(|(ns, id)| id == value.get_ref() && what.contains(ns)) {
+            return;
+        }
         let mut d = Diagnostic::new("R012", file, value.span(), format!("unknown {what} `{}`", value.get_ref()))
             .label(format!("no {what} has this id"));
         d = d.hint(match did_you_mean(value.get_ref(), known.iter().copied()) {
@@ -743,8 +749,7 @@ impl Loader {
                         let detail = e.to_string();
                         let last = detail
                             .lines()
-                            .filter(|l| l.starts_with("error:"))
-                            .next_back()
+                            .rfind(|l| l.starts_with("error:"))
                             .unwrap_or("invalid regex")
                             .trim_start_matches("error: ")
                             .to_string();
