@@ -144,12 +144,43 @@ struct SourceResult {
     items: Vec<ItemReport>,
 }
 
+impl SourceResult {
+    fn absorb(&mut self, other: SourceResult) {
+        self.summary.documents += other.summary.documents;
+        self.summary.items += other.summary.items;
+        self.findings.extend(other.findings);
+        self.cleared.extend(other.cleared);
+        self.problems.extend(other.problems);
+        self.items.extend(other.items);
+    }
+
+    fn problem(&mut self, source: &Source, url: &Url, stage: Stage, message: String) {
+        self.problems.push(Problem {
+            source: source.id.clone(),
+            url: url.to_string(),
+            stage,
+            message,
+        });
+    }
+}
+
+/// An item to read: a feed entry (with its page, if the fetcher can reach it) or a page.
+struct Work {
+    url: Url,
+    from_feed: Option<Article>,
+    summary: Option<String>,
+    page: Option<Location>,
+}
+
 /// One article ready to judge, with where it came from.
 struct Candidate {
     url: Url,
     article: Article,
+    summary: Option<String>,
 }
 
+/// Reads a source in three steps: feeds are listed and parsed (cheap, in order), then item
+/// pages are read and extracted in parallel, then every article is judged in parallel.
 fn check_source(rules: &RuleSet, detector: &Detector, plan: &Plan, fetcher: &dyn Fetcher, at: DateTime<Utc>) -> SourceResult {
     let source = &plan.source;
     let mut out = SourceResult {
@@ -161,116 +192,137 @@ fn check_source(rules: &RuleSet, detector: &Detector, plan: &Plan, fetcher: &dyn
         },
         ..Default::default()
     };
-    let mut problem = |url: &Url, stage: Stage, message: String| {
-        out.problems.push(Problem {
-            source: source.id.clone(),
-            url: url.to_string(),
-            stage,
-            message,
-        })
-    };
-
     let mut inputs = plan.inputs.clone();
     for dir in &plan.dirs {
         match scan_dir(dir) {
             Ok(found) => inputs.extend(found.into_iter().map(|(k, p)| (k, Location::File(p)))),
-            Err(e) => problem(&Location::File(dir.clone()).url(), Stage::Fetch, e.to_string()),
+            Err(e) => out.problem(source, &Location::File(dir.clone()).url(), Stage::Fetch, e.to_string()),
         }
     }
-    // Feeds first, so that pages they link to are read as items of the feed.
+    // Feeds first, so that a page a feed links to is read once, as that feed's item.
     inputs.sort_by_key(|(k, _)| *k == InputKind::Page);
-
     let mut seen: HashSet<Url> = HashSet::new();
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for (kind, location) in &inputs {
-        let url = location.url();
-        if kind == &InputKind::Page && seen.contains(&normalize_url(&url)) {
-            continue;
-        }
-        let doc = match fetcher.fetch(location) {
-            Ok(d) => d,
-            Err(e) => {
-                problem(&url, Stage::Fetch, e.to_string());
-                continue;
-            }
-        };
-        out.summary.documents += 1;
-        if doc.truncated {
-            problem(
-                &url,
-                Stage::Fetch,
-                format!("larger than {} bytes; only the beginning was read", crate::fetch::MAX_BODY_BYTES),
-            );
-        }
-        let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
-        if decoded.had_errors {
-            problem(
-                &url,
-                Stage::Decode,
-                format!(
-                    "bytes invalid in {} were replaced (encoding chosen from {})",
-                    decoded.encoding.name(),
-                    basis_name(decoded.basis)
-                ),
-            );
-        }
+    let mut work = Vec::new();
+    for (kind, location) in inputs {
         match kind {
+            InputKind::Page => {
+                if seen.insert(normalize_url(&location.url())) {
+                    work.push(Work {
+                        url: normalize_url(&location.url()),
+                        from_feed: None,
+                        summary: None,
+                        page: Some(location),
+                    });
+                }
+            }
             InputKind::Feed => {
+                let url = location.url();
+                let Some((doc, decoded)) = read(fetcher, &location, source, &mut out) else {
+                    continue;
+                };
                 let parsed = match feed::parse(&doc, &decoded, source.tz) {
                     Ok(p) => p,
                     Err(e) => {
-                        problem(&url, Stage::Feed, e.to_string());
+                        out.problem(source, &url, Stage::Feed, e.to_string());
                         continue;
                     }
                 };
                 for r in parsed.repairs {
-                    problem(&url, Stage::Feed, r);
+                    out.problem(source, &url, Stage::Feed, r);
                 }
                 for item in parsed.items {
-                    let item_url = item.link.clone().unwrap_or_else(|| url.clone());
-                    let mut article = feed_article(&item);
-                    // The item's page, when it is something this fetcher can read.
-                    if let Some(link) = &item.link
-                        && seen.insert(link.clone())
-                        && link.scheme() == "file"
-                    {
-                        match read_page(fetcher, &Location::from_url(link), source) {
-                            Ok((page, page_problems)) => {
-                                out.summary.documents += 1;
-                                for p in page_problems {
-                                    problem(link, Stage::Extract, p);
-                                }
-                                article = merge(page, article);
-                            }
-                            Err((stage, e)) => problem(link, stage, e),
-                        }
-                    }
-                    candidates.push(Candidate { url: item_url, article });
-                }
-            }
-            InputKind::Page => {
-                seen.insert(normalize_url(&url));
-                match page_article(&doc, &decoded, source) {
-                    Ok((article, page_problems)) => {
-                        for p in page_problems {
-                            problem(&url, Stage::Extract, p);
-                        }
-                        candidates.push(Candidate {
-                            url: normalize_url(&url),
-                            article,
-                        });
-                    }
-                    Err(e) => problem(&url, Stage::Extract, e),
+                    let page = item
+                        .link
+                        .as_ref()
+                        .map(Location::from_url)
+                        .filter(|l| fetcher.reaches(l) && seen.insert(normalize_url(&l.url())));
+                    work.push(Work {
+                        url: item.link.clone().unwrap_or_else(|| url.clone()),
+                        from_feed: Some(feed_article(&item)),
+                        summary: item.summary,
+                        page,
+                    });
                 }
             }
         }
     }
-
+    let read: Vec<(Option<Candidate>, SourceResult)> = work.into_par_iter().map(|w| read_work(w, fetcher, source)).collect();
+    let mut candidates = Vec::new();
+    for (candidate, partial) in read {
+        out.absorb(partial);
+        candidates.extend(candidate);
+    }
     out.summary.items = candidates.len();
-    for c in candidates {
-        judge(rules, detector, source, &c, at, &mut out);
+    let judged: Vec<SourceResult> = candidates.par_iter().map(|c| judge(rules, detector, source, c, at)).collect();
+    for j in judged {
+        out.absorb(j);
     }
     out
+}
+
+/// Fetches and decodes one document, recording problems; `None` if it could not be read.
+fn read(fetcher: &dyn Fetcher, location: &Location, source: &Source, out: &mut SourceResult) -> Option<(Document, charset::Decoded)> {
+    let url = location.url();
+    let doc = match fetcher.fetch(location) {
+        Ok(d) => d,
+        Err(e) => {
+            out.problem(source, &url, Stage::Fetch, e.to_string());
+            return None;
+        }
+    };
+    out.summary.documents += 1;
+    if doc.truncated {
+        out.problem(
+            source,
+            &url,
+            Stage::Fetch,
+            format!("larger than {} bytes; only the beginning was read", crate::fetch::MAX_BODY_BYTES),
+        );
+    }
+    let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
+    if decoded.had_errors {
+        let message = format!(
+            "bytes invalid in {} were replaced (encoding chosen from {})",
+            decoded.encoding.name(),
+            basis_name(decoded.basis)
+        );
+        out.problem(source, &url, Stage::Decode, message);
+    }
+    Some((doc, decoded))
+}
+
+/// Reads and extracts one work item's page; a feed entry without a readable page is judged
+/// on what the feed says.
+fn read_work(work: Work, fetcher: &dyn Fetcher, source: &Source) -> (Option<Candidate>, SourceResult) {
+    let mut out = SourceResult::default();
+    let Work {
+        url,
+        from_feed,
+        summary,
+        page: location,
+    } = work;
+    let page = location.and_then(|l| {
+        let (doc, decoded) = read(fetcher, &l, source, &mut out)?;
+        match extract::extract(&decoded.text, &doc.url, source.tz) {
+            Ok(x) => {
+                for p in x.problems {
+                    out.problem(source, &doc.url, Stage::Extract, p);
+                }
+                Some(x.article)
+            }
+            Err(e) => {
+                out.problem(source, &doc.url, Stage::Extract, e.to_string());
+                None
+            }
+        }
+    });
+    let article = match (page, from_feed) {
+        (Some(page), Some(from_feed)) => merge(page, from_feed),
+        (Some(page), None) => page,
+        (None, Some(from_feed)) => from_feed,
+        (None, None) => return (None, out),
+    };
+    (Some(Candidate { url, article, summary }), out)
 }
 
 fn basis_name(b: charset::Basis) -> String {
@@ -278,22 +330,6 @@ fn basis_name(b: charset::Basis) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// Reads and extracts a page; the error carries the stage that failed.
-fn read_page(fetcher: &dyn Fetcher, location: &Location, source: &Source) -> Result<(Article, Vec<String>), (Stage, String)> {
-    let doc = fetcher.fetch(location).map_err(|e| (Stage::Fetch, e.to_string()))?;
-    let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
-    page_article(&doc, &decoded, source).map_err(|e| (Stage::Extract, e))
-}
-
-fn page_article(doc: &Document, decoded: &charset::Decoded, source: &Source) -> Result<(Article, Vec<String>), String> {
-    let x = extract::extract(&decoded.text, &doc.url, source.tz).map_err(|e| e.to_string())?;
-    let mut problems = x.problems;
-    if decoded.had_errors {
-        problems.push(format!("invalid bytes for {} replaced", decoded.encoding.name()));
-    }
-    Ok((x.article, problems))
 }
 
 /// An article from the feed entry alone: title, summary and full content as body text.
@@ -341,7 +377,8 @@ fn merge(page: Article, from_feed: Article) -> Article {
 }
 
 /// Times the article against each rule's windows, evaluates the rules, records the outcome.
-fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, at: DateTime<Utc>, out: &mut SourceResult) {
+fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, at: DateTime<Utc>) -> SourceResult {
+    let mut out = SourceResult::default();
     let dates = ItemDates::choose(&c.article.dates, at);
     for d in &c.article.dates {
         if let Err(e) = &d.parsed {
@@ -442,9 +479,11 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
         source: source.id.clone(),
         url: c.url.to_string(),
         title: c.article.title.clone(),
+        summary: c.summary.clone(),
         dates: c.article.dates.iter().map(Into::into).collect(),
         timings,
     });
+    out
 }
 
 /// Whether a timing verdict makes a matching rule fire. A rule's `when` list decides when it

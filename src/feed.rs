@@ -198,6 +198,22 @@ mod tests {
     }
 
     #[test]
+    fn json_feed() {
+        let f = run(br#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","url":"https://e.fr/a?utm_medium=x","title":"Titre","content_html":"<p>Le <em>texte</em></p>","date_published":"2017-05-06T10:00:00+02:00","date_modified":"2017-05-06T12:00:00+02:00"}]}"#);
+        let item = &f.items[0];
+        assert_eq!((item.title.as_deref(), item.content.as_deref()), (Some("Titre"), Some("Le texte")));
+        assert_eq!(item.link.as_ref().unwrap().as_str(), "https://e.fr/a");
+        let provs: Vec<_> = item.dates.iter().map(|d| (d.provenance, d.raw.as_str())).collect();
+        assert_eq!(
+            provs,
+            vec![
+                (Provenance::FeedPublished, "2017-05-06T10:00:00+02:00"),
+                (Provenance::FeedUpdated, "2017-05-06T12:00:00+02:00")
+            ]
+        );
+    }
+
+    #[test]
     fn control_characters_and_missing_version_are_repaired() {
         let f = run(b"<rss><channel><title>t</title><item><title>a\x0bb</title></item><item><title>c</title></item></channel></rss>");
         assert_eq!(f.items.len(), 2);

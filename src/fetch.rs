@@ -84,6 +84,10 @@ pub enum FetchError {
 /// Obtains documents. Implementations must be shareable across worker threads.
 pub trait Fetcher: Sync {
     fn fetch(&self, location: &Location) -> Result<Document, FetchError>;
+
+    /// Whether this fetcher can read `location` at all. A feed item whose page it cannot
+    /// reach is judged on what the feed itself says, without a problem per item.
+    fn reaches(&self, location: &Location) -> bool;
 }
 
 /// Reads local files; refuses network locations.
@@ -91,6 +95,10 @@ pub trait Fetcher: Sync {
 pub struct LocalFetcher;
 
 impl Fetcher for LocalFetcher {
+    fn reaches(&self, location: &Location) -> bool {
+        matches!(location, Location::File(_))
+    }
+
     fn fetch(&self, location: &Location) -> Result<Document, FetchError> {
         match location {
             Location::Http(_) => Err(FetchError::HttpUnavailable),

@@ -126,6 +126,9 @@ pub struct ItemReport {
     pub source: String,
     pub url: String,
     pub title: Option<String>,
+    /// The feed's summary of the item, as text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     pub dates: Vec<DateReport>,
     pub timings: Vec<Timing>,
 }
@@ -171,9 +174,10 @@ impl Report {
         self.findings.iter().filter(|f| f.severity == severity).count()
     }
 
-    /// Whether any finding is at or above `threshold`.
+    /// Whether any finding of a stable rule is at or above `threshold`. Experimental rules
+    /// are reported but never decide the exit status.
     pub fn fails(&self, threshold: Severity) -> bool {
-        self.findings.iter().any(|f| f.severity >= threshold)
+        self.findings.iter().any(|f| f.severity >= threshold && f.status == Status::Stable)
     }
 
     pub fn to_json(&self) -> String {

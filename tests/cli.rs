@@ -440,3 +440,14 @@ fn help_is_complete_for_every_command() {
         }
     }
 }
+
+#[test]
+fn experimental_rules_report_without_failing_the_run() {
+    let (code, report) = check_json(&["tests/fixtures/experimental.toml", "--input", "tests/fixtures/clean-page.html"]);
+    assert_eq!(code, 0);
+    let f = &report["findings"][0];
+    assert_eq!(
+        (f["rule"].as_str(), f["status"].as_str(), f["severity"].as_str()),
+        (Some("trial"), Some("experimental"), Some("violation"))
+    );
+}
