@@ -382,29 +382,19 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
     let dates = ItemDates::choose(&c.article.dates, at);
     for d in &c.article.dates {
         if let Err(e) = &d.parsed {
-            out.problems.push(Problem {
-                source: source.id.clone(),
-                url: c.url.to_string(),
-                stage: Stage::Date,
-                message: format!("{} `{}`: {e}", d.provenance.name(), d.raw),
-            });
+            out.problem(source, &c.url, Stage::Date, format!("{} `{}`: {e}", d.provenance.name(), d.raw));
         }
     }
     for d in &dates.future {
-        out.problems.push(Problem {
-            source: source.id.clone(),
-            url: c.url.to_string(),
-            stage: Stage::Date,
-            message: format!("{} `{}` is later than the evaluation time; not used", d.provenance.name(), d.raw),
-        });
+        out.problem(
+            source,
+            &c.url,
+            Stage::Date,
+            format!("{} `{}` is later than the evaluation time; not used", d.provenance.name(), d.raw),
+        );
     }
     for msg in &dates.disagreements {
-        out.problems.push(Problem {
-            source: source.id.clone(),
-            url: c.url.to_string(),
-            stage: Stage::Date,
-            message: format!("dates disagree: {msg}"),
-        });
+        out.problem(source, &c.url, Stage::Date, format!("dates disagree: {msg}"));
     }
     let zone_name = |z: usize| rules.zones[z].id.clone();
     let mut timings: Vec<Timing> = Vec::new();

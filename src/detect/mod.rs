@@ -12,7 +12,7 @@ pub mod normalize;
 use crate::article::Article;
 use crate::rules::{Condition, Matcher, MatcherKind, Material, Scope};
 use aho_corasick::{AhoCorasick, MatchKind};
-use normalize::{Normalized, is_word_char, normalize};
+use normalize::{is_word_char, normalize};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -111,21 +111,22 @@ impl Detector {
         for block in &article.blocks {
             let original = &article.text[block.range.clone()];
             let norm = normalize(original);
-            let to_article = |r: Range<usize>, n: &Normalized| {
-                let o = n.original_range(r.start, r.end, original);
-                block.range.start + o.start..block.range.start + o.end
+            let mut push = |matcher: Matcher, needle: &String, r: Range<usize>| {
+                let o = norm.original_range(r.start, r.end, original);
+                let range = block.range.start + o.start..block.range.start + o.end;
+                hits.push(Hit {
+                    matcher,
+                    scope: block.scope,
+                    range,
+                    needle: needle.clone(),
+                    url: None,
+                });
             };
             if let Some(ac) = &self.literals {
                 for m in ac.find_overlapping_iter(&norm.text) {
                     let (matcher, needle) = &self.literal_targets[m.pattern().as_usize()];
                     if bounded(&norm.text, m.start(), m.end(), matcher.kind) {
-                        hits.push(Hit {
-                            matcher: *matcher,
-                            scope: block.scope,
-                            range: to_article(m.range(), &norm),
-                            needle: needle.clone(),
-                            url: None,
-                        });
+                        push(*matcher, needle, m.range());
                     }
                 }
             }
@@ -133,13 +134,7 @@ impl Detector {
                 for i in set.matches(&norm.text).iter() {
                     let (matcher, re, needle) = &self.patterns[i];
                     for m in re.find_iter(&norm.text).filter(|m| !m.is_empty()) {
-                        hits.push(Hit {
-                            matcher: *matcher,
-                            scope: block.scope,
-                            range: to_article(m.range(), &norm),
-                            needle: needle.clone(),
-                            url: None,
-                        });
+                        push(*matcher, needle, m.range());
                     }
                 }
             }

@@ -264,41 +264,34 @@ impl RuleSet {
 fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
     let span = e.span().unwrap_or(0..0);
     let message = e.message().trim().to_string();
+    // serde names the offending word and the expected ones in backticks.
     let backticked: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let wrong = backticked.first().copied().unwrap_or_default();
+    let wrong = backticked.first().copied().unwrap_or_default();
+    let suggestion = || {
         let expected = backticked.get(1..).unwrap_or_default();
-        let hint = match did_you_mean(wrong, expected.iter().copied()) {
+        match did_you_mean(wrong, expected.iter().copied()) {
             Some(best) => format!("did you mean `{best}`?"),
             None => format!(
                 "expected one of {}",
                 expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
             ),
-        };
-        let _ = rest;
+        }
+    };
+    if message.starts_with("unknown field ") {
         return Diagnostic::new("R002", file, span, format!("unknown key `{wrong}`"))
             .label("not a key of this table")
-            .hint(hint);
+            .hint(suggestion());
     }
     if message.starts_with("unknown variant ") {
-        let wrong = backticked.first().copied().unwrap_or_default();
-        let expected = backticked.get(1..).unwrap_or_default();
-        let mut d = Diagnostic::new("R004", file, span, format!("invalid value `{wrong}`")).label("not an allowed value");
-        d = d.hint(match did_you_mean(wrong, expected.iter().copied()) {
-            Some(best) => format!("did you mean `{best}`?"),
-            None => format!(
-                "expected one of {}",
-                expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-            ),
-        });
-        return d;
+        return Diagnostic::new("R004", file, span, format!("invalid value `{wrong}`"))
+            .label("not an allowed value")
+            .hint(suggestion());
     }
     if message.starts_with("missing field ") {
-        let field = backticked.first().copied().unwrap_or_default();
-        return Diagnostic::new("R003", file, span, format!("missing key `{field}`"))
+        return Diagnostic::new("R003", file, span, format!("missing key `{wrong}`"))
             .label("in this table")
             .hint(format!(
-                "add `{field} = …` to this table (see the rule-file reference in README.md)"
+                "add `{wrong} = …` to this table (see the rule-file reference in README.md)"
             ));
     }
     Diagnostic::new("R001", file, span, message.lines().next().unwrap_or("invalid TOML").to_string())
