@@ -398,15 +398,19 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
     }
     let zone_name = |z: usize| rules.zones[z].id.clone();
     let mut timings: Vec<Timing> = Vec::new();
-    let mut timing_for = |w: usize| -> Timing {
+    // A window none of whose zones is in the outlet's audience does not apply to it.
+    let mut timing_for = |w: usize| -> Option<Timing> {
         let window = &rules.windows[w];
         if let Some(t) = timings.iter().find(|t| t.window == window.id) {
-            return t.clone();
+            return Some(t.clone());
         }
         let spans: Vec<_> = window.spans.iter().copied().filter(|s| source.audience.contains(&s.zone)).collect();
+        if spans.is_empty() {
+            return None;
+        }
         let t = timing::verdict(&window.id, &dates, &spans, zone_name);
         timings.push(t.clone());
-        t
+        Some(t)
     };
     let hits = detector.scan(&c.article);
     for rule in &rules.rules {
@@ -426,7 +430,7 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
         let mut fired = false;
         let mut first_timing = None;
         for &w in &rule.windows {
-            let t = timing_for(w);
+            let Some(t) = timing_for(w) else { continue };
             let window = &rules.windows[w];
             if counts(rule, window.pre_window_content, t.verdict) {
                 let severity = if t.verdict == Verdict::Unknown {

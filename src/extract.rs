@@ -136,7 +136,6 @@ const BLOCKS: &[&str] = &[
     "th",
     "figure",
     "figcaption",
-    "br",
     "hr",
     "article",
     "main",
@@ -198,11 +197,14 @@ impl Walker<'_> {
                     }
                     self.collect_link(e, scope);
                     match name {
-                        "blockquote" | "q" if name == "blockquote" => {
+                        "blockquote" => {
                             self.flush(scope);
                             self.walk(child_el, Scope::Quote);
                             self.flush(Scope::Quote);
                         }
+                        // A line break inside a paragraph is whitespace: passages re-wrapped
+                        // with `<br>` must still match as one run of text.
+                        "br" => self.buf.push('\n'),
                         "pre" => {
                             self.flush(scope);
                             self.buf.push_str(&child_el.text().collect::<String>());
@@ -443,6 +445,17 @@ mod tests {
                 Provenance::TimeElement
             ]
         );
+    }
+
+    #[test]
+    fn line_breaks_do_not_split_a_paragraph() {
+        let x = extract(
+            "<article><p>un passage<br>secret<br/>ici</p></article>",
+            &Url::parse("file:///x").unwrap(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(x.article.text, "un passage secret ici");
     }
 
     #[test]

@@ -52,7 +52,12 @@ pub fn parse(doc: &Document, decoded: &charset::Decoded, tz: Option<Tz>) -> Resu
     let text = charset::relabel_xml_as_utf8(&clean);
     let parsed = match parse_with_raw_dates(text.as_bytes(), &doc.url) {
         Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot)) if RSS_VERSION.is_match(&text) => {
-            let fixed = RSS_VERSION.replace(&text, "<rss version=\"2.0\"$1>");
+            let fixed = RSS_VERSION.replace(&text, |c: &regex::Captures| {
+                format!(
+                    "<rss version=\"2.0\"{}>",
+                    VERSION_ATTR.replace(c.get(1).map_or("", |m| m.as_str()), "")
+                )
+            });
             repairs.push("`<rss>` had no usable `version`; read as RSS 2.0".into());
             parse_with_raw_dates(fixed.as_bytes(), &doc.url)
         }
@@ -67,9 +72,9 @@ pub fn parse(doc: &Document, decoded: &charset::Decoded, tz: Option<Tz>) -> Resu
     Ok(ParsedFeed { items, repairs })
 }
 
-/// An `<rss` start tag whose version feed-rs refuses (missing, `2.00`, `0.94`).
-static RSS_VERSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"<rss(?:\s+version\s*=\s*["'](?:2\.00|0\.94|)["'])?(\s[^>]*)?>"#).expect("static regex"));
+/// The `<rss` start tag (its attributes in group 1), and a `version` attribute within them.
+static RSS_VERSION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"<rss(\s[^>]*)?>"#).expect("static regex"));
+static VERSION_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\s+version\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
 
 type Raws = Vec<String>;
 
@@ -216,6 +221,8 @@ mod tests {
     #[test]
     fn control_characters_and_missing_version_are_repaired() {
         let f = run(b"<rss><channel><title>t</title><item><title>a\x0bb</title></item><item><title>c</title></item></channel></rss>");
+        let v = run(br#"<rss xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.00"><channel><title>t</title><item><title>x</title></item></channel></rss>"#);
+        assert_eq!(v.items.len(), 1);
         assert_eq!(f.items.len(), 2);
         assert_eq!(f.items[0].title.as_deref(), Some("ab"));
         assert_eq!(f.repairs.len(), 2, "{:?}", f.repairs);

@@ -451,3 +451,22 @@ fn experimental_rules_report_without_failing_the_run() {
         (Some("trial"), Some("experimental"), Some("violation"))
     );
 }
+
+#[test]
+fn a_window_outside_the_audience_does_not_apply() {
+    let (_, report) = check_json(&["tests/fixtures/not-in-audience.toml"]);
+    let sources: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, vec!["tahiti-too"]);
+    let paris = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "paris-only")
+        .unwrap();
+    assert!(paris["timings"].as_array().unwrap().is_empty());
+}
