@@ -116,6 +116,11 @@ pub struct TextBuilder {
 }
 
 impl TextBuilder {
+    /// Continues an existing text, whose blocks are already collapsed.
+    pub fn continuing(text: String, blocks: Vec<Block>) -> TextBuilder {
+        TextBuilder { text, blocks }
+    }
+
     /// Appends a block; whitespace is collapsed except in `pre`. Empty blocks are skipped.
     pub fn push(&mut self, scope: Scope, raw: &str) {
         let content = if scope == Scope::Pre {

@@ -354,15 +354,16 @@ fn feed_article(item: &feed::FeedItem) -> Article {
 /// The page's text and links, with the feed's summary kept as a further body block (what a
 /// feed reader shows is published too) and the dates of both.
 fn merge(page: Article, from_feed: Article) -> Article {
-    let mut b = TextBuilder::default();
-    for block in &page.blocks {
-        b.push(block.scope, &page.text[block.range.clone()]);
-    }
-    for block in from_feed.blocks.iter().filter(|bl| bl.scope != Scope::Title) {
-        let text = &from_feed.text[block.range.clone()];
-        if !page.text.contains(text) {
-            b.push(block.scope, text);
-        }
+    let extra: Vec<_> = from_feed
+        .blocks
+        .iter()
+        .filter(|bl| bl.scope != Scope::Title)
+        .map(|bl| (bl.scope, &from_feed.text[bl.range.clone()]))
+        .filter(|(_, text)| !page.text.contains(text))
+        .collect();
+    let mut b = TextBuilder::continuing(page.text, page.blocks);
+    for (scope, text) in extra {
+        b.push(scope, text);
     }
     let (text, blocks) = b.finish();
     let mut dates: Vec<FoundDate> = page.dates;

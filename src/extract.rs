@@ -177,7 +177,7 @@ impl Walker<'_> {
         if !self.buf.trim().is_empty() {
             let text = std::mem::take(&mut self.buf);
             // The page's H1 is already the title block.
-            if scope == Scope::Body && Some(collapse_whitespace(&text).as_str()) == self.title {
+            if scope == Scope::Body && self.title.is_some_and(|t| text.split_whitespace().eq(t.split_whitespace())) {
                 return;
             }
             self.out.push(scope, &text);
@@ -263,9 +263,11 @@ fn is_chrome(e: &scraper::node::Element) -> bool {
     }
     let class_id = format!("{} {}", e.attr("class").unwrap_or(""), e.attr("id").unwrap_or("")).to_ascii_lowercase();
     class_id.split(|c: char| c.is_whitespace() || c == '_').any(|token| {
-        CHROME_WORDS
-            .iter()
-            .any(|w| token == *w || token.starts_with(&format!("{w}-")) || token.ends_with(&format!("-{w}")))
+        CHROME_WORDS.iter().any(|w| {
+            token == *w
+                || token.strip_prefix(w).is_some_and(|r| r.starts_with('-'))
+                || token.strip_suffix(w).is_some_and(|r| r.ends_with('-'))
+        })
     })
 }
 

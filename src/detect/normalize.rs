@@ -47,6 +47,25 @@ pub fn normalize(s: &str) -> Normalized {
     let mut i = 0;
     while i < s.len() {
         let at = i as u32;
+        let b = bytes[i];
+        // Fast path: an ASCII character not followed by a combining mark (the next byte is
+        // ASCII too) needs no NFKC; it only folds case and whitespace.
+        if b.is_ascii() && b != b'&' && bytes.get(i + 1).is_none_or(u8::is_ascii) {
+            i += 1;
+            if b.is_ascii_whitespace() {
+                if !out.text.is_empty() && pending_space.is_none() {
+                    pending_space = Some(at);
+                }
+            } else if !b.is_ascii_control() {
+                if let Some(sp) = pending_space.take() {
+                    out.text.push(' ');
+                    out.origin.push(sp);
+                }
+                out.text.push(if b == b'`' { '\'' } else { b.to_ascii_lowercase() as char });
+                out.origin.push(at);
+            }
+            continue;
+        }
         let c = s[i..].chars().next().expect("char boundary");
         let mut len = c.len_utf8();
         // Decode an HTML entity in place (`&eacute;`, `&#8217;`, `&nbsp;`).
@@ -154,6 +173,13 @@ mod tests {
         assert_eq!(&original[n.original_range(start, n.text.len(), original)], "Th\u{E9}");
         let amp = n.text.find('&').unwrap();
         assert_eq!(&original[n.original_range(amp, amp + 1, original)], "&amp;");
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_the_general_path() {
+        // `\u{301}` after an ASCII letter forces the general path for that letter.
+        assert_eq!(normalize("Cafe\u{301} CAFE\u{301}").text, "café café");
+        assert_eq!(normalize("A`B\tC\u{7}D").text, "a'b cd");
     }
 
     proptest! {
