@@ -122,12 +122,21 @@ pub enum Outcome {
     Findings,
 }
 
-/// A command failure: already rendered for the terminal.
-pub struct Failure(pub String);
+/// Why a command stopped.
+pub enum Failure {
+    /// A message already rendered for the terminal; exit status 2.
+    Message(String),
+    /// The reader of our output went away (`blackout check … | head`): not an error.
+    BrokenPipe,
+}
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Failure {
-        Failure(format!("error: cannot write output: {e}"))
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Message(format!("error: cannot write output: {e}"))
+        }
     }
 }
 
@@ -161,7 +170,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
             let (mut passed, mut failures) = (0, 0);
             for files in election_groups(&a.files) {
                 let rules = load(&files)?;
-                let outcomes = ruletest::run(&rules).map_err(|e| Failure(format!("error: {e}")))?;
+                let outcomes = ruletest::run(&rules).map_err(|e| Failure::Message(format!("error: {e}")))?;
                 writeln!(out, "{}", list(&files))?;
                 writeln!(
                     out,
@@ -214,7 +223,7 @@ fn list(files: &[PathBuf]) -> String {
 }
 
 fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {
-    RuleSet::load(files).map_err(|e: LoadError| Failure(e.to_string()))
+    RuleSet::load(files).map_err(|e: LoadError| Failure::Message(e.to_string()))
 }
 
 fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
@@ -224,13 +233,13 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         inputs: a.input,
         input_source: a.input_source,
     };
-    let report = check::run(&rules, &options, &LocalFetcher, &a.files).map_err(|e| Failure(format!("error: {e}")))?;
+    let report = check::run(&rules, &options, &LocalFetcher, &a.files).map_err(|e| Failure::Message(format!("error: {e}")))?;
     if report.sources.iter().all(|s| s.documents == 0) {
         let mut msg = String::from("error: no source could be read, so nothing was checked\n");
         for p in &report.problems {
             msg.push_str(&format!("  {}: {}\n", report::inert(&p.url), report::inert(&p.message)));
         }
-        return Err(Failure(msg));
+        return Err(Failure::Message(msg));
     }
     let text = match a.format {
         Format::Text => report.to_text(a.quiet, a.fail_on),

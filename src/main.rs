@@ -2,7 +2,7 @@
 //! to an exit status (0 clean, 1 findings, 2 the run could not be done).
 
 use clap::Parser;
-use std::io::{ErrorKind, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -13,11 +13,8 @@ fn main() -> ExitCode {
     match result {
         Ok(blackout::cli::Outcome::Clean) => ExitCode::SUCCESS,
         Ok(blackout::cli::Outcome::Findings) => ExitCode::from(1),
-        Err(blackout::cli::Failure(msg)) => {
-            // A closed pipe (`blackout check … | head`) is not an error.
-            if msg.contains(&std::io::Error::from(ErrorKind::BrokenPipe).to_string()) {
-                return ExitCode::SUCCESS;
-            }
+        Err(blackout::cli::Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(blackout::cli::Failure::Message(msg)) => {
             eprint!("{msg}");
             if !msg.ends_with('\n') {
                 eprintln!();

@@ -470,3 +470,31 @@ fn a_window_outside_the_audience_does_not_apply() {
         .unwrap();
     assert!(paris["timings"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    // A feed large enough that the report overflows the pipe buffer.
+    let dir = tempfile::tempdir().unwrap();
+    let items: String = (0..3000)
+        .map(|i| format!("<item><title>Article {i}</title><link>https://e.example.fr/{i}</link><pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate></item>"))
+        .collect();
+    let feed = dir.path().join("big.xml");
+    std::fs::write(
+        &feed,
+        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("blackout"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", FR, "--format", "json", "--input", feed.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty());
+}
