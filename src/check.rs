@@ -10,7 +10,7 @@ use crate::charset;
 use crate::detect::{Detector, Hit};
 use crate::extract;
 use crate::feed;
-use crate::fetch::{Document, Fetcher, InputKind, Location, kind_of, scan_dir};
+use crate::fetch::{Document, Fetcher, InputKind, Location, kind_of_file, scan_dir};
 use crate::report::{Cleared, Finding, ItemReport, Problem, Report, SourceSummary, SpanReport, Stage};
 use crate::rules::{PreWindow, Rule, RuleSet, Scope, Severity, Source, Verdict};
 use crate::timing::{self, ItemDates, Timing};
@@ -109,7 +109,7 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
         if path.is_dir() {
             dirs.push(path.clone());
         } else if path.is_file() {
-            inputs.push((kind_of(path).unwrap_or(InputKind::Page), Location::File(path.clone())));
+            inputs.push((kind_of_file(path), Location::File(path.clone())));
         } else {
             return Err(format!("`--input {}`: no such file or directory", path.display()));
         }

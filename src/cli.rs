@@ -49,7 +49,7 @@ struct CheckArgs {
     files: Vec<PathBuf>,
     /// Read this local feed, page or directory instead of the sources' own locations
     /// (repeatable). Feeds are recognised by extension (.xml .rss .atom .rdf .json), pages by
-    /// .html/.htm; a directory is read recursively.
+    /// .html/.htm (other files given here are sniffed); a directory is read recursively.
     #[arg(long, value_name = "PATH")]
     input: Vec<PathBuf>,
     /// Treat `--input` as this source of the rule files (its audience, zone and charset).

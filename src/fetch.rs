@@ -148,6 +148,21 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<(InputKind, PathBuf)>, FetchError> {
     Ok(out)
 }
 
+/// Classifies a file given explicitly: by extension, else by its first bytes (an XML or
+/// JSON document is a feed, anything else a page).
+pub fn kind_of_file(path: &Path) -> InputKind {
+    if let Some(kind) = kind_of(path) {
+        return kind;
+    }
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let text = String::from_utf8_lossy(&head[..n]);
+    let start = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let feed_roots = ["<?xml", "<rss", "<feed", "<rdf:RDF", "{"];
+    let is_feed = feed_roots.iter().any(|r| start.starts_with(r)) && !start.to_ascii_lowercase().contains("<html");
+    if is_feed { InputKind::Feed } else { InputKind::Page }
+}
+
 /// Classifies a path by extension; `None` for files that are neither feeds nor pages.
 pub fn kind_of(path: &Path) -> Option<InputKind> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -178,6 +193,16 @@ mod tests {
             Location::Http(_)
         ));
         assert!(Location::parse("ftp://example.fr/rss", base).is_err());
+    }
+
+    #[test]
+    fn explicit_files_are_sniffed_when_the_extension_says_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("rss");
+        std::fs::write(&feed, "\u{feff}  <?xml version=\"1.0\"?><rss version=\"2.0\"></rss>").unwrap();
+        let page = dir.path().join("index");
+        std::fs::write(&page, "<!doctype html><html><p>x</p></html>").unwrap();
+        assert_eq!((kind_of_file(&feed), kind_of_file(&page)), (InputKind::Feed, InputKind::Page));
     }
 
     #[test]
