@@ -16,6 +16,9 @@ pub enum Basis {
     Bom,
     SourceOverride,
     Declared,
+    /// The document declared a legacy encoding, but its bytes are valid UTF-8 with non-ASCII
+    /// characters: a mislabelled UTF-8 document (reported as a problem).
+    Utf8OverDeclaration,
     Transport,
     ValidUtf8,
     Fallback,
@@ -50,6 +53,10 @@ fn choose(bytes: &[u8], source_override: Option<&'static Encoding>, transport: O
         return (enc, Basis::SourceOverride);
     }
     if let Some(enc) = declared(bytes) {
+        // Multi-byte UTF-8 sequences practically never occur by chance in legacy 8-bit text.
+        if enc != UTF_8 && !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
+            return (UTF_8, Basis::Utf8OverDeclaration);
+        }
         return (enc, Basis::Declared);
     }
     if let Some(enc) = transport.and_then(content_type_charset) {
@@ -114,6 +121,10 @@ mod tests {
 
         let overridden = decode(latin, Some(UTF_8), None);
         assert_eq!(overridden.basis, Basis::SourceOverride);
+
+        let mislabelled = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><x>\u{c9}lection</x>";
+        let d = decode(mislabelled.as_bytes(), None, None);
+        assert_eq!((d.basis, d.text.as_str()), (Basis::Utf8OverDeclaration, mislabelled));
 
         let meta = b"<html><head><meta charset=windows-1252></head><p>\x92</p>";
         assert!(decode(meta, None, None).text.contains('\u{2019}'));

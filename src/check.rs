@@ -280,6 +280,14 @@ fn read(fetcher: &dyn Fetcher, location: &Location, source: &Source, out: &mut S
         );
     }
     let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
+    if decoded.basis == charset::Basis::Utf8OverDeclaration {
+        out.problem(
+            source,
+            &url,
+            Stage::Decode,
+            "declares a legacy encoding but is valid UTF-8; read as UTF-8".into(),
+        );
+    }
     if decoded.had_errors {
         let message = format!(
             "bytes invalid in {} were replaced (encoding chosen from {})",
