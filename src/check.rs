@@ -1,8 +1,9 @@
 //! A check run: every source's feeds and pages are read, turned into articles, timed against
 //! the rules' windows and scanned; the result is a [`Report`].
 //!
-//! Sources are processed in parallel (rayon), each article exactly once: a page linked from a
-//! feed and also present in the source's directory is read once. Nothing in here stops the
+//! Sources, and the pages of each source, are processed in parallel (rayon); each article
+//! exactly once: a page linked from a feed and also present in the source's directory is read
+//! once, as the feed's item. Nothing in here stops the
 //! run for one bad input: each failure becomes a [`Problem`] against its source.
 
 use crate::article::{Article, FoundDate, TextBuilder, normalize_url};
@@ -78,7 +79,7 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
                     .chain(s.pages.iter().map(|l| (InputKind::Page, l.clone())))
                     .collect();
                 Plan {
-                    source: clone_source(s),
+                    source: s.clone(),
                     inputs,
                     dirs: s.dirs.clone(),
                 }
@@ -86,11 +87,10 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
             .collect());
     }
     let template = match &options.input_source {
-        Some(id) => clone_source(
-            rules
-                .source(id)
-                .ok_or_else(|| format!("`--as {id}`: no source with this id in the rule files"))?,
-        ),
+        Some(id) => rules
+            .source(id)
+            .ok_or_else(|| format!("`--as {id}`: no source with this id in the rule files"))?
+            .clone(),
         None => Source {
             id: "input".into(),
             name: Some("--input".into()),
@@ -119,20 +119,6 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
         inputs,
         dirs,
     }])
-}
-
-fn clone_source(s: &Source) -> Source {
-    Source {
-        id: s.id.clone(),
-        name: s.name.clone(),
-        feeds: s.feeds.clone(),
-        pages: s.pages.clone(),
-        dirs: s.dirs.clone(),
-        audience: s.audience.clone(),
-        tz: s.tz,
-        charset: s.charset,
-        foreign: s.foreign,
-    }
 }
 
 #[derive(Default)]

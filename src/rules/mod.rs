@@ -84,7 +84,7 @@ pub struct ZoneSpan {
     pub end: DateTime<Utc>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Source {
     pub id: String,
     pub name: Option<String>,
