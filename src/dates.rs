@@ -987,6 +987,24 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any instant written the ways feeds write it parses back to itself.
+        #[test]
+        fn written_instants_parse_back(secs in 0i64..4_102_444_800, offset_min in -720i32..=840) {
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            let local = t.with_timezone(&FixedOffset::east_opt(offset_min * 60).unwrap());
+            for written in [local.to_rfc2822(), local.to_rfc3339(), local.format("%A, %d %B %Y %H:%M:%S %z").to_string(), local.format("%Y-%m-%d %H:%M:%S %:z").to_string()] {
+                let w = parse(&written, None).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{written}: {e}")))?;
+                proptest::prop_assert_eq!(w.instant(), t, "{}", written);
+                proptest::prop_assert!(w.is_exact());
+            }
+            let month = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"][chrono::Datelike::month0(&local) as usize];
+            let french = format!("{} {month} {} à {}h{}", local.format("%d"), local.format("%Y"), local.format("%H"), local.format("%M"));
+            let w = parse(&french, Some(chrono_tz::Europe::Paris)).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{french}: {e}")))?;
+            proptest::prop_assert_eq!(w.zone, Zone::Source(chrono_tz::Europe::Paris));
+        }
+    }
+
     #[test]
     fn impossible_values_are_rejected() {
         for s in [

@@ -277,6 +277,39 @@ mod tests {
         assert_eq!(later, utc("2017-10-29T01:30:00Z"));
     }
 
+    proptest::proptest! {
+        /// A local time either resolves to an instant that reads back as the same local
+        /// time, or is refused as a DST gap or overlap; never silently shifted.
+        #[test]
+        fn local_times_round_trip_or_are_refused(days in 0i64..(366 * 30), minutes in 0u32..(24 * 60), zone in 0usize..6) {
+            let tz = [Paris, chrono_tz::America::Sao_Paulo, chrono_tz::America::Santiago, chrono_tz::America::Miquelon, chrono_tz::Pacific::Chatham, chrono_tz::Asia::Beirut][zone];
+            let date = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + Duration::days(days);
+            let local = date.and_hms_opt(minutes / 60, minutes % 60, 0).unwrap();
+            match local_instant(tz, local, Policy::default()) {
+                Ok(t) => proptest::prop_assert_eq!(t.with_timezone(&tz).naive_local(), local),
+                Err(ResolveError::Gap { .. }) => proptest::prop_assert!(tz.from_local_datetime(&local).single().is_none()),
+                Err(ResolveError::Overlap { first, second, .. }) => {
+                    proptest::prop_assert!(first < second);
+                    proptest::prop_assert_eq!(first.with_timezone(&tz).naive_local(), local);
+                    proptest::prop_assert_eq!(second.with_timezone(&tz).naive_local(), local);
+                }
+                Err(e) => proptest::prop_assert!(false, "{e}"),
+            }
+        }
+
+        /// The union covers exactly the instants some interval covers.
+        #[test]
+        fn union_covers_what_the_intervals_cover(spans in proptest::collection::vec((0i64..1000, 1i64..200), 1..8), probe in 0i64..1300) {
+            let at = |m: i64| utc("2017-05-05T00:00:00Z") + Duration::minutes(m);
+            let intervals: Vec<_> = spans.iter().map(|(s, len)| (at(*s), at(s + len))).collect();
+            let merged = union(intervals.clone());
+            let t = at(probe);
+            let inside = |v: &[(DateTime<Utc>, DateTime<Utc>)]| v.iter().any(|(s, e)| *s <= t && t < *e);
+            proptest::prop_assert_eq!(inside(&intervals), inside(&merged));
+            proptest::prop_assert!(merged.windows(2).all(|w| w[0].1 < w[1].0));
+        }
+    }
+
     #[test]
     fn offsets_and_unions() {
         assert_eq!(parse_offset("-48h"), Some(Duration::hours(-48)));
