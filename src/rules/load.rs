@@ -1,0 +1,971 @@
+//! Validation of parsed rule files into a [`RuleSet`]: every reference resolved, every
+//! window resolved per zone, every problem collected as a [`Diagnostic`] with its span.
+
+use super::diag::{Diagnostic, SourceFile, did_you_mean};
+use super::raw::{self, S};
+use super::*;
+use crate::fetch::Location;
+use crate::window::{self, AnchorSpec, Base, ClockRef, Policy, ResolveError, Target, ZoneClock};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Turns a TOML/serde error into a diagnostic with a hint.
+pub(super) fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim().to_string();
+    // serde names the offending word and the expected ones in backticks.
+    let backticked: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    let wrong = backticked.first().copied().unwrap_or_default();
+    let suggestion = || {
+        let expected = backticked.get(1..).unwrap_or_default();
+        match did_you_mean(wrong, expected.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!(
+                "expected one of {}",
+                expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    };
+    if message.starts_with("unknown field ") {
+        return Diagnostic::new("R002", file, span, format!("unknown key `{wrong}`"))
+            .label("not a key of this table")
+            .hint(suggestion());
+    }
+    if message.starts_with("unknown variant ") {
+        return Diagnostic::new("R004", file, span, format!("invalid value `{wrong}`"))
+            .label("not an allowed value")
+            .hint(suggestion());
+    }
+    if message.starts_with("missing field ") {
+        return Diagnostic::new("R003", file, span, format!("missing key `{wrong}`"))
+            .label("in this table")
+            .hint(format!(
+                "add `{wrong} = …` to this table (see the rule-file reference in README.md)"
+            ));
+    }
+    Diagnostic::new("R001", file, span, message.lines().next().unwrap_or("invalid TOML").to_string())
+        .label("here")
+        .hint("check the TOML syntax at this position")
+}
+
+/// Collects diagnostics while building the validated set.
+#[derive(Default)]
+pub(super) struct Loader {
+    pub(super) diags: Vec<Diagnostic>,
+    /// Every id seen, by namespace: where it was first defined.
+    ids: HashMap<(&'static str, String), Definition>,
+}
+
+/// Where an id was first defined.
+type Definition = (Arc<SourceFile>, Range<usize>);
+
+/// Rule-file values carry their file along during validation.
+type At<'a, T> = (&'a Arc<SourceFile>, &'a S<T>);
+
+impl Loader {
+    fn error(&mut self, code: &'static str, file: &Arc<SourceFile>, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(code, file, span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    /// Registers an id in a namespace; a second definition is an error pointing at the first.
+    fn define(&mut self, namespace: &'static str, file: &Arc<SourceFile>, id: &S<String>) {
+        let key = (namespace, id.get_ref().clone());
+        if let Some((first_file, first_span)) = self.ids.get(&key) {
+            let (line, col) = first_file.line_col(first_span.start);
+            let hint = format!(
+                "first defined at {}:{line}:{col}; ids must be unique across all rule files of a run",
+                first_file.path.display()
+            );
+            let d = Diagnostic::new("R013", file, id.span(), format!("duplicate {namespace} id `{}`", id.get_ref()))
+                .label("defined again here")
+                .hint(hint);
+            self.diags.push(d);
+            return;
+        }
+        if id.get_ref().trim().is_empty() {
+            self.error("R004", file, id.span(), format!("empty {namespace} id")).hint =
+                Some("give it a short stable id such as `metropole`".into());
+        }
+        self.ids.insert(key, (Arc::clone(file), id.span()));
+    }
+
+    fn unknown_ref(&mut self, what: &str, (file, value): At<String>, known: &[&str]) {
+        // An id that is defined but failed its own validation was already reported there.
+        if self.ids.keys().any(|(ns, id)| id == value.get_ref() && what.contains(ns)) {
+            return;
+        }
+        let mut d = Diagnostic::new("R012", file, value.span(), format!("unknown {what} `{}`", value.get_ref()))
+            .label(format!("no {what} has this id"));
+        d = d.hint(match did_you_mean(value.get_ref(), known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if known.is_empty() => format!("no {what} is defined in the rule files of this run"),
+            None => format!(
+                "known: {}",
+                known.iter().take(12).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        });
+        self.diags.push(d);
+    }
+
+    fn date(&mut self, (file, value): At<String>) -> Option<NaiveDate> {
+        match NaiveDate::parse_from_str(value.get_ref(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error("R011", file, value.span(), format!("invalid date `{}`: {e}", value.get_ref()))
+                    .hint = Some("write dates as `YYYY-MM-DD`".into());
+                None
+            }
+        }
+    }
+
+    fn time(&mut self, (file, value): At<String>) -> Option<NaiveTime> {
+        match NaiveTime::parse_from_str(value.get_ref(), "%H:%M") {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error("R011", file, value.span(), format!("invalid time `{}`: {e}", value.get_ref()))
+                    .hint = Some("write local times as `HH:MM` (24-hour clock); midnight at the start of a day is `00:00`".into());
+                None
+            }
+        }
+    }
+
+    fn tz(&mut self, (file, value): At<String>) -> Option<Tz> {
+        match value.get_ref().parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+                let mut near: Vec<(usize, &str)> = names
+                    .map(|n| (strsim::levenshtein(&n.to_lowercase(), &value.get_ref().to_lowercase()), n))
+                    .collect();
+                near.sort();
+                let list = near.iter().take(3).map(|(_, n)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                self.error("R010", file, value.span(), format!("unknown time zone `{}`", value.get_ref()))
+                    .label = "not an IANA time zone name".into();
+                self.diags.last_mut().expect("just pushed").hint = Some(format!("nearest IANA names: {list}"));
+                None
+            }
+        }
+    }
+
+    /// Validates the parsed files in dependency order: ids first, then what each table refers
+    /// to. Every problem is collected; `None` once something a later step needs is missing.
+    pub(super) fn build(&mut self, files: &[(Arc<SourceFile>, raw::File)]) -> Option<RuleSet> {
+        self.check_schemas(files);
+        let (efile, election) = self.the_election(files)?;
+        self.define_ids(files, efile, election);
+        let citations: Vec<Citation> = files
+            .iter()
+            .flat_map(|(_, f)| &f.citation)
+            .map(|c| {
+                let c = c.get_ref();
+                Citation {
+                    id: c.id.get_ref().clone(),
+                    title: c.title.clone(),
+                    url: c.url.clone(),
+                }
+            })
+            .collect();
+        let rounds = self.rounds(efile, election)?;
+        let zones = self.zones(files, &rounds, &citations);
+        let zone_ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+        let reference_zone = self.zone_ref((efile, &election.get_ref().reference_zone), &zone_ids)?;
+        let groups = self.groups(files, &zones);
+        let windows = self.windows(files, &rounds, &zones, &groups, &citations);
+        let sources = self.sources(files, &zones, &groups);
+        let materials = self.materials(files);
+        let rules = self.rules(files, &windows, &materials, &citations);
+        let e = election.get_ref();
+        Some(RuleSet {
+            election: Election {
+                id: e.id.get_ref().clone(),
+                name: e.name.clone(),
+                country: e.country.clone(),
+                kind: e.kind.clone(),
+                reference_zone,
+                tzdb_computed_with: e.tzdb_computed_with.clone(),
+            },
+            rounds,
+            zones,
+            windows,
+            sources,
+            materials,
+            rules,
+            citations,
+        })
+    }
+
+    fn check_schemas(&mut self, files: &[(Arc<SourceFile>, raw::File)]) {
+        for (file, f) in files {
+            if *f.schema.get_ref() != 1 {
+                self.error(
+                    "R005",
+                    file,
+                    f.schema.span(),
+                    format!("unsupported schema version {}", f.schema.get_ref()),
+                )
+                .hint = Some("this version of blackout reads `schema = 1`".into());
+            }
+        }
+    }
+
+    /// The one `[election]` table of the run.
+    fn the_election<'a>(&mut self, files: &'a [(Arc<SourceFile>, raw::File)]) -> Option<(&'a Arc<SourceFile>, &'a S<raw::Election>)> {
+        let elections: Vec<(&Arc<SourceFile>, &S<raw::Election>)> = files
+            .iter()
+            .filter_map(|(file, f)| f.election.as_ref().map(|e| (file, e)))
+            .collect();
+        match elections.as_slice() {
+            [one] => Some(*one),
+            [] => {
+                let file = &files.first()?.0;
+                self.error("R025", file, 0..0, "no `[election]` table in the rule files of this run")
+                    .hint =
+                    Some("pass the jurisdiction file (e.g. `rules/fr-2017-presidentielle.toml`) together with your sources file".into());
+                None
+            }
+            [_, (file, second), ..] => {
+                self.error("R025", file, second.span(), "more than one `[election]` table in this run")
+                    .hint = Some("combine one jurisdiction file with sources-only files; run elections separately".into());
+                None
+            }
+        }
+    }
+
+    /// Registers every id, in every namespace, before anything refers to them.
+    fn define_ids(&mut self, files: &[(Arc<SourceFile>, raw::File)], efile: &Arc<SourceFile>, election: &S<raw::Election>) {
+        for (file, f) in files {
+            for c in &f.citation {
+                self.define("citation", file, &c.get_ref().id);
+            }
+            for z in &f.zone {
+                self.define("zone", file, &z.get_ref().id);
+            }
+            for g in &f.zone_group {
+                self.define("zone group", file, &g.get_ref().id);
+                if g.get_ref().id.get_ref() == "all" {
+                    self.error("R013", file, g.get_ref().id.span(), "zone group id `all` is reserved")
+                        .hint = Some("`all` always means every zone of the election; pick another id".into());
+                }
+            }
+            for w in &f.window {
+                self.define("window", file, &w.get_ref().id);
+            }
+            for s in &f.source {
+                self.define("source", file, &s.get_ref().id);
+            }
+            for m in &f.material {
+                self.define("material", file, &m.get_ref().id);
+            }
+            for r in &f.rule {
+                self.define("rule", file, &r.get_ref().id);
+            }
+        }
+        for r in &election.get_ref().rounds {
+            self.define("round", efile, &r.get_ref().id);
+        }
+    }
+
+    fn rounds(&mut self, efile: &Arc<SourceFile>, election: &S<raw::Election>) -> Option<Vec<Round>> {
+        let rounds: Vec<Round> = election
+            .get_ref()
+            .rounds
+            .iter()
+            .filter_map(|r| {
+                Some(Round {
+                    id: r.get_ref().id.get_ref().clone(),
+                    polling_date: self.date((efile, &r.get_ref().polling_date))?,
+                })
+            })
+            .collect();
+        if rounds.len() != election.get_ref().rounds.len() {
+            return None;
+        }
+        if rounds.is_empty() {
+            self.error("R003", efile, election.span(), "the election has no rounds").hint =
+                Some("add `rounds = [{ id = \"r1\", polling_date = \"YYYY-MM-DD\" }]`".into());
+            return None;
+        }
+        Some(rounds)
+    }
+
+    /// Citation references must name a `[[citation]]`.
+    fn check_cites(&mut self, file: &Arc<SourceFile>, cites: &[S<String>], citations: &[Citation]) {
+        let ids: Vec<&str> = citations.iter().map(|c| c.id.as_str()).collect();
+        for c in cites {
+            if !ids.contains(&c.get_ref().as_str()) {
+                self.unknown_ref("citation", (file, c), &ids);
+            }
+        }
+    }
+
+    fn zones(&mut self, files: &[(Arc<SourceFile>, raw::File)], rounds: &[Round], citations: &[Citation]) -> Vec<Zone> {
+        let round_ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+        let mut zones = Vec::new();
+        for (file, f) in files {
+            for z in &f.zone {
+                let z = z.get_ref();
+                self.check_cites(file, &z.cite, citations);
+                for (round, date) in &z.polling_dates {
+                    if !round_ids.contains(&round.as_str()) {
+                        let span = date.span();
+                        self.error("R012", file, span, format!("`polling_dates` names unknown round `{round}`"))
+                            .hint = Some(format!("rounds of this election: {}", round_ids.join(", ")));
+                    }
+                }
+                let tz = self.tz((file, &z.tz));
+                let open = self.time((file, &z.polls_open));
+                let close = self.time((file, &z.polls_close));
+                let close_max = z.polls_close_max.as_ref().map(|t| self.time((file, t)));
+                let mut days = Vec::new();
+                for r in rounds {
+                    days.push(match z.polling_dates.get(&r.id) {
+                        Some(d) => self.date((file, d)),
+                        None => Some(r.polling_date),
+                    });
+                }
+                if let (Some(tz), Some(open), Some(close), Some(days)) = (tz, open, close, days.into_iter().collect::<Option<Vec<_>>>()) {
+                    let close_max = match close_max {
+                        Some(Some(t)) => t,
+                        Some(None) => continue,
+                        None => close,
+                    };
+                    if close <= open || close_max < close {
+                        self.error(
+                            "R015",
+                            file,
+                            z.polls_close.span(),
+                            "polls must close after they open, and `polls_close_max` may not be before `polls_close`",
+                        )
+                        .hint = Some("check the local opening and closing times".into());
+                    }
+                    zones.push(Zone {
+                        id: z.id.get_ref().clone(),
+                        label: z.label.clone(),
+                        tz,
+                        polling_days: days,
+                        polls_open: open,
+                        polls_close: close,
+                        polls_close_max: close_max,
+                        confidence: z.confidence,
+                    });
+                }
+            }
+        }
+        zones
+    }
+
+    /// Zone groups by id, with the reserved `all`.
+    fn groups(&mut self, files: &[(Arc<SourceFile>, raw::File)], zones: &[Zone]) -> HashMap<String, Vec<usize>> {
+        let zone_id_refs: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        groups.insert("all".into(), (0..zones.len()).collect());
+        for (file, f) in files {
+            for g in &f.zone_group {
+                let g = g.get_ref();
+                let members: Vec<usize> = g.zones.iter().filter_map(|z| self.zone_ref((file, z), &zone_id_refs)).collect();
+                groups.insert(g.id.get_ref().clone(), members);
+            }
+        }
+        groups
+    }
+
+    /// Windows, resolved per zone into UTC and checked against their `expect` instants.
+    fn windows(
+        &mut self,
+        files: &[(Arc<SourceFile>, raw::File)],
+        rounds: &[Round],
+        zones: &[Zone],
+        groups: &HashMap<String, Vec<usize>>,
+        citations: &[Citation],
+    ) -> Vec<Window> {
+        let round_ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+        let zone_id_refs: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+        let clocks = |round: usize| -> Vec<ZoneClock> {
+            zones
+                .iter()
+                .map(|z| ZoneClock {
+                    id: z.id.clone(),
+                    tz: z.tz,
+                    polling_day: z.polling_days[round],
+                    open: z.polls_open,
+                    close: z.polls_close,
+                    close_max: z.polls_close_max,
+                })
+                .collect()
+        };
+        let mut windows = Vec::new();
+        for (file, f) in files {
+            for w in &f.window {
+                let w = w.get_ref();
+                self.check_cites(file, &w.basis, citations);
+                let round = match &w.round {
+                    Some(r) => match round_ids.iter().position(|id| id == r.get_ref()) {
+                        Some(i) => i,
+                        None => {
+                            self.unknown_ref("round", (file, r), &round_ids);
+                            continue;
+                        }
+                    },
+                    None if rounds.len() == 1 => 0,
+                    None => {
+                        self.error(
+                            "R003",
+                            file,
+                            w.id.span(),
+                            format!("window `{}` does not say which round it belongs to", w.id.get_ref()),
+                        )
+                        .hint = Some(format!("add `round = \"…\"`; rounds: {}", round_ids.join(", ")));
+                        continue;
+                    }
+                };
+                let Some(members) = self.zone_sel(file, &w.zones, &zone_id_refs, groups) else {
+                    continue;
+                };
+                let start = self.anchor(file, &w.start, &zone_id_refs, groups);
+                let end = self.anchor(file, &w.end, &zone_id_refs, groups);
+                let (Some(start), Some(end)) = (start, end) else { continue };
+                let policy = Policy {
+                    on_gap: w.on_gap.unwrap_or_default(),
+                    on_overlap: w.on_overlap.unwrap_or_default(),
+                };
+                let clocks = clocks(round);
+                let mut spans = Vec::new();
+                for &zi in &members {
+                    let s = self.resolve(file, w, &w.start, &start, zi, &clocks, policy);
+                    let e = self.resolve(file, w, &w.end, &end, zi, &clocks, policy);
+                    if let (Some(s), Some(e)) = (s, e) {
+                        if e <= s {
+                            self.error(
+                                "R015",
+                                file,
+                                w.end.span(),
+                                format!(
+                                    "window `{}` ends at {} in zone `{}`, not after its start {}",
+                                    w.id.get_ref(),
+                                    e.format("%Y-%m-%dT%H:%MZ"),
+                                    zones[zi].id,
+                                    s.format("%Y-%m-%dT%H:%MZ")
+                                ),
+                            )
+                            .hint = Some("check `start` and `end`: the end must come after the start in every zone".into());
+                        }
+                        spans.push(ZoneSpan {
+                            zone: zi,
+                            start: s,
+                            end: e,
+                        });
+                    }
+                }
+                for x in &w.expect {
+                    self.check_expect(file, w, x.get_ref(), &spans, &zone_id_refs);
+                }
+                windows.push(Window {
+                    id: w.id.get_ref().clone(),
+                    round,
+                    category: w.category,
+                    legal_force: w.legal_force,
+                    pre_window_content: w.pre_window_content.unwrap_or_default(),
+                    basis: w.basis.iter().map(|b| b.get_ref().clone()).collect(),
+                    note: w.note.clone(),
+                    spans,
+                });
+            }
+        }
+        windows
+    }
+
+    fn sources(&mut self, files: &[(Arc<SourceFile>, raw::File)], zones: &[Zone], groups: &HashMap<String, Vec<usize>>) -> Vec<Source> {
+        let zone_id_refs: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+        let mut sources = Vec::new();
+        for (file, f) in files {
+            let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            for s in &f.source {
+                let s = s.get_ref();
+                let Some(audience) = self.zone_sel(file, &s.audience, &zone_id_refs, groups) else {
+                    continue;
+                };
+                let tz = s.tz.as_ref().and_then(|t| self.tz((file, t)));
+                let charset = s
+                    .charset
+                    .as_ref()
+                    .and_then(|c| match encoding_rs::Encoding::for_label(c.get_ref().as_bytes()) {
+                        Some(e) => Some(e),
+                        None => {
+                            self.error("R022", file, c.span(), format!("unknown character encoding `{}`", c.get_ref()))
+                                .hint = Some("use a WHATWG encoding label such as `utf-8`, `windows-1252` or `iso-8859-15`".into());
+                            None
+                        }
+                    });
+                let mut location = |v: &S<String>| match Location::parse(v.get_ref(), &dir) {
+                    Ok(l) => Some(l),
+                    Err(why) => {
+                        self.error("R021", file, v.span(), format!("invalid location `{}`: {why}", v.get_ref()))
+                            .hint = Some("give a path relative to this rule file, a `file://` URL or an `http(s)://` URL".into());
+                        None
+                    }
+                };
+                let feeds: Vec<Location> = s.feed.iter().filter_map(&mut location).collect();
+                let pages: Vec<Location> = s.pages.iter().filter_map(&mut location).collect();
+                let dirs: Vec<PathBuf> = s.path.iter().map(|p| dir.join(p.get_ref())).collect();
+                if s.feed.is_none() && s.pages.is_empty() && s.path.is_none() {
+                    self.error(
+                        "R023",
+                        file,
+                        s.id.span(),
+                        format!("source `{}` has nothing to read", s.id.get_ref()),
+                    )
+                    .hint = Some("give it a `feed`, `pages` or a local `path`".into());
+                }
+                sources.push(Source {
+                    id: s.id.get_ref().clone(),
+                    name: s.name.clone(),
+                    feeds,
+                    pages,
+                    dirs,
+                    audience,
+                    tz,
+                    charset,
+                    foreign: s.foreign,
+                });
+            }
+        }
+
+        sources
+    }
+
+    fn materials(&mut self, files: &[(Arc<SourceFile>, raw::File)]) -> Vec<Material> {
+        let mut materials = Vec::new();
+        for (file, f) in files {
+            let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            for m in &f.material {
+                let m = m.get_ref();
+                for p in &m.patterns {
+                    if let Err(e) = regex::RegexBuilder::new(p.get_ref()).case_insensitive(true).build() {
+                        let detail = e.to_string();
+                        let last = detail
+                            .lines()
+                            .rfind(|l| l.starts_with("error:"))
+                            .unwrap_or("invalid regex")
+                            .trim_start_matches("error: ")
+                            .to_string();
+                        // Point the caret at the position inside the pattern when the regex
+                        // error names one (the string literal's opening quote is 1 byte).
+                        let span = regex_error_span(&detail, p.span());
+                        self.error(
+                            "R020",
+                            file,
+                            span,
+                            format!("invalid regex in material `{}`: {last}", m.id.get_ref()),
+                        )
+                        .hint = Some(
+                            "patterns use Rust regex syntax (https://docs.rs/regex); escape literal `(`, `.`, `?` with a backslash".into(),
+                        );
+                    }
+                }
+                let mut clean = |list: &[S<String>], what: &str| -> Vec<String> {
+                    list.iter()
+                        .filter_map(|p| {
+                            if crate::detect::normalize::normalize(p.get_ref()).text.trim().is_empty() {
+                                self.error("R021", file, p.span(), format!("empty {what} in material `{}`", m.id.get_ref()))
+                                    .hint = Some("remove it or write the words to match".into());
+                                None
+                            } else {
+                                Some(p.get_ref().clone())
+                            }
+                        })
+                        .collect()
+                };
+                let phrases = clean(&m.phrases, "phrase");
+                let hashtags = clean(&m.hashtags, "hashtag");
+                let links: Vec<LinkPrefix> = m
+                    .links
+                    .iter()
+                    .filter_map(|l| match LinkPrefix::parse(l.get_ref()) {
+                        Some(p) => Some(p),
+                        None => {
+                            self.error("R021", file, l.span(), format!("invalid link prefix `{}`", l.get_ref()))
+                                .hint = Some("write a host with an optional path prefix, e.g. `archive.org/details/EMLEAKS/`".into());
+                            None
+                        }
+                    })
+                    .collect();
+                let fingerprints = m.fingerprints.as_ref().and_then(|p| {
+                    let path = dir.join(p.get_ref());
+                    if path.is_file() {
+                        Some(path)
+                    } else {
+                        self.error("R026", file, p.span(), format!("fingerprint file `{}` not found", path.display()))
+                            .hint = Some("build it with the fingerprint command, or remove the key".into());
+                        None
+                    }
+                });
+                materials.push(Material {
+                    id: m.id.get_ref().clone(),
+                    name: m.name.clone(),
+                    phrases,
+                    patterns: m.patterns.iter().map(|p| p.get_ref().clone()).collect(),
+                    hashtags,
+                    links,
+                    fingerprints,
+                });
+            }
+        }
+
+        materials
+    }
+
+    fn rules(
+        &mut self,
+        files: &[(Arc<SourceFile>, raw::File)],
+        windows: &[Window],
+        materials: &[Material],
+        citations: &[Citation],
+    ) -> Vec<Rule> {
+        let window_ids: Vec<String> = windows.iter().map(|w| w.id.clone()).collect();
+        let window_id_refs: Vec<&str> = window_ids.iter().map(String::as_str).collect();
+        let mut rules = Vec::new();
+        for (file, f) in files {
+            for r in &f.rule {
+                let r = r.get_ref();
+                let mut wins = Vec::new();
+                for w in &r.windows {
+                    match window_id_refs.iter().position(|id| id == w.get_ref()) {
+                        Some(i) => wins.push(i),
+                        None => self.unknown_ref("window", (file, w), &window_id_refs),
+                    }
+                }
+                if r.windows.is_empty() {
+                    self.error("R003", file, r.id.span(), format!("rule `{}` names no window", r.id.get_ref()))
+                        .hint = Some("add `windows = [\"…\"]` with the windows whose timing the rule applies to".into());
+                }
+                self.check_cites(file, &r.cite, citations);
+                let Some(condition) = self.condition(file, &r.condition, materials) else {
+                    continue;
+                };
+                let tests = r
+                    .test
+                    .iter()
+                    .filter_map(|t| {
+                        let (line, _) = file.line_col(t.span().start);
+                        let location = format!("{}:{line}", file.path.display());
+                        let input = match (&t.get_ref().text, &t.get_ref().html) {
+                            (Some(text), None) => TestInput::Text(text.clone()),
+                            (None, Some(html)) => TestInput::Html(html.clone()),
+                            _ => {
+                                self.error("R024", file, t.span(), "a rule test needs exactly one of `text` or `html`")
+                                    .hint = Some("write `text = \"…\"` for plain text or `html = \"…\"` for a page".into());
+                                return None;
+                            }
+                        };
+                        Some(RuleTest {
+                            input,
+                            expect: t.get_ref().expect,
+                            location,
+                        })
+                    })
+                    .collect();
+                let mut scopes = r
+                    .scope
+                    .clone()
+                    .unwrap_or_else(|| vec![Scope::Title, Scope::Body, Scope::Quote, Scope::Pre, Scope::Links]);
+                scopes.sort();
+                scopes.dedup();
+                rules.push(Rule {
+                    id: r.id.get_ref().clone(),
+                    severity: r.severity,
+                    status: r.status,
+                    windows: wins,
+                    when: r.when.clone(),
+                    scopes,
+                    condition,
+                    message: r.message.clone(),
+                    tests,
+                });
+            }
+        }
+
+        rules
+    }
+
+    fn zone_ref(&mut self, (file, z): At<String>, zone_ids: &[&str]) -> Option<usize> {
+        let i = zone_ids.iter().position(|id| id == z.get_ref());
+        if i.is_none() {
+            self.unknown_ref("zone", (file, z), zone_ids);
+        }
+        i
+    }
+
+    fn zone_sel(
+        &mut self,
+        file: &Arc<SourceFile>,
+        sel: &S<raw::ZoneSel>,
+        zone_ids: &[&str],
+        groups: &HashMap<String, Vec<usize>>,
+    ) -> Option<Vec<usize>> {
+        let names: Vec<&String> = match sel.get_ref() {
+            raw::ZoneSel::Group(g) => match groups.get(g) {
+                Some(members) => return Some(members.clone()),
+                None => vec![g],
+            },
+            raw::ZoneSel::List(list) => list.iter().collect(),
+        };
+        let mut out = Vec::new();
+        for name in names {
+            match zone_ids.iter().position(|id| id == name) {
+                Some(i) => out.push(i),
+                None => {
+                    let known: Vec<&str> = groups.keys().map(String::as_str).chain(zone_ids.iter().copied()).collect();
+                    self.unknown_ref("zone or zone group", (file, &S::new(sel.span(), name.clone())), &known);
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Validates an anchor's key combination and references.
+    fn anchor(
+        &mut self,
+        file: &Arc<SourceFile>,
+        a: &S<raw::Anchor>,
+        zone_ids: &[&str],
+        groups: &HashMap<String, Vec<usize>>,
+    ) -> Option<AnchorSpec> {
+        let span = a.span();
+        let x = a.get_ref();
+        let offset = match &x.offset {
+            None => Duration::zero(),
+            Some(o) => match window::parse_offset(o.get_ref()) {
+                Some(d) => d,
+                None => {
+                    self.error("R011", file, o.span(), format!("invalid offset `{}`", o.get_ref())).hint =
+                        Some("write a signed duration such as `-48h`, `+30m` or `+3h30m`".into());
+                    return None;
+                }
+            },
+        };
+        let bad = |this: &mut Self, what: &str| {
+            this.error("R014", file, span.clone(), format!("invalid window anchor: {what}")).hint =
+                Some("use `{ day = -1, time = \"00:00\" }`, `{ date = \"YYYY-MM-DD\", time = \"HH:MM\", clock = \"<zone>\" }` or `{ event = \"close\", of = \"zone\" }` (see README)".into());
+            None
+        };
+        match (x.event, &x.day, &x.date) {
+            (Some(event), None, None) => {
+                if x.time.is_some() || x.clock.is_some() {
+                    return bad(self, "an `event` anchor takes `of`, `pick` and `offset`, not `time` or `clock`");
+                }
+                let of = match &x.of {
+                    None => Target::ThisZone,
+                    Some(o) if o.get_ref() == "zone" => Target::ThisZone,
+                    Some(o) => match groups.get(o.get_ref()) {
+                        Some(members) => Target::Zones(members.clone()),
+                        None => Target::Zones(vec![self.zone_ref((file, o), zone_ids)?]),
+                    },
+                };
+                let pick = x.pick.unwrap_or(raw::Pick::Latest);
+                Some(AnchorSpec::Event { event, of, pick, offset })
+            }
+            (None, day, date) if day.is_some() != date.is_some() => {
+                if x.of.is_some() || x.pick.is_some() {
+                    return bad(self, "`of` and `pick` belong to `event` anchors");
+                }
+                let Some(time) = &x.time else {
+                    return bad(self, "a `day` or `date` anchor needs `time = \"HH:MM\"`");
+                };
+                let time = self.time((file, time))?;
+                let clock = match &x.clock {
+                    None => ClockRef::ThisZone,
+                    Some(c) if c.get_ref() == "zone" => ClockRef::ThisZone,
+                    Some(c) => ClockRef::Zone(self.zone_ref((file, c), zone_ids)?),
+                };
+                let base = match (day, date) {
+                    (Some(d), _) => Base::Day(*d.get_ref()),
+                    (_, Some(d)) => Base::Date(self.date((file, d))?),
+                    _ => unreachable!("one of day/date is set"),
+                };
+                Some(AnchorSpec::Local { base, time, clock, offset })
+            }
+            _ => bad(self, "give exactly one of `day`, `date` or `event`"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        &mut self,
+        file: &Arc<SourceFile>,
+        w: &raw::Window,
+        at: &S<raw::Anchor>,
+        spec: &AnchorSpec,
+        zone: usize,
+        clocks: &[ZoneClock],
+        policy: Policy,
+    ) -> Option<DateTime<Utc>> {
+        match spec.resolve(zone, clocks, policy) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let hint = match e {
+                    ResolveError::Gap { .. } => {
+                        "set `on_gap = \"shift_forward\"` on the window to use the first instant after the jump, or choose an existing local time"
+                    }
+                    ResolveError::Overlap { .. } => {
+                        "set `on_overlap = \"earlier\"` or `\"later\"` on the window to pick one of the two instants"
+                    }
+                    ResolveError::OutOfRange => "check the dates",
+                };
+                let code = if matches!(e, ResolveError::Overlap { .. }) {
+                    "R017"
+                } else {
+                    "R016"
+                };
+                self.error(
+                    code,
+                    file,
+                    at.span(),
+                    format!("window `{}` in zone `{}`: {e}", w.id.get_ref(), clocks[zone].id),
+                )
+                .hint = Some(hint.into());
+                None
+            }
+        }
+    }
+
+    fn check_expect(&mut self, file: &Arc<SourceFile>, w: &raw::Window, x: &raw::Expect, spans: &[ZoneSpan], zone_ids: &[&str]) {
+        let Some(zi) = self.zone_ref((file, &x.zone), zone_ids) else {
+            return;
+        };
+        let Some(span) = spans.iter().find(|s| s.zone == zi) else {
+            self.error(
+                "R012",
+                file,
+                x.zone.span(),
+                format!("window `{}` does not cover zone `{}`", w.id.get_ref(), x.zone.get_ref()),
+            )
+            .hint = Some("expect values can only name zones the window covers".into());
+            return;
+        };
+        for (value, computed, which) in [(&x.start_utc, span.start, "start"), (&x.end_utc, span.end, "end")] {
+            let Some(value) = value else { continue };
+            match DateTime::parse_from_rfc3339(value.get_ref()) {
+                Ok(expected) if expected.to_utc() == computed => {}
+                Ok(_) => {
+                    self.error("R018", file, value.span(), format!("window `{}` {which}s at {} in zone `{}`, not at the expected {}", w.id.get_ref(), computed.format("%Y-%m-%dT%H:%M:%SZ"), x.zone.get_ref(), value.get_ref())).hint =
+                        Some("a rule or a tzdb change moved this instant: fix the window's anchors, or update the expectation after checking the law".into());
+                }
+                Err(e) => {
+                    self.error("R011", file, value.span(), format!("invalid instant `{}`: {e}", value.get_ref()))
+                        .hint = Some("write UTC instants as `YYYY-MM-DDTHH:MM:SSZ`".into());
+                }
+            }
+        }
+    }
+
+    fn condition(&mut self, file: &Arc<SourceFile>, c: &S<raw::Condition>, materials: &[Material]) -> Option<Condition> {
+        let x = c.get_ref();
+        let set = [
+            x.any.is_some(),
+            x.all.is_some(),
+            x.not.is_some(),
+            x.at_least.is_some(),
+            x.phrase.is_some(),
+            x.pattern.is_some(),
+            x.hashtag.is_some(),
+            x.link.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        let invalid = |this: &mut Self, what: String| {
+            this.error("R024", file, c.span(), format!("invalid condition: {what}")).hint =
+                Some("a condition is one of `{ any = [...] }`, `{ all = [...] }`, `{ not = {...} }`, `{ at_least = N, of = [...] }`, `{ phrase | pattern | hashtag | link = \"<material>\" }`".into());
+            None
+        };
+        if set != 1 || (x.of.is_some() != x.at_least.is_some()) {
+            return invalid(self, "exactly one operator per table (`of` only with `at_least`)".into());
+        }
+        let list = |this: &mut Self, v: &[S<raw::Condition>]| -> Option<Vec<Condition>> {
+            let out: Vec<Condition> = v.iter().filter_map(|c| this.condition(file, c, materials)).collect();
+            (out.len() == v.len()).then_some(out)
+        };
+        if let Some(v) = &x.any {
+            return list(self, v).map(Condition::Any);
+        }
+        if let Some(v) = &x.all {
+            return list(self, v).map(Condition::All);
+        }
+        if let Some(n) = &x.not {
+            return self.condition(file, n, materials).map(|c| Condition::Not(Box::new(c)));
+        }
+        if let (Some(n), Some(of)) = (&x.at_least, &x.of) {
+            let children = list(self, of)?;
+            if *n.get_ref() == 0 || *n.get_ref() as usize > children.len() {
+                self.error(
+                    "R024",
+                    file,
+                    n.span(),
+                    format!("`at_least = {}` with {} condition(s)", n.get_ref(), children.len()),
+                )
+                .hint = Some("N must be between 1 and the number of conditions in `of`".into());
+                return None;
+            }
+            return Some(Condition::AtLeast(*n.get_ref(), children));
+        }
+        let (kind, name) = match (&x.phrase, &x.pattern, &x.hashtag, &x.link) {
+            (Some(m), ..) => (MatcherKind::Phrase, m),
+            (_, Some(m), ..) => (MatcherKind::Pattern, m),
+            (_, _, Some(m), _) => (MatcherKind::Hashtag, m),
+            (_, _, _, Some(m)) => (MatcherKind::Link, m),
+            _ => return invalid(self, "no operator".into()),
+        };
+        let ids: Vec<&str> = materials.iter().map(|m| m.id.as_str()).collect();
+        let Some(material) = ids.iter().position(|id| id == name.get_ref()) else {
+            self.unknown_ref("material", (file, name), &ids);
+            return None;
+        };
+        let m = &materials[material];
+        let empty = match kind {
+            MatcherKind::Phrase => m.phrases.is_empty(),
+            MatcherKind::Pattern => m.patterns.is_empty(),
+            MatcherKind::Hashtag => m.hashtags.is_empty(),
+            MatcherKind::Link => m.links.is_empty(),
+        };
+        if empty {
+            let key = match kind {
+                MatcherKind::Phrase => "phrases",
+                MatcherKind::Pattern => "patterns",
+                MatcherKind::Hashtag => "hashtags",
+                MatcherKind::Link => "links",
+            };
+            self.error(
+                "R024",
+                file,
+                name.span(),
+                format!("material `{}` has no `{key}`, so this condition can never match", m.id),
+            )
+            .hint = Some(format!("add `{key} = [...]` to the material or use another matcher"));
+            return None;
+        }
+        Some(Condition::Match(Matcher { kind, material }))
+    }
+}
+
+/// Narrows a regex error to the pattern position it names ("regex parse error: … at N").
+fn regex_error_span(detail: &str, literal: Range<usize>) -> Range<usize> {
+    // The regex crate prints the pattern with a `^` line under the offending part.
+    let lines: Vec<&str> = detail.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        if i > 0 && !trimmed.is_empty() && trimmed.chars().all(|c| c == '^') {
+            let pattern_line = lines[i - 1];
+            let indent = pattern_line.len() - pattern_line.trim_start().len();
+            let col = line.find('^').unwrap_or(indent).saturating_sub(indent);
+            let start = literal.start + 1 + col;
+            return start.min(literal.end)..(start + trimmed.len()).min(literal.end);
+        }
+    }
+    literal
+}
