@@ -155,6 +155,8 @@ struct Work {
     url: Url,
     from_feed: Option<Article>,
     summary: Option<String>,
+    /// When the feed carrying the entry was fetched.
+    feed_fetched_at: Option<DateTime<Utc>>,
     page: Option<Location>,
 }
 
@@ -163,6 +165,8 @@ struct Candidate {
     url: Url,
     article: Article,
     summary: Option<String>,
+    /// When the page (or, without one, the feed) was fetched.
+    fetched_at: Option<DateTime<Utc>>,
 }
 
 /// Reads a source in three steps: feeds are listed and parsed (cheap, in order), then item
@@ -197,6 +201,7 @@ fn check_source(rules: &RuleSet, detector: &Detector, plan: &Plan, fetcher: &dyn
                         url: normalize_url(&location.url()),
                         from_feed: None,
                         summary: None,
+                        feed_fetched_at: None,
                         page: Some(location),
                     });
                 }
@@ -226,6 +231,7 @@ fn check_source(rules: &RuleSet, detector: &Detector, plan: &Plan, fetcher: &dyn
                         url: item.link.clone().unwrap_or_else(|| url.clone()),
                         from_feed: Some(feed_article(&item)),
                         summary: item.summary,
+                        feed_fetched_at: Some(doc.fetched_at),
                         page,
                     });
                 }
@@ -293,10 +299,13 @@ fn read_work(work: Work, fetcher: &dyn Fetcher, source: &Source) -> (Option<Cand
         url,
         from_feed,
         summary,
+        feed_fetched_at,
         page: location,
     } = work;
+    let mut fetched_at = feed_fetched_at;
     let page = location.and_then(|l| {
         let (doc, decoded) = read(fetcher, &l, source, &mut out)?;
+        fetched_at = Some(doc.fetched_at);
         match extract::extract(&decoded.text, &doc.url, source.tz) {
             Ok(x) => {
                 for p in x.problems {
@@ -316,7 +325,15 @@ fn read_work(work: Work, fetcher: &dyn Fetcher, source: &Source) -> (Option<Cand
         (None, Some(from_feed)) => from_feed,
         (None, None) => return (None, out),
     };
-    (Some(Candidate { url, article, summary }), out)
+    (
+        Some(Candidate {
+            url,
+            article,
+            summary,
+            fetched_at,
+        }),
+        out,
+    )
 }
 
 fn basis_name(b: charset::Basis) -> String {
@@ -469,6 +486,7 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
         url: c.url.to_string(),
         title: c.article.title.clone(),
         summary: c.summary.clone(),
+        fetched_at: c.fetched_at,
         dates: c.article.dates.iter().map(Into::into).collect(),
         timings,
     });
@@ -488,5 +506,47 @@ fn counts(rule: &Rule, policy: PreWindow, verdict: Verdict) -> bool {
         Verdict::ChangedInside => policy != PreWindow::Allowed,
         Verdict::Before => policy == PreWindow::Prohibited,
         Verdict::After => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Condition, Matcher, MatcherKind, Status};
+
+    fn rule(when: Option<Vec<Verdict>>) -> Rule {
+        let condition = Condition::Match(Matcher {
+            kind: MatcherKind::Phrase,
+            material: 0,
+        });
+        Rule {
+            id: "r".into(),
+            severity: Severity::Violation,
+            status: Status::Stable,
+            windows: vec![0],
+            when,
+            scopes: vec![],
+            condition,
+            message: String::new(),
+            tests: vec![],
+        }
+    }
+
+    #[test]
+    fn the_window_policy_decides_which_verdicts_count() {
+        use Verdict::*;
+        let r = rule(None);
+        let fires = |policy| {
+            [Before, Inside, After, ChangedInside, Unknown]
+                .into_iter()
+                .filter(|v| counts(&r, policy, *v))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fires(PreWindow::AllowedIfUnchanged), vec![Inside, ChangedInside, Unknown]);
+        assert_eq!(fires(PreWindow::Allowed), vec![Inside, Unknown]);
+        assert_eq!(fires(PreWindow::Prohibited), vec![Before, Inside, ChangedInside, Unknown]);
+        // A rule's own `when` list overrides the policy.
+        assert!(counts(&rule(Some(vec![After])), PreWindow::AllowedIfUnchanged, After));
+        assert!(!counts(&rule(Some(vec![After])), PreWindow::AllowedIfUnchanged, Inside));
     }
 }

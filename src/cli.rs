@@ -162,6 +162,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
                     rules.materials.len(),
                     rules.rules.len()
                 )?;
+                if let Some(note) = rules.tzdb_note() {
+                    writeln!(out, "note: {note}")?;
+                }
             }
             Ok(Outcome::Clean)
         }

@@ -129,6 +129,8 @@ pub struct ItemReport {
     /// The feed's summary of the item, as text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// When the page (or, without one, the feed) was read.
+    pub fetched_at: Option<DateTime<Utc>>,
     pub dates: Vec<DateReport>,
     pub timings: Vec<Timing>,
 }
@@ -395,6 +397,9 @@ pub fn windows_text(rules: &RuleSet) -> String {
         rules.election.name,
         chrono_tz::IANA_TZDB_VERSION
     );
+    if let Some(note) = rules.tzdb_note() {
+        let _ = writeln!(out, "note: {note}");
+    }
     for w in &rules.windows {
         let _ = writeln!(
             out,
@@ -404,6 +409,23 @@ pub fn windows_text(rules: &RuleSet) -> String {
             rules.rounds[w.round].id,
             serde_plain(&w.legal_force).replace('_', " ")
         );
+        if !w.basis.is_empty() {
+            let titles: Vec<String> = w
+                .basis
+                .iter()
+                .map(|b| {
+                    rules
+                        .citations
+                        .iter()
+                        .find(|c| &c.id == b)
+                        .map_or(b.clone(), |c| format!("[{b}] {}", c.title))
+                })
+                .collect();
+            let _ = writeln!(out, "  basis: {}", titles.join("; "));
+        }
+        if let Some(note) = &w.note {
+            let _ = writeln!(out, "  note: {note}");
+        }
         let _ = writeln!(
             out,
             "  {:<26} {:<22} {:<22} {:<18} {:<18} {:>7}",

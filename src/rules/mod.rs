@@ -253,6 +253,18 @@ impl RuleSet {
         self.zones.iter().position(|z| z.id == id)
     }
 
+    /// A warning when the rule file's `expect` instants were computed with another tzdb
+    /// release than the one compiled in (they were still checked and agreed).
+    pub fn tzdb_note(&self) -> Option<String> {
+        let theirs = self.election.tzdb_computed_with.as_deref()?;
+        (theirs != chrono_tz::IANA_TZDB_VERSION).then(|| {
+            format!(
+                "the rule file's instants were computed with tzdb {theirs}; this build has tzdb {}",
+                chrono_tz::IANA_TZDB_VERSION
+            )
+        })
+    }
+
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }
