@@ -49,7 +49,17 @@ pub fn parse(doc: &Document, decoded: &charset::Decoded, tz: Option<Tz>) -> Resu
             "removed {count} character(s) that XML forbids (first at line {line}, column {col})"
         ));
     }
-    let text = charset::relabel_xml_as_utf8(&clean);
+    let relabelled = charset::relabel_xml_as_utf8(&clean);
+    // An XML declaration anywhere but at the start is invalid, and makes quick-xml panic
+    // (found by fuzzing): drop it.
+    let text = match relabelled.get(5..).and_then(|rest| rest.find("<?xml")).map(|i| i + 5) {
+        Some(_) => {
+            repairs.push("removed an XML declaration found after the start of the document".into());
+            let (head, tail) = relabelled.split_at(5);
+            std::borrow::Cow::Owned(format!("{head}{}", STRAY_DECLARATION.replace_all(tail, "")))
+        }
+        None => relabelled,
+    };
     let parsed = match parse_with_raw_dates(text.as_bytes(), &doc.url) {
         Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot)) if RSS_VERSION.is_match(&text) => {
             let fixed = RSS_VERSION.replace(&text, |c: &regex::Captures| {
@@ -72,6 +82,8 @@ pub fn parse(doc: &Document, decoded: &charset::Decoded, tz: Option<Tz>) -> Resu
     Ok(ParsedFeed { items, repairs })
 }
 
+static STRAY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<\?xml\s[^>]*\?>").expect("static regex"));
+
 /// The `<rss` start tag (its attributes in group 1), and a `version` attribute within them.
 static RSS_VERSION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"<rss(\s[^>]*)?>"#).expect("static regex"));
 static VERSION_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\s+version\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
@@ -89,7 +101,13 @@ fn parse_with_raw_dates(bytes: &[u8], base: &Url) -> Result<(feed_rs::model::Fee
             DateTime::from_timestamp(list.len() as i64 - 1, 0)
         })
         .build();
-    let feed = parser.parse(bytes)?;
+    // A panic inside the XML parser on hostile input must cost this feed, not the run.
+    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| {
+        feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::IllegalState {
+            position: 0,
+            reference: "the XML parser crashed on this input".into(),
+        })
+    })??;
     let raws = std::mem::take(&mut *raws.lock().unwrap_or_else(|e| e.into_inner()));
     Ok((feed, raws))
 }
@@ -200,6 +218,14 @@ mod tests {
         let provs: Vec<_> = f.items[0].dates.iter().map(|d| d.provenance).collect();
         assert_eq!(provs, vec![Provenance::FeedPublished, Provenance::FeedUpdated]);
         assert_eq!(f.items[0].link.as_ref().unwrap().as_str(), "https://e.fr/1");
+    }
+
+    #[test]
+    fn a_second_xml_declaration_is_removed() {
+        // Found by fuzzing: quick-xml panics on a declaration after the start.
+        let f = run(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><rss version=\"2.0\"><channel><title>t</title><item><title>a<?xml version=\"1.0\" encoding=\"windows-1252\"?>b</title></item></channel></rss>");
+        assert_eq!(f.items[0].title.as_deref(), Some("ab"));
+        assert!(f.repairs.iter().any(|r| r.contains("XML declaration")));
     }
 
     #[test]

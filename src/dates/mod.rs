@@ -280,6 +280,9 @@ fn numeric_offset(raw: &str) -> Result<FixedOffset, DateError> {
         _ => return Err(bad()),
     };
     let body = &raw[1..];
+    if !body.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return Err(bad());
+    }
     let (h, m) = match body.split_once(':') {
         Some((h, m)) if h.len() == 2 && m.len() == 2 => (h, m),
         Some(_) => return Err(bad()),
@@ -380,6 +383,9 @@ mod tests {
 
     #[test]
     fn impossible_values_are_rejected() {
+        // Found by fuzzing: a multi-byte character where offset digits were expected.
+        assert!(parse("2004-0\u{b144} \u{3b5}?", None).is_err());
+        assert!(parse("Sun, 16 Dec 2012 11:47:32 +0\u{b144}", None).is_err());
         for s in [
             "2017-02-30",
             "Sun, 31 Jun 2017 10:00:00 GMT",

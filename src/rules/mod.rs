@@ -229,8 +229,18 @@ impl RuleSet {
         let mut files = Vec::new();
         for path in paths {
             let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: path.clone(), error })?;
-            files.push(Arc::new(SourceFile { path: path.clone(), text }));
+            files.push((path.clone(), text));
         }
+        RuleSet::from_sources(files)
+    }
+
+    /// Loads rule files already in memory, as `(path, text)`; paths label diagnostics and
+    /// anchor relative locations.
+    pub fn from_sources(sources: Vec<(PathBuf, String)>) -> Result<RuleSet, LoadError> {
+        let files: Vec<Arc<SourceFile>> = sources
+            .into_iter()
+            .map(|(path, text)| Arc::new(SourceFile { path, text }))
+            .collect();
         let mut cx = Loader::default();
         let mut parsed = Vec::new();
         for file in &files {
