@@ -7,7 +7,7 @@ use crate::fetch::LocalFetcher;
 use crate::report;
 use crate::rules::{LoadError, RuleSet, Severity};
 use crate::ruletest;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -232,7 +232,7 @@ fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {
 fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let rules = load(&a.files)?;
     let options = Options {
-        at: a.at.unwrap_or_else(Utc::now),
+        at: a.at.unwrap_or_else(|| Utc::now().trunc_subsecs(0)),
         inputs: a.input,
         input_source: a.input_source,
     };

@@ -64,6 +64,20 @@ fn demo_reports_violations_a_mention_and_an_item_outside_the_window() {
     assert!(problem["message"].as_str().unwrap().contains("`samedi soir`"));
 }
 
+/// The whole text report of the demo, as a golden file (`BLESS=1` rewrites it). Paths of the
+/// checkout are replaced by `[ROOT]`.
+#[test]
+fn demo_text_report_is_stable() {
+    let r = run(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z"]);
+    let root = url::Url::from_directory_path(env!("CARGO_MANIFEST_DIR")).unwrap().to_string();
+    let got = r.stdout.replace(&root, "[ROOT]/");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/demo.stdout");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&golden, &got).unwrap();
+    }
+    assert_eq!(got, std::fs::read_to_string(golden).unwrap_or_default());
+}
+
 #[test]
 fn json_contract_fields() {
     let (_, report) = check_json(&[FR, DEMO]);
