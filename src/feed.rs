@@ -221,6 +221,21 @@ mod tests {
     }
 
     #[test]
+    fn rss_091_and_rss_10() {
+        let f = run(br#"<rss version="0.91"><channel><title>t</title><item><title>Ancien</title><link>https://e.fr/1</link><description>d</description></item></channel></rss>"#);
+        assert_eq!(f.items[0].title.as_deref(), Some("Ancien"));
+        let f = run(br#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel rdf:about="https://e.fr/"><title>t</title><link>https://e.fr/</link><description>d</description></channel><item rdf:about="https://e.fr/2"><title>Un</title><link>https://e.fr/2</link><dc:date>2017-05-06</dc:date></item></rdf:RDF>"#);
+        let d = &f.items[0].dates[0];
+        assert_eq!((d.provenance, d.raw.as_str()), (Provenance::FeedDcDate, "2017-05-06"));
+        // A day-only date in the source's zone is the whole Paris day.
+        let w = d.parsed.as_ref().unwrap();
+        assert_eq!(
+            (w.earliest.to_rfc3339(), w.latest.to_rfc3339()),
+            ("2017-05-05T22:00:00+00:00".into(), "2017-05-06T22:00:00+00:00".into())
+        );
+    }
+
+    #[test]
     fn a_second_xml_declaration_is_removed() {
         // Found by fuzzing: quick-xml panics on a declaration after the start.
         let f = run(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><rss version=\"2.0\"><channel><title>t</title><item><title>a<?xml version=\"1.0\" encoding=\"windows-1252\"?>b</title></item></channel></rss>");

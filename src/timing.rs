@@ -93,6 +93,10 @@ impl ItemDates {
 pub struct Timing {
     pub window: String,
     pub verdict: Verdict,
+    /// The instant the verdict rests on (the start of the date's interval) and where the date
+    /// was found; both also in `date`, with the raw string and precision.
+    pub instant: Option<DateTime<Utc>>,
+    pub provenance: Option<Provenance>,
     /// The date the verdict rests on, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<DateRef>,
@@ -146,6 +150,8 @@ pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: i
         Timing {
             window: window.to_string(),
             verdict,
+            instant: date.map(|d| d.when.instant()),
+            provenance: date.map(|d| d.provenance),
             date: date.cloned(),
             zones_inside: inside.iter().map(|s| zone_name(s.zone)).collect(),
             zones_outside: outside.iter().map(|s| zone_name(s.zone)).collect(),
