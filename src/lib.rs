@@ -20,6 +20,7 @@ pub mod detect;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
+pub mod fingerprint;
 pub mod report;
 pub mod rules;
 pub mod ruletest;

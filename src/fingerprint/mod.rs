@@ -1,0 +1,225 @@
+//! Leak fingerprints: a hash-only index of a leaked corpus, and passage-level matching.
+//!
+//! Text is normalised by [`crate::detect::normalize`] (the same function the phrase matcher
+//! uses) and cut into words: maximal runs of letters, digits and combining marks. Everything
+//! else, punctuation and apostrophes included, separates words, so a French elision is split
+//! the same way on both sides (`l'équipe` → `l`, `équipe`).
+//!
+//! Each word is hashed with a keyed 64-bit hash (xxh3 seeded with half of a random 128-bit key
+//! stored in the index); a k-gram hash rolls the k word hashes together (each word rotated by
+//! its position, so order matters) and mixes the result with the other half of the key.
+//!
+//! **Leak side.** Every k-gram of every document is counted once per document; k-grams found in
+//! more than `max_docs` documents (mail stamps, signatures, quoted boilerplate) or in the
+//! background corpus are *excluded*. The document's k-gram sequence is then winnowed
+//! (window `w`, the rightmost minimum of each window, excluded k-grams never chosen) and the
+//! chosen hashes are stored with the document's id. Winnowing guarantees that any run of at
+//! least `k + w - 1` words shared with an article contains a whole window, whose minimum was
+//! stored.
+//!
+//! **Article side.** Every k-gram is looked up. For each window of `w` consecutive article
+//! k-grams whose minimum (excluded k-grams skipped, as on the leak side) is a fingerprint of a
+//! leaked document, the window's `k + w - 1` words count as covered for that document. A
+//! verbatim run of `L >= k + w - 1` words is therefore covered entirely (every window inside it
+//! has the same minimum on both sides), and coverage exceeds a true run by at most `w - 1`
+//! words at each end. Spans are the merged covered intervals, in any order and for several
+//! documents at once.
+
+mod corpus;
+mod format;
+mod index;
+mod matching;
+
+pub use corpus::{CorpusReport, read_corpus};
+pub use format::FormatError;
+pub use index::{BuildStats, Index, Lookup};
+pub use matching::{Coverage, FingerprintMatch, Span, find};
+
+use crate::detect::normalize::{is_word_char, normalize};
+use std::ops::Range;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Version of normalisation + tokenisation + hashing. An index built by another version
+/// would silently stop matching, so loading refuses a mismatch.
+pub const ALGORITHM_VERSION: u32 = 1;
+
+/// Tuning of an index (chosen on the leakbench dev set; see README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// Words per shingle.
+    pub k: u32,
+    /// Winnowing window, in shingles.
+    pub w: u32,
+    /// A shingle found in more leaked documents than this is noise (stamps, signatures).
+    pub max_docs: u32,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params { k: 8, w: 5, max_docs: 10 }
+    }
+}
+
+impl Params {
+    /// The shortest run the index is guaranteed to find.
+    pub fn guaranteed_run(&self) -> u32 {
+        self.k + self.w - 1
+    }
+}
+
+/// The secret half of the hashing: without it, hashes cannot be compared with a dictionary
+/// built elsewhere; with it (it is in the index file), a guessed sentence can be confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key(pub [u64; 2]);
+
+impl Key {
+    pub fn random() -> Result<Key, String> {
+        let a = getrandom::u64().map_err(|e| format!("no random source for the index key: {e}"))?;
+        let b = getrandom::u64().map_err(|e| format!("no random source for the index key: {e}"))?;
+        Ok(Key([a, b]))
+    }
+}
+
+/// A word of normalised text: its keyed hash and where it is in the original text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub hash: u64,
+    pub range: Range<usize>,
+}
+
+/// The words of `text` (normalised as everywhere else), hashed with `key`.
+pub fn words(text: &str, key: &Key) -> Vec<Word> {
+    let n = normalize(text);
+    let mut out = Vec::with_capacity(n.text.len() / 6);
+    let mut start: Option<usize> = None;
+    let mut flush = |s: usize, e: usize| {
+        out.push(Word {
+            hash: xxh3_64_with_seed(&n.text.as_bytes()[s..e], key.0[0]),
+            range: n.original_range(s, e, text),
+        });
+    };
+    for (i, c) in n.text.char_indices() {
+        match (is_word_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                flush(s, i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        flush(s, n.text.len());
+    }
+    out
+}
+
+/// The k-gram hashes of a word sequence: `words.len() - k + 1` of them (none if shorter).
+///
+/// `H_i = XOR_j rotl(word_{i+j}, k-1-j)` is updated in O(1) per step (a cyclic polynomial, as
+/// in buzhash) and then mixed with the key, so equal hashes mean equal word sequences
+/// (up to 64-bit collisions) and the values are uniformly spread for winnowing.
+pub fn kgrams(words: &[Word], k: u32, key: &Key) -> Vec<u64> {
+    let k = k as usize;
+    if k == 0 || words.len() < k {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(words.len() - k + 1);
+    let mut h = 0u64;
+    for (j, w) in words[..k].iter().enumerate() {
+        h ^= w.hash.rotate_left((k - 1 - j) as u32);
+    }
+    out.push(mix(h ^ key.0[1]));
+    for i in 1..=words.len() - k {
+        h = h.rotate_left(1) ^ words[i - 1].hash.rotate_left(k as u32) ^ words[i + k - 1].hash;
+        out.push(mix(h ^ key.0[1]));
+    }
+    out
+}
+
+/// The 64-bit finaliser of MurmurHash3: a bijection that spreads every input bit.
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// Positions chosen by winnowing `hashes` with window `w`: in every window the rightmost
+/// minimum, each position once. `u64::MAX` marks an excluded k-gram and is never chosen. A
+/// sequence shorter than one window is one window.
+pub fn winnow(hashes: &[u64], w: usize) -> Vec<usize> {
+    let mut chosen = Vec::new();
+    for_each_window_min(hashes, w, |_, m| {
+        if hashes[m] != u64::MAX && chosen.last() != Some(&m) {
+            chosen.push(m);
+        }
+    });
+    chosen
+}
+
+/// Calls `f(window_start, rightmost_min_position)` for every window of `w` consecutive
+/// values, in order, in O(n) with a monotonic deque.
+pub fn for_each_window_min(values: &[u64], w: usize, mut f: impl FnMut(usize, usize)) {
+    let n = values.len();
+    if n == 0 || w == 0 {
+        return;
+    }
+    let w = w.min(n);
+    let mut deque: std::collections::VecDeque<usize> = std::collections::VecDeque::with_capacity(w);
+    for i in 0..n {
+        // Rightmost minimum: drop candidates greater than *or equal to* the newcomer.
+        while deque.back().is_some_and(|&j| values[j] >= values[i]) {
+            deque.pop_back();
+        }
+        deque.push_back(i);
+        if deque.front().is_some_and(|&j| j + w <= i) {
+            deque.pop_front();
+        }
+        if i + 1 >= w {
+            f(i + 1 - w, *deque.front().expect("deque holds the current element"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: Key = Key([0x1234_5678_9abc_def0, 0x0fed_cba9_8765_4321]);
+
+    #[test]
+    fn words_are_normalised_and_keep_offsets() {
+        let text = "L\u{2019}\u{C9}QUIPE a dit\u{A0}: «\u{202F}non\u{202F}» — so\u{AD}ft";
+        let w = words(text, &KEY);
+        let texts: Vec<&str> = w.iter().map(|w| &text[w.range.clone()]).collect();
+        assert_eq!(texts, vec!["L", "\u{C9}QUIPE", "a", "dit", "non", "so\u{AD}ft"]);
+        let plain = words("l'équipe a dit : \"non\" - soft", &KEY);
+        assert_eq!(
+            w.iter().map(|w| w.hash).collect::<Vec<_>>(),
+            plain.iter().map(|w| w.hash).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn rolling_kgrams_equal_direct_ones() {
+        let w = words("un deux trois quatre cinq six sept huit neuf dix onze douze", &KEY);
+        let rolled = kgrams(&w, 8, &KEY);
+        assert_eq!(rolled.len(), 5);
+        for (i, h) in rolled.iter().enumerate() {
+            assert_eq!(*h, kgrams(&w[i..i + 8], 8, &KEY)[0]);
+        }
+        // Order matters.
+        let swapped = words("deux un trois quatre cinq six sept huit", &KEY);
+        assert_ne!(kgrams(&swapped, 8, &KEY)[0], rolled[0]);
+    }
+
+    #[test]
+    fn winnowing_picks_rightmost_minima() {
+        assert_eq!(winnow(&[5, 3, 3, 7, 1, 8, 9], 3), vec![2, 4]);
+        assert_eq!(winnow(&[u64::MAX, u64::MAX, 4], 2), vec![2]);
+        assert_eq!(winnow(&[9, 8], 5), vec![1]);
+        assert!(winnow(&[], 5).is_empty());
+    }
+}
