@@ -432,7 +432,7 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
         let positive = rule.condition.positive_matchers();
         let evidence: Vec<&Hit> = hits
             .iter()
-            .filter(|h| positive.contains(&h.matcher) && rule.scopes.contains(&h.scope))
+            .filter(|h| positive.contains(&(h.matcher.kind, h.matcher.material)) && rule.scopes.contains(&h.scope))
             .collect();
         let spans: Vec<SpanReport> = evidence.iter().map(|h| SpanReport::new(h, &c.article.text, rules)).collect();
         let mut materials: Vec<String> = evidence.iter().map(|h| rules.materials[h.matcher.material].id.clone()).collect();
@@ -518,6 +518,7 @@ mod tests {
         let condition = Condition::Match(Matcher {
             kind: MatcherKind::Phrase,
             material: 0,
+            min_words: 0,
         });
         Rule {
             id: "r".into(),

@@ -4,6 +4,7 @@
 
 use crate::check::{self, Options};
 use crate::fetch::LocalFetcher;
+use crate::fingerprint::{self, Params};
 use crate::report;
 use crate::rules::{LoadError, RuleSet, Severity};
 use crate::ruletest;
@@ -40,6 +41,70 @@ enum Command {
     /// Validate or test rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Build, inspect and try fingerprint indexes of a leaked corpus.
+    ///
+    /// An index holds keyed hashes of word shingles, not text: a regulator can hand it to
+    /// newsrooms without redistributing the leak. Whoever holds it can still confirm a guessed
+    /// sentence, so it is not a secret-keeping device (see README).
+    #[command(subcommand)]
+    Fingerprint(FingerprintCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum FingerprintCommand {
+    /// Build an index from corpus directories or files.
+    ///
+    /// Reads .txt/.md, .eml (MIME decoded), .mbox and .html/.htm; PDF and office files are
+    /// counted and skipped. Document ids are paths relative to the corpus (Message-IDs for
+    /// mbox messages).
+    Build(BuildArgs),
+    /// Print an index's parameters and counts.
+    Info(InfoArgs),
+    /// Print the passages of articles (.html or text files) that reproduce indexed documents.
+    Match(MatchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BuildArgs {
+    /// Corpus directories or files.
+    #[arg(required = true, value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
+    /// Where to write the index.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Words per shingle.
+    #[arg(long, default_value_t = Params::default().k, value_parser = clap::value_parser!(u32).range(2..=64))]
+    k: u32,
+    /// Winnowing window, in shingles: any shared run of k + w - 1 words is guaranteed found.
+    #[arg(long, default_value_t = Params::default().w, value_parser = clap::value_parser!(u32).range(1..=64))]
+    w: u32,
+    /// Drop shingles found in more than this many documents (stamps, signatures).
+    #[arg(long, default_value_t = Params::default().max_docs, value_parser = clap::value_parser!(u32).range(1..))]
+    max_docs: u32,
+    /// Ordinary text (same formats as the corpus) whose shingles never count (repeatable).
+    #[arg(long, value_name = "DIR")]
+    background: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct InfoArgs {
+    /// The index file.
+    file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct MatchArgs {
+    /// The index file.
+    file: PathBuf,
+    /// Articles: .html/.htm pages (main text extracted) or plain text files.
+    #[arg(required = true, value_name = "ARTICLE")]
+    articles: Vec<PathBuf>,
+    /// Only show spans of at least this many words.
+    #[arg(long, default_value_t = 0)]
+    min_words: u32,
+    /// Print matching throughput (one core, extracted text only) to stderr.
+    #[arg(long)]
+    stats: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -142,6 +207,33 @@ impl From<std::io::Error> for Failure {
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
     match cli.command {
+        Command::Fingerprint(FingerprintCommand::Build(a)) => fingerprint_build(a, out),
+        Command::Fingerprint(FingerprintCommand::Info(a)) => {
+            let index = load_index(&a.file)?;
+            let (fingerprints, excluded) = index.counts();
+            let size = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+            writeln!(
+                out,
+                "{}: blackout fingerprint index, algorithm {}",
+                a.file.display(),
+                fingerprint::ALGORITHM_VERSION
+            )?;
+            writeln!(
+                out,
+                "  k = {} words, w = {} shingles (runs of {}+ words guaranteed), max_docs = {}",
+                index.params.k,
+                index.params.w,
+                index.params.guaranteed_run(),
+                index.params.max_docs
+            )?;
+            writeln!(
+                out,
+                "  {} documents, {fingerprints} fingerprints, {excluded} excluded shingles, {size} bytes",
+                index.docs.len()
+            )?;
+            Ok(Outcome::Clean)
+        }
+        Command::Fingerprint(FingerprintCommand::Match(a)) => fingerprint_match(a, out),
         Command::Check(a) => check(a, out),
         Command::Windows(a) => {
             let rules = load(&a.files)?;
@@ -223,6 +315,121 @@ fn election_groups(files: &[PathBuf]) -> Vec<Vec<PathBuf>> {
 
 fn list(files: &[PathBuf]) -> String {
     files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ")
+}
+
+fn load_index(path: &std::path::Path) -> Result<fingerprint::Index, Failure> {
+    fingerprint::Index::load(path).map_err(|e| Failure::Message(format!("error: {e}")))
+}
+
+fn fingerprint_build(a: BuildArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let started = std::time::Instant::now();
+    let (docs, report) = fingerprint::read_corpus(&a.corpus).map_err(|e| Failure::Message(format!("error: {e}")))?;
+    if docs.is_empty() {
+        return Err(Failure::Message(
+            "error: no document could be read from the corpus; nothing was written".into(),
+        ));
+    }
+    let (background, _) = fingerprint::read_corpus(&a.background).map_err(|e| Failure::Message(format!("error: background: {e}")))?;
+    let background: Vec<String> = background.into_iter().map(|(_, t)| t).collect();
+    let read = started.elapsed();
+    let key = fingerprint::Key::random().map_err(|e| Failure::Message(format!("error: {e}")))?;
+    let params = fingerprint::Params {
+        k: a.k,
+        w: a.w,
+        max_docs: a.max_docs,
+    };
+    let (index, stats) = fingerprint::Index::build(docs, &background, params, key);
+    index
+        .save(&a.output)
+        .map_err(|e| Failure::Message(format!("error: cannot write the index: {e}")))?;
+    let size = std::fs::metadata(&a.output).map(|m| m.len()).unwrap_or(0);
+    let kinds: Vec<String> = report.read.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    writeln!(
+        out,
+        "read {} documents ({}) in {:.2} s",
+        stats.documents,
+        kinds.join(", "),
+        read.as_secs_f64()
+    )?;
+    for (reason, n) in &report.skipped {
+        writeln!(out, "skipped {n} file(s): {reason}")?;
+    }
+    for (path, why) in &report.failed {
+        writeln!(
+            out,
+            "could not read {}: {}",
+            report::inert(&path.display().to_string()),
+            report::inert(why)
+        )?;
+    }
+    writeln!(
+        out,
+        "wrote {}: {} shingles, {} fingerprints, {} excluded (in more than {} documents or in the background), {size} bytes, {:.2} s in all",
+        a.output.display(),
+        stats.kgrams,
+        stats.fingerprints,
+        stats.excluded,
+        params.max_docs,
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(Outcome::Clean)
+}
+
+fn fingerprint_match(a: MatchArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let index = load_index(&a.file)?;
+    let mut texts = Vec::new();
+    for path in &a.articles {
+        let bytes = std::fs::read(path).map_err(|e| Failure::Message(format!("error: cannot read `{}`: {e}", path.display())))?;
+        let decoded = crate::charset::decode(&bytes, None, None).text;
+        let is_html = matches!(path.extension().and_then(|e| e.to_str()), Some("html" | "htm" | "xhtml"));
+        let text = if is_html {
+            let base = crate::fetch::Location::File(path.clone()).url();
+            crate::extract::extract(&decoded, &base, None)
+                .map_err(|e| Failure::Message(format!("error: `{}`: {e}", path.display())))?
+                .article
+                .text
+        } else {
+            decoded
+        };
+        texts.push(text);
+    }
+    let started = std::time::Instant::now();
+    let matches: Vec<fingerprint::FingerprintMatch> = texts.iter().map(|t| fingerprint::find(&index, t)).collect();
+    let elapsed = started.elapsed();
+    let mut any = false;
+    for ((path, text), m) in a.articles.iter().zip(&texts).zip(&matches) {
+        let spans: Vec<&fingerprint::Span> = m.spans.iter().filter(|s| s.words >= a.min_words).collect();
+        writeln!(out, "{}: {} span(s), best coverage {} words", path.display(), spans.len(), m.best())?;
+        for sp in spans {
+            any = true;
+            let docs: Vec<&str> = sp.docs.iter().take(5).map(|d| index.docs[*d as usize].as_str()).collect();
+            let more = if sp.docs.len() > 5 {
+                format!(" (+{} more)", sp.docs.len() - 5)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "  {}..{} ({} words) from {}{more}",
+                sp.start,
+                sp.end,
+                sp.words,
+                report::inert(&docs.join(", "))
+            )?;
+            writeln!(out, "    \"{}\"", report::inert(&report::excerpt(text, sp.start..sp.end, 0)))?;
+        }
+    }
+    if a.stats {
+        let bytes: usize = texts.iter().map(String::len).sum();
+        let words: usize = matches.iter().map(|m| m.words).sum();
+        eprintln!(
+            "matched {} bytes ({words} words) of extracted text in {:.3} s on one core: {:.1} MB/s",
+            bytes,
+            elapsed.as_secs_f64(),
+            bytes as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9)
+        );
+    }
+    Ok(if any { Outcome::Findings } else { Outcome::Clean })
 }
 
 fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {

@@ -71,6 +71,11 @@ pub struct SpanReport {
     pub needle: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// For fingerprint spans: words reproduced and the leaked documents they come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub words: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<String>>,
     /// Up to 60 characters of context on each side.
     pub excerpt: String,
 }
@@ -85,6 +90,8 @@ impl SpanReport {
             material: rules.materials[h.matcher.material].id.clone(),
             needle: h.needle.clone(),
             url: h.url.as_ref().map(|u| u.to_string()),
+            words: h.reproduces.as_ref().map(|r| r.words),
+            documents: h.reproduces.as_ref().map(|r| r.documents.clone()),
             excerpt: if h.range.is_empty() {
                 h.url.as_ref().map(|u| u.to_string()).unwrap_or_default()
             } else {

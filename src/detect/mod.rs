@@ -10,11 +10,12 @@
 pub mod normalize;
 
 use crate::article::Article;
+use crate::fingerprint::Index;
 use crate::rules::{Condition, Matcher, MatcherKind, Material, Scope};
 use aho_corasick::{AhoCorasick, MatchKind};
 use normalize::{is_word_char, normalize};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use url::Url;
 
@@ -28,6 +29,15 @@ pub struct Hit {
     /// What matched: the phrase, hashtag or pattern as written in the rule file, or the URL.
     pub needle: String,
     pub url: Option<Url>,
+    /// For fingerprint hits: what the passage reproduces.
+    pub reproduces: Option<Reproduction>,
+}
+
+/// A fingerprint span's evidence: how many words, of which leaked documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reproduction {
+    pub words: u32,
+    pub documents: Vec<String>,
 }
 
 /// Matchers compiled from every material of a rule set; built once per run, shared by workers.
@@ -39,16 +49,36 @@ pub struct Detector {
     pattern_set: Option<RegexSet>,
     patterns: Vec<(Matcher, Regex, String)>,
     links: Vec<(Matcher, crate::rules::LinkPrefix, String)>,
+    /// Fingerprint indexes, loaded once per run.
+    fingerprints: Vec<(Matcher, Index)>,
 }
 
 impl Detector {
     pub fn compile(materials: &[Material]) -> Result<Detector, String> {
+        let mut fingerprints = Vec::new();
+        for (i, m) in materials.iter().enumerate() {
+            if let Some(path) = &m.fingerprints {
+                let index = Index::load(path).map_err(|e| format!("material `{}`: {e}", m.id))?;
+                fingerprints.push((
+                    Matcher {
+                        kind: MatcherKind::Fingerprint,
+                        material: i,
+                        min_words: 0,
+                    },
+                    index,
+                ));
+            }
+        }
         let mut needles = Vec::new();
         let mut literal_targets = Vec::new();
         let mut patterns = Vec::new();
         let mut links = Vec::new();
         for (i, m) in materials.iter().enumerate() {
-            let at = |kind| Matcher { kind, material: i };
+            let at = |kind| Matcher {
+                kind,
+                material: i,
+                min_words: 0,
+            };
             for p in &m.phrases {
                 needles.push(normalize(p).text);
                 literal_targets.push((at(MatcherKind::Phrase), p.clone()));
@@ -102,6 +132,7 @@ impl Detector {
             pattern_set,
             patterns,
             links,
+            fingerprints,
         })
     }
 
@@ -120,6 +151,7 @@ impl Detector {
                     range,
                     needle: needle.clone(),
                     url: None,
+                    reproduces: None,
                 });
             };
             if let Some(ac) = &self.literals {
@@ -148,14 +180,55 @@ impl Detector {
                         range: 0..0,
                         needle: written.clone(),
                         url: Some(link.url.clone()),
+                        reproduces: None,
                     });
                 }
+            }
+        }
+        // Fingerprints run over the whole text at once, so a passage split across paragraphs
+        // is still one run; a span's scope is that of the block it starts in.
+        for (matcher, index) in &self.fingerprints {
+            for span in crate::fingerprint::find(index, &article.text).spans {
+                let scope = article
+                    .blocks
+                    .iter()
+                    .find(|b| b.range.contains(&span.start))
+                    .map_or(Scope::Body, |b| b.scope);
+                let documents = span.docs.iter().map(|d| index.docs[*d as usize].clone()).collect();
+                hits.push(Hit {
+                    matcher: *matcher,
+                    scope,
+                    range: span.start..span.end,
+                    needle: "fingerprint".into(),
+                    url: None,
+                    reproduces: Some(Reproduction {
+                        words: span.words,
+                        documents,
+                    }),
+                });
             }
         }
         hits.sort_by_key(|h| (h.range.start, h.range.end));
         hits.dedup();
         hits
     }
+}
+
+/// Whether the in-scope fingerprint hits of `m`'s material reproduce at least `m.min_words`
+/// words of one leaked document (spans of that document summed, in any order).
+fn reproduces_enough(m: &Matcher, hits: &[Hit], scopes: &[Scope]) -> bool {
+    let mut words: HashMap<&str, u32> = HashMap::new();
+    for h in hits
+        .iter()
+        .filter(|h| h.matcher.kind == m.kind && h.matcher.material == m.material && scopes.contains(&h.scope))
+    {
+        if let Some(r) = &h.reproduces {
+            for d in &r.documents {
+                *words.entry(d.as_str()).or_default() += r.words;
+            }
+        }
+    }
+    words.values().any(|w| *w >= m.min_words)
 }
 
 /// A literal match counts only on word boundaries: `#macronleaks` must not match inside
@@ -184,19 +257,20 @@ impl Condition {
             Condition::All(v) => v.iter().all(|c| c.eval(hits, scopes)),
             Condition::Not(c) => !c.eval(hits, scopes),
             Condition::AtLeast(n, v) => v.iter().filter(|c| c.eval(hits, scopes)).count() >= *n as usize,
+            Condition::Match(m) if m.kind == MatcherKind::Fingerprint => reproduces_enough(m, hits, scopes),
             Condition::Match(m) => hits.iter().any(|h| h.matcher == *m && scopes.contains(&h.scope)),
         }
     }
 
-    /// Matchers that count *for* the condition (not under a `not`): their hits are the
-    /// evidence a finding shows.
-    pub fn positive_matchers(&self) -> HashSet<Matcher> {
-        fn walk(c: &Condition, negated: bool, out: &mut HashSet<Matcher>) {
+    /// Matchers (kind and material) that count *for* the condition (not under a `not`):
+    /// their hits are the evidence a finding shows.
+    pub fn positive_matchers(&self) -> HashSet<(MatcherKind, usize)> {
+        fn walk(c: &Condition, negated: bool, out: &mut HashSet<(MatcherKind, usize)>) {
             match c {
                 Condition::Any(v) | Condition::All(v) | Condition::AtLeast(_, v) => v.iter().for_each(|c| walk(c, negated, out)),
                 Condition::Not(c) => walk(c, !negated, out),
                 Condition::Match(m) if !negated => {
-                    out.insert(*m);
+                    out.insert((m.kind, m.material));
                 }
                 Condition::Match(_) => {}
             }
@@ -310,16 +384,24 @@ mod tests {
 
     #[test]
     fn conditions() {
-        let m = |kind| Condition::Match(Matcher { kind, material: 0 });
+        let m = |kind| {
+            Condition::Match(Matcher {
+                kind,
+                material: 0,
+                min_words: 0,
+            })
+        };
         let hits = vec![Hit {
             matcher: Matcher {
                 kind: MatcherKind::Hashtag,
                 material: 0,
+                min_words: 0,
             },
             scope: Scope::Body,
             range: 0..1,
             needle: String::new(),
             url: None,
+            reproduces: None,
         }];
         let all = [Scope::Title, Scope::Body];
         assert!(m(MatcherKind::Hashtag).eval(&hits, &all));

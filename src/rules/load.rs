@@ -875,13 +875,14 @@ impl Loader {
             x.pattern.is_some(),
             x.hashtag.is_some(),
             x.link.is_some(),
+            x.fingerprint.is_some(),
         ]
         .iter()
         .filter(|b| **b)
         .count();
         let invalid = |this: &mut Self, what: String| {
             this.error("R024", file, c.span(), format!("invalid condition: {what}")).hint =
-                Some("a condition is one of `{ any = [...] }`, `{ all = [...] }`, `{ not = {...} }`, `{ at_least = N, of = [...] }`, `{ phrase | pattern | hashtag | link = \"<material>\" }`".into());
+                Some("a condition is one of `{ any = [...] }`, `{ all = [...] }`, `{ not = {...} }`, `{ at_least = N, of = [...] }`, `{ phrase | pattern | hashtag | link = \"<material>\" }`, `{ fingerprint = { material = \"<material>\", min_words = 12 } }`".into());
             None
         };
         if set != 1 || (x.of.is_some() != x.at_least.is_some()) {
@@ -914,11 +915,19 @@ impl Loader {
             }
             return Some(Condition::AtLeast(*n.get_ref(), children));
         }
-        let (kind, name) = match (&x.phrase, &x.pattern, &x.hashtag, &x.link) {
-            (Some(m), ..) => (MatcherKind::Phrase, m),
-            (_, Some(m), ..) => (MatcherKind::Pattern, m),
-            (_, _, Some(m), _) => (MatcherKind::Hashtag, m),
-            (_, _, _, Some(m)) => (MatcherKind::Link, m),
+        let (kind, name, min_words) = match (&x.phrase, &x.pattern, &x.hashtag, &x.link, &x.fingerprint) {
+            (Some(m), ..) => (MatcherKind::Phrase, m, 0),
+            (_, Some(m), ..) => (MatcherKind::Pattern, m, 0),
+            (_, _, Some(m), ..) => (MatcherKind::Hashtag, m, 0),
+            (_, _, _, Some(m), _) => (MatcherKind::Link, m, 0),
+            (_, _, _, _, Some(f)) => {
+                if f.get_ref().min_words == 0 {
+                    self.error("R024", file, f.span(), "`min_words = 0` would match every article").hint =
+                        Some("the index guarantees runs of k + w - 1 words (12 by default); use at least that".into());
+                    return None;
+                }
+                (MatcherKind::Fingerprint, &f.get_ref().material, f.get_ref().min_words)
+            }
             _ => return invalid(self, "no operator".into()),
         };
         let ids: Vec<&str> = materials.iter().map(|m| m.id.as_str()).collect();
@@ -932,6 +941,7 @@ impl Loader {
             MatcherKind::Pattern => m.patterns.is_empty(),
             MatcherKind::Hashtag => m.hashtags.is_empty(),
             MatcherKind::Link => m.links.is_empty(),
+            MatcherKind::Fingerprint => m.fingerprints.is_none(),
         };
         if empty {
             let key = match kind {
@@ -939,6 +949,7 @@ impl Loader {
                 MatcherKind::Pattern => "patterns",
                 MatcherKind::Hashtag => "hashtags",
                 MatcherKind::Link => "links",
+                MatcherKind::Fingerprint => "fingerprints",
             };
             self.error(
                 "R024",
@@ -949,7 +960,7 @@ impl Loader {
             .hint = Some(format!("add `{key} = [...]` to the material or use another matcher"));
             return None;
         }
-        Some(Condition::Match(Matcher { kind, material }))
+        Some(Condition::Match(Matcher { kind, material, min_words }))
     }
 }
 

@@ -165,6 +165,8 @@ pub enum Condition {
 pub struct Matcher {
     pub kind: MatcherKind,
     pub material: usize,
+    /// For fingerprint matchers: words of one leaked document the article must reproduce.
+    pub min_words: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -174,6 +176,7 @@ pub enum MatcherKind {
     Pattern,
     Hashtag,
     Link,
+    Fingerprint,
 }
 
 #[derive(Debug)]

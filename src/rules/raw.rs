@@ -377,6 +377,21 @@ pub struct Condition {
     pub pattern: Option<S<String>>,
     pub hashtag: Option<S<String>>,
     pub link: Option<S<String>>,
+    pub fingerprint: Option<S<FingerprintCondition>>,
+}
+
+/// `{ material = "…", min_words = 12 }`: the article reproduces at least `min_words` words of
+/// one leaked document of the material's fingerprint index.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FingerprintCondition {
+    pub material: S<String>,
+    #[serde(default = "default_min_words")]
+    pub min_words: u32,
+}
+
+fn default_min_words() -> u32 {
+    12
 }
 
 #[derive(Debug, Deserialize)]
