@@ -128,19 +128,14 @@ fn span_offsets_point_into_the_extracted_text() {
         .find(|f| f["source"] == "le-quotidien" && f["rule"] == "macronleaks-content")
         .unwrap();
     let sp = &f["spans"][0];
-    assert_eq!(sp["scope"], "quote");
-    assert!(
-        sp["excerpt"]
-            .as_str()
-            .unwrap()
-            .contains("[Le virement Ardoise doit rester confidentiel jusqu’au 8 mai]"),
-        "{sp}"
-    );
-    let (start, end) = (sp["start"].as_u64().unwrap(), sp["end"].as_u64().unwrap());
-    assert_eq!(
-        end - start,
-        "Le virement Ardoise doit rester confidentiel jusqu’au 8 mai".len() as u64
-    );
+    assert_eq!((sp["scope"].as_str(), sp["matcher"].as_str()), (Some("quote"), Some("fingerprint")));
+    assert_eq!(sp["documents"], serde_json::json!(["ardoise.eml"]));
+    assert!(sp["words"].as_u64().unwrap() >= 12, "{sp}");
+    // The evidence is the part known to be shared, inside the quotation marks.
+    let excerpt = sp["excerpt"].as_str().unwrap();
+    let quoted = &excerpt[excerpt.find('[').unwrap() + 1..excerpt.find(']').unwrap()];
+    assert!("Le virement Ardoise doit rester confidentiel jusqu’au 8 mai, merci de ne pas en parler aux équipes régionales avant la réunion du comité".contains(quoted), "{quoted}");
+    assert_eq!((sp["end"].as_u64().unwrap() - sp["start"].as_u64().unwrap()) as usize, quoted.len());
 }
 
 #[test]
@@ -234,13 +229,9 @@ fn shipped_rules_validate_and_their_tests_pass() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(&["rules", "test", FR, "rules/es-2023-generales.toml", "rules/ca-2021-federal.toml"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .contains("  macronleaks-content                       3    3    0    0     0"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.ends_with("12 passed, 0 failed\n"));
+    let row = format!("  {:<38} {:>4} {:>4} {:>4} {:>4} {:>5}", "macronleaks-content", 4, 4, 0, 0, 0);
+    assert!(r.stdout.contains(&row), "{}", r.stdout);
+    assert!(r.stdout.ends_with("14 passed, 0 failed\n"));
     assert_eq!(run(&["rules", "check", FR, DEMO]).code, 0);
 }
 
@@ -511,4 +502,43 @@ fn a_closed_pipe_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn the_shipped_demo_index_holds_the_demo_corpus() {
+    let index =
+        blackout::fingerprint::Index::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/macronleaks-demo/index.fp"))).unwrap();
+    let (docs, _) =
+        blackout::fingerprint::read_corpus(&[concat!(env!("CARGO_MANIFEST_DIR"), "/rules/macronleaks-demo/corpus").into()]).unwrap();
+    let ids: Vec<&str> = docs.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(index.docs, ids, "rebuild it: see rules/macronleaks-demo/README.md");
+    let (rebuilt, _) = blackout::fingerprint::Index::build(docs, &[], index.params, index.key);
+    assert_eq!(rebuilt.counts(), index.counts(), "rebuild it: see rules/macronleaks-demo/README.md");
+    let r = run(&["fingerprint", "info", "rules/macronleaks-demo/index.fp"]);
+    assert!(
+        r.stdout
+            .contains("k = 8 words, w = 5 shingles (runs of 12+ words guaranteed), max_docs = 10"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn broken_fingerprint_files_are_refused_before_any_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/macronleaks-demo/index.fp")).unwrap();
+    for (name, bytes, needle) in [
+        ("truncated.fp", good[..good.len() / 2].to_vec(), "truncated or corrupted"),
+        (
+            "foreign.fp",
+            b"<?xml version=\"1.0\"?><rss/>".to_vec(),
+            "not a blackout fingerprint index",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let r = run(&["fingerprint", "info", path.to_str().unwrap()]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains(needle), "{}", r.stderr);
+    }
 }

@@ -7,9 +7,13 @@ use std::collections::HashMap;
 /// A passage of the article covered for one or more leaked documents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
-    /// Byte offsets in the matched text.
+    /// Byte offsets in the matched text, from the first to the last shingle known to be
+    /// shared (the evidence shown).
     pub start: usize,
     pub end: usize,
+    /// Estimated length of the reproduced run: the covered windows, which for a verbatim copy
+    /// of at least `k + w - 1` words is at least its length and at most `w - 1` words more at
+    /// each end. Rules compare this with `min_words`.
     pub words: u32,
     /// Indices into [`Index::docs`], ascending.
     pub docs: Vec<u32>,
@@ -51,44 +55,53 @@ pub fn find(index: &Index, text: &str) -> FingerprintMatch {
     }
     // Covered word intervals per leaked document, from the windows whose minimum is one of
     // its fingerprints.
-    let mut covered: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
+    // Each covered window remembers its minimum: the shingle known to be shared.
+    let mut covered: HashMap<u32, Vec<(usize, usize, usize)>> = HashMap::new();
     let last_word = words.len().saturating_sub(1);
     for_each_window_min(&hashes, w, |start, min| {
         if let Lookup::Docs(entries) = found[min] {
             let end = (start + w.min(hashes.len()) - 1 + k - 1).min(last_word);
             for &(_, doc) in entries {
-                covered.entry(doc).or_default().push((start, end));
+                covered.entry(doc).or_default().push((start, end, min));
             }
         }
     });
-    let mut by_interval: HashMap<(usize, usize), Vec<u32>> = HashMap::new();
+    // Merged covered intervals per document, keyed by (certain start, certain end, words).
+    let mut by_interval: HashMap<(usize, usize, u32), Vec<u32>> = HashMap::new();
     let mut coverage = Vec::with_capacity(covered.len());
     for (doc, mut intervals) in covered {
         intervals.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::new();
-        for (s, e) in intervals {
+        let mut merged: Vec<(usize, usize, usize, usize)> = Vec::new();
+        for (s, e, m) in intervals {
             match merged.last_mut() {
-                Some(last) if s <= last.1 + 1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
+                Some(last) if s <= last.1 + 1 => {
+                    last.1 = last.1.max(e);
+                    last.2 = last.2.min(m);
+                    last.3 = last.3.max(m);
+                }
+                _ => merged.push((s, e, m, m)),
             }
         }
         coverage.push(Coverage {
             doc,
-            words: merged.iter().map(|(s, e)| (e - s + 1) as u32).sum(),
+            words: merged.iter().map(|m| (m.1 - m.0 + 1) as u32).sum(),
         });
-        for m in merged {
-            by_interval.entry(m).or_default().push(doc);
+        for (s, e, first, last) in merged {
+            by_interval
+                .entry((first, (last + k - 1).min(last_word), (e - s + 1) as u32))
+                .or_default()
+                .push(doc);
         }
     }
     coverage.sort_by(|a, b| b.words.cmp(&a.words).then(a.doc.cmp(&b.doc)));
     let mut spans: Vec<Span> = by_interval
         .into_iter()
-        .map(|((s, e), mut docs)| {
+        .map(|((s, e, n), mut docs)| {
             docs.sort_unstable();
             Span {
                 start: words[s].range.start,
                 end: words[e].range.end,
-                words: (e - s + 1) as u32,
+                words: n,
                 docs,
             }
         })
