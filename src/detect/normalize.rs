@@ -48,6 +48,31 @@ pub fn normalize(s: &str) -> Normalized {
     while i < s.len() {
         let at = i as u32;
         let b = bytes[i];
+        // Fastest path: a run of printable ASCII other than `&` and `` ` `` is copied and
+        // lower-cased at once. Its last character stays out of the run when a non-ASCII byte
+        // (perhaps a combining mark) follows it.
+        let plain = |b: u8| b.is_ascii_graphic() && b != b'&' && b != b'`';
+        if plain(b) {
+            let mut j = i + 1;
+            while j < bytes.len() && plain(bytes[j]) {
+                j += 1;
+            }
+            if j < bytes.len() && !bytes[j].is_ascii() {
+                j -= 1;
+            }
+            if j > i {
+                if let Some(sp) = pending_space.take() {
+                    out.text.push(' ');
+                    out.origin.push(sp);
+                }
+                let from = out.text.len();
+                out.text.push_str(&s[i..j]);
+                out.text[from..].make_ascii_lowercase();
+                out.origin.extend(i as u32..j as u32);
+                i = j;
+                continue;
+            }
+        }
         // Fast path: an ASCII character not followed by a combining mark (the next byte is
         // ASCII too) needs no NFKC; it only folds case and whitespace.
         if b.is_ascii() && b != b'&' && bytes.get(i + 1).is_none_or(u8::is_ascii) {
@@ -148,7 +173,10 @@ fn either(one: Option<Folded>, many: Option<std::char::ToLowercase>) -> impl Ite
 
 /// Whether `c` belongs to a word (for phrase boundaries).
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || is_combining_mark(c)
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    c.is_alphanumeric() || is_combining_mark(c)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! u64 key[0] | u64 key[1] | u32 document count | u32 bucket bits | u64 entry count
 //! documents: (u32 byte length, UTF-8 id) × count
 //! buckets:   u32 × (2^bits + 1)      offsets into the entries
-//! entries:   (u32 low hash bits, u32 document) × count, sorted by hash
+//! entries:   (u32 low hash bits, document) × count, sorted by hash; the document is a u16
+//!            when the index has fewer than 65,535 documents (0xFFFF = excluded), else a u32
 //! u64 xxh3 checksum of every byte before it
 //! ```
 //!
@@ -67,9 +68,14 @@ impl Index {
         for b in &self.buckets {
             out.extend_from_slice(&b.to_le_bytes());
         }
+        let narrow = self.docs.len() < u16::MAX as usize;
         for (h, d) in &self.entries {
             out.extend_from_slice(&h.to_le_bytes());
-            out.extend_from_slice(&d.to_le_bytes());
+            if narrow {
+                out.extend_from_slice(&(if *d == EXCLUDED { u16::MAX } else { *d as u16 }).to_le_bytes());
+            } else {
+                out.extend_from_slice(&d.to_le_bytes());
+            }
         }
         let sum = xxh3_64(&out);
         out.extend_from_slice(&sum.to_le_bytes());
@@ -144,21 +150,27 @@ impl Index {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
+        let narrow = doc_count < u16::MAX as u32;
+        let width = if narrow { 6 } else { 8 };
         let entry_len = usize::try_from(entry_count)
             .ok()
-            .and_then(|n| n.checked_mul(8))
+            .and_then(|n| n.checked_mul(width))
             .ok_or_else(|| corrupt("entry count"))?;
         let raw = r.take(entry_len).ok_or_else(|| corrupt("entry table"))?;
         if r.at != body.len() {
             return Err(corrupt("trailing bytes"));
         }
         let entries: Vec<(u32, u32)> = raw
-            .chunks_exact(8)
+            .chunks_exact(width)
             .map(|c| {
-                (
-                    u32::from_le_bytes(c[..4].try_into().expect("4 bytes")),
-                    u32::from_le_bytes(c[4..].try_into().expect("4 bytes")),
-                )
+                let low = u32::from_le_bytes(c[..4].try_into().expect("4 bytes"));
+                let doc = if narrow {
+                    let d = u16::from_le_bytes(c[4..].try_into().expect("2 bytes"));
+                    if d == u16::MAX { EXCLUDED } else { d as u32 }
+                } else {
+                    u32::from_le_bytes(c[4..].try_into().expect("4 bytes"))
+                };
+                (low, doc)
             })
             .collect();
         if buckets[0] != 0 || buckets.windows(2).any(|p| p[0] > p[1]) || buckets[bucket_len - 1] as u64 != entry_count {
@@ -174,7 +186,9 @@ impl Index {
             bucket_bits,
             buckets,
             entries,
-        })
+            filter: Default::default(),
+        }
+        .with_filter())
     }
 }
 

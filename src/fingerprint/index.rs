@@ -22,6 +22,71 @@ pub struct Index {
     pub(super) buckets: Vec<u32>,
     /// `(low 32 bits of the hash, document or EXCLUDED)`, sorted by full hash.
     pub(super) entries: Vec<(u32, u32)>,
+    /// Built at load: answers "certainly absent" for most article shingles in one cache line.
+    pub(super) filter: Filter,
+}
+
+/// A blocked Bloom filter: every key sets 6 bits inside one 64-byte block, so a query reads
+/// one cache line. About 12 bits per key give a false-positive rate near 1 %, for a few MB on
+/// a corpus of the size of the 2017 dump: most article shingles are absent from the index,
+/// and this turns their two cache misses (bucket, then entries) into one.
+#[derive(Debug, Default)]
+pub(super) struct Filter {
+    blocks: Vec<[u64; 8]>,
+}
+
+impl Filter {
+    pub(super) fn new(hashes: impl ExactSizeIterator<Item = u64> + Clone) -> Filter {
+        let n = (hashes.len() * 12 / 512 + 1).next_power_of_two();
+        let mut blocks = vec![[0u64; 8]; n];
+        for h in hashes {
+            let (b, bits) = Filter::locate(h, n);
+            for (word, bit) in bits {
+                blocks[b][word] |= 1 << bit;
+            }
+        }
+        Filter { blocks }
+    }
+
+    fn locate(h: u64, n: usize) -> (usize, impl Iterator<Item = (usize, u32)>) {
+        // The block comes from the top bits, so keys sorted by hash fill the filter in one
+        // sequential pass; the bits inside the block come from a second mix.
+        let block = (h >> (64 - n.trailing_zeros().max(1))) as usize & (n - 1);
+        let g = super::mix(h ^ 0x9e37_79b9_7f4a_7c15);
+        (
+            block,
+            (0..6).map(move |i| {
+                let v = (g >> (16 + 8 * i)) as u32 & 0x1ff;
+                ((v >> 6) as usize, v & 63)
+            }),
+        )
+    }
+
+    /// Asks the CPU to start loading the block of `h`, so that independent lookups overlap
+    /// their cache misses instead of waiting for each in turn.
+    fn prefetch(&self, h: u64) {
+        if self.blocks.is_empty() {
+            return;
+        }
+        let (b, _) = Filter::locate(h, self.blocks.len());
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(self.blocks.as_ptr().add(b).cast()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        std::hint::black_box(&self.blocks[b]);
+    }
+
+    fn may_contain(&self, h: u64) -> bool {
+        if self.blocks.is_empty() {
+            return false;
+        }
+        let (b, mut bits) = Filter::locate(h, self.blocks.len());
+        let block = &self.blocks[b];
+        bits.all(|(word, bit)| block[word] & (1 << bit) != 0)
+    }
 }
 
 /// What the index knows of one k-gram.
@@ -116,7 +181,8 @@ impl Index {
 
     /// Lays out sorted `(hash, doc)` entries into buckets of about four entries.
     fn from_sorted(params: Params, key: Key, docs: Vec<String>, sorted: &[(u64, u32)]) -> Index {
-        let bucket_bits = (sorted.len() / 4).max(1).next_power_of_two().trailing_zeros().clamp(4, 30);
+        // About eight entries a bucket: the filter answers most lookups, so scans are rare.
+        let bucket_bits = (sorted.len() / 8).max(1).next_power_of_two().trailing_zeros().clamp(4, 30);
         let mut buckets = vec![0u32; (1 << bucket_bits) + 1];
         for (h, _) in sorted {
             buckets[(h >> (64 - bucket_bits)) as usize + 1] += 1;
@@ -132,10 +198,43 @@ impl Index {
             bucket_bits,
             buckets,
             entries,
+            filter: Filter::default(),
         }
+        .with_filter()
+    }
+
+    /// Builds the filter over what the file keeps of each hash (bucket bits and low 32 bits),
+    /// at build time and again after loading.
+    pub(super) fn with_filter(mut self) -> Index {
+        let shift = 64 - self.bucket_bits;
+        let mut hashes = Vec::with_capacity(self.entries.len());
+        for b in 0..self.buckets.len() - 1 {
+            for e in &self.entries[self.buckets[b] as usize..self.buckets[b + 1] as usize] {
+                hashes.push(((b as u64) << shift) | e.0 as u64);
+            }
+        }
+        self.filter = Filter::new(hashes.into_iter());
+        self
+    }
+
+    /// Looks up every hash, prefetching a few ahead (the article's shingles are all known up
+    /// front, so their lookups are independent).
+    pub fn lookup_all(&self, hashes: &[u64]) -> Vec<Lookup<'_>> {
+        const AHEAD: usize = 12;
+        let mut out = Vec::with_capacity(hashes.len());
+        for (i, h) in hashes.iter().enumerate() {
+            if let Some(next) = hashes.get(i + AHEAD) {
+                self.filter.prefetch(self.filter_key(*next));
+            }
+            out.push(self.lookup(*h));
+        }
+        out
     }
 
     pub fn lookup(&self, hash: u64) -> Lookup<'_> {
+        if !self.filter.may_contain(self.filter_key(hash)) {
+            return Lookup::Absent;
+        }
         let b = (hash >> (64 - self.bucket_bits)) as usize;
         let (lo, hi) = (self.buckets[b] as usize, self.buckets[b + 1] as usize);
         let low = hash as u32;
@@ -150,6 +249,12 @@ impl Index {
         } else {
             Lookup::Docs(found)
         }
+    }
+
+    /// The part of a hash the file keeps (bucket bits and low 32 bits), which the filter uses.
+    fn filter_key(&self, hash: u64) -> u64 {
+        let shift = 64 - self.bucket_bits;
+        ((hash >> shift) << shift) | (hash & 0xffff_ffff)
     }
 
     /// Number of stored fingerprints and of excluded k-grams.

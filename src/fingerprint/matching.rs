@@ -47,7 +47,7 @@ pub fn find(index: &Index, text: &str) -> FingerprintMatch {
     let (k, w) = (index.params.k as usize, index.params.w as usize);
     let words = words(text, &index.key);
     let mut hashes = kgrams(&words, index.params.k, &index.key);
-    let found: Vec<Lookup> = hashes.iter().map(|h| index.lookup(*h)).collect();
+    let found: Vec<Lookup> = index.lookup_all(&hashes);
     for (h, l) in hashes.iter_mut().zip(&found) {
         if *l == Lookup::Excluded {
             *h = u64::MAX;
