@@ -23,16 +23,40 @@ impl Normalized {
     /// The original byte range of a normalised range.
     pub fn original_range(&self, start: usize, end: usize, original: &str) -> std::ops::Range<usize> {
         let s = self.origin[start] as usize;
-        // The end is where the original unit (character, entity, cluster) that produced the
-        // last byte stops: the origin of the next normalised byte from a later unit.
-        let last = self.origin[end.saturating_sub(1).max(start)];
-        let e = self.origin[end..]
-            .iter()
-            .copied()
-            .find(|o| *o > last)
-            .map_or(original.len(), |o| o as usize);
+        // The end is where the original unit (character with its combining marks, or entity)
+        // that produced the last byte stops.
+        let last = self.origin[end.saturating_sub(1).max(start)] as usize;
+        let e = if last < original.len() {
+            last + unit(original, last).0
+        } else {
+            original.len()
+        };
         s..e.max(s)
     }
+}
+
+/// The original unit starting at byte `i`: its length, and its decoded text when it is an HTML
+/// entity (`&eacute;`, `&#8217;`, `&nbsp;`); otherwise a character with the combining marks
+/// that follow it, which are normalised together.
+fn unit(s: &str, i: usize) -> (usize, Option<String>) {
+    let bytes = s.as_bytes();
+    if bytes[i] == b'&'
+        && let Some(semi) = bytes[i..bytes.len().min(i + 12)].iter().position(|b| *b == b';')
+        && semi > 1
+        && bytes[i + 1..i + semi].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'#')
+    {
+        let entity = &s[i..i + semi + 1];
+        let d = html_escape::decode_html_entities(entity);
+        if d != entity {
+            return (semi + 1, Some(d.into_owned()));
+        }
+    }
+    let c = s[i..].chars().next().expect("char boundary");
+    let mut len = c.len_utf8();
+    while let Some(next) = s[i + len..].chars().next().filter(|n| is_combining_mark(*n)) {
+        len += next.len_utf8();
+    }
+    (len, None)
 }
 
 /// Normalises `s` (see the module doc).
@@ -91,31 +115,12 @@ pub fn normalize(s: &str) -> Normalized {
             }
             continue;
         }
-        let c = s[i..].chars().next().expect("char boundary");
-        let mut len = c.len_utf8();
-        // Decode an HTML entity in place (`&eacute;`, `&#8217;`, `&nbsp;`).
-        let mut decoded = None;
-        if c == '&'
-            && let Some(semi) = bytes[i..bytes.len().min(i + 12)].iter().position(|b| *b == b';')
-        {
-            let entity = &s[i..i + semi + 1];
-            let d = html_escape::decode_html_entities(entity);
-            if d != entity {
-                decoded = Some(d.into_owned());
-                len = semi + 1;
-            }
-        }
+        let (len, decoded) = unit(s, i);
         // A base character plus its combining marks is normalised together.
         cluster.clear();
         match decoded {
             Some(d) => cluster.push_str(&d),
-            None => {
-                cluster.push(c);
-                while let Some(next) = s[i + len..].chars().next().filter(|n| is_combining_mark(*n)) {
-                    cluster.push(next);
-                    len += next.len_utf8();
-                }
-            }
+            None => cluster.push_str(&s[i..i + len]),
         }
         i += len;
         for n in cluster.nfkc() {
@@ -190,6 +195,13 @@ mod tests {
             "L\u{2019}\u{C9}quipe\u{00A0}: \u{00AB}\u{202F}Vive&nbsp;la&#8217;R\u{E9}publique\u{202F}\u{00BB} \u{2014} so\u{00AD}ft\u{200B}  \n x",
         );
         assert_eq!(n.text, "l'équipe : \" vive la'république \" - soft x");
+    }
+
+    #[test]
+    fn only_real_entities_are_decoded() {
+        // Found by a property test: a candidate spanning a space and another entity.
+        assert_eq!(normalize("&a &amp; b&c;d").text, "&a & b&c;d");
+        assert_eq!(normalize("&#x41;&#66;&eacute;").text, "abé");
     }
 
     #[test]
