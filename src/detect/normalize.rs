@@ -149,14 +149,14 @@ pub fn normalize(s: &str) -> Normalized {
     out
 }
 
-enum Folded {
+pub(crate) enum Folded {
     Char(char),
     Space,
     Drop,
 }
 
 /// Case folding and typographic unification of one (already NFKC) character.
-fn fold(c: char) -> impl Iterator<Item = Folded> {
+pub(crate) fn fold(c: char) -> impl Iterator<Item = Folded> {
     let single = |f: Folded| either(Some(f), None);
     match c {
         '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' => single(Folded::Drop),

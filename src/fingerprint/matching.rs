@@ -47,25 +47,41 @@ pub fn find(index: &Index, text: &str) -> FingerprintMatch {
     let (k, w) = (index.params.k as usize, index.params.w as usize);
     let words = words(text, &index.key);
     let mut hashes = kgrams(&words, index.params.k, &index.key);
-    let found: Vec<Lookup> = index.lookup_all(&hashes);
-    for (h, l) in hashes.iter_mut().zip(&found) {
-        if *l == Lookup::Excluded {
-            *h = u64::MAX;
+    // Only window minima decide coverage, so only they are looked up (about a third of the
+    // shingles). An excluded minimum is skipped as on the leak side: mark it and choose again;
+    // excluded shingles are rare in articles, so this settles in one or two rounds.
+    let mut found: Vec<Lookup> = vec![Lookup::Absent; hashes.len()];
+    let mut minima: Vec<(usize, usize)> = Vec::new();
+    loop {
+        minima.clear();
+        for_each_window_min(&hashes, w, |start, min| minima.push((start, min)));
+        let mut positions: Vec<usize> = minima.iter().map(|m| m.1).collect();
+        positions.dedup();
+        let wanted: Vec<u64> = positions.iter().map(|p| hashes[*p]).collect();
+        let mut excluded = false;
+        for (p, l) in positions.iter().zip(index.lookup_all(&wanted)) {
+            if l == Lookup::Excluded && hashes[*p] != u64::MAX {
+                hashes[*p] = u64::MAX;
+                excluded = true;
+            }
+            found[*p] = l;
+        }
+        if !excluded {
+            break;
         }
     }
     // Covered word intervals per leaked document, from the windows whose minimum is one of
-    // its fingerprints.
-    // Each covered window remembers its minimum: the shingle known to be shared.
+    // its fingerprints; each remembers its minimum, the shingle known to be shared.
     let mut covered: HashMap<u32, Vec<(usize, usize, usize)>> = HashMap::new();
     let last_word = words.len().saturating_sub(1);
-    for_each_window_min(&hashes, w, |start, min| {
+    for &(start, min) in &minima {
         if let Lookup::Docs(entries) = found[min] {
             let end = (start + w.min(hashes.len()) - 1 + k - 1).min(last_word);
             for &(_, doc) in entries {
                 covered.entry(doc).or_default().push((start, end, min));
             }
         }
-    });
+    }
     // Merged covered intervals per document, keyed by (certain start, certain end, words).
     let mut by_interval: HashMap<(usize, usize, u32), Vec<u32>> = HashMap::new();
     let mut coverage = Vec::with_capacity(covered.len());

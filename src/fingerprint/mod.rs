@@ -104,33 +104,11 @@ pub fn words(text: &str, key: &Key) -> Vec<Word> {
             continue;
         }
         let end = bytes[i..].iter().position(|b| is_space(*b)).map_or(bytes.len(), |p| i + p);
-        let segment = &bytes[i..end];
-        if segment.iter().all(|b| b.is_ascii() && *b != b'&') {
-            let mut j = 0;
-            while j < segment.len() {
-                if !is_ascii_word(segment[j]) {
-                    j += 1;
-                    continue;
-                }
-                let start = j;
-                let mut last = j;
-                buf.clear();
-                // Control characters are dropped by normalisation: a word goes on across them.
-                while j < segment.len() && (is_ascii_word(segment[j]) || segment[j].is_ascii_control()) {
-                    if is_ascii_word(segment[j]) {
-                        buf.push(segment[j].to_ascii_lowercase());
-                        last = j;
-                    }
-                    j += 1;
-                }
-                out.push(Word {
-                    hash: xxh3_64_with_seed(&buf, key.0[0]),
-                    range: i + start..i + last + 1,
-                });
-            }
-        } else {
+        let first = out.len();
+        if !fast_segment(&text[i..end], i, key, &mut buf, &mut out) {
             // From the whitespace before it: a combining mark clusters with the character it
             // follows, even a space.
+            out.truncate(first);
             let from = if i > 0 { i - 1 } else { i };
             let seg = &text[from..end];
             out.extend(words_reference(seg, key).into_iter().map(|w| Word {
@@ -146,6 +124,72 @@ pub fn words(text: &str, key: &Key) -> Vec<Word> {
 /// ASCII characters that are Unicode whitespace (`char::is_whitespace`), vertical tab included.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t'..=b'\r')
+}
+
+/// Cuts one whitespace-free segment into words when every character can be folded on its
+/// own: ASCII (controls dropped, as normalisation does), or a character already in NFKC form
+/// and not followed by a combining mark, folded with the normaliser's own rules. Returns false
+/// (leaving partial output for the caller to discard) on anything else: an `&` (a possible
+/// entity), a combining mark, a character NFKC would change.
+fn fast_segment(seg: &str, offset: usize, key: &Key, buf: &mut Vec<u8>, out: &mut Vec<Word>) -> bool {
+    use crate::detect::normalize::{Folded, fold};
+    use unicode_normalization::{IsNormalized, char::is_combining_mark, is_nfkc_quick};
+    let mut start: Option<usize> = None;
+    let mut end = 0;
+    buf.clear();
+    let mut close = |start: &mut Option<usize>, end: usize, buf: &mut Vec<u8>| {
+        if let Some(s) = start.take() {
+            out.push(Word {
+                hash: xxh3_64_with_seed(buf, key.0[0]),
+                range: offset + s..offset + end,
+            });
+            buf.clear();
+        }
+    };
+    let bytes = seg.as_bytes();
+    // Whether a combining mark starts at byte `at` (it would cluster with the character before).
+    let mark_at = |at: usize| bytes.get(at).is_some_and(|b| *b >= 0x80) && seg[at..].chars().next().is_some_and(is_combining_mark);
+    if mark_at(0) {
+        return false;
+    }
+    let mut o = 0;
+    while o < bytes.len() {
+        let b = bytes[o];
+        if b < 0x80 {
+            if mark_at(o + 1) || b == b'&' {
+                return false;
+            }
+            if is_ascii_word(b) {
+                start.get_or_insert(o);
+                buf.push(b.to_ascii_lowercase());
+                end = o + 1;
+            } else if !b.is_ascii_control() {
+                close(&mut start, end, buf);
+            }
+            o += 1;
+            continue;
+        }
+        let c = seg[o..].chars().next().expect("char boundary");
+        let len = c.len_utf8();
+        if mark_at(o + len) || is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes {
+            return false;
+        }
+        for f in fold(c) {
+            match f {
+                Folded::Drop => {}
+                Folded::Char(ch) if is_word_char(ch) => {
+                    start.get_or_insert(o);
+                    let mut tmp = [0u8; 4];
+                    buf.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                    end = o + len;
+                }
+                _ => close(&mut start, end, buf),
+            }
+        }
+        o += len;
+    }
+    close(&mut start, end, buf);
+    true
 }
 
 fn is_ascii_word(b: u8) -> bool {
