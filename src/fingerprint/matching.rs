@@ -153,12 +153,10 @@ mod tests {
         assert_eq!(m.coverage.len(), 1);
         assert_eq!(index.docs[m.coverage[0].doc as usize], "a.txt");
         assert!(m.best() >= 12, "{m:?}");
+        // The evidence is the part known to be shared: inside the quotation marks.
         let span = &m.spans[0];
-        assert!(
-            article[span.start..span.end].contains("virement ARDOISE"),
-            "{}",
-            &article[span.start..span.end]
-        );
+        let quote = &article[article.find('«').unwrap()..article.find('»').unwrap()];
+        assert!(quote.contains(&article[span.start..span.end]), "{}", &article[span.start..span.end]);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! else, punctuation and apostrophes included, separates words, so a French elision is split
 //! the same way on both sides (`l'équipe` → `l`, `équipe`).
 //!
-//! Each word is hashed with a keyed 64-bit hash (xxh3 seeded with half of a random 128-bit key
-//! stored in the index); a k-gram hash rolls the k word hashes together (each word rotated by
+//! Each word is hashed with a keyed 64-bit hash (a multiply-xor over its bytes started from half
+//! of a random 128-bit key stored in the index, then a finaliser); a k-gram hash rolls the k word hashes together (each word rotated by
 //! its position, so order matters) and mixes the result with the other half of the key.
 //!
 //! **Leak side.** Every k-gram of every document is counted once per document; k-grams found in
@@ -37,11 +37,10 @@ pub use matching::{Coverage, FingerprintMatch, Span, find};
 
 use crate::detect::normalize::{is_word_char, normalize};
 use std::ops::Range;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Version of normalisation + tokenisation + hashing. An index built by another version
 /// would silently stop matching, so loading refuses a mismatch.
-pub const ALGORITHM_VERSION: u32 = 1;
+pub const ALGORITHM_VERSION: u32 = 2;
 
 /// Tuning of an index (chosen on the leakbench dev set; see README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +86,31 @@ pub struct Word {
     pub range: Range<usize>,
 }
 
+/// Incremental keyed word hash: FNV-1a's multiply-xor over the normalised bytes, started from
+/// the key, then the finaliser. Computed while scanning, with no buffer (this is the hot loop).
+#[derive(Clone, Copy)]
+struct WordHash(u64);
+
+impl WordHash {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new(key: &Key) -> WordHash {
+        WordHash(key.0[0] ^ 0xcbf2_9ce4_8422_2325)
+    }
+
+    fn push(&mut self, b: u8) {
+        self.0 = (self.0 ^ b as u64).wrapping_mul(WordHash::PRIME);
+    }
+
+    fn push_all(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|b| self.push(*b));
+    }
+
+    fn finish(self) -> u64 {
+        mix(self.0)
+    }
+}
+
 /// The words of `text` (normalised as everywhere else), hashed with `key`.
 ///
 /// Speed matters here (every article, every byte), so segments between ASCII whitespace that
@@ -96,7 +120,6 @@ pub struct Word {
 pub fn words(text: &str, key: &Key) -> Vec<Word> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(text.len() / 6);
-    let mut buf = Vec::with_capacity(64);
     let mut i = 0;
     while i < bytes.len() {
         if is_space(bytes[i]) {
@@ -105,7 +128,7 @@ pub fn words(text: &str, key: &Key) -> Vec<Word> {
         }
         let end = bytes[i..].iter().position(|b| is_space(*b)).map_or(bytes.len(), |p| i + p);
         let first = out.len();
-        if !fast_segment(&text[i..end], i, key, &mut buf, &mut out) {
+        if !fast_segment(&text[i..end], i, key, &mut out) {
             // From the whitespace before it: a combining mark clusters with the character it
             // follows, even a space.
             out.truncate(first);
@@ -131,19 +154,17 @@ fn is_space(b: u8) -> bool {
 /// and not followed by a combining mark, folded with the normaliser's own rules. Returns false
 /// (leaving partial output for the caller to discard) on anything else: an `&` (a possible
 /// entity), a combining mark, a character NFKC would change.
-fn fast_segment(seg: &str, offset: usize, key: &Key, buf: &mut Vec<u8>, out: &mut Vec<Word>) -> bool {
+fn fast_segment(seg: &str, offset: usize, key: &Key, out: &mut Vec<Word>) -> bool {
     use crate::detect::normalize::{Folded, fold};
     use unicode_normalization::{IsNormalized, char::is_combining_mark, is_nfkc_quick};
-    let mut start: Option<usize> = None;
-    let mut end = 0;
-    buf.clear();
-    let mut close = |start: &mut Option<usize>, end: usize, buf: &mut Vec<u8>| {
-        if let Some(s) = start.take() {
+    // The word being read: its start, its end so far, and its hash so far.
+    let mut word: Option<(usize, usize, WordHash)> = None;
+    let mut close = |word: &mut Option<(usize, usize, WordHash)>| {
+        if let Some((s, e, h)) = word.take() {
             out.push(Word {
-                hash: xxh3_64_with_seed(buf, key.0[0]),
-                range: offset + s..offset + end,
+                hash: h.finish(),
+                range: offset + s..offset + e,
             });
-            buf.clear();
         }
     };
     let bytes = seg.as_bytes();
@@ -156,15 +177,15 @@ fn fast_segment(seg: &str, offset: usize, key: &Key, buf: &mut Vec<u8>, out: &mu
     while o < bytes.len() {
         let b = bytes[o];
         if b < 0x80 {
-            if mark_at(o + 1) || b == b'&' {
+            if b == b'&' || mark_at(o + 1) {
                 return false;
             }
             if is_ascii_word(b) {
-                start.get_or_insert(o);
-                buf.push(b.to_ascii_lowercase());
-                end = o + 1;
+                let w = word.get_or_insert((o, o, WordHash::new(key)));
+                w.2.push(b.to_ascii_lowercase());
+                w.1 = o + 1;
             } else if !b.is_ascii_control() {
-                close(&mut start, end, buf);
+                close(&mut word);
             }
             o += 1;
             continue;
@@ -178,17 +199,16 @@ fn fast_segment(seg: &str, offset: usize, key: &Key, buf: &mut Vec<u8>, out: &mu
             match f {
                 Folded::Drop => {}
                 Folded::Char(ch) if is_word_char(ch) => {
-                    start.get_or_insert(o);
-                    let mut tmp = [0u8; 4];
-                    buf.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
-                    end = o + len;
+                    let w = word.get_or_insert((o, o, WordHash::new(key)));
+                    w.2.push_all(ch.encode_utf8(&mut [0u8; 4]).as_bytes());
+                    w.1 = o + len;
                 }
-                _ => close(&mut start, end, buf),
+                _ => close(&mut word),
             }
         }
         o += len;
     }
-    close(&mut start, end, buf);
+    close(&mut word);
     true
 }
 
@@ -202,8 +222,10 @@ fn words_reference(text: &str, key: &Key) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     let mut flush = |s: usize, e: usize| {
+        let mut h = WordHash::new(key);
+        h.push_all(&n.text.as_bytes()[s..e]);
         out.push(Word {
-            hash: xxh3_64_with_seed(&n.text.as_bytes()[s..e], key.0[0]),
+            hash: h.finish(),
             range: n.original_range(s, e, text),
         });
     };
