@@ -437,6 +437,13 @@ fn help_is_complete_for_every_command() {
         (vec!["rules", "--help"], vec!["check", "test"]),
         (vec!["rules", "check", "--help"], vec!["FILES", "election"]),
         (vec!["rules", "test", "--help"], vec!["FILES", "file:line"]),
+        (vec!["fingerprint", "--help"], vec!["build", "info", "match", "confirm a guessed"]),
+        (
+            vec!["fingerprint", "build", "--help"],
+            vec!["--output", "--k", "--w", "--max-docs", "--background", ".eml"],
+        ),
+        (vec!["fingerprint", "info", "--help"], vec!["FILE"]),
+        (vec!["fingerprint", "match", "--help"], vec!["ARTICLE", "--min-words", "--stats"]),
     ] {
         let r = run(&args);
         assert_eq!(r.code, 0, "{args:?}");
@@ -541,4 +548,52 @@ fn broken_fingerprint_files_are_refused_before_any_input() {
         assert_eq!(r.code, 2);
         assert!(r.stderr.contains(needle), "{}", r.stderr);
     }
+}
+
+#[test]
+fn fingerprint_build_info_and_match_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("demo.fp");
+    let r = run(&[
+        "fingerprint",
+        "build",
+        "rules/macronleaks-demo/corpus",
+        "-o",
+        index.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("read 5 documents (1 eml, 1 html, 2 mbox, 1 txt)"), "{}", r.stdout);
+    let r = run(&["fingerprint", "info", index.to_str().unwrap()]);
+    assert!(r.stdout.contains("5 documents"), "{}", r.stdout);
+    // A page quoting the e-mail: spans found, exit 1; a page reporting on the leak: none, exit 0.
+    let r = run(&[
+        "fingerprint",
+        "match",
+        index.to_str().unwrap(),
+        "rules/demo/pages/quotidien-courriels.html",
+        "--min-words",
+        "12",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("from ardoise.eml"), "{}", r.stdout);
+    let r = run(&[
+        "fingerprint",
+        "match",
+        index.to_str().unwrap(),
+        "rules/demo/pages/quotidien-piratage.html",
+    ]);
+    assert_eq!((r.code, r.stdout.contains("0 span(s)")), (0, true), "{}", r.stdout);
+    // An empty corpus writes nothing.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let r = run(&[
+        "fingerprint",
+        "build",
+        empty.to_str().unwrap(),
+        "-o",
+        dir.path().join("none.fp").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no document could be read"), "{}", r.stderr);
+    assert!(!dir.path().join("none.fp").exists());
 }
