@@ -6,7 +6,9 @@ perturbing the lines of shared/data/leakbench-dev/leak, and 10,000 articles (pla
 is measured on extracted text) built from the dev articles' text with leaked passages in one in
 ten. Then measures `blackout fingerprint build` (wall time, peak RSS, file size) and
 `blackout fingerprint match --stats` pinned to one core (throughput in MB of text per second,
-peak RSS). Usage: bench/fingerprint_speed.py [--docs N] [--articles N] [--keep]
+peak RSS); with --baseline, the same for an obvious Python winnowing matcher
+(bench/baseline_winnowing.py) and the ratios. Usage:
+bench/fingerprint_speed.py [--docs N] [--articles N] [--keep] [--baseline]
 """
 import argparse, html, pathlib, random, re, shutil, subprocess, sys, tempfile, time
 
@@ -23,6 +25,7 @@ def main():
     ap.add_argument("--docs", type=int, default=20000)
     ap.add_argument("--articles", type=int, default=10000)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--baseline", action="store_true", help="also time bench/baseline_winnowing.py (slow, ~2 GB)")
     a = ap.parse_args()
     rng = random.Random(2017)
     lines = [l for f in sorted((DATA / "leak").glob("*.txt")) for l in f.read_text().splitlines() if len(l.split()) >= 4]
@@ -71,6 +74,13 @@ def main():
     print(f"match: peak RSS {int(r.stderr.strip().splitlines()[-1]) / 1024:.0f} MB (index, all article texts and results held in memory)")
     flagged = sum(1 for l in r.stdout.splitlines() if re.search(r": [1-9]\d* span", l))
     print(f"articles with spans: {flagged} (one in ten carries a leaked passage)")
+    if a.baseline:
+        r = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, str(ROOT / "bench" / "baseline_winnowing.py"), str(corpus), str(articles)], capture_output=True, text=True)
+        print(r.stdout.strip() + f", peak RSS {int(r.stderr.strip().splitlines()[-1]) / 1024:.0f} MB")
+        m = re.search(r"baseline build ([0-9.]+) s; matching ([0-9.]+) MB/s", r.stdout)
+        ours = re.search(r"([0-9.]+) MB/s", stats[0]) if stats else None
+        if m and ours:
+            print(f"ratio: build {float(m.group(1)) / build_s:.1f}x faster, matching {float(ours.group(1)) / float(m.group(2)):.1f}x faster")
     if not a.keep:
         shutil.rmtree(work)
 
