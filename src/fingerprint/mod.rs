@@ -298,19 +298,19 @@ pub fn for_each_window_min(values: &[u64], w: usize, mut f: impl FnMut(usize, us
         return;
     }
     let w = w.min(n);
-    let mut deque: std::collections::VecDeque<usize> = std::collections::VecDeque::with_capacity(w);
-    for i in 0..n {
-        // Rightmost minimum: drop candidates greater than *or equal to* the newcomer.
-        while deque.back().is_some_and(|&j| values[j] >= values[i]) {
-            deque.pop_back();
+    // The current minimum is kept while it stays in the window; only when it leaves is the
+    // window rescanned (w is small), which is cheaper than a deque on real text.
+    let rightmost_min = |s: usize| (s..s + w).rev().min_by_key(|&j| values[j]).expect("window is not empty");
+    let mut m = rightmost_min(0);
+    f(0, m);
+    for s in 1..=n - w {
+        let new = s + w - 1;
+        if m < s {
+            m = rightmost_min(s);
+        } else if values[new] <= values[m] {
+            m = new;
         }
-        deque.push_back(i);
-        if deque.front().is_some_and(|&j| j + w <= i) {
-            deque.pop_front();
-        }
-        if i + 1 >= w {
-            f(i + 1 - w, *deque.front().expect("deque holds the current element"));
-        }
+        f(s, m);
     }
 }
 
@@ -363,6 +363,21 @@ mod tests {
         // Order matters.
         let swapped = words("deux un trois quatre cinq six sept huit", &KEY);
         assert_ne!(kgrams(&swapped, 8, &KEY)[0], rolled[0]);
+    }
+
+    proptest::proptest! {
+        /// The window minima are the rightmost minimum of every window.
+        #[test]
+        fn window_minima_are_rightmost(values in proptest::collection::vec(0u64..6, 0..40), w in 1usize..7) {
+            let mut got = Vec::new();
+            for_each_window_min(&values, w, |s, m| got.push((s, m)));
+            let w = w.min(values.len().max(1));
+            let want: Vec<(usize, usize)> = (0..values.len().saturating_sub(w - 1))
+                .filter(|_| !values.is_empty())
+                .map(|s| (s, (s..s + w).rev().min_by_key(|&j| values[j]).unwrap()))
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]
