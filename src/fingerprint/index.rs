@@ -103,7 +103,6 @@ pub enum Lookup<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BuildStats {
     pub documents: usize,
-    pub words: usize,
     pub kgrams: usize,
     pub fingerprints: usize,
     pub excluded: usize,
@@ -122,7 +121,6 @@ impl Index {
             kgrams: per_doc.iter().map(Vec::len).sum(),
             ..Default::default()
         };
-        stats.words = stats.kgrams + docs.len() * (params.k as usize - 1);
 
         // Document frequency of every k-gram, over all occurrences (not only the winnowed
         // ones: counting kept hashes alone lets a stamp through wherever it is not chosen).
