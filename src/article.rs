@@ -87,10 +87,7 @@ impl Provenance {
     }
 
     pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        crate::wire_name(&self)
     }
 }
 

@@ -3,8 +3,8 @@
 //!
 //! Sources, and the pages of each source, are processed in parallel (rayon); each article
 //! exactly once: a page linked from a feed and also present in the source's directory is read
-//! once, as the feed's item. Nothing in here stops the
-//! run for one bad input: each failure becomes a [`Problem`] against its source.
+//! once, as the feed's item. Nothing in here stops the run for one bad input: each failure
+//! becomes a [`Problem`] against its source.
 
 use crate::article::{Article, FoundDate, TextBuilder, normalize_url};
 use crate::charset;
@@ -284,7 +284,7 @@ fn read(fetcher: &dyn Fetcher, location: &Location, source: &Source, out: &mut S
         let message = format!(
             "bytes invalid in {} were replaced (encoding chosen from {})",
             decoded.encoding.name(),
-            basis_name(decoded.basis)
+            crate::wire_name(&decoded.basis)
         );
         out.problem(source, &url, Stage::Decode, message);
     }
@@ -334,13 +334,6 @@ fn read_work(work: Work, fetcher: &dyn Fetcher, source: &Source) -> (Option<Cand
         }),
         out,
     )
-}
-
-fn basis_name(b: charset::Basis) -> String {
-    serde_json::to_value(b)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// An article from the feed entry alone: title, summary and full content as body text.
@@ -429,10 +422,9 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
         if !rule.condition.eval(&hits, &rule.scopes) {
             continue;
         }
-        let positive = rule.condition.positive_matchers();
         let evidence: Vec<&Hit> = hits
             .iter()
-            .filter(|h| positive.contains(&(h.matcher.kind, h.matcher.material)) && rule.scopes.contains(&h.scope))
+            .filter(|h| rule.evidence.contains(&(h.matcher.kind, h.matcher.material)) && rule.scopes.contains(&h.scope))
             .collect();
         let spans: Vec<SpanReport> = evidence.iter().map(|h| SpanReport::new(h, &c.article.text, rules)).collect();
         let mut materials: Vec<String> = evidence.iter().map(|h| rules.materials[h.matcher.material].id.clone()).collect();
@@ -527,6 +519,7 @@ mod tests {
             windows: vec![0],
             when,
             scopes: vec![],
+            evidence: condition.positive_matchers(),
             condition,
             message: String::new(),
             tests: vec![],

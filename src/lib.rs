@@ -26,3 +26,12 @@ pub mod rules;
 pub mod ruletest;
 pub mod timing;
 pub mod window;
+
+/// The name a value has in the JSON output (`"jsonld:datePublished"`, `"changed_inside"`), for
+/// messages and text reports, so that both always say the same thing.
+pub(crate) fn wire_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}

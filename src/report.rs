@@ -266,9 +266,20 @@ impl Report {
                 for sp in &f.spans {
                     let what = match &sp.url {
                         Some(u) => format!("link {}", inert(u)),
-                        None => format!("{:?} {}..{}: \"{}\"", sp.scope, sp.start, sp.end, inert(&sp.excerpt)).to_lowercase_first(),
+                        None => format!(
+                            "{} {}..{}: \"{}\"",
+                            crate::wire_name(&sp.scope),
+                            sp.start,
+                            sp.end,
+                            inert(&sp.excerpt)
+                        ),
                     };
-                    let _ = writeln!(out, "            match ({} of `{}`): {what}", serde_plain(&sp.matcher), sp.material);
+                    let _ = writeln!(
+                        out,
+                        "            match ({} of `{}`): {what}",
+                        crate::wire_name(&sp.matcher),
+                        sp.material
+                    );
                 }
             }
             if !quiet {
@@ -282,7 +293,7 @@ impl Report {
                     out,
                     "  {:<9} {} at {}: {}",
                     "problem",
-                    serde_plain(&p.stage),
+                    crate::wire_name(&p.stage),
                     inert(&p.url),
                     inert(&p.message)
                 );
@@ -303,19 +314,6 @@ impl Report {
     }
 }
 
-trait LowerFirst {
-    fn to_lowercase_first(self) -> String;
-}
-
-impl LowerFirst for String {
-    fn to_lowercase_first(self) -> String {
-        let mut c = self.chars();
-        c.next()
-            .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-            .unwrap_or_default()
-    }
-}
-
 fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Violation => "VIOLATION",
@@ -324,15 +322,8 @@ fn severity_label(s: Severity) -> &'static str {
     }
 }
 
-fn serde_plain<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn timing_line(t: &Timing) -> String {
-    let verdict = serde_plain(&t.verdict).replace('_', " ");
+    let verdict = crate::wire_name(&t.verdict).replace('_', " ");
     match &t.date {
         None => format!("{verdict} window `{}` (no usable date)", t.window),
         Some(d) => {
@@ -412,9 +403,9 @@ pub fn windows_text(rules: &RuleSet) -> String {
             out,
             "\nwindow `{}`: {}, round `{}`, {}",
             w.id,
-            serde_plain(&w.category).replace('_', " "),
+            crate::wire_name(&w.category).replace('_', " "),
             rules.rounds[w.round].id,
-            serde_plain(&w.legal_force).replace('_', " ")
+            crate::wire_name(&w.legal_force).replace('_', " ")
         );
         if !w.basis.is_empty() {
             let titles: Vec<String> = w

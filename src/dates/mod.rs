@@ -23,7 +23,7 @@ mod iso;
 mod names;
 mod text;
 
-use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use names::{is_weekday, month_number, named_zone};
 use std::fmt;
@@ -121,11 +121,11 @@ impl Stamp {
     fn resolve(self, source_tz: Option<Tz>) -> Result<When, DateError> {
         let span = match self.precision {
             Precision::Year => {
-                let next = NaiveDate::from_ymd_opt(self.local.year_() + 1, 1, 1).ok_or_else(|| impossible("year out of range"))?;
+                let next = NaiveDate::from_ymd_opt(self.local.year() + 1, 1, 1).ok_or_else(|| impossible("year out of range"))?;
                 next.and_time(NaiveTime::MIN) - self.local
             }
             Precision::Month => {
-                let (y, m) = (self.local.year_(), self.local.month_());
+                let (y, m) = (self.local.year(), self.local.month());
                 let next = if m == 12 {
                     NaiveDate::from_ymd_opt(y + 1, 1, 1)
                 } else {
@@ -200,20 +200,6 @@ fn local_bounds(tz: Tz, local: NaiveDateTime) -> (DateTime<Utc>, DateTime<Utc>) 
 
 fn impossible(why: &str) -> DateError {
     DateError::Impossible(why.to_string())
-}
-
-trait YearMonth {
-    fn year_(&self) -> i32;
-    fn month_(&self) -> u32;
-}
-
-impl YearMonth for NaiveDateTime {
-    fn year_(&self) -> i32 {
-        chrono::Datelike::year(self)
-    }
-    fn month_(&self) -> u32 {
-        chrono::Datelike::month(self)
-    }
 }
 
 /// Builds a stamp from calendar fields, rejecting impossible values instead of rolling over.

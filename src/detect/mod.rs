@@ -15,7 +15,7 @@ use crate::rules::{Condition, Matcher, MatcherKind, Material, Scope};
 use aho_corasick::{AhoCorasick, MatchKind};
 use normalize::{is_word_char, normalize};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use url::Url;
 
@@ -139,7 +139,9 @@ impl Detector {
     /// Every hit in the article, in text order.
     pub fn scan(&self, article: &Article) -> Vec<Hit> {
         let mut hits = Vec::new();
-        for block in &article.blocks {
+        // Blocks are normalised only for the text matchers; a fingerprint-only rule set skips it.
+        let text_matchers = self.literals.is_some() || self.pattern_set.is_some();
+        for block in article.blocks.iter().filter(|_| text_matchers) {
             let original = &article.text[block.range.clone()];
             let norm = normalize(original);
             let mut push = |matcher: Matcher, needle: &String, r: Range<usize>| {
@@ -260,24 +262,6 @@ impl Condition {
             Condition::Match(m) if m.kind == MatcherKind::Fingerprint => reproduces_enough(m, hits, scopes),
             Condition::Match(m) => hits.iter().any(|h| h.matcher == *m && scopes.contains(&h.scope)),
         }
-    }
-
-    /// Matchers (kind and material) that count *for* the condition (not under a `not`):
-    /// their hits are the evidence a finding shows.
-    pub fn positive_matchers(&self) -> HashSet<(MatcherKind, usize)> {
-        fn walk(c: &Condition, negated: bool, out: &mut HashSet<(MatcherKind, usize)>) {
-            match c {
-                Condition::Any(v) | Condition::All(v) | Condition::AtLeast(_, v) => v.iter().for_each(|c| walk(c, negated, out)),
-                Condition::Not(c) => walk(c, !negated, out),
-                Condition::Match(m) if !negated => {
-                    out.insert((m.kind, m.material));
-                }
-                Condition::Match(_) => {}
-            }
-        }
-        let mut out = HashSet::new();
-        walk(self, false, &mut out);
-        out
     }
 }
 

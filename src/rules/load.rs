@@ -682,6 +682,7 @@ impl Loader {
                     windows: wins,
                     when: r.when.clone(),
                     scopes,
+                    evidence: condition.positive_matchers(),
                     condition,
                     message: r.message.clone(),
                     tests,

@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 use diag::{Diagnostic, SourceFile};
 use load::{Loader, toml_diagnostic};
 pub use raw::{Category, Confidence, Expectation, LegalForce, PreWindow, Scope, Severity, Status, Verdict};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -132,7 +133,9 @@ impl LinkPrefix {
     pub fn matches(&self, url: &url::Url) -> bool {
         let Some(host) = url.host_str() else { return false };
         let host = host.trim_start_matches("www.");
-        let host_ok = host == self.host || host.ends_with(&format!(".{}", self.host));
+        let host_ok = host
+            .strip_suffix(self.host.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'));
         host_ok && url.path().starts_with(if self.path.is_empty() { "/" } else { &self.path })
     }
 }
@@ -148,6 +151,8 @@ pub struct Rule {
     pub when: Option<Vec<Verdict>>,
     pub scopes: Vec<Scope>,
     pub condition: Condition,
+    /// The matchers whose hits are this rule's evidence (from `condition`, computed once).
+    pub evidence: HashSet<(MatcherKind, usize)>,
     pub message: String,
     pub tests: Vec<RuleTest>,
 }
@@ -159,6 +164,26 @@ pub enum Condition {
     Not(Box<Condition>),
     AtLeast(u32, Vec<Condition>),
     Match(Matcher),
+}
+
+impl Condition {
+    /// Matchers (kind and material) that count *for* the condition (not under a `not`):
+    /// their hits are the evidence a finding shows.
+    pub fn positive_matchers(&self) -> HashSet<(MatcherKind, usize)> {
+        fn walk(c: &Condition, negated: bool, out: &mut HashSet<(MatcherKind, usize)>) {
+            match c {
+                Condition::Any(v) | Condition::All(v) | Condition::AtLeast(_, v) => v.iter().for_each(|c| walk(c, negated, out)),
+                Condition::Not(c) => walk(c, !negated, out),
+                Condition::Match(m) if !negated => {
+                    out.insert((m.kind, m.material));
+                }
+                Condition::Match(_) => {}
+            }
+        }
+        let mut out = HashSet::new();
+        walk(self, false, &mut out);
+        out
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
