@@ -51,14 +51,13 @@ pub fn parse(doc: &Document, decoded: &charset::Decoded, tz: Option<Tz>) -> Resu
     }
     let relabelled = charset::relabel_xml_as_utf8(&clean);
     // An XML declaration anywhere but at the start is invalid, and makes quick-xml panic
-    // (found by fuzzing): drop it.
-    let text = match relabelled.get(5..).and_then(|rest| rest.find("<?xml")).map(|i| i + 5) {
-        Some(_) => {
+    // (found by fuzzing): drop it. Other `<?xml-…?>` instructions (stylesheets) are legal.
+    let text = match relabelled.get(5..).map(|tail| STRAY_DECLARATION.replace_all(tail, "")) {
+        Some(std::borrow::Cow::Owned(tail)) => {
             repairs.push("removed an XML declaration found after the start of the document".into());
-            let (head, tail) = relabelled.split_at(5);
-            std::borrow::Cow::Owned(format!("{head}{}", STRAY_DECLARATION.replace_all(tail, "")))
+            std::borrow::Cow::Owned(format!("{}{tail}", &relabelled[..5]))
         }
-        None => relabelled,
+        _ => relabelled,
     };
     let parsed = match parse_with_raw_dates(text.as_bytes(), &doc.url) {
         Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot)) if RSS_VERSION.is_match(&text) => {
@@ -241,6 +240,9 @@ mod tests {
         let f = run(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><rss version=\"2.0\"><channel><title>t</title><item><title>a<?xml version=\"1.0\" encoding=\"windows-1252\"?>b</title></item></channel></rss>");
         assert_eq!(f.items[0].title.as_deref(), Some("ab"));
         assert!(f.repairs.iter().any(|r| r.contains("XML declaration")));
+        // A stylesheet instruction is not a declaration: nothing to repair.
+        let f = run(b"<?xml version=\"1.0\"?><?xml-stylesheet type=\"text/xsl\" href=\"rss.xsl\"?><rss version=\"2.0\"><channel><title>t</title><item><title>a</title></item></channel></rss>");
+        assert_eq!((f.items.len(), f.repairs.len()), (1, 0), "{:?}", f.repairs);
     }
 
     #[test]
