@@ -187,6 +187,7 @@ impl Index {
             buckets,
             entries,
             filter: Default::default(),
+            excluded: Default::default(),
         }
         .with_filter())
     }

@@ -6,7 +6,7 @@
 //! Excluded k-grams are stored too, with the document [`EXCLUDED`], so the article side skips
 //! them exactly as the leak side did.
 
-use super::{Key, Params, kgrams, winnow, words};
+use super::{Key, Params, Pick, kgrams, winnow, words};
 use rayon::prelude::*;
 
 /// Document id marking an excluded (too common) k-gram.
@@ -24,6 +24,8 @@ pub struct Index {
     pub(super) entries: Vec<(u32, u32)>,
     /// Built at load: answers "certainly absent" for most article shingles in one cache line.
     pub(super) filter: Filter,
+    /// Built at load: the excluded k-grams apart, small enough to stay in cache.
+    pub(super) excluded: ExcludedSet,
 }
 
 /// A blocked Bloom filter: every key sets 6 bits inside one 64-byte block, so a query reads
@@ -62,21 +64,13 @@ impl Filter {
         )
     }
 
-    /// Asks the CPU to start loading the block of `h`, so that independent lookups overlap
-    /// their cache misses instead of waiting for each in turn.
+    /// Starts loading the block of `h` (see [`prefetch`]).
     fn prefetch(&self, h: u64) {
         if self.blocks.is_empty() {
             return;
         }
         let (b, _) = Filter::locate(h, self.blocks.len());
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // SAFETY: a prefetch is a hint; it never faults, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(self.blocks.as_ptr().add(b).cast()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        std::hint::black_box(&self.blocks[b]);
+        prefetch(&self.blocks[b]);
     }
 
     fn may_contain(&self, h: u64) -> bool {
@@ -87,6 +81,82 @@ impl Filter {
         let block = &self.blocks[b];
         bits.all(|(word, bit)| block[word] & (1 << bit) != 0)
     }
+}
+
+/// The excluded k-grams, checked for every article shingle: a k-gram too common to count is
+/// skipped before winnowing, as on the leak side, so exclusion must be known for all of them
+/// (not only for the picks). A one-word-per-key Bloom filter (four bits in one 64-bit word)
+/// settles almost all in one load from cache; the rest are confirmed in a sorted table
+/// bucketed by the top bits.
+#[derive(Debug, Default)]
+pub(super) struct ExcludedSet {
+    filter: Vec<u64>,
+    /// `2^bits + 1` offsets into `keys`.
+    starts: Vec<u32>,
+    bits: u32,
+    keys: Vec<u64>,
+}
+
+impl ExcludedSet {
+    /// From the excluded filter keys, sorted.
+    fn new(keys: Vec<u64>) -> ExcludedSet {
+        // About twelve filter bits a key; the filter is addressed by the low bits, which the
+        // file keeps whole.
+        let words = (keys.len() * 12 / 64 + 1).next_power_of_two();
+        let mut filter = vec![0u64; words];
+        for k in &keys {
+            let (w, mask) = ExcludedSet::probe(*k, words);
+            filter[w] |= mask;
+        }
+        let bits = (keys.len() / 4).next_power_of_two().trailing_zeros().max(1);
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        for k in &keys {
+            starts[(k >> (64 - bits)) as usize + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        ExcludedSet {
+            filter,
+            starts,
+            bits,
+            keys,
+        }
+    }
+
+    fn probe(key: u64, words: usize) -> (usize, u64) {
+        let word = key as usize & (words - 1);
+        // Four bit positions from the high bits of a product of the low 32: well mixed, and
+        // independent enough of the word chosen by the low bits.
+        let g = (key & 0xffff_ffff).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mask = (0..4).fold(0u64, |m, i| m | 1 << ((g >> (40 + 6 * i)) & 63));
+        (word, mask)
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        if self.keys.is_empty() {
+            return false;
+        }
+        let (w, mask) = ExcludedSet::probe(key, self.filter.len());
+        if self.filter[w] & mask != mask {
+            return false;
+        }
+        let b = (key >> (64 - self.bits)) as usize;
+        self.keys[self.starts[b] as usize..self.starts[b + 1] as usize].contains(&key)
+    }
+}
+
+/// Asks the CPU to start loading the cache line of `value`, so that independent lookups
+/// overlap their cache misses instead of waiting for each in turn.
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    std::hint::black_box(value);
 }
 
 /// What the index knows of one k-gram.
@@ -197,46 +267,105 @@ impl Index {
             buckets,
             entries,
             filter: Filter::default(),
+            excluded: ExcludedSet::default(),
         }
         .with_filter()
     }
 
-    /// Builds the filter over what the file keeps of each hash (bucket bits and low 32 bits),
-    /// at build time and again after loading.
+    /// Builds the lookup structures over what the file keeps of each hash (bucket bits and
+    /// low 32 bits), at build time and again after loading: the filter of fingerprints and
+    /// the set of excluded k-grams.
     pub(super) fn with_filter(mut self) -> Index {
         let shift = 64 - self.bucket_bits;
-        let mut hashes = Vec::with_capacity(self.entries.len());
+        let mut kept = Vec::with_capacity(self.entries.len());
+        let mut excluded = Vec::new();
         for b in 0..self.buckets.len() - 1 {
             for e in &self.entries[self.buckets[b] as usize..self.buckets[b + 1] as usize] {
-                hashes.push(((b as u64) << shift) | e.0 as u64);
+                let key = ((b as u64) << shift) | e.0 as u64;
+                if e.1 == EXCLUDED {
+                    excluded.push(key);
+                } else {
+                    kept.push(key);
+                }
             }
         }
-        self.filter = Filter::new(hashes.into_iter());
+        kept.dedup();
+        self.filter = Filter::new(kept.into_iter());
+        self.excluded = ExcludedSet::new(excluded);
         self
     }
 
-    /// Looks up every hash, prefetching a few ahead (the article's shingles are all known up
-    /// front, so their lookups are independent).
-    pub fn lookup_all(&self, hashes: &[u64]) -> Vec<Lookup<'_>> {
-        const AHEAD: usize = 12;
-        let mut out = Vec::with_capacity(hashes.len());
-        for (i, h) in hashes.iter().enumerate() {
-            if let Some(next) = hashes.get(i + AHEAD) {
-                self.filter.prefetch(self.filter_key(*next));
+    /// Marks the excluded k-grams among `hashes` with `u64::MAX`, as the leak side did before
+    /// winnowing.
+    pub fn mark_excluded(&self, hashes: &mut [u64]) {
+        for h in hashes.iter_mut() {
+            if self.excluded.contains(self.filter_key(*h)) {
+                *h = u64::MAX;
             }
-            out.push(self.lookup(*h));
         }
-        out
     }
 
+    /// The fingerprints among the picked shingles: `(index in picks, entries)`, in order.
+    ///
+    /// The lookups are independent, so their cache misses are overlapped: the filter blocks
+    /// are prefetched a few picks ahead, and the few shingles that pass the filter are then
+    /// resolved in two more passes (prefetch every bucket offset, then every first entry),
+    /// rather than one dependent miss after another.
+    pub fn lookup_picks(&self, hashes: &[u64], picks: &[Pick]) -> Vec<(usize, &[(u32, u32)])> {
+        const AHEAD: usize = 12;
+        let key = |p: &Pick| self.filter_key(hashes[p.pos as usize]);
+        let mut passed: Vec<(usize, u64)> = Vec::new();
+        for (i, p) in picks.iter().enumerate() {
+            if let Some(next) = picks.get(i + AHEAD) {
+                self.filter.prefetch(key(next));
+            }
+            let h = hashes[p.pos as usize];
+            if h != u64::MAX && self.filter.may_contain(self.filter_key(h)) {
+                passed.push((i, h));
+            }
+        }
+        for (_, h) in &passed {
+            prefetch(&self.buckets[self.bucket(*h)]);
+        }
+        let ranges: Vec<(usize, usize)> = passed
+            .iter()
+            .map(|(_, h)| {
+                let b = self.bucket(*h);
+                let (lo, hi) = (self.buckets[b] as usize, self.buckets[b + 1] as usize);
+                if let Some(first) = self.entries.get(lo) {
+                    prefetch(first);
+                }
+                (lo, hi)
+            })
+            .collect();
+        passed
+            .iter()
+            .zip(ranges)
+            .filter_map(|(&(i, h), (lo, hi))| match self.find_entries(&self.entries[lo..hi], h) {
+                Lookup::Docs(entries) => Some((i, entries)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What the index knows of one k-gram.
     pub fn lookup(&self, hash: u64) -> Lookup<'_> {
+        if self.excluded.contains(self.filter_key(hash)) {
+            return Lookup::Excluded;
+        }
         if !self.filter.may_contain(self.filter_key(hash)) {
             return Lookup::Absent;
         }
-        let b = (hash >> (64 - self.bucket_bits)) as usize;
-        let (lo, hi) = (self.buckets[b] as usize, self.buckets[b + 1] as usize);
+        let b = self.bucket(hash);
+        self.find_entries(&self.entries[self.buckets[b] as usize..self.buckets[b + 1] as usize], hash)
+    }
+
+    fn bucket(&self, hash: u64) -> usize {
+        (hash >> (64 - self.bucket_bits)) as usize
+    }
+
+    fn find_entries<'a>(&self, bucket: &'a [(u32, u32)], hash: u64) -> Lookup<'a> {
         let low = hash as u32;
-        let bucket = &self.entries[lo..hi];
         let Some(first) = bucket.iter().position(|e| e.0 == low) else {
             return Lookup::Absent;
         };
@@ -289,6 +418,48 @@ mod tests {
         let stamp_grams = kgrams(&words(stamp, &KEY), 4, &KEY);
         assert!(stamp_grams.iter().all(|h| index.lookup(*h) == Lookup::Excluded));
         assert_eq!(index.lookup(12345), Lookup::Absent);
+    }
+
+    #[test]
+    fn batched_lookups_equal_single_ones() {
+        let docs: Vec<_> = (0..50)
+            .map(|i| {
+                doc(
+                    &format!("d{i}"),
+                    &format!(
+                        "stamp line of every file {} {} {}",
+                        i,
+                        i * 7,
+                        (0..60)
+                            .map(|j| format!("w{}", (i * 31 + j * 17) % 97))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                )
+            })
+            .collect();
+        let leaked = docs[5].1.clone();
+        let (index, stats) = Index::build(docs, &[], Params { k: 4, w: 3, max_docs: 3 }, KEY);
+        assert!(stats.excluded > 0 && stats.fingerprints > 0);
+        let noise = |r: std::ops::Range<usize>| r.map(|j| format!("w{}", (j * 13) % 97)).collect::<Vec<_>>().join(" ");
+        let article = format!("{} {leaked} {}", noise(0..200), noise(200..400));
+        let mut hashes = kgrams(&words(&article, &KEY), 4, &KEY);
+        let excluded: Vec<bool> = hashes.iter().map(|h| index.lookup(*h) == Lookup::Excluded).collect();
+        index.mark_excluded(&mut hashes);
+        assert_eq!(excluded, hashes.iter().map(|h| *h == u64::MAX).collect::<Vec<_>>());
+        assert!(excluded.contains(&true));
+        let picks = super::super::picks(&hashes, 3);
+        let want: Vec<(usize, &[(u32, u32)])> = picks
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| hashes[p.pos as usize] != u64::MAX)
+            .filter_map(|(i, p)| match index.lookup(hashes[p.pos as usize]) {
+                Lookup::Docs(d) => Some((i, d)),
+                _ => None,
+            })
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(index.lookup_picks(&hashes, &picks), want);
     }
 
     #[test]

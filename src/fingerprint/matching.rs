@@ -1,7 +1,7 @@
 //! Article side: which passages of a text reproduce which leaked documents.
 
-use super::index::{Index, Lookup};
-use super::{for_each_window_min, kgrams, words};
+use super::index::Index;
+use super::{kgrams, picks, words};
 use std::collections::HashMap;
 
 /// A passage of the article covered for one or more leaked documents.
@@ -47,39 +47,24 @@ pub fn find(index: &Index, text: &str) -> FingerprintMatch {
     let (k, w) = (index.params.k as usize, index.params.w as usize);
     let words = words(text, &index.key);
     let mut hashes = kgrams(&words, index.params.k, &index.key);
-    // Only window minima decide coverage, so only they are looked up (about a third of the
-    // shingles). An excluded minimum is skipped as on the leak side: mark it and choose again;
-    // excluded shingles are rare in articles, so this settles in one or two rounds.
-    let mut found: Vec<Lookup> = vec![Lookup::Absent; hashes.len()];
-    let mut minima: Vec<(usize, usize)> = Vec::new();
-    loop {
-        minima.clear();
-        for_each_window_min(&hashes, w, |start, min| minima.push((start, min)));
-        let mut positions: Vec<usize> = minima.iter().map(|m| m.1).collect();
-        positions.dedup();
-        let wanted: Vec<u64> = positions.iter().map(|p| hashes[*p]).collect();
-        let mut excluded = false;
-        for (p, l) in positions.iter().zip(index.lookup_all(&wanted)) {
-            if l == Lookup::Excluded && hashes[*p] != u64::MAX {
-                hashes[*p] = u64::MAX;
-                excluded = true;
-            }
-            found[*p] = l;
-        }
-        if !excluded {
-            break;
-        }
-    }
-    // Covered word intervals per leaked document, from the windows whose minimum is one of
-    // its fingerprints; each remembers its minimum, the shingle known to be shared.
+    // Excluded shingles are skipped as on the leak side; then only the picks (window minima)
+    // decide coverage, so only they are looked up (about a third of the shingles).
+    index.mark_excluded(&mut hashes);
+    let picks = picks(&hashes, w);
+    let hits = index.lookup_picks(&hashes, &picks);
+    // Covered word intervals per leaked document, from the picks that are its fingerprints:
+    // the words of the windows that chose them. Each remembers its pick, a shingle known to
+    // be shared.
     let mut covered: HashMap<u32, Vec<(usize, usize, usize)>> = HashMap::new();
     let last_word = words.len().saturating_sub(1);
-    for &(start, min) in &minima {
-        if let Lookup::Docs(entries) = found[min] {
-            let end = (start + w.min(hashes.len()) - 1 + k - 1).min(last_word);
-            for &(_, doc) in entries {
-                covered.entry(doc).or_default().push((start, end, min));
-            }
+    let window = w.min(hashes.len());
+    for (i, entries) in hits {
+        let pick = picks[i];
+        let pos = pick.pos;
+        let start = pick.first as usize;
+        let end = (pick.last as usize + window - 1 + k - 1).min(last_word);
+        for &(_, doc) in entries {
+            covered.entry(doc).or_default().push((start, end, pos as usize));
         }
     }
     // Merged covered intervals per document, keyed by (certain start, certain end, words).
