@@ -98,7 +98,7 @@ pub(super) struct ExcludedSet {
 }
 
 impl ExcludedSet {
-    /// From the excluded filter keys, sorted.
+    /// From sorted keys: filter keys after loading, whole hashes while building.
     fn new(keys: Vec<u64>) -> ExcludedSet {
         // About twelve filter bits a key; the filter is addressed by the low bits, which the
         // file keeps whole.
@@ -144,6 +144,49 @@ impl ExcludedSet {
         let b = (key >> (64 - self.bits)) as usize;
         self.keys[self.starts[b] as usize..self.starts[b + 1] as usize].contains(&key)
     }
+}
+
+/// The k-grams found in more than `max_docs` documents, sorted. Each document's distinct
+/// k-grams are scattered by their top byte into 256 partitions, which are then sorted and
+/// counted apart: each fits in cache, unlike one sort of all of them.
+fn common_kgrams(per_doc: &[Vec<u64>], max_docs: u32) -> Vec<u64> {
+    const PARTS: usize = 256;
+    let parts = per_doc
+        .par_iter()
+        .fold(
+            || vec![Vec::new(); PARTS],
+            |mut parts: Vec<Vec<u64>>, hashes| {
+                let mut distinct = hashes.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                for h in distinct {
+                    parts[(h >> 56) as usize].push(h);
+                }
+                parts
+            },
+        )
+        .reduce(
+            || vec![Vec::new(); PARTS],
+            |mut a, b| {
+                for (into, from) in a.iter_mut().zip(b) {
+                    into.extend(from);
+                }
+                a
+            },
+        );
+    parts
+        .into_par_iter()
+        .flat_map_iter(|mut part| {
+            part.sort_unstable();
+            let mut common = Vec::new();
+            for run in part.chunk_by(|a, b| a == b) {
+                if run.len() > max_docs as usize {
+                    common.push(run[0]);
+                }
+            }
+            common
+        })
+        .collect()
 }
 
 /// Asks the CPU to start loading the cache line of `value`, so that independent lookups
@@ -194,26 +237,7 @@ impl Index {
 
         // Document frequency of every k-gram, over all occurrences (not only the winnowed
         // ones: counting kept hashes alone lets a stamp through wherever it is not chosen).
-        let mut all: Vec<u64> = per_doc
-            .par_iter()
-            .flat_map_iter(|h| {
-                let mut v = h.clone();
-                v.sort_unstable();
-                v.dedup();
-                v
-            })
-            .collect();
-        all.par_sort_unstable();
-        let mut excluded: Vec<u64> = Vec::new();
-        let mut i = 0;
-        while i < all.len() {
-            let j = all[i..].iter().position(|h| *h != all[i]).map_or(all.len(), |p| i + p);
-            if (j - i) as u32 > params.max_docs {
-                excluded.push(all[i]);
-            }
-            i = j;
-        }
-        drop(all);
+        let mut excluded = common_kgrams(&per_doc, params.max_docs);
         let mut bg: Vec<u64> = background
             .par_iter()
             .flat_map_iter(|t| kgrams(&words(t, &key), params.k, &key))
@@ -225,12 +249,13 @@ impl Index {
         excluded.dedup();
         stats.excluded = excluded.len();
 
+        let excluded_set = ExcludedSet::new(excluded.clone());
         let mut entries: Vec<(u64, u32)> = per_doc
             .into_par_iter()
             .enumerate()
             .flat_map_iter(|(doc, mut hashes)| {
                 for h in hashes.iter_mut() {
-                    if excluded.binary_search(h).is_ok() {
+                    if excluded_set.contains(*h) {
                         *h = u64::MAX;
                     }
                 }
