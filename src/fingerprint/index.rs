@@ -124,6 +124,7 @@ impl ExcludedSet {
         }
     }
 
+    #[inline]
     fn probe(key: u64, words: usize) -> (usize, u64) {
         let word = key as usize & (words - 1);
         // Four bit positions from the high bits of a product of the low 32: well mixed, and
@@ -133,14 +134,17 @@ impl ExcludedSet {
         (word, mask)
     }
 
+    #[inline]
     fn contains(&self, key: u64) -> bool {
         if self.keys.is_empty() {
             return false;
         }
         let (w, mask) = ExcludedSet::probe(key, self.filter.len());
-        if self.filter[w] & mask != mask {
-            return false;
-        }
+        self.filter[w] & mask == mask && self.confirm(key)
+    }
+
+    #[cold]
+    fn confirm(&self, key: u64) -> bool {
         let b = (key >> (64 - self.bits)) as usize;
         self.keys[self.starts[b] as usize..self.starts[b + 1] as usize].contains(&key)
     }
