@@ -6,6 +6,7 @@
 //! Excluded k-grams are stored too, with the document [`EXCLUDED`], so the article side skips
 //! them exactly as the leak side did.
 
+use super::views::bodies;
 use super::{Key, Params, Pick, kgrams, winnow, words};
 use rayon::prelude::*;
 
@@ -150,17 +151,39 @@ impl ExcludedSet {
     }
 }
 
+/// The k-gram sequences of a document to winnow: the text as written, then for each junction
+/// of its bodies view (see `views`) the words around it that windows crossing it can reach.
+/// Every other window of the bodies view is a window of the text as written, with the same
+/// shingles, so it would choose the same fingerprint.
+fn views(text: &str, params: Params, key: &Key) -> Vec<Vec<u64>> {
+    let mut out = vec![kgrams(&words(text, key), params.k, key)];
+    if let Some(b) = bodies(text) {
+        let words = words(&b.text, key);
+        // A window crossing a junction starts at most k + w - 2 words before it and ends at
+        // most k + w - 3 words after it.
+        let reach = (params.k + params.w) as usize - 2;
+        for j in b.junctions {
+            let at = words.partition_point(|w| w.range.start < j);
+            let (lo, hi) = (at.saturating_sub(reach), (at + reach).min(words.len()));
+            if lo < at && at < hi {
+                out.push(kgrams(&words[lo..hi], params.k, key));
+            }
+        }
+    }
+    out
+}
+
 /// The k-grams found in more than `max_docs` documents, sorted. Each document's distinct
 /// k-grams are scattered by their top byte into 256 partitions, which are then sorted and
 /// counted apart: each fits in cache, unlike one sort of all of them.
-fn common_kgrams(per_doc: &[Vec<u64>], max_docs: u32) -> Vec<u64> {
+fn common_kgrams(per_doc: &[Vec<Vec<u64>>], max_docs: u32) -> Vec<u64> {
     const PARTS: usize = 256;
     let parts = per_doc
         .par_iter()
         .fold(
             || vec![Vec::new(); PARTS],
-            |mut parts: Vec<Vec<u64>>, hashes| {
-                let mut distinct = hashes.clone();
+            |mut parts: Vec<Vec<u64>>, views| {
+                let mut distinct = views.concat();
                 distinct.sort_unstable();
                 distinct.dedup();
                 for h in distinct {
@@ -229,13 +252,10 @@ impl Index {
     /// Builds the index from `(id, text)` documents; k-grams of `background` texts never
     /// count. Documents are tokenised in parallel; the counting is one sort.
     pub fn build(docs: Vec<(String, String)>, background: &[String], params: Params, key: Key) -> (Index, BuildStats) {
-        let per_doc: Vec<Vec<u64>> = docs
-            .par_iter()
-            .map(|(_, text)| kgrams(&words(text, &key), params.k, &key))
-            .collect();
+        let per_doc: Vec<Vec<Vec<u64>>> = docs.par_iter().map(|(_, text)| views(text, params, &key)).collect();
         let mut stats = BuildStats {
             documents: docs.len(),
-            kgrams: per_doc.iter().map(Vec::len).sum(),
+            kgrams: per_doc.iter().map(|views| views[0].len()).sum(),
             ..Default::default()
         };
 
@@ -257,13 +277,16 @@ impl Index {
         let mut entries: Vec<(u64, u32)> = per_doc
             .into_par_iter()
             .enumerate()
-            .flat_map_iter(|(doc, mut hashes)| {
-                for h in hashes.iter_mut() {
-                    if excluded_set.contains(*h) {
-                        *h = u64::MAX;
+            .flat_map_iter(|(doc, views)| {
+                let mut chosen: Vec<u64> = Vec::new();
+                for mut hashes in views {
+                    for h in hashes.iter_mut() {
+                        if excluded_set.contains(*h) {
+                            *h = u64::MAX;
+                        }
                     }
+                    chosen.extend(winnow(&hashes, params.w as usize).into_iter().map(|p| hashes[p]));
                 }
-                let mut chosen: Vec<u64> = winnow(&hashes, params.w as usize).into_iter().map(|p| hashes[p]).collect();
                 chosen.sort_unstable();
                 chosen.dedup();
                 chosen.into_iter().map(move |h| (h, doc as u32))

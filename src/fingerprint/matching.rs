@@ -165,6 +165,20 @@ mod tests {
         assert!(m.spans[0].start < m.spans[1].start);
     }
 
+    #[test]
+    fn a_passage_across_the_header_block_of_a_quoted_message_is_one_run() {
+        let thread = "Merci pour le contact, je le rencontrerai avec plaisir la semaine prochaine.\n\n\
+                      -------- Message d'origine --------\nDe : Alice <alice@example.org>\nEnvoyé : lundi 1 mai 2017\n\
+                      À : Bob\nObjet : Rencontre\n\nTu vas rencontrer le nouveau ministre, un allié précieux pour la suite.\n";
+        let (index, _) = Index::build(vec![("t.eml".into(), thread.into())], &[], Params::default(), KEY);
+        // Six words from each message: no run of the text as written is longer than seven.
+        let m = find(
+            &index,
+            "Il a écrit : « rencontrerai avec plaisir la semaine prochaine. Tu vas rencontrer le nouveau ministre », selon le document.",
+        );
+        assert!(m.best() >= 12, "{m:?}");
+    }
+
     proptest! {
         /// The guarantee: any run of at least k + w - 1 normalised words copied from a corpus
         /// document into unrelated text is found, covered for its whole length, whatever the

@@ -5,31 +5,34 @@
 //! else, punctuation and apostrophes included, separates words, so a French elision is split
 //! the same way on both sides (`l'équipe` → `l`, `équipe`).
 //!
-//! Each word is hashed with a keyed 64-bit hash (a multiply-xor over its bytes started from half
-//! of a random 128-bit key stored in the index, then a finaliser); a k-gram hash rolls the k word hashes together (each word rotated by
-//! its position, so order matters) and mixes the result with the other half of the key.
+//! Each word is hashed with a keyed 64-bit hash (its normalised bytes folded in eight at a time
+//! with a multiply, started from half of a random 128-bit key stored in the index); a k-gram
+//! hash rolls the k word hashes together (each word rotated by its position, so order matters)
+//! and mixes the result with the other half of the key.
 //!
-//! **Leak side.** Every k-gram of every document is counted once per document; k-grams found in
-//! more than `max_docs` documents (mail stamps, signatures, quoted boilerplate) or in the
-//! background corpus are *excluded*. The document's k-gram sequence is then winnowed
-//! (window `w`, the rightmost minimum of each window, excluded k-grams never chosen) and the
-//! chosen hashes are stored with the document's id. Winnowing guarantees that any run of at
-//! least `k + w - 1` words shared with an article contains a whole window, whose minimum was
-//! stored.
+//! **Leak side.** Each document is read as written and, when it is an e-mail thread, as the
+//! text of its messages without the header blocks between them (see `views`). Every k-gram of
+//! every document is counted once per document; k-grams found in more than `max_docs`
+//! documents (mail stamps, signatures, quoted boilerplate) or in the background corpus are
+//! *excluded*. The document's k-gram sequence is then winnowed (window `w`, the rightmost
+//! minimum of each window, excluded k-grams never chosen) and the chosen hashes are stored with
+//! the document's id. Winnowing guarantees that any run of at least `k + w - 1` words shared
+//! with an article contains a whole window, whose minimum was stored.
 //!
-//! **Article side.** Every k-gram is looked up. For each window of `w` consecutive article
-//! k-grams whose minimum (excluded k-grams skipped, as on the leak side) is a fingerprint of a
-//! leaked document, the window's `k + w - 1` words count as covered for that document. A
-//! verbatim run of `L >= k + w - 1` words is therefore covered entirely (every window inside it
-//! has the same minimum on both sides), and coverage exceeds a true run by at most `w - 1`
-//! words at each end. Spans are the merged covered intervals, in any order and for several
-//! documents at once.
+//! **Article side.** Excluded k-grams are marked, as on the leak side, and the article is
+//! winnowed the same way; only the picks (window minima, about a third of the k-grams) are
+//! looked up. For each window whose pick is a fingerprint of a leaked document, the window's
+//! `k + w - 1` words count as covered for that document. A verbatim run of `L >= k + w - 1`
+//! words is therefore covered entirely (every window inside it has the same minimum on both
+//! sides), and coverage exceeds a true run by at most `w - 1` words at each end. Spans are the
+//! merged covered intervals, in any order and for several documents at once.
 
 mod corpus;
 mod format;
 mod index;
 mod matching;
 mod tokens;
+mod views;
 
 pub use corpus::{CorpusReport, read_corpus};
 pub use format::FormatError;
