@@ -7,7 +7,7 @@
 //! them exactly as the leak side did.
 
 use super::views::bodies;
-use super::{Key, Params, Pick, kgrams, winnow, words};
+use super::{Key, Params, Pick, kgrams, winnow, word_hashes, words};
 use rayon::prelude::*;
 
 /// Document id marking an excluded (too common) k-gram.
@@ -156,9 +156,10 @@ impl ExcludedSet {
 /// Every other window of the bodies view is a window of the text as written, with the same
 /// shingles, so it would choose the same fingerprint.
 fn views(text: &str, params: Params, key: &Key) -> Vec<Vec<u64>> {
-    let mut out = vec![kgrams(&words(text, key), params.k, key)];
+    let mut out = vec![kgrams(&word_hashes(text, key), params.k, key)];
     if let Some(b) = bodies(text) {
         let words = words(&b.text, key);
+        let hashes: Vec<u64> = words.iter().map(|w| w.hash).collect();
         // A window crossing a junction starts at most k + w - 2 words before it and ends at
         // most k + w - 3 words after it.
         let reach = (params.k + params.w) as usize - 2;
@@ -166,7 +167,7 @@ fn views(text: &str, params: Params, key: &Key) -> Vec<Vec<u64>> {
             let at = words.partition_point(|w| w.range.start < j);
             let (lo, hi) = (at.saturating_sub(reach), (at + reach).min(words.len()));
             if lo < at && at < hi {
-                out.push(kgrams(&words[lo..hi], params.k, key));
+                out.push(kgrams(&hashes[lo..hi], params.k, key));
             }
         }
     }
@@ -264,7 +265,7 @@ impl Index {
         let mut excluded = common_kgrams(&per_doc, params.max_docs);
         let mut bg: Vec<u64> = background
             .par_iter()
-            .flat_map_iter(|t| kgrams(&words(t, &key), params.k, &key))
+            .flat_map_iter(|t| kgrams(&word_hashes(t, &key), params.k, &key))
             .collect();
         bg.par_sort_unstable();
         bg.dedup();
@@ -467,7 +468,7 @@ mod tests {
         let params = Params { k: 4, w: 2, max_docs: 2 };
         let (index, stats) = Index::build(docs, &[], params, KEY);
         assert!(stats.excluded > 0);
-        let stamp_grams = kgrams(&words(stamp, &KEY), 4, &KEY);
+        let stamp_grams = kgrams(&word_hashes(stamp, &KEY), 4, &KEY);
         assert!(stamp_grams.iter().all(|h| index.lookup(*h) == Lookup::Excluded));
         assert_eq!(index.lookup(12345), Lookup::Absent);
     }
@@ -495,7 +496,7 @@ mod tests {
         assert!(stats.excluded > 0 && stats.fingerprints > 0);
         let noise = |r: std::ops::Range<usize>| r.map(|j| format!("w{}", (j * 13) % 97)).collect::<Vec<_>>().join(" ");
         let article = format!("{} {leaked} {}", noise(0..200), noise(200..400));
-        let mut hashes = kgrams(&words(&article, &KEY), 4, &KEY);
+        let mut hashes = kgrams(&word_hashes(&article, &KEY), 4, &KEY);
         let excluded: Vec<bool> = hashes.iter().map(|h| index.lookup(*h) == Lookup::Excluded).collect();
         index.mark_excluded(&mut hashes);
         assert_eq!(excluded, hashes.iter().map(|h| *h == u64::MAX).collect::<Vec<_>>());

@@ -46,7 +46,8 @@ impl FingerprintMatch {
 pub fn find(index: &Index, text: &str) -> FingerprintMatch {
     let (k, w) = (index.params.k as usize, index.params.w as usize);
     let words = words(text, &index.key);
-    let mut hashes = kgrams(&words, index.params.k, &index.key);
+    let word_hashes: Vec<u64> = words.iter().map(|w| w.hash).collect();
+    let mut hashes = kgrams(&word_hashes, index.params.k, &index.key);
     // Excluded shingles are skipped as on the leak side; then only the picks (window minima)
     // decide coverage, so only they are looked up (about a third of the shingles).
     index.mark_excluded(&mut hashes);

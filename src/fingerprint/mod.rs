@@ -38,7 +38,7 @@ pub use corpus::{CorpusReport, read_corpus};
 pub use format::FormatError;
 pub use index::{BuildStats, Index, Lookup};
 pub use matching::{Coverage, FingerprintMatch, Span, find};
-pub use tokens::{Word, words};
+pub use tokens::{Word, word_hashes, words};
 
 /// Version of normalisation + tokenisation + hashing. An index built by another version
 /// would silently stop matching, so loading refuses a mismatch.
@@ -81,12 +81,12 @@ impl Key {
     }
 }
 
-/// The k-gram hashes of a word sequence: `words.len() - k + 1` of them (none if shorter).
+/// The k-gram hashes of a sequence of word hashes: `words.len() - k + 1` of them (none if shorter).
 ///
 /// `H_i = XOR_j rotl(word_{i+j}, k-1-j)` is updated in O(1) per step (a cyclic polynomial, as
 /// in buzhash) and then mixed with the key, so equal hashes mean equal word sequences
 /// (up to 64-bit collisions) and the values are uniformly spread for winnowing.
-pub fn kgrams(words: &[Word], k: u32, key: &Key) -> Vec<u64> {
+pub fn kgrams(words: &[u64], k: u32, key: &Key) -> Vec<u64> {
     let k = k as usize;
     if k == 0 || words.len() < k {
         return Vec::new();
@@ -94,12 +94,12 @@ pub fn kgrams(words: &[Word], k: u32, key: &Key) -> Vec<u64> {
     let mut out = Vec::with_capacity(words.len() - k + 1);
     let mut h = 0u64;
     for (j, w) in words[..k].iter().enumerate() {
-        h ^= w.hash.rotate_left((k - 1 - j) as u32);
+        h ^= w.rotate_left((k - 1 - j) as u32);
     }
     out.push(mix(h ^ key.0[1]));
     // Pairs of (leaving, entering) words: an exact-size iterator, so no capacity checks.
     out.extend(words.iter().zip(&words[k..]).map(|(gone, new)| {
-        h = h.rotate_left(1) ^ gone.hash.rotate_left(k as u32) ^ new.hash;
+        h = h.rotate_left(1) ^ gone.rotate_left(k as u32) ^ new;
         mix(h ^ key.0[1])
     }));
     out
@@ -181,14 +181,14 @@ mod tests {
 
     #[test]
     fn rolling_kgrams_equal_direct_ones() {
-        let w = words("un deux trois quatre cinq six sept huit neuf dix onze douze", &KEY);
+        let w = word_hashes("un deux trois quatre cinq six sept huit neuf dix onze douze", &KEY);
         let rolled = kgrams(&w, 8, &KEY);
         assert_eq!(rolled.len(), 5);
         for (i, h) in rolled.iter().enumerate() {
             assert_eq!(*h, kgrams(&w[i..i + 8], 8, &KEY)[0]);
         }
         // Order matters.
-        let swapped = words("deux un trois quatre cinq six sept huit", &KEY);
+        let swapped = word_hashes("deux un trois quatre cinq six sept huit", &KEY);
         assert_ne!(kgrams(&swapped, 8, &KEY)[0], rolled[0]);
     }
 

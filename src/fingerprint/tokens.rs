@@ -193,6 +193,22 @@ fn classify16(bytes: &[u8; 16]) -> (u16, u16) {
 
 /// The words of `text` (normalised as everywhere else), hashed with `key`.
 pub fn words(text: &str, key: &Key) -> Vec<Word> {
+    let mut out = Vec::with_capacity(text.len() / 5 + 1);
+    scan(text, key, |hash, range| out.push(Word { hash, range }));
+    out
+}
+
+/// The hashes of [`words`] alone, for when where the words are is not needed (the leak side,
+/// and articles until they match): a third of the data to write.
+pub fn word_hashes(text: &str, key: &Key) -> Vec<u64> {
+    let mut out = Vec::with_capacity(text.len() / 5 + 1);
+    scan(text, key, |hash, _| out.push(hash));
+    out
+}
+
+/// Calls `emit(hash, range)` for every word of `text`, in order.
+#[inline(always)]
+fn scan(text: &str, key: &Key, mut emit: impl FnMut(u64, Range<usize>)) {
     let bytes = text.as_bytes();
     let mut masks = Masks::of(bytes);
     // The segments holding a special byte are cut by the full treatment; their word bits are
@@ -201,13 +217,15 @@ pub fn words(text: &str, key: &Key) -> Vec<Word> {
     for r in &slow {
         clear_bits(&mut masks.word, r.clone());
     }
-    let mut out = Vec::with_capacity(bytes.len() / 5 + 1);
     // The next slow segment, and where it starts (checked once per word: keep it cheap).
     let mut next = 0;
     let mut next_start = slow.first().map_or(usize::MAX, |r| r.start);
-    let mut emit_slow_before = |out: &mut Vec<Word>, at: usize, next_start: &mut usize| {
+    let mut scratch = Vec::new();
+    let mut emit_slow_before = |emit: &mut dyn FnMut(u64, Range<usize>), at: usize, next_start: &mut usize| {
         while *next_start < at {
-            slow_words(text, slow[next].clone(), key, out);
+            scratch.clear();
+            slow_words(text, slow[next].clone(), key, &mut scratch);
+            scratch.drain(..).for_each(|w| emit(w.hash, w.range));
             next += 1;
             *next_start = slow.get(next).map_or(usize::MAX, |r| r.start);
         }
@@ -225,7 +243,7 @@ pub fn words(text: &str, key: &Key) -> Vec<Word> {
             if ends == 0 {
                 continue;
             }
-            push_ascii(bytes, start..base + ends.trailing_zeros() as usize, key, &mut out);
+            emit_ascii(bytes, start..base + ends.trailing_zeros() as usize, key, &mut emit);
             ends &= ends - 1;
             pending = None;
         }
@@ -233,29 +251,25 @@ pub fn words(text: &str, key: &Key) -> Vec<Word> {
             let start = base + starts.trailing_zeros() as usize;
             starts &= starts - 1;
             if next_start < start {
-                emit_slow_before(&mut out, start, &mut next_start);
+                emit_slow_before(&mut emit, start, &mut next_start);
             }
             if ends == 0 {
                 pending = Some(start);
                 break;
             }
-            push_ascii(bytes, start..base + ends.trailing_zeros() as usize, key, &mut out);
+            emit_ascii(bytes, start..base + ends.trailing_zeros() as usize, key, &mut emit);
             ends &= ends - 1;
         }
     }
     if let Some(start) = pending {
-        push_ascii(bytes, start..bytes.len(), key, &mut out);
+        emit_ascii(bytes, start..bytes.len(), key, &mut emit);
     }
-    emit_slow_before(&mut out, usize::MAX, &mut next_start);
-    out
+    emit_slow_before(&mut emit, usize::MAX, &mut next_start);
 }
 
 #[inline(always)]
-fn push_ascii(text: &[u8], range: Range<usize>, key: &Key, out: &mut Vec<Word>) {
-    out.push(Word {
-        hash: WordHash::of_ascii_word(text, range.clone(), key),
-        range,
-    });
+fn emit_ascii(text: &[u8], range: Range<usize>, key: &Key, emit: &mut impl FnMut(u64, Range<usize>)) {
+    emit(WordHash::of_ascii_word(text, range.clone(), key), range);
 }
 
 /// The segments (maximal runs without ASCII whitespace) that hold a special byte, in order.
@@ -454,6 +468,7 @@ mod tests {
             let text: String = parts.concat();
             let fast = words(&text, &KEY);
             let reference = words_reference(&text, &KEY);
+            proptest::prop_assert_eq!(word_hashes(&text, &KEY), fast.iter().map(|w| w.hash).collect::<Vec<_>>());
             proptest::prop_assert_eq!(fast, reference, "{:?}", text);
         }
     }
