@@ -62,3 +62,19 @@ print(f"{len(score)} articles, {sum(flagged.values())} flagged; problems: {len(r
 PY
 
 python3 "$scorer" "$work/predictions.csv" "$data/labels.csv" --name blackout
+
+# The index guarantees runs of at least k + w - 1 = 12 words: recall by transformation among the
+# articles whose longest shared run reaches that, next to the scorer's overall figures.
+python3 - "$work/predictions.csv" "$data/labels.csv" <<'PY'
+import csv, sys, collections
+pred = {r["article_id"]: r["flagged"] == "1" for r in csv.DictReader(open(sys.argv[1]))}
+hit, total = collections.Counter(), collections.Counter()
+for r in csv.DictReader(open(sys.argv[2])):
+    if r["label"] == "republish" and int(r["longest_run"]) >= 12:
+        total[r["transform"]] += 1
+        hit[r["transform"]] += pred.get(r["article_id"], False)
+print("-- recall by transformation, longest run >= 12 words")
+for t in sorted(total):
+    print(f"   {t:<25} {hit[t] / total[t]:.3f}  ({hit[t]}/{total[t]})")
+print(f"   {'all':<25} {sum(hit.values()) / sum(total.values()):.3f}  ({sum(hit.values())}/{sum(total.values())})")
+PY
