@@ -1,24 +1,26 @@
 //! A check run: every source's feeds and pages are read, turned into articles, timed against
 //! the rules' windows and scanned; the result is a [`Report`].
 //!
-//! Sources, and the pages of each source, are processed in parallel (rayon); each article
-//! exactly once: a page linked from a feed and also present in the source's directory is read
-//! once, as the feed's item. Nothing in here stops the run for one bad input: each failure
-//! becomes a [`Problem`] against its source.
+//! All sources are fetched together (the fetcher keeps its own limits); each page URL is
+//! fetched once per run, however many feeds link it, and each article is judged once per
+//! source that reads it: a page linked from a feed and also present in the source's directory
+//! is read once, as the feed's item. Nothing in here stops the run for one bad input: each
+//! failure becomes a [`Problem`] against its source.
 
 use crate::article::{Article, FoundDate, TextBuilder, normalize_url};
 use crate::charset;
 use crate::detect::{Detector, Hit};
 use crate::extract;
 use crate::feed;
-use crate::fetch::{Document, Fetcher, InputKind, Location, kind_of_file, scan_dir};
+use crate::fetch::{Document, FetchError, Fetcher, InputKind, Location, kind_of_file, scan_dir};
 use crate::report::{Cleared, Finding, ItemReport, Problem, Report, SourceSummary, SpanReport, Stage};
 use crate::rules::{PreWindow, Rule, RuleSet, Scope, Severity, Source, Verdict};
 use crate::timing::{self, ItemDates, Timing};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use url::Url;
 
 /// What to check, beyond the rules.
@@ -33,13 +35,119 @@ pub struct Options {
 }
 
 /// Runs the check. `rule_files` only labels the report.
+///
+/// Three steps, each over all sources at once so that the fetcher can keep its limits busy:
+/// the feeds are fetched and parsed; their entries and the listed pages become work items,
+/// each page URL fetched once per run however many feeds link it; then the pages are fetched,
+/// and each is extracted and judged as it arrives. An entry without a readable page is judged
+/// on what its feed says.
 pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files: &[PathBuf]) -> Result<Report, String> {
     let detector = Detector::compile(&rules.materials)?;
     let plans = plan(rules, options)?;
-    let results: Vec<SourceResult> = plans
-        .par_iter()
-        .map(|p| check_source(rules, &detector, p, fetcher, options.at))
-        .collect();
+    let mut results: Vec<SourceResult> = plans.iter().map(|p| SourceResult::of(&p.source)).collect();
+    let inputs = list_inputs(&plans, &mut results);
+
+    // Feeds.
+    let feed_locations: Vec<Location> = inputs.feeds.iter().map(|(_, l)| l.clone()).collect();
+    let feeds: Vec<Mutex<Option<ReadFeed>>> = feed_locations.iter().map(|_| Mutex::new(None)).collect();
+    fetcher.fetch_each(&feed_locations, &|i, fetched| {
+        let (s, location) = &inputs.feeds[i];
+        *feeds[i].lock().expect("feed slot") = Some(read_feed(fetched, location, &plans[*s].source));
+    });
+
+    // Work items, in input order per source: feed entries first, then listed pages.
+    let mut works: Vec<(usize, Work)> = Vec::new();
+    let mut pages: Vec<Location> = Vec::new();
+    let mut page_of_url: HashMap<Url, usize> = HashMap::new();
+    let mut page_work = |location: Location, pages: &mut Vec<Location>| -> usize {
+        let next = pages.len();
+        let index = *page_of_url.entry(normalize_url(&location.url())).or_insert(next);
+        if index == next {
+            pages.push(location);
+        }
+        index
+    };
+    let mut seen_by_source: Vec<HashSet<usize>> = vec![HashSet::new(); plans.len()];
+    for ((s, feed_location), slot) in inputs.feeds.iter().zip(feeds) {
+        let read = slot.into_inner().expect("feed slot").expect("every feed was fetched");
+        results[*s].absorb(read.out);
+        // A feed read from disk (a replay, the demo) stays offline: its entries' web pages are
+        // not fetched, only pages saved next to it.
+        let follows = |l: &Location| fetcher.reaches(l) && (matches!(l, Location::File(_)) || matches!(feed_location, Location::Http(_)));
+        for item in read.items {
+            let page = item.link.as_ref().map(Location::from_url).filter(follows).and_then(|l| {
+                let index = page_work(l, &mut pages);
+                seen_by_source[*s].insert(index).then_some(index)
+            });
+            works.push((
+                *s,
+                Work {
+                    url: item.link.clone().unwrap_or_else(|| read.url.clone()),
+                    from_feed: Some(feed_article(&item)),
+                    summary: item.summary,
+                    feed_fetched_at: read.fetched_at,
+                    page,
+                },
+            ));
+        }
+    }
+    for (s, location) in inputs.pages {
+        let index = page_work(location, &mut pages);
+        if seen_by_source[s].insert(index) {
+            works.push((
+                s,
+                Work {
+                    url: normalize_url(&pages[index].url()),
+                    from_feed: None,
+                    summary: None,
+                    feed_fetched_at: None,
+                    page: Some(index),
+                },
+            ));
+        }
+    }
+
+    // Pages, each extracted once and judged for every work item that reads it.
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); pages.len()];
+    for (w, (_, work)) in works.iter().enumerate() {
+        if let Some(p) = work.page {
+            users[p].push(w);
+        }
+    }
+    let judged: Vec<Mutex<Option<SourceResult>>> = works.iter().map(|_| Mutex::new(None)).collect();
+    let finish = |w: usize, page: Option<(Article, DateTime<Utc>)>, mut out: SourceResult| {
+        let (s, work) = &works[w];
+        let source = &plans[*s].source;
+        if let Some(c) = candidate(work, page) {
+            out.summary.items += 1;
+            out.absorb(judge(rules, &detector, source, &c, options.at));
+        }
+        *judged[w].lock().expect("work slot") = Some(out);
+    };
+    fetcher.fetch_each(&pages, &|p, fetched| {
+        let Some(&first) = users[p].first() else { return };
+        // Problems of the page go to the first source that reads it; the article to all.
+        let mut out = SourceResult::default();
+        let page = read_page(fetched, &pages[p], &plans[works[first].0].source, &mut out);
+        for (n, &w) in users[p].iter().enumerate() {
+            let out = if n == 0 {
+                std::mem::take(&mut out)
+            } else {
+                SourceResult::default()
+            };
+            finish(w, page.clone(), out);
+        }
+    });
+    (0..works.len())
+        .into_par_iter()
+        .filter(|w| works[*w].1.page.is_none())
+        .for_each(|w| finish(w, None, SourceResult::default()));
+    for ((s, _), slot) in works.iter().zip(judged) {
+        if let Some(r) = slot.into_inner().expect("work slot") {
+            results[*s].absorb(r);
+        }
+    }
+
     let mut report = Report::new(rules, options.at, rule_files);
     for r in results {
         report.sources.push(r.summary);
@@ -131,8 +239,21 @@ struct SourceResult {
 }
 
 impl SourceResult {
+    fn of(source: &Source) -> SourceResult {
+        SourceResult {
+            summary: SourceSummary {
+                id: source.id.clone(),
+                name: source.name.clone(),
+                foreign: source.foreign,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
     fn absorb(&mut self, other: SourceResult) {
         self.summary.documents += other.summary.documents;
+        self.summary.failed += other.summary.failed;
         self.summary.items += other.summary.items;
         self.findings.extend(other.findings);
         self.cleared.extend(other.cleared);
@@ -157,7 +278,8 @@ struct Work {
     summary: Option<String>,
     /// When the feed carrying the entry was fetched.
     feed_fetched_at: Option<DateTime<Utc>>,
-    page: Option<Location>,
+    /// Index of its page among the run's pages.
+    page: Option<usize>,
 }
 
 /// One article ready to judge, with where it came from.
@@ -169,96 +291,102 @@ struct Candidate {
     fetched_at: Option<DateTime<Utc>>,
 }
 
-/// Reads a source in three steps: feeds are listed and parsed (cheap, in order), then item
-/// pages are read and extracted in parallel, then every article is judged in parallel.
-fn check_source(rules: &RuleSet, detector: &Detector, plan: &Plan, fetcher: &dyn Fetcher, at: DateTime<Utc>) -> SourceResult {
-    let source = &plan.source;
-    let mut out = SourceResult {
-        summary: SourceSummary {
-            id: source.id.clone(),
-            name: source.name.clone(),
-            foreign: source.foreign,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let mut inputs = plan.inputs.clone();
-    for dir in &plan.dirs {
-        match scan_dir(dir) {
-            Ok(found) => inputs.extend(found.into_iter().map(|(k, p)| (k, Location::File(p)))),
-            Err(e) => out.problem(source, &Location::File(dir.clone()).url(), Stage::Fetch, e.to_string()),
-        }
-    }
-    // Feeds first, so that a page a feed links to is read once, as that feed's item.
-    inputs.sort_by_key(|(k, _)| *k == InputKind::Page);
-    let mut seen: HashSet<Url> = HashSet::new();
-    let mut work = Vec::new();
-    for (kind, location) in inputs {
-        match kind {
-            InputKind::Page => {
-                if seen.insert(normalize_url(&location.url())) {
-                    work.push(Work {
-                        url: normalize_url(&location.url()),
-                        from_feed: None,
-                        summary: None,
-                        feed_fetched_at: None,
-                        page: Some(location),
-                    });
-                }
-            }
-            InputKind::Feed => {
-                let url = location.url();
-                let Some((doc, decoded)) = read(fetcher, &location, source, &mut out) else {
-                    continue;
-                };
-                let parsed = match feed::parse(&doc, &decoded, source.tz) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        out.problem(source, &url, Stage::Feed, e.to_string());
-                        continue;
-                    }
-                };
-                for r in parsed.repairs {
-                    out.problem(source, &url, Stage::Feed, r);
-                }
-                for item in parsed.items {
-                    let page = item
-                        .link
-                        .as_ref()
-                        .map(Location::from_url)
-                        .filter(|l| fetcher.reaches(l) && seen.insert(normalize_url(&l.url())));
-                    work.push(Work {
-                        url: item.link.clone().unwrap_or_else(|| url.clone()),
-                        from_feed: Some(feed_article(&item)),
-                        summary: item.summary,
-                        feed_fetched_at: Some(doc.fetched_at),
-                        page,
-                    });
-                }
-            }
-        }
-    }
-    let read: Vec<(Option<Candidate>, SourceResult)> = work.into_par_iter().map(|w| read_work(w, fetcher, source)).collect();
-    let mut candidates = Vec::new();
-    for (candidate, partial) in read {
-        out.absorb(partial);
-        candidates.extend(candidate);
-    }
-    out.summary.items = candidates.len();
-    let judged: Vec<SourceResult> = candidates.par_iter().map(|c| judge(rules, detector, source, c, at)).collect();
-    for j in judged {
-        out.absorb(j);
-    }
-    out
+/// The inputs of every source: feeds and listed pages, directories listed now.
+struct Inputs {
+    feeds: Vec<(usize, Location)>,
+    pages: Vec<(usize, Location)>,
 }
 
-/// Fetches and decodes one document, recording problems; `None` if it could not be read.
-fn read(fetcher: &dyn Fetcher, location: &Location, source: &Source, out: &mut SourceResult) -> Option<(Document, charset::Decoded)> {
+fn list_inputs(plans: &[Plan], results: &mut [SourceResult]) -> Inputs {
+    let mut inputs = Inputs {
+        feeds: Vec::new(),
+        pages: Vec::new(),
+    };
+    for (s, plan) in plans.iter().enumerate() {
+        let mut found = plan.inputs.clone();
+        for dir in &plan.dirs {
+            match scan_dir(dir) {
+                Ok(listed) => found.extend(listed.into_iter().map(|(k, p)| (k, Location::File(p)))),
+                Err(e) => results[s].problem(&plan.source, &Location::File(dir.clone()).url(), Stage::Fetch, e.to_string()),
+            }
+        }
+        for (kind, location) in found {
+            match kind {
+                InputKind::Feed => inputs.feeds.push((s, location)),
+                InputKind::Page => inputs.pages.push((s, location)),
+            }
+        }
+    }
+    inputs
+}
+
+/// A feed as read: its entries, and the problems met.
+struct ReadFeed {
+    url: Url,
+    fetched_at: Option<DateTime<Utc>>,
+    items: Vec<feed::FeedItem>,
+    out: SourceResult,
+}
+
+fn read_feed(fetched: Result<Document, FetchError>, location: &Location, source: &Source) -> ReadFeed {
+    let mut out = SourceResult::default();
+    let mut read = ReadFeed {
+        url: location.url(),
+        fetched_at: None,
+        items: Vec::new(),
+        out: SourceResult::default(),
+    };
+    if let Some((doc, decoded)) = accept(fetched, location, source, &mut out) {
+        read.fetched_at = Some(doc.fetched_at);
+        match feed::parse(&doc, &decoded, source.tz) {
+            Ok(parsed) => {
+                for r in parsed.repairs {
+                    out.problem(source, &doc.url, Stage::Feed, r);
+                }
+                read.items = parsed.items;
+            }
+            Err(e) => out.problem(source, &doc.url, Stage::Feed, e.to_string()),
+        }
+    }
+    read.out = out;
+    read
+}
+
+/// Decodes and extracts a fetched page, recording problems; `None` if it could not be read.
+fn read_page(
+    fetched: Result<Document, FetchError>,
+    location: &Location,
+    source: &Source,
+    out: &mut SourceResult,
+) -> Option<(Article, DateTime<Utc>)> {
+    let (doc, decoded) = accept(fetched, location, source, out)?;
+    match extract::extract(&decoded.text, &doc.url, source.tz) {
+        Ok(x) => {
+            for p in x.problems {
+                out.problem(source, &doc.url, Stage::Extract, p);
+            }
+            Some((x.article, doc.fetched_at))
+        }
+        Err(e) => {
+            out.problem(source, &doc.url, Stage::Extract, e.to_string());
+            None
+        }
+    }
+}
+
+/// Takes a fetch result and decodes it, recording problems; `None` if it could not be read.
+fn accept(
+    fetched: Result<Document, FetchError>,
+    location: &Location,
+    source: &Source,
+    out: &mut SourceResult,
+) -> Option<(Document, charset::Decoded)> {
     let url = location.url();
-    let doc = match fetcher.fetch(location) {
+    let doc = match fetched {
         Ok(d) => d,
         Err(e) => {
-            out.problem(source, &url, Stage::Fetch, e.to_string());
+            out.summary.failed += 1;
+            out.problem(source, &url, stage_of(&e), e.to_string());
             return None;
         }
     };
@@ -266,16 +394,16 @@ fn read(fetcher: &dyn Fetcher, location: &Location, source: &Source, out: &mut S
     if doc.truncated {
         out.problem(
             source,
-            &url,
-            Stage::Fetch,
-            format!("larger than {} bytes; only the beginning was read", crate::fetch::MAX_BODY_BYTES),
+            &doc.url,
+            Stage::TooLarge,
+            format!("larger than {} bytes; only the beginning was read", doc.max_bytes),
         );
     }
     let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
     if decoded.basis == charset::Basis::Utf8OverDeclaration {
         out.problem(
             source,
-            &url,
+            &doc.url,
             Stage::Decode,
             "declares a legacy encoding but is valid UTF-8; read as UTF-8".into(),
         );
@@ -286,54 +414,46 @@ fn read(fetcher: &dyn Fetcher, location: &Location, source: &Source, out: &mut S
             decoded.encoding.name(),
             crate::wire_name(&decoded.basis)
         );
-        out.problem(source, &url, Stage::Decode, message);
+        out.problem(source, &doc.url, Stage::Decode, message);
     }
     Some((doc, decoded))
 }
 
-/// Reads and extracts one work item's page; a feed entry without a readable page is judged
-/// on what the feed says.
-fn read_work(work: Work, fetcher: &dyn Fetcher, source: &Source) -> (Option<Candidate>, SourceResult) {
-    let mut out = SourceResult::default();
-    let Work {
-        url,
-        from_feed,
-        summary,
-        feed_fetched_at,
-        page: location,
-    } = work;
-    let mut fetched_at = feed_fetched_at;
-    let page = location.and_then(|l| {
-        let (doc, decoded) = read(fetcher, &l, source, &mut out)?;
-        fetched_at = Some(doc.fetched_at);
-        match extract::extract(&decoded.text, &doc.url, source.tz) {
-            Ok(x) => {
-                for p in x.problems {
-                    out.problem(source, &doc.url, Stage::Extract, p);
-                }
-                Some(x.article)
-            }
-            Err(e) => {
-                out.problem(source, &doc.url, Stage::Extract, e.to_string());
-                None
-            }
-        }
-    });
-    let article = match (page, from_feed) {
+fn stage_of(e: &FetchError) -> Stage {
+    use crate::http::NetStage;
+    match e {
+        FetchError::Io { .. } | FetchError::HttpUnavailable => Stage::Fetch,
+        FetchError::Network { stage, .. } => match stage {
+            NetStage::Dns => Stage::Dns,
+            NetStage::Connect => Stage::Connect,
+            NetStage::Tls => Stage::Tls,
+            NetStage::Timeout => Stage::Timeout,
+            NetStage::Status => Stage::Http,
+            NetStage::RedirectLoop => Stage::Redirect,
+            NetStage::Body => Stage::Fetch,
+        },
+    }
+}
+
+/// The article a work item stands for: its page merged with its feed entry, either alone, or
+/// none.
+fn candidate(work: &Work, page: Option<(Article, DateTime<Utc>)>) -> Option<Candidate> {
+    let (page, fetched_at) = match page {
+        Some((article, at)) => (Some(article), Some(at)),
+        None => (None, work.feed_fetched_at),
+    };
+    let article = match (page, work.from_feed.clone()) {
         (Some(page), Some(from_feed)) => merge(page, from_feed),
         (Some(page), None) => page,
         (None, Some(from_feed)) => from_feed,
-        (None, None) => return (None, out),
+        (None, None) => return None,
     };
-    (
-        Some(Candidate {
-            url,
-            article,
-            summary,
-            fetched_at,
-        }),
-        out,
-    )
+    Some(Candidate {
+        url: work.url.clone(),
+        article,
+        summary: work.summary.clone(),
+        fetched_at,
+    })
 }
 
 /// An article from the feed entry alone: title, summary and full content as body text.

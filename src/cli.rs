@@ -3,7 +3,6 @@
 //! `--fail-on`, 2 the run could not be done.
 
 use crate::check::{self, Options};
-use crate::fetch::LocalFetcher;
 use crate::fingerprint::{self, Params};
 use crate::report;
 use crate::rules::{LoadError, RuleSet, Severity};
@@ -135,6 +134,53 @@ struct CheckArgs {
     /// only what does otherwise (text format).
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+/// How feeds and pages are fetched over HTTP(S).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Fetching")]
+struct HttpArgs {
+    /// Requests in flight at once, all outlets together.
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    concurrency: u32,
+    /// Requests in flight at once to one host.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    per_host: u32,
+    /// Least time between two requests to the same host, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    host_delay: u64,
+    /// Give up on a request (body included) after this many seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+    /// Largest body kept, in bytes, counted after decompression; the rest is cut off and
+    /// recorded as a problem.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    max_body: u64,
+    /// Retries after a connection error, a timeout or a 5xx status (with backoff), or a 429/503
+    /// (after the server's `Retry-After`).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    retries: u32,
+    /// A URL where site owners can learn who runs this crawler; added to the User-Agent.
+    #[arg(long, value_name = "URL")]
+    contact: Option<String>,
+}
+
+impl HttpArgs {
+    fn options(&self) -> crate::http::HttpOptions {
+        use std::time::Duration;
+        crate::http::HttpOptions {
+            concurrency: self.concurrency as usize,
+            per_host: self.per_host as usize,
+            host_delay: Duration::from_millis(self.host_delay),
+            timeout: Duration::from_secs(self.timeout),
+            max_body: self.max_body,
+            retries: self.retries,
+            contact: self.contact.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -443,7 +489,8 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         inputs: a.input,
         input_source: a.input_source,
     };
-    let report = check::run(&rules, &options, &LocalFetcher, &a.files).map_err(|e| Failure::Message(format!("error: {e}")))?;
+    let fetcher = crate::http::HttpFetcher::new(a.http.options()).map_err(|e| Failure::Message(format!("error: {e}")))?;
+    let report = check::run(&rules, &options, &fetcher, &a.files).map_err(|e| Failure::Message(format!("error: {e}")))?;
     if report.sources.iter().all(|s| s.documents == 0) {
         let mut msg = String::from("error: no source could be read, so nothing was checked\n");
         for p in &report.problems {

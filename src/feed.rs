@@ -187,6 +187,8 @@ mod tests {
             content_type: None,
             fetched_at: Utc::now(),
             truncated: false,
+            max_bytes: 0,
+            redirects: Vec::new(),
         }
     }
 

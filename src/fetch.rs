@@ -1,9 +1,9 @@
 //! Getting bytes: where a source's feeds and pages live, and reading them with caps.
 //!
-//! This version reads local files, directories and `file://` URLs. The [`Fetcher`] trait is
-//! the seam where an HTTP client slots in: everything after it sees only a [`Document`]
-//! (bytes, the URL they came from, the declared content type and the fetch time), never how
-//! the bytes were obtained.
+//! [`LocalFetcher`] reads local files, directories and `file://` URLs; `http::HttpFetcher`
+//! adds HTTP(S). Everything after the [`Fetcher`] trait sees only a [`Document`] (bytes, the
+//! URL they came from, the declared content type, the fetch time, the redirects), never how the
+//! bytes were obtained.
 
 use chrono::{DateTime, Utc};
 use std::io::Read;
@@ -64,26 +64,38 @@ impl Location {
 /// Bytes as fetched, with what we know about them.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// Where the bytes came from, after any redirects.
     pub url: Url,
     pub bytes: Vec<u8>,
     /// `Content-Type` as the transport declared it (HTTP header; none for files).
     pub content_type: Option<String>,
     pub fetched_at: DateTime<Utc>,
-    /// Set when the body was cut at [`MAX_BODY_BYTES`].
+    /// Set when the body was cut at `max_bytes`.
     pub truncated: bool,
+    pub max_bytes: u64,
+    /// The URLs redirected from, in order (empty without redirects).
+    pub redirects: Vec<Url>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("cannot read `{path}`: {error}")]
     Io { path: PathBuf, error: std::io::Error },
-    #[error("fetching over HTTP is not available in this version; save the page and pass it with `--input`, or use a `file://` URL")]
+    #[error("fetching over HTTP is not available here; save the page and pass it with `--input`, or use a `file://` URL")]
     HttpUnavailable,
+    #[error("{message}")]
+    Network {
+        url: Url,
+        stage: crate::http::NetStage,
+        message: String,
+    },
 }
 
 /// Obtains documents. Implementations must be shareable across worker threads.
 pub trait Fetcher: Sync {
-    fn fetch(&self, location: &Location) -> Result<Document, FetchError>;
+    /// Fetches every location, calling `each(index, result)` as each completes: in any
+    /// order, from any thread, possibly several at once. Returns when all are done.
+    fn fetch_each(&self, locations: &[Location], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync));
 
     /// Whether this fetcher can read `location` at all. A feed item whose page it cannot
     /// reach is judged on what the feed itself says, without a problem per item.
@@ -94,12 +106,8 @@ pub trait Fetcher: Sync {
 #[derive(Debug, Default)]
 pub struct LocalFetcher;
 
-impl Fetcher for LocalFetcher {
-    fn reaches(&self, location: &Location) -> bool {
-        matches!(location, Location::File(_))
-    }
-
-    fn fetch(&self, location: &Location) -> Result<Document, FetchError> {
+impl LocalFetcher {
+    pub fn fetch(&self, location: &Location) -> Result<Document, FetchError> {
         match location {
             Location::Http(_) => Err(FetchError::HttpUnavailable),
             Location::File(path) => {
@@ -115,9 +123,22 @@ impl Fetcher for LocalFetcher {
                     content_type: None,
                     fetched_at: Utc::now(),
                     truncated,
+                    max_bytes: MAX_BODY_BYTES,
+                    redirects: Vec::new(),
                 })
             }
         }
+    }
+}
+
+impl Fetcher for LocalFetcher {
+    fn reaches(&self, location: &Location) -> bool {
+        matches!(location, Location::File(_))
+    }
+
+    fn fetch_each(&self, locations: &[Location], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
+        use rayon::prelude::*;
+        locations.par_iter().enumerate().for_each(|(i, l)| each(i, self.fetch(l)));
     }
 }
 

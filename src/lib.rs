@@ -21,6 +21,7 @@ pub mod extract;
 pub mod feed;
 pub mod fetch;
 pub mod fingerprint;
+pub mod http;
 pub mod report;
 pub mod rules;
 pub mod ruletest;

@@ -38,6 +38,8 @@ pub struct SourceSummary {
     pub name: Option<String>,
     pub foreign: bool,
     pub documents: usize,
+    /// Documents that could not be fetched.
+    pub failed: usize,
     pub items: usize,
 }
 
@@ -121,7 +123,18 @@ pub struct Problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    /// Reading a file, or a network failure not named below.
     Fetch,
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    /// An HTTP status other than success.
+    Http,
+    /// A redirect loop, or too many redirects.
+    Redirect,
+    /// A body cut at the size cap.
+    TooLarge,
     Decode,
     Feed,
     Extract,

@@ -2,4 +2,5 @@
 
 mod cli;
 mod dates;
+mod http;
 mod util;

@@ -1,0 +1,435 @@
+//! Fetching over HTTP(S) the way a careful crawler does: one shared client, a global limit on
+//! requests in flight and a per-host one (with an optional minimum delay between requests to
+//! the same host), timeouts, a body cap counted after decompression, retries with backoff that
+//! honour `Retry-After`, and redirects followed by hand so the chain is recorded and a loop is
+//! reported.
+//!
+//! The network side is asynchronous (tokio, reqwest); everything after it is not. Documents
+//! are handed to the caller's function as they arrive, on a rayon pool, through a bounded
+//! channel: parsing and extraction overlap the fetching, and no more than a few bodies wait in
+//! memory at once.
+
+use crate::fetch::{Document, FetchError, Location};
+use chrono::Utc;
+use rayon::iter::{ParallelBridge, ParallelIterator};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// How politely and how far to fetch.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Requests in flight at once, all hosts together.
+    pub concurrency: usize,
+    /// Requests in flight at once to one host.
+    pub per_host: usize,
+    /// Least time between the starts of two requests to the same host.
+    pub host_delay: Duration,
+    pub connect_timeout: Duration,
+    /// For a whole request, body included.
+    pub timeout: Duration,
+    /// Largest body kept, counted after decompression.
+    pub max_body: u64,
+    /// Attempts after the first for connection errors, timeouts and 5xx.
+    pub retries: u32,
+    /// First backoff delay; doubled at each retry, with jitter.
+    pub backoff: Duration,
+    /// Longest `Retry-After` honoured; a longer one gives up.
+    pub max_retry_after: Duration,
+    pub max_redirects: usize,
+    /// A URL where site owners can learn about the crawler, added to the User-Agent.
+    pub contact: Option<String>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> HttpOptions {
+        HttpOptions {
+            concurrency: 16,
+            per_host: 1,
+            host_delay: Duration::ZERO,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body: 10 * 1024 * 1024,
+            retries: 2,
+            backoff: Duration::from_millis(500),
+            max_retry_after: Duration::from_secs(120),
+            max_redirects: 10,
+            contact: None,
+        }
+    }
+}
+
+impl HttpOptions {
+    pub fn user_agent(&self) -> String {
+        let base = format!("blackout/{} (election-silence compliance checker", env!("CARGO_PKG_VERSION"));
+        match &self.contact {
+            Some(c) => format!("{base}; +{c})"),
+            None => format!("{base})"),
+        }
+    }
+}
+
+/// Fetches local files and HTTP(S) URLs.
+pub struct HttpFetcher {
+    runtime: tokio::runtime::Runtime,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    client: reqwest::Client,
+    options: HttpOptions,
+    global: Semaphore,
+    hosts: Mutex<HashMap<String, Arc<HostGate>>>,
+}
+
+/// The per-host limit: permits for requests in flight, and when the next may start.
+struct HostGate {
+    permits: Semaphore,
+    next_start: tokio::sync::Mutex<Instant>,
+}
+
+impl HttpFetcher {
+    pub fn new(options: HttpOptions) -> Result<HttpFetcher, String> {
+        HttpFetcher::with_client(options, |b| b)
+    }
+
+    /// As [`HttpFetcher::new`], letting the caller adjust the client (tests point host names
+    /// at loopback addresses with `resolve`).
+    pub fn with_client(
+        options: HttpOptions,
+        adjust: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Result<HttpFetcher, String> {
+        let builder = reqwest::Client::builder()
+            .user_agent(options.user_agent())
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .zstd(true);
+        let client = adjust(builder).build().map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+        Ok(HttpFetcher {
+            runtime,
+            shared: Arc::new(Shared {
+                client,
+                global: Semaphore::new(options.concurrency.max(1)),
+                options,
+                hosts: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+impl crate::fetch::Fetcher for HttpFetcher {
+    fn reaches(&self, _location: &Location) -> bool {
+        true
+    }
+
+    fn fetch_each(&self, locations: &[Location], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
+        let (files, urls): (Vec<_>, Vec<_>) = locations.iter().enumerate().partition(|(_, l)| matches!(l, Location::File(_)));
+        let local = crate::fetch::LocalFetcher;
+        files.into_iter().par_bridge().for_each(|(i, l)| each(i, local.fetch(l)));
+        if urls.is_empty() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Document, FetchError>)>(self.shared.options.concurrency * 2);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                self.runtime.block_on(async {
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for (i, location) in urls {
+                        let Location::Http(url) = location else { continue };
+                        let (shared, url, tx) = (self.shared.clone(), url.clone(), tx.clone());
+                        tasks.spawn(async move {
+                            let result = shared.fetch(url).await;
+                            // Blocks while the consumers are busy: bodies wait here, bounded.
+                            let _ = tokio::task::spawn_blocking(move || tx.send((i, result)).is_ok()).await;
+                        });
+                    }
+                    drop(tx);
+                    while tasks.join_next().await.is_some() {}
+                });
+            });
+            rx.into_iter().par_bridge().for_each(|(i, r)| each(i, r));
+        });
+    }
+}
+
+impl Shared {
+    fn gate(&self, host: &str) -> Arc<HostGate> {
+        let mut hosts = self.hosts.lock().expect("host table lock");
+        hosts
+            .entry(host.to_string())
+            .or_insert_with(|| {
+                Arc::new(HostGate {
+                    permits: Semaphore::new(self.options.per_host.max(1)),
+                    next_start: tokio::sync::Mutex::new(Instant::now()),
+                })
+            })
+            .clone()
+    }
+
+    /// One document: redirects followed by hand, each hop under the host's and the global
+    /// limits, with retries.
+    async fn fetch(&self, url: Url) -> Result<Document, FetchError> {
+        let mut chain: Vec<Url> = Vec::new();
+        let mut current = url;
+        loop {
+            match self.attempts(&current).await? {
+                Hop::Redirect(next) => {
+                    chain.push(current.clone());
+                    if chain.contains(&next) {
+                        return Err(FetchError::Network {
+                            url: current,
+                            stage: NetStage::RedirectLoop,
+                            message: format!("redirect loop back to {next}"),
+                        });
+                    }
+                    if chain.len() > self.options.max_redirects {
+                        return Err(FetchError::Network {
+                            url: current,
+                            stage: NetStage::RedirectLoop,
+                            message: format!("more than {} redirects", self.options.max_redirects),
+                        });
+                    }
+                    current = next;
+                }
+                Hop::Done(mut doc) => {
+                    doc.redirects = chain;
+                    return Ok(doc);
+                }
+            }
+        }
+    }
+
+    /// One URL with retries: connection errors, timeouts and 5xx are retried with backoff;
+    /// 429 and 503 wait as `Retry-After` says.
+    async fn attempts(&self, url: &Url) -> Result<Hop, FetchError> {
+        let mut attempt = 0;
+        loop {
+            let outcome = self.once(url).await;
+            let wait = match &outcome {
+                Err(Failure::Retryable(_)) if attempt < self.options.retries => self.backoff(attempt),
+                Err(Failure::RetryAfter(_, Some(after))) if attempt < self.options.retries => {
+                    if *after > self.options.max_retry_after {
+                        return Err(FetchError::Network {
+                            url: url.clone(),
+                            stage: NetStage::Status,
+                            message: format!(
+                                "asked to retry after {} s, longer than the {} s allowed",
+                                after.as_secs(),
+                                self.options.max_retry_after.as_secs()
+                            ),
+                        });
+                    }
+                    *after
+                }
+                Err(Failure::RetryAfter(_, None)) if attempt < self.options.retries => self.backoff(attempt),
+                _ => {
+                    return outcome.map_err(|f| match f {
+                        Failure::Retryable(e) | Failure::Final(e) | Failure::RetryAfter(e, _) => e,
+                    });
+                }
+            };
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.options.backoff * 2u32.saturating_pow(attempt);
+        // Up to half again, so that many clients do not retry in step.
+        let jitter = getrandom::u32().unwrap_or(0) as f64 / u32::MAX as f64 * 0.5;
+        base.mul_f64(1.0 + jitter)
+    }
+
+    /// One request under the host's and the global limits.
+    async fn once(&self, url: &Url) -> Result<Hop, Failure> {
+        let gate = self.gate(url.host_str().unwrap_or(""));
+        // The host's permit first: a request waiting for its host must not hold a global one.
+        let _host = gate.permits.acquire().await.expect("semaphore never closed");
+        {
+            let mut next = gate.next_start.lock().await;
+            let now = Instant::now();
+            if *next > now {
+                tokio::time::sleep(*next - now).await;
+            }
+            *next = Instant::now() + self.options.host_delay;
+        }
+        let _global = self.global.acquire().await.expect("semaphore never closed");
+        let net = |stage, message: String| FetchError::Network {
+            url: url.clone(),
+            stage,
+            message,
+        };
+        let mut response = match self.client.get(url.clone()).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let (stage, message) = classify(&e);
+                let retry = matches!(stage, NetStage::Connect | NetStage::Timeout | NetStage::Dns);
+                let error = net(stage, message);
+                return Err(if retry { Failure::Retryable(error) } else { Failure::Final(error) });
+            }
+        };
+        let status = response.status();
+        if status.is_redirection() {
+            let Some(target) = response.headers().get(reqwest::header::LOCATION) else {
+                return Err(Failure::Final(net(NetStage::Status, format!("HTTP {status} without a Location"))));
+            };
+            let target = target
+                .to_str()
+                .ok()
+                .and_then(|t| url.join(t).ok())
+                .ok_or_else(|| Failure::Final(net(NetStage::Status, format!("HTTP {status} with an unusable Location"))))?;
+            if !matches!(target.scheme(), "http" | "https") {
+                return Err(Failure::Final(net(
+                    NetStage::Status,
+                    format!("redirect to a `{}` URL, which is not followed", target.scheme()),
+                )));
+            }
+            return Ok(Hop::Redirect(target));
+        }
+        if !status.is_success() {
+            let message = format!("HTTP {status}");
+            let error = net(NetStage::Status, message);
+            return Err(match status.as_u16() {
+                429 | 503 => Failure::RetryAfter(error, retry_after(response.headers())),
+                500..=599 => Failure::Retryable(error),
+                _ => Failure::Final(error),
+            });
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut bytes = Vec::new();
+        let mut truncated = false;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = self.options.max_body.saturating_sub(bytes.len() as u64) as usize;
+                    if chunk.len() > room {
+                        bytes.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let (stage, message) = classify(&e);
+                    return Err(Failure::Retryable(net(stage, message)));
+                }
+            }
+        }
+        Ok(Hop::Done(Document {
+            url: url.clone(),
+            bytes,
+            content_type,
+            fetched_at: Utc::now(),
+            truncated,
+            max_bytes: self.options.max_body,
+            redirects: Vec::new(),
+        }))
+    }
+}
+
+enum Hop {
+    Redirect(Url),
+    Done(Document),
+}
+
+enum Failure {
+    Retryable(FetchError),
+    /// 429 or 503, with the server's `Retry-After` if it gave a usable one.
+    RetryAfter(FetchError, Option<Duration>),
+    Final(FetchError),
+}
+
+/// Where a network fetch failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetStage {
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    /// An HTTP status other than success.
+    Status,
+    RedirectLoop,
+    /// The body could not be read to its end.
+    Body,
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// The stage of a reqwest error, and a one-line message naming the cause.
+fn classify(e: &reqwest::Error) -> (NetStage, String) {
+    let mut causes = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if causes.last() != Some(&text) {
+            causes.push(text);
+        }
+        source = s.source();
+    }
+    let all = causes.join(": ").to_lowercase();
+    let stage = if e.is_timeout() || all.contains("timed out") {
+        NetStage::Timeout
+    } else if all.contains("dns error") || all.contains("failed to lookup address") {
+        NetStage::Dns
+    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        NetStage::Tls
+    } else if e.is_connect() {
+        NetStage::Connect
+    } else {
+        NetStage::Body
+    };
+    let message = causes.into_iter().skip(1).collect::<Vec<_>>().join(": ");
+    (stage, if message.is_empty() { e.to_string() } else { message })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(90);
+        h.insert(reqwest::header::RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
+        let d = retry_after(&h).unwrap();
+        assert!(d > Duration::from_secs(85) && d <= Duration::from_secs(90), "{d:?}");
+        h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn user_agent_names_the_tool_and_the_contact() {
+        let o = HttpOptions {
+            contact: Some("https://regulator.example/crawler".into()),
+            ..Default::default()
+        };
+        assert!(o.user_agent().starts_with("blackout/"));
+        assert!(o.user_agent().ends_with("+https://regulator.example/crawler)"));
+    }
+}

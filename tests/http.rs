@@ -1,0 +1,337 @@
+//! Fetching over HTTP against real servers on 127.0.0.1: wiremock, and for concurrency a
+//! small server that counts the connections it is serving at once.
+
+use crate::util::check_json;
+use blackout::fetch::{Document, FetchError, Fetcher, Location};
+use blackout::http::{HttpFetcher, HttpOptions, NetStage};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A mock server on its own runtime, so the code under test runs on a plain thread.
+struct Server {
+    runtime: tokio::runtime::Runtime,
+    mock: MockServer,
+}
+
+impl Server {
+    fn start() -> Server {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let mock = runtime.block_on(MockServer::start());
+        Server { runtime, mock }
+    }
+
+    fn serve(&self, route: &str, response: ResponseTemplate) {
+        self.runtime
+            .block_on(Mock::given(method("GET")).and(path(route)).respond_with(response).mount(&self.mock));
+    }
+
+    fn url(&self, route: &str) -> url::Url {
+        url::Url::parse(&format!("{}{route}", self.mock.uri())).unwrap()
+    }
+
+    fn hits(&self, route: &str) -> usize {
+        let requests = self.runtime.block_on(self.mock.received_requests()).unwrap_or_default();
+        requests.iter().filter(|r| r.url.path() == route).count()
+    }
+}
+
+fn quick() -> HttpOptions {
+    HttpOptions {
+        timeout: Duration::from_secs(5),
+        backoff: Duration::from_millis(50),
+        ..Default::default()
+    }
+}
+
+fn fetch(options: HttpOptions, urls: &[url::Url]) -> Vec<Result<Document, FetchError>> {
+    let fetcher = HttpFetcher::new(options).unwrap();
+    let locations: Vec<Location> = urls.iter().cloned().map(Location::Http).collect();
+    let slots: Vec<Mutex<Option<Result<Document, FetchError>>>> = locations.iter().map(|_| Mutex::new(None)).collect();
+    fetcher.fetch_each(&locations, &|i, r| *slots[i].lock().unwrap() = Some(r));
+    slots
+        .into_iter()
+        .map(|s| s.into_inner().unwrap().expect("every location answered"))
+        .collect()
+}
+
+fn stage(r: &Result<Document, FetchError>) -> Option<NetStage> {
+    match r {
+        Err(FetchError::Network { stage, .. }) => Some(*stage),
+        _ => None,
+    }
+}
+
+#[test]
+fn feed_and_pages_end_to_end() {
+    let server = Server::start();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/demo");
+    let feed = std::fs::read(demo.join("feeds/le-quotidien.xml")).unwrap();
+    server.serve(
+        "/feeds/le-quotidien.xml",
+        ResponseTemplate::new(200).set_body_raw(feed, "application/rss+xml"),
+    );
+    for page in ["quotidien-courriels", "quotidien-piratage", "quotidien-meeting", "quotidien-apres"] {
+        let html = std::fs::read(demo.join(format!("pages/{page}.html"))).unwrap();
+        server.serve(
+            &format!("/pages/{page}.html"),
+            ResponseTemplate::new(200).set_body_raw(html, "text/html; charset=utf-8"),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"lq\"\nfeed = \"{}\"\naudience = \"all\"\ntz = \"Europe/Paris\"\n",
+            server.url("/feeds/le-quotidien.xml")
+        ),
+    )
+    .unwrap();
+    let (code, report) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+    ]);
+    assert_eq!(code, 1, "{report}");
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"macronleaks-content"), "{rules:?}");
+    assert_eq!(report["sources"][0]["documents"], 5, "the feed and its four pages");
+    assert_eq!(server.hits("/pages/quotidien-courriels.html"), 1);
+}
+
+#[test]
+fn failures_are_recorded_and_the_rest_goes_on() {
+    let server = Server::start();
+    server.serve("/ok", ResponseTemplate::new(200).set_body_string("fine"));
+    server.serve("/missing", ResponseTemplate::new(404));
+    server.serve("/broken", ResponseTemplate::new(500));
+    let r = fetch(quick(), &[server.url("/missing"), server.url("/broken"), server.url("/ok")]);
+    assert_eq!(stage(&r[0]), Some(NetStage::Status));
+    assert!(r[0].as_ref().unwrap_err().to_string().contains("404"));
+    assert_eq!(stage(&r[1]), Some(NetStage::Status));
+    assert_eq!(r[2].as_ref().unwrap().bytes, b"fine");
+    // 404 is final; 500 is retried (twice by default).
+    assert_eq!(server.hits("/missing"), 1);
+    assert_eq!(server.hits("/broken"), 3);
+}
+
+#[test]
+fn too_many_requests_waits_as_retry_after_says() {
+    let server = Server::start();
+    server.runtime.block_on(
+        Mock::given(path("/busy"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server.mock),
+    );
+    server.serve("/busy", ResponseTemplate::new(200).set_body_string("now"));
+    let started = Instant::now();
+    let r = fetch(quick(), &[server.url("/busy")]);
+    let waited = started.elapsed();
+    assert_eq!(r[0].as_ref().unwrap().bytes, b"now");
+    assert!(waited >= Duration::from_millis(950), "retried after {waited:?}");
+    assert!(waited < Duration::from_secs(4), "retried after {waited:?}");
+}
+
+#[test]
+fn a_slow_response_hits_the_timeout() {
+    let server = Server::start();
+    server.serve(
+        "/slow",
+        ResponseTemplate::new(200).set_body_string("late").set_delay(Duration::from_secs(3)),
+    );
+    let options = HttpOptions {
+        timeout: Duration::from_millis(500),
+        retries: 0,
+        ..quick()
+    };
+    let r = fetch(options, &[server.url("/slow")]);
+    assert_eq!(stage(&r[0]), Some(NetStage::Timeout), "{:?}", r[0].as_ref().err());
+}
+
+#[test]
+fn a_huge_body_is_cut_at_the_cap() {
+    let server = Server::start();
+    server.serve("/huge", ResponseTemplate::new(200).set_body_bytes(vec![b'a'; 3 * 1024 * 1024]));
+    let options = HttpOptions {
+        max_body: 1024 * 1024,
+        ..quick()
+    };
+    let r = fetch(options, &[server.url("/huge")]);
+    let doc = r[0].as_ref().unwrap();
+    assert!(doc.truncated);
+    assert_eq!(doc.bytes.len(), 1024 * 1024);
+}
+
+#[test]
+fn a_gzip_bomb_is_cut_after_decompression() {
+    use flate2::{Compression, write::GzEncoder};
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..256 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20, "256 MiB of zeros compress to {} bytes", bomb.len());
+    let server = Server::start();
+    server.serve(
+        "/bomb",
+        ResponseTemplate::new(200)
+            .insert_header("content-encoding", "gzip")
+            .set_body_bytes(bomb),
+    );
+    let options = HttpOptions {
+        max_body: 2 * 1024 * 1024,
+        ..quick()
+    };
+    let started = Instant::now();
+    let r = fetch(options, &[server.url("/bomb")]);
+    let doc = r[0].as_ref().unwrap();
+    assert!(doc.truncated);
+    assert_eq!(doc.bytes.len(), 2 * 1024 * 1024);
+    // Stopping at the cap means not inflating the other 254 MiB.
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
+fn redirects_are_followed_and_recorded_and_a_loop_is_a_problem() {
+    let server = Server::start();
+    let to = |route: &str| ResponseTemplate::new(301).insert_header("location", route);
+    server.serve("/old", to("/new"));
+    server.serve("/new", ResponseTemplate::new(200).set_body_string("moved"));
+    server.serve("/a", to("/b"));
+    server.serve("/b", to("/a"));
+    let r = fetch(quick(), &[server.url("/old"), server.url("/a")]);
+    let doc = r[0].as_ref().unwrap();
+    assert_eq!(doc.url, server.url("/new"));
+    assert_eq!(doc.redirects, vec![server.url("/old")]);
+    assert_eq!(stage(&r[1]), Some(NetStage::RedirectLoop), "{:?}", r[1].as_ref().err());
+}
+
+/// A server that answers every request after `hold`, counting per `Host` how many it is
+/// serving at once, and the most it ever did.
+struct CountingServer {
+    port: u16,
+    most: std::sync::Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    total_most: std::sync::Arc<AtomicUsize>,
+}
+
+fn counting_server(hold: Duration) -> CountingServer {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let now: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let most: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let (total_now, total_most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (m, tm) = (most.clone(), total_most.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (now, most, total_now, total_most) = (now.clone(), m.clone(), total_now.clone(), tm.clone());
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request).to_lowercase();
+                let host = text.lines().find_map(|l| l.strip_prefix("host:")).unwrap_or("").trim().to_string();
+                {
+                    let mut n = now.lock().unwrap();
+                    let c = n.entry(host.clone()).or_default();
+                    *c += 1;
+                    let mut m = most.lock().unwrap();
+                    let e = m.entry(host.clone()).or_default();
+                    *e = (*e).max(*c);
+                }
+                let t = total_now.fetch_add(1, Ordering::SeqCst) + 1;
+                total_most.fetch_max(t, Ordering::SeqCst);
+                std::thread::sleep(hold);
+                *now.lock().unwrap().get_mut(&host).unwrap() -= 1;
+                total_now.fetch_sub(1, Ordering::SeqCst);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            });
+        }
+    });
+    CountingServer { port, most, total_most }
+}
+
+#[test]
+fn never_more_than_the_per_host_limit_in_flight() {
+    let server = counting_server(Duration::from_millis(100));
+    let hosts = ["one.test", "two.test", "three.test", "four.test"];
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", server.port).parse().unwrap();
+    let fetcher = HttpFetcher::with_client(quick(), |b| hosts.iter().fold(b, |b, h| b.resolve(h, addr))).unwrap();
+    let locations: Vec<Location> = (0..24)
+        .map(|i| Location::Http(url::Url::parse(&format!("http://{}:{}/p{i}", hosts[i % 4], server.port)).unwrap()))
+        .collect();
+    let ok = AtomicUsize::new(0);
+    fetcher.fetch_each(&locations, &|_, r| {
+        if r.is_ok() {
+            ok.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    assert_eq!(ok.load(Ordering::SeqCst), 24);
+    let most = server.most.lock().unwrap();
+    assert_eq!(most.len(), 4, "{most:?}");
+    assert!(most.values().all(|m| *m == 1), "per host: {most:?}");
+    // The hosts were fetched side by side, not one after another.
+    assert!(server.total_most.load(Ordering::SeqCst) > 1);
+}
+
+#[test]
+fn a_page_linked_from_two_feeds_is_fetched_once() {
+    let server = Server::start();
+    let feed = |n: u32| {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>F{n}</title>\
+             <item><title>Shared</title><link>/shared.html</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
+             </channel></rss>"
+        )
+    };
+    server.serve("/f1.xml", ResponseTemplate::new(200).set_body_raw(feed(1), "application/rss+xml"));
+    server.serve("/f2.xml", ResponseTemplate::new(200).set_body_raw(feed(2), "application/rss+xml"));
+    server.serve(
+        "/shared.html",
+        ResponseTemplate::new(200).set_body_raw("<html><body><article><p>Rien.</p></article></body></html>", "text/html"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"one\"\nfeed = \"{}\"\naudience = \"all\"\n\
+             [[source]]\nid = \"two\"\nfeed = \"{}\"\naudience = \"all\"\n",
+            server.url("/f1.xml"),
+            server.url("/f2.xml")
+        ),
+    )
+    .unwrap();
+    let (code, report) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(server.hits("/shared.html"), 1);
+    // Judged for both outlets all the same.
+    assert_eq!(report["items"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(server.hits("/f1.xml") + server.hits("/f2.xml"), 2);
+}
