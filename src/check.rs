@@ -254,6 +254,7 @@ impl SourceResult {
     fn absorb(&mut self, other: SourceResult) {
         self.summary.documents += other.summary.documents;
         self.summary.failed += other.summary.failed;
+        self.summary.cached += other.summary.cached;
         self.summary.items += other.summary.items;
         self.findings.extend(other.findings);
         self.cleared.extend(other.cleared);
@@ -391,6 +392,7 @@ fn accept(
         }
     };
     out.summary.documents += 1;
+    out.summary.cached += doc.from_cache as usize;
     if doc.truncated {
         out.problem(
             source,

@@ -165,6 +165,14 @@ struct HttpArgs {
     /// A URL where site owners can learn who runs this crawler; added to the User-Agent.
     #[arg(long, value_name = "URL")]
     contact: Option<String>,
+    /// Keep ETag/Last-Modified validators and bodies here between runs, so unchanged feeds
+    /// and pages are answered "304 Not Modified" and read from it [default:
+    /// $XDG_CACHE_HOME/blackout or ~/.cache/blackout].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache: Option<PathBuf>,
+    /// Always fetch in full: neither read nor update the cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 impl HttpArgs {
@@ -178,6 +186,11 @@ impl HttpArgs {
             max_body: self.max_body,
             retries: self.retries,
             contact: self.contact.clone(),
+            cache: if self.no_cache {
+                None
+            } else {
+                self.cache.clone().or_else(crate::http::Cache::default_dir)
+            },
             ..Default::default()
         }
     }

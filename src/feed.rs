@@ -189,6 +189,7 @@ mod tests {
             truncated: false,
             max_bytes: 0,
             redirects: Vec::new(),
+            from_cache: false,
         }
     }
 

@@ -75,6 +75,8 @@ pub struct Document {
     pub max_bytes: u64,
     /// The URLs redirected from, in order (empty without redirects).
     pub redirects: Vec<Url>,
+    /// The server answered "not modified" and these are the bytes kept from an earlier run.
+    pub from_cache: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +127,7 @@ impl LocalFetcher {
                     truncated,
                     max_bytes: MAX_BODY_BYTES,
                     redirects: Vec::new(),
+                    from_cache: false,
                 })
             }
         }

@@ -40,6 +40,8 @@ pub struct SourceSummary {
     pub documents: usize,
     /// Documents that could not be fetched.
     pub failed: usize,
+    /// Documents the server said were unchanged, read from the cache.
+    pub cached: usize,
     pub items: usize,
 }
 

@@ -335,3 +335,64 @@ fn a_page_linked_from_two_feeds_is_fetched_once() {
     assert_eq!(report["items"].as_array().unwrap().len(), 2, "{report}");
     assert_eq!(server.hits("/f1.xml") + server.hits("/f2.xml"), 2);
 }
+
+#[test]
+fn an_unchanged_document_is_revalidated_and_read_from_the_cache() {
+    use wiremock::matchers::header;
+    let server = Server::start();
+    server.runtime.block_on(
+        Mock::given(path("/feed.xml"))
+            .and(header("if-none-match", "\"v1\""))
+            .respond_with(ResponseTemplate::new(304))
+            .with_priority(1)
+            .mount(&server.mock),
+    );
+    server.serve(
+        "/feed.xml",
+        ResponseTemplate::new(200)
+            .insert_header("etag", "\"v1\"")
+            .set_body_raw("<rss version=\"2.0\"/>", "application/rss+xml"),
+    );
+    server.runtime.block_on(
+        Mock::given(path("/dated.html"))
+            // (wiremock's `header` matcher splits values at commas, which dates contain.)
+            .and(|r: &wiremock::Request| {
+                r.headers
+                    .get("if-modified-since")
+                    .is_some_and(|v| v == "Sat, 06 May 2017 10:00:00 GMT")
+            })
+            .respond_with(ResponseTemplate::new(304))
+            .with_priority(1)
+            .mount(&server.mock),
+    );
+    server.serve(
+        "/dated.html",
+        ResponseTemplate::new(200)
+            .insert_header("last-modified", "Sat, 06 May 2017 10:00:00 GMT")
+            .set_body_string("page"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let options = || HttpOptions {
+        cache: Some(dir.path().to_path_buf()),
+        ..quick()
+    };
+    let urls = [server.url("/feed.xml"), server.url("/dated.html")];
+    let first = fetch(options(), &urls);
+    assert!(first.iter().all(|r| !r.as_ref().unwrap().from_cache));
+    let second = fetch(options(), &urls);
+    for (a, b) in first.iter().zip(&second) {
+        let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+        assert!(b.from_cache);
+        assert_eq!(a.bytes, b.bytes);
+        assert_eq!(a.content_type, b.content_type);
+    }
+    // Without the cache, no validators are sent: a full 200 again.
+    let third = fetch(quick(), &urls);
+    assert!(third.iter().all(|r| !r.as_ref().unwrap().from_cache));
+    let requests = server.runtime.block_on(server.mock.received_requests()).unwrap();
+    let conditional = requests
+        .iter()
+        .filter(|r| r.headers.contains_key("if-none-match") || r.headers.contains_key("if-modified-since"))
+        .count();
+    assert_eq!(conditional, 2);
+}

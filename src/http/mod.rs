@@ -9,6 +9,10 @@
 //! channel: parsing and extraction overlap the fetching, and no more than a few bodies wait in
 //! memory at once.
 
+mod cache;
+
+pub use cache::Cache;
+
 use crate::fetch::{Document, FetchError, Location};
 use chrono::Utc;
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -41,6 +45,9 @@ pub struct HttpOptions {
     pub max_redirects: usize,
     /// A URL where site owners can learn about the crawler, added to the User-Agent.
     pub contact: Option<String>,
+    /// Where validators and bodies are kept between runs for conditional GET; none to
+    /// always fetch in full.
+    pub cache: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpOptions {
@@ -57,6 +64,7 @@ impl Default for HttpOptions {
             max_retry_after: Duration::from_secs(120),
             max_redirects: 10,
             contact: None,
+            cache: None,
         }
     }
 }
@@ -79,6 +87,7 @@ pub struct HttpFetcher {
 
 struct Shared {
     client: reqwest::Client,
+    cache: Option<Cache>,
     options: HttpOptions,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
@@ -111,6 +120,7 @@ impl HttpFetcher {
             .deflate(true)
             .zstd(true);
         let client = adjust(builder).build().map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let cache = options.cache.as_deref().map(Cache::open).transpose()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -120,6 +130,7 @@ impl HttpFetcher {
             runtime,
             shared: Arc::new(Shared {
                 client,
+                cache,
                 global: Semaphore::new(options.concurrency.max(1)),
                 options,
                 hosts: Mutex::new(HashMap::new()),
@@ -270,7 +281,17 @@ impl Shared {
             stage,
             message,
         };
-        let mut response = match self.client.get(url.clone()).send().await {
+        let mut request = self.client.get(url.clone());
+        let known = self.cache.as_ref().and_then(|c| c.validators(url));
+        if let Some(v) = &known {
+            // ETag is exact; Last-Modified only to the second, so it is the fallback.
+            if let Some(etag) = &v.etag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            } else if let Some(lm) = &v.last_modified {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
                 let (stage, message) = classify(&e);
@@ -280,6 +301,25 @@ impl Shared {
             }
         };
         let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            let cached = known.and_then(|v| Some((self.cache.as_ref()?.body(url)?, v)));
+            let Some((bytes, v)) = cached else {
+                return Err(Failure::Final(net(
+                    NetStage::Status,
+                    "HTTP 304 without a cached copy to reuse".into(),
+                )));
+            };
+            return Ok(Hop::Done(Document {
+                url: url.clone(),
+                bytes,
+                content_type: v.content_type,
+                fetched_at: Utc::now(),
+                truncated: false,
+                max_bytes: self.options.max_body,
+                redirects: Vec::new(),
+                from_cache: true,
+            }));
+        }
         if status.is_redirection() {
             let Some(target) = response.headers().get(reqwest::header::LOCATION) else {
                 return Err(Failure::Final(net(NetStage::Status, format!("HTTP {status} without a Location"))));
@@ -306,11 +346,20 @@ impl Shared {
                 _ => Failure::Final(error),
             });
         }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let validators = cache::Validators {
+            url: url.to_string(),
+            etag: header(reqwest::header::ETAG),
+            last_modified: header(reqwest::header::LAST_MODIFIED),
+            content_type: content_type.clone(),
+        };
         let mut bytes = Vec::new();
         let mut truncated = false;
         loop {
@@ -331,6 +380,13 @@ impl Shared {
                 }
             }
         }
+        if let Some(cache) = &self.cache
+            && !truncated
+            && (validators.etag.is_some() || validators.last_modified.is_some())
+        {
+            // A cache that cannot be written costs a full fetch next time, nothing more.
+            let _ = cache.store(url, &validators, &bytes);
+        }
         Ok(Hop::Done(Document {
             url: url.clone(),
             bytes,
@@ -339,6 +395,7 @@ impl Shared {
             truncated,
             max_bytes: self.options.max_body,
             redirects: Vec::new(),
+            from_cache: false,
         }))
     }
 }
