@@ -12,7 +12,7 @@ use crate::charset;
 use crate::detect::{Detector, Hit};
 use crate::extract;
 use crate::feed;
-use crate::fetch::{Document, FetchError, Fetcher, InputKind, Location, kind_of_file, scan_dir};
+use crate::fetch::{Document, FetchError, Fetcher, InputKind, Location, Request, kind_of_file, scan_dir};
 use crate::report::{Cleared, Finding, ItemReport, Problem, Report, SourceSummary, SpanReport, Stage};
 use crate::rules::{PreWindow, Rule, RuleSet, Scope, Severity, Source, Verdict};
 use crate::timing::{self, ItemDates, Timing};
@@ -48,9 +48,16 @@ pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files
     let inputs = list_inputs(&plans, &mut results);
 
     // Feeds.
-    let feed_locations: Vec<Location> = inputs.feeds.iter().map(|(_, l)| l.clone()).collect();
-    let feeds: Vec<Mutex<Option<ReadFeed>>> = feed_locations.iter().map(|_| Mutex::new(None)).collect();
-    fetcher.fetch_each(&feed_locations, &|i, fetched| {
+    let feed_requests: Vec<Request> = inputs
+        .feeds
+        .iter()
+        .map(|(_, l)| Request {
+            location: l.clone(),
+            obey_robots: false,
+        })
+        .collect();
+    let feeds: Vec<Mutex<Option<ReadFeed>>> = feed_requests.iter().map(|_| Mutex::new(None)).collect();
+    fetcher.fetch_each(&feed_requests, &|i, fetched| {
         let (s, location) = &inputs.feeds[i];
         *feeds[i].lock().expect("feed slot") = Some(read_feed(fetched, location, &plans[*s].source));
     });
@@ -124,7 +131,15 @@ pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files
         }
         *judged[w].lock().expect("work slot") = Some(out);
     };
-    fetcher.fetch_each(&pages, &|p, fetched| {
+    let page_requests: Vec<Request> = pages
+        .iter()
+        .zip(&users)
+        .map(|(location, users)| Request {
+            location: location.clone(),
+            obey_robots: !users.first().is_some_and(|w| plans[works[*w].0].source.ignore_robots),
+        })
+        .collect();
+    fetcher.fetch_each(&page_requests, &|p, fetched| {
         let Some(&first) = users[p].first() else { return };
         // Problems of the page go to the first source that reads it; the article to all.
         let mut out = SourceResult::default();
@@ -209,6 +224,7 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
             tz: None,
             charset: None,
             foreign: false,
+            ignore_robots: false,
         },
     };
     let mut inputs = Vec::new();
@@ -432,6 +448,7 @@ fn stage_of(e: &FetchError) -> Stage {
             NetStage::Timeout => Stage::Timeout,
             NetStage::Status => Stage::Http,
             NetStage::RedirectLoop => Stage::Redirect,
+            NetStage::Robots => Stage::Robots,
             NetStage::Body => Stage::Fetch,
         },
     }

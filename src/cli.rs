@@ -173,6 +173,10 @@ struct HttpArgs {
     /// Always fetch in full: neither read nor update the cache.
     #[arg(long)]
     no_cache: bool,
+    /// Fetch pages even where a site's robots.txt disallows them (for a regulator with a legal
+    /// duty to check; a source can also set `ignore_robots = true`).
+    #[arg(long)]
+    ignore_robots: bool,
 }
 
 impl HttpArgs {
@@ -186,6 +190,7 @@ impl HttpArgs {
             max_body: self.max_body,
             retries: self.retries,
             contact: self.contact.clone(),
+            obey_robots: !self.ignore_robots,
             cache: if self.no_cache {
                 None
             } else {

@@ -93,11 +93,19 @@ pub enum FetchError {
     },
 }
 
+/// A location to fetch, and whether the site's robots.txt has a say: it does for pages, not for
+/// the feeds an outlet advertises, nor where the rule file says to ignore it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub location: Location,
+    pub obey_robots: bool,
+}
+
 /// Obtains documents. Implementations must be shareable across worker threads.
 pub trait Fetcher: Sync {
-    /// Fetches every location, calling `each(index, result)` as each completes: in any
+    /// Fetches every request, calling `each(index, result)` as each completes: in any
     /// order, from any thread, possibly several at once. Returns when all are done.
-    fn fetch_each(&self, locations: &[Location], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync));
+    fn fetch_each(&self, requests: &[Request], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync));
 
     /// Whether this fetcher can read `location` at all. A feed item whose page it cannot
     /// reach is judged on what the feed itself says, without a problem per item.
@@ -139,9 +147,9 @@ impl Fetcher for LocalFetcher {
         matches!(location, Location::File(_))
     }
 
-    fn fetch_each(&self, locations: &[Location], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
+    fn fetch_each(&self, requests: &[Request], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
         use rayon::prelude::*;
-        locations.par_iter().enumerate().for_each(|(i, l)| each(i, self.fetch(l)));
+        requests.par_iter().enumerate().for_each(|(i, r)| each(i, self.fetch(&r.location)));
     }
 }
 

@@ -137,6 +137,8 @@ pub enum Stage {
     Redirect,
     /// A body cut at the size cap.
     TooLarge,
+    /// A page the site's robots.txt disallows.
+    Robots,
     Decode,
     Feed,
     Extract,

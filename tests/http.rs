@@ -2,7 +2,7 @@
 //! small server that counts the connections it is serving at once.
 
 use crate::util::check_json;
-use blackout::fetch::{Document, FetchError, Fetcher, Location};
+use blackout::fetch::{Document, FetchError, Fetcher, Location, Request};
 use blackout::http::{HttpFetcher, HttpOptions, NetStage};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -48,11 +48,22 @@ fn quick() -> HttpOptions {
     }
 }
 
+fn request(url: url::Url, obey_robots: bool) -> Request {
+    Request {
+        location: Location::Http(url),
+        obey_robots,
+    }
+}
+
 fn fetch(options: HttpOptions, urls: &[url::Url]) -> Vec<Result<Document, FetchError>> {
+    let requests: Vec<Request> = urls.iter().map(|u| request(u.clone(), true)).collect();
+    fetch_requests(options, &requests)
+}
+
+fn fetch_requests(options: HttpOptions, requests: &[Request]) -> Vec<Result<Document, FetchError>> {
     let fetcher = HttpFetcher::new(options).unwrap();
-    let locations: Vec<Location> = urls.iter().cloned().map(Location::Http).collect();
-    let slots: Vec<Mutex<Option<Result<Document, FetchError>>>> = locations.iter().map(|_| Mutex::new(None)).collect();
-    fetcher.fetch_each(&locations, &|i, r| *slots[i].lock().unwrap() = Some(r));
+    let slots: Vec<Mutex<Option<Result<Document, FetchError>>>> = requests.iter().map(|_| Mutex::new(None)).collect();
+    fetcher.fetch_each(requests, &|i, r| *slots[i].lock().unwrap() = Some(r));
     slots
         .into_iter()
         .map(|s| s.into_inner().unwrap().expect("every location answered"))
@@ -278,8 +289,13 @@ fn never_more_than_the_per_host_limit_in_flight() {
     let hosts = ["one.test", "two.test", "three.test", "four.test"];
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", server.port).parse().unwrap();
     let fetcher = HttpFetcher::with_client(quick(), |b| hosts.iter().fold(b, |b, h| b.resolve(h, addr))).unwrap();
-    let locations: Vec<Location> = (0..24)
-        .map(|i| Location::Http(url::Url::parse(&format!("http://{}:{}/p{i}", hosts[i % 4], server.port)).unwrap()))
+    let locations: Vec<Request> = (0..24)
+        .map(|i| {
+            request(
+                url::Url::parse(&format!("http://{}:{}/p{i}", hosts[i % 4], server.port)).unwrap(),
+                false,
+            )
+        })
         .collect();
     let ok = AtomicUsize::new(0);
     fetcher.fetch_each(&locations, &|_, r| {
@@ -395,4 +411,57 @@ fn an_unchanged_document_is_revalidated_and_read_from_the_cache() {
         .filter(|r| r.headers.contains_key("if-none-match") || r.headers.contains_key("if-modified-since"))
         .count();
     assert_eq!(conditional, 2);
+}
+
+#[test]
+fn robots_txt_is_obeyed_for_pages_unless_told_otherwise() {
+    let server = Server::start();
+    server.serve(
+        "/robots.txt",
+        ResponseTemplate::new(200).set_body_string("User-agent: *\nDisallow: /private/\n"),
+    );
+    server.serve("/private/leak.html", ResponseTemplate::new(200).set_body_string("secret"));
+    server.serve("/public/news.html", ResponseTemplate::new(200).set_body_string("news"));
+    let r = fetch_requests(
+        quick(),
+        &[
+            request(server.url("/private/leak.html"), true),
+            request(server.url("/public/news.html"), true),
+            request(server.url("/private/leak.html"), false),
+        ],
+    );
+    assert_eq!(stage(&r[0]), Some(NetStage::Robots), "{:?}", r[0].as_ref().err());
+    assert_eq!(r[1].as_ref().unwrap().bytes, b"news");
+    assert_eq!(
+        r[2].as_ref().unwrap().bytes,
+        b"secret",
+        "a feed, or a source that ignores robots.txt"
+    );
+    assert_eq!(server.hits("/robots.txt"), 1, "read once per site");
+    assert_eq!(server.hits("/private/leak.html"), 1);
+    let ignoring = HttpOptions {
+        obey_robots: false,
+        ..quick()
+    };
+    assert!(fetch(ignoring, &[server.url("/private/leak.html")])[0].is_ok());
+}
+
+#[test]
+fn the_user_agent_names_the_tool() {
+    let server = Server::start();
+    server.serve("/ua", ResponseTemplate::new(200));
+    let options = HttpOptions {
+        contact: Some("https://regulator.example/crawler".into()),
+        ..quick()
+    };
+    fetch(options, &[server.url("/ua")]);
+    let requests = server.runtime.block_on(server.mock.received_requests()).unwrap();
+    let ua = requests.iter().find(|r| r.url.path() == "/ua").unwrap().headers["user-agent"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        ua.starts_with("blackout/") && ua.contains("+https://regulator.example/crawler"),
+        "{ua}"
+    );
 }

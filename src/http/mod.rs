@@ -13,7 +13,7 @@ mod cache;
 
 pub use cache::Cache;
 
-use crate::fetch::{Document, FetchError, Location};
+use crate::fetch::{Document, FetchError, Location, Request};
 use chrono::Utc;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use std::collections::HashMap;
@@ -48,6 +48,8 @@ pub struct HttpOptions {
     /// Where validators and bodies are kept between runs for conditional GET; none to
     /// always fetch in full.
     pub cache: Option<std::path::PathBuf>,
+    /// Whether robots.txt is consulted for requests that ask for it.
+    pub obey_robots: bool,
 }
 
 impl Default for HttpOptions {
@@ -65,6 +67,7 @@ impl Default for HttpOptions {
             max_redirects: 10,
             contact: None,
             cache: None,
+            obey_robots: true,
         }
     }
 }
@@ -91,12 +94,22 @@ struct Shared {
     options: HttpOptions,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
+    /// robots.txt per origin, fetched once; `None` when there is none to obey.
+    robots: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Option<texting_robots::Robot>>>>>,
 }
+
+/// The product token robots.txt groups are matched against.
+const ROBOTS_AGENT: &str = "blackout";
+
+/// The longest Crawl-delay honoured; a site asking for more gets this.
+const MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 
 /// The per-host limit: permits for requests in flight, and when the next may start.
 struct HostGate {
     permits: Semaphore,
     next_start: tokio::sync::Mutex<Instant>,
+    /// The configured delay, or the site's Crawl-delay if longer.
+    delay: Mutex<Duration>,
 }
 
 impl HttpFetcher {
@@ -134,6 +147,7 @@ impl HttpFetcher {
                 global: Semaphore::new(options.concurrency.max(1)),
                 options,
                 hosts: Mutex::new(HashMap::new()),
+                robots: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -144,10 +158,13 @@ impl crate::fetch::Fetcher for HttpFetcher {
         true
     }
 
-    fn fetch_each(&self, locations: &[Location], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
-        let (files, urls): (Vec<_>, Vec<_>) = locations.iter().enumerate().partition(|(_, l)| matches!(l, Location::File(_)));
+    fn fetch_each(&self, requests: &[Request], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
+        let (files, urls): (Vec<_>, Vec<_>) = requests
+            .iter()
+            .enumerate()
+            .partition(|(_, r)| matches!(r.location, Location::File(_)));
         let local = crate::fetch::LocalFetcher;
-        files.into_iter().par_bridge().for_each(|(i, l)| each(i, local.fetch(l)));
+        files.into_iter().par_bridge().for_each(|(i, r)| each(i, local.fetch(&r.location)));
         if urls.is_empty() {
             return;
         }
@@ -156,11 +173,15 @@ impl crate::fetch::Fetcher for HttpFetcher {
             scope.spawn(|| {
                 self.runtime.block_on(async {
                     let mut tasks = tokio::task::JoinSet::new();
-                    for (i, location) in urls {
-                        let Location::Http(url) = location else { continue };
+                    for (i, request) in urls {
+                        let Location::Http(url) = &request.location else { continue };
                         let (shared, url, tx) = (self.shared.clone(), url.clone(), tx.clone());
+                        let obey = request.obey_robots && self.shared.options.obey_robots;
                         tasks.spawn(async move {
-                            let result = shared.fetch(url).await;
+                            let result = match obey {
+                                true => shared.fetch_allowed(url).await,
+                                false => shared.fetch(url).await,
+                            };
                             // Blocks while the consumers are busy: bodies wait here, bounded.
                             let _ = tokio::task::spawn_blocking(move || tx.send((i, result)).is_ok()).await;
                         });
@@ -183,9 +204,38 @@ impl Shared {
                 Arc::new(HostGate {
                     permits: Semaphore::new(self.options.per_host.max(1)),
                     next_start: tokio::sync::Mutex::new(Instant::now()),
+                    delay: Mutex::new(self.options.host_delay),
                 })
             })
             .clone()
+    }
+
+    /// [`Shared::fetch`], if the site's robots.txt allows it.
+    async fn fetch_allowed(&self, url: Url) -> Result<Document, FetchError> {
+        let origin = url.origin().ascii_serialization();
+        let cell = self.robots.lock().expect("robots lock").entry(origin.clone()).or_default().clone();
+        let robot = cell
+            .get_or_init(|| async {
+                let robots_url = Url::parse(&format!("{origin}/robots.txt")).ok()?;
+                // Missing (4xx) or unreachable: nothing to obey.
+                let doc = self.fetch(robots_url).await.ok()?;
+                let robot = texting_robots::Robot::new(ROBOTS_AGENT, &doc.bytes).ok()?;
+                if let Some(d) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
+                    let gate = self.gate(url.host_str().unwrap_or(""));
+                    let mut delay = gate.delay.lock().expect("delay lock");
+                    *delay = (*delay).max(Duration::from_secs_f32(d).min(MAX_CRAWL_DELAY));
+                }
+                Some(robot)
+            })
+            .await;
+        if robot.as_ref().is_some_and(|r| !r.allowed(url.as_str())) {
+            return Err(FetchError::Network {
+                url,
+                stage: NetStage::Robots,
+                message: "disallowed by the site's robots.txt; not fetched (a source can set `ignore_robots = true`)".into(),
+            });
+        }
+        self.fetch(url).await
     }
 
     /// One document: redirects followed by hand, each hop under the host's and the global
@@ -273,7 +323,7 @@ impl Shared {
             if *next > now {
                 tokio::time::sleep(*next - now).await;
             }
-            *next = Instant::now() + self.options.host_delay;
+            *next = Instant::now() + *gate.delay.lock().expect("delay lock");
         }
         let _global = self.global.acquire().await.expect("semaphore never closed");
         let net = |stage, message: String| FetchError::Network {
@@ -422,6 +472,8 @@ pub enum NetStage {
     /// An HTTP status other than success.
     Status,
     RedirectLoop,
+    /// Disallowed by robots.txt.
+    Robots,
     /// The body could not be read to its end.
     Body,
 }

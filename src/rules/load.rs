@@ -531,6 +531,7 @@ impl Loader {
                     tz,
                     charset,
                     foreign: s.foreign,
+                    ignore_robots: s.ignore_robots,
                 });
             }
         }

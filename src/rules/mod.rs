@@ -94,6 +94,8 @@ pub struct Source {
     pub tz: Option<Tz>,
     pub charset: Option<&'static encoding_rs::Encoding>,
     pub foreign: bool,
+    /// Pages are fetched even where the outlet's robots.txt disallows them.
+    pub ignore_robots: bool,
 }
 
 #[derive(Debug)]

@@ -282,6 +282,9 @@ pub struct Source {
     pub foreign: bool,
     #[serde(default)]
     pub home_country: Option<String>,
+    /// Fetch this outlet's pages even where its robots.txt disallows them.
+    #[serde(default)]
+    pub ignore_robots: bool,
 }
 
 #[derive(Debug, Deserialize)]
