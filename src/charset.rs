@@ -1,11 +1,13 @@
 //! Bytes to text. The order: a byte-order mark (it cannot lie), then the source's configured
 //! charset (a human decided the outlet's declaration is wrong), then the document's own
-//! declaration (XML prolog, `<meta charset>`, `http-equiv`), then the transport's
-//! `Content-Type`, then UTF-8 if the bytes are valid UTF-8, and windows-1252 otherwise (the
-//! legacy encoding of French and Western European sites). The choice and its reason are
-//! recorded so a report can show how the text was read.
+//! declaration (XML prolog, `<meta charset>`, `http-equiv`; in the first 1024 bytes, else
+//! anywhere in the first 64 KiB), then the transport's `Content-Type`, then UTF-8 if the bytes
+//! are valid UTF-8, and otherwise chardetng's guess, helped by the site's top-level domain. The
+//! declaration comes before the header because a server's default charset is wrong far more
+//! often than the page that names its own. The choice and its reason are recorded so a report
+//! can show how the text was read.
 
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_8};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
@@ -21,7 +23,8 @@ pub enum Basis {
     Utf8OverDeclaration,
     Transport,
     ValidUtf8,
-    Fallback,
+    /// Guessed from the bytes (chardetng).
+    Detected,
 }
 
 #[derive(Debug, Clone)]
@@ -33,9 +36,9 @@ pub struct Decoded {
     pub had_errors: bool,
 }
 
-/// Decodes `bytes` following the order above.
-pub fn decode(bytes: &[u8], source_override: Option<&'static Encoding>, transport: Option<&str>) -> Decoded {
-    let (encoding, basis) = choose(bytes, source_override, transport);
+/// Decodes `bytes` following the order above; `tld` (`fr`, `gp`) helps the last-resort guess.
+pub fn decode(bytes: &[u8], source_override: Option<&'static Encoding>, transport: Option<&str>, tld: Option<&str>) -> Decoded {
+    let (encoding, basis) = choose(bytes, source_override, transport, tld);
     let (text, _, had_errors) = encoding.decode(bytes);
     Decoded {
         text: text.into_owned(),
@@ -45,7 +48,12 @@ pub fn decode(bytes: &[u8], source_override: Option<&'static Encoding>, transpor
     }
 }
 
-fn choose(bytes: &[u8], source_override: Option<&'static Encoding>, transport: Option<&str>) -> (&'static Encoding, Basis) {
+fn choose(
+    bytes: &[u8],
+    source_override: Option<&'static Encoding>,
+    transport: Option<&str>,
+    tld: Option<&str>,
+) -> (&'static Encoding, Basis) {
     if let Some((enc, _)) = Encoding::for_bom(bytes) {
         return (enc, Basis::Bom);
     }
@@ -65,18 +73,30 @@ fn choose(bytes: &[u8], source_override: Option<&'static Encoding>, transport: O
     if std::str::from_utf8(bytes).is_ok() {
         return (UTF_8, Basis::ValidUtf8);
     }
-    (WINDOWS_1252, Basis::Fallback)
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    (
+        detector.guess(tld.map(str::as_bytes), chardetng::Utf8Detection::Allow),
+        Basis::Detected,
+    )
 }
 
-/// The encoding a document declares in its first 1024 bytes (the HTML prescan window), as
-/// an XML prolog `encoding="…"` or a `<meta charset>` / `http-equiv` content type.
+/// The encoding a document declares, as an XML prolog `encoding="…"` or a `<meta charset>` /
+/// `http-equiv` content type: in the first 1024 bytes (the HTML prescan window), else, for a
+/// `<meta>` pushed further down by scripts and styles, in the first 64 KiB.
 fn declared(bytes: &[u8]) -> Option<&'static Encoding> {
     static XML: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?i)^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("static regex"));
     static META: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?i)<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._:-]+)"#).expect("static regex"));
     let head = &bytes[..bytes.len().min(1024)];
-    let label = XML.captures(head).or_else(|| META.captures(head))?.get(1)?.as_bytes();
+    let wide = &bytes[..bytes.len().min(64 * 1024)];
+    let label = XML
+        .captures(head)
+        .or_else(|| META.captures(head))
+        .or_else(|| META.captures(wide))?
+        .get(1)?
+        .as_bytes();
     let enc = Encoding::for_label(label)?;
     // A page that says UTF-16 in ASCII bytes is not UTF-16 (WHATWG: treat as UTF-8).
     Some(if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
@@ -104,32 +124,41 @@ pub fn relabel_xml_as_utf8(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use encoding_rs::WINDOWS_1252;
 
     #[test]
     fn order_of_evidence() {
         let latin = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss><title>\xc9lection</title></rss>";
-        let d = decode(latin, None, None);
+        let d = decode(latin, None, None, None);
         assert_eq!((d.encoding, d.basis), (WINDOWS_1252, Basis::Declared));
         assert!(d.text.contains("Élection"));
 
         let bom = b"\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><x>\xc3\x89</x>";
-        assert_eq!(decode(bom, None, None).basis, Basis::Bom);
+        assert_eq!(decode(bom, None, None, None).basis, Basis::Bom);
 
         let undeclared = b"<html><p>\xe9t\xe9</p></html>";
-        let d = decode(undeclared, None, None);
-        assert_eq!((d.basis, d.text.contains("été")), (Basis::Fallback, true));
+        let d = decode(undeclared, None, None, Some("fr"));
+        assert_eq!((d.basis, d.text.contains("été")), (Basis::Detected, true));
 
-        let overridden = decode(latin, Some(UTF_8), None);
+        let overridden = decode(latin, Some(UTF_8), None, None);
         assert_eq!(overridden.basis, Basis::SourceOverride);
 
         let mislabelled = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><x>\u{c9}lection</x>";
-        let d = decode(mislabelled.as_bytes(), None, None);
+        let d = decode(mislabelled.as_bytes(), None, None, None);
         assert_eq!((d.basis, d.text.as_str()), (Basis::Utf8OverDeclaration, mislabelled));
 
+        let late = [
+            b"<html><head><script>".as_slice(),
+            &[b' '; 2000],
+            b"</script><meta charset=windows-1252></head><p>\x92</p>",
+        ]
+        .concat();
+        assert_eq!(decode(&late, None, Some("text/html; charset=utf-8"), None).basis, Basis::Declared);
+
         let meta = b"<html><head><meta charset=windows-1252></head><p>\x92</p>";
-        assert!(decode(meta, None, None).text.contains('\u{2019}'));
+        assert!(decode(meta, None, None, None).text.contains('\u{2019}'));
         assert_eq!(
-            decode(b"<p>x</p>", None, Some("text/html; charset=ISO-8859-15")).basis,
+            decode(b"<p>x</p>", None, Some("text/html; charset=ISO-8859-15"), None).basis,
             Basis::Transport
         );
     }

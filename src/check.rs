@@ -417,7 +417,8 @@ fn accept(
             format!("larger than {} bytes; only the beginning was read", doc.max_bytes),
         );
     }
-    let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref());
+    let tld = doc.url.domain().and_then(|d| d.rsplit('.').next());
+    let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref(), tld);
     if decoded.basis == charset::Basis::Utf8OverDeclaration {
         out.problem(
             source,

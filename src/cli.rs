@@ -444,7 +444,7 @@ fn fingerprint_match(a: MatchArgs, out: &mut dyn Write) -> Result<Outcome, Failu
     let mut texts = Vec::new();
     for path in &a.articles {
         let bytes = std::fs::read(path).map_err(|e| Failure::Message(format!("error: cannot read `{}`: {e}", path.display())))?;
-        let decoded = crate::charset::decode(&bytes, None, None).text;
+        let decoded = crate::charset::decode(&bytes, None, None, None).text;
         let is_html = matches!(path.extension().and_then(|e| e.to_str()), Some("html" | "htm" | "xhtml"));
         let text = if is_html {
             let base = crate::fetch::Location::File(path.clone()).url();

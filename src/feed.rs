@@ -195,7 +195,7 @@ mod tests {
 
     fn run(bytes: &[u8]) -> ParsedFeed {
         let d = doc(bytes);
-        let decoded = charset::decode(&d.bytes, None, None);
+        let decoded = charset::decode(&d.bytes, None, None, None);
         parse(&d, &decoded, Some(chrono_tz::Europe::Paris)).unwrap()
     }
 

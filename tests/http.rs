@@ -465,3 +465,48 @@ fn the_user_agent_names_the_tool() {
         "{ua}"
     );
 }
+
+#[test]
+fn a_wrong_charset_header_loses_to_the_document_and_to_the_source() {
+    let server = Server::start();
+    // UTF-8 bytes that declare themselves, served as ISO-8859-1 by a misconfigured server.
+    let page = "<html><head><meta charset=\"utf-8\"><title>\u{c9}lection</title></head>\
+                <body><article><h1>\u{c9}lection pr\u{e9}sidentielle</h1><p>Le d\u{e9}bat a eu lieu.</p></article></body></html>";
+    server.serve(
+        "/page.html",
+        ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=ISO-8859-1"),
+    );
+    // windows-1252 bytes declared as UTF-8 everywhere: only the source setting can fix them.
+    let legacy = b"<html><body><article><h1>Cl\xf4ture du scrutin</h1><p>R\xe9sultats \xe0 20 h.</p></article></body></html>".to_vec();
+    server.serve(
+        "/legacy.html",
+        ResponseTemplate::new(200).set_body_raw(legacy, "text/html; charset=utf-8"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"declared\"\npages = [\"{}\"]\naudience = \"all\"\n\
+             [[source]]\nid = \"legacy\"\npages = [\"{}\"]\naudience = \"all\"\ncharset = \"windows-1252\"\n",
+            server.url("/page.html"),
+            server.url("/legacy.html")
+        ),
+    )
+    .unwrap();
+    let (_, report) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+        "--no-cache",
+    ]);
+    let titles: Vec<&str> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["title"].as_str())
+        .collect();
+    assert!(titles.contains(&"\u{c9}lection pr\u{e9}sidentielle"), "{titles:?}");
+    assert!(titles.contains(&"Cl\u{f4}ture du scrutin"), "{titles:?}");
+}

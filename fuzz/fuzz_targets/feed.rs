@@ -9,7 +9,10 @@ fuzz_target!(|bytes: &[u8]| {
         content_type: None,
         fetched_at: chrono::DateTime::UNIX_EPOCH,
         truncated: false,
+        max_bytes: 0,
+        redirects: Vec::new(),
+        from_cache: false,
     };
-    let decoded = blackout::charset::decode(&doc.bytes, None, None);
+    let decoded = blackout::charset::decode(&doc.bytes, None, None, None);
     let _ = blackout::feed::parse(&doc, &decoded, Some(chrono_tz::Europe::Paris));
 });

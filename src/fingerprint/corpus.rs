@@ -96,7 +96,7 @@ fn read_file(path: &Path, id: &str, docs: &mut Vec<(String, String)>, report: &m
     };
     let before = docs.len();
     match kind {
-        "txt" => docs.push((id.to_string(), charset::decode(&bytes, None, None).text)),
+        "txt" => docs.push((id.to_string(), charset::decode(&bytes, None, None, None).text)),
         "eml" => match message_text(&bytes) {
             Some((_, text)) => docs.push((id.to_string(), text)),
             None => report.failed.push((path.to_path_buf(), "not a parseable e-mail".into())),
@@ -113,7 +113,7 @@ fn read_file(path: &Path, id: &str, docs: &mut Vec<(String, String)>, report: &m
             }
         }
         _ => {
-            let text = charset::decode(&bytes, None, None).text;
+            let text = charset::decode(&bytes, None, None, None).text;
             let base = url::Url::parse("file:///corpus/").expect("static URL");
             match extract::extract(&text, &base, None) {
                 Ok(x) => docs.push((id.to_string(), x.article.text)),
