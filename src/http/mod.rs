@@ -5,9 +5,10 @@
 //! reported.
 //!
 //! The network side is asynchronous (tokio, reqwest); everything after it is not. Documents
-//! are handed to the caller's function as they arrive, on a rayon pool, through a bounded
-//! channel: parsing and extraction overlap the fetching, and no more than a few bodies wait in
-//! memory at once.
+//! are handed to the caller's function as they arrive, on a rayon pool: parsing and extraction
+//! overlap the fetching. A request's global permit is released only once the caller has
+//! processed its document, so at most `concurrency` bodies are in memory, being fetched or
+//! waiting, whatever the speed of the consumers.
 
 mod cache;
 
@@ -19,7 +20,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 /// How politely and how far to fetch.
@@ -92,7 +93,7 @@ struct Shared {
     client: reqwest::Client,
     cache: Option<Cache>,
     options: HttpOptions,
-    global: Semaphore,
+    global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     /// robots.txt per origin, fetched once; `None` when there is none to obey.
     robots: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Option<texting_robots::Robot>>>>>,
@@ -144,7 +145,7 @@ impl HttpFetcher {
             shared: Arc::new(Shared {
                 client,
                 cache,
-                global: Semaphore::new(options.concurrency.max(1)),
+                global: Arc::new(Semaphore::new(options.concurrency.max(1))),
                 options,
                 hosts: Mutex::new(HashMap::new()),
                 robots: Mutex::new(HashMap::new()),
@@ -168,7 +169,7 @@ impl crate::fetch::Fetcher for HttpFetcher {
         if urls.is_empty() {
             return;
         }
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Document, FetchError>)>(self.shared.options.concurrency * 2);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Result<Document, FetchError>, Option<OwnedSemaphorePermit>)>();
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 self.runtime.block_on(async {
@@ -178,19 +179,25 @@ impl crate::fetch::Fetcher for HttpFetcher {
                         let (shared, url, tx) = (self.shared.clone(), url.clone(), tx.clone());
                         let obey = request.obey_robots && self.shared.options.obey_robots;
                         tasks.spawn(async move {
-                            let result = match obey {
+                            let fetched = match obey {
                                 true => shared.fetch_allowed(url).await,
                                 false => shared.fetch(url).await,
                             };
-                            // Blocks while the consumers are busy: bodies wait here, bounded.
-                            let _ = tokio::task::spawn_blocking(move || tx.send((i, result)).is_ok()).await;
+                            // The permit travels with the document (see the module doc).
+                            let _ = match fetched {
+                                Ok((doc, permit)) => tx.send((i, Ok(doc), Some(permit))),
+                                Err(e) => tx.send((i, Err(e), None)),
+                            };
                         });
                     }
                     drop(tx);
                     while tasks.join_next().await.is_some() {}
                 });
             });
-            rx.into_iter().par_bridge().for_each(|(i, r)| each(i, r));
+            std::iter::from_fn(|| rx.blocking_recv()).par_bridge().for_each(|(i, r, permit)| {
+                each(i, r);
+                drop(permit);
+            });
         });
     }
 }
@@ -211,14 +218,14 @@ impl Shared {
     }
 
     /// [`Shared::fetch`], if the site's robots.txt allows it.
-    async fn fetch_allowed(&self, url: Url) -> Result<Document, FetchError> {
+    async fn fetch_allowed(&self, url: Url) -> Result<Fetched, FetchError> {
         let origin = url.origin().ascii_serialization();
         let cell = self.robots.lock().expect("robots lock").entry(origin.clone()).or_default().clone();
         let robot = cell
             .get_or_init(|| async {
                 let robots_url = Url::parse(&format!("{origin}/robots.txt")).ok()?;
                 // Missing (4xx) or unreachable: nothing to obey.
-                let doc = self.fetch(robots_url).await.ok()?;
+                let (doc, _) = self.fetch(robots_url).await.ok()?;
                 let robot = texting_robots::Robot::new(ROBOTS_AGENT, &doc.bytes).ok()?;
                 if let Some(d) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
                     let gate = self.gate(url.host_str().unwrap_or(""));
@@ -240,7 +247,7 @@ impl Shared {
 
     /// One document: redirects followed by hand, each hop under the host's and the global
     /// limits, with retries.
-    async fn fetch(&self, url: Url) -> Result<Document, FetchError> {
+    async fn fetch(&self, url: Url) -> Result<Fetched, FetchError> {
         let mut chain: Vec<Url> = Vec::new();
         let mut current = url;
         loop {
@@ -263,9 +270,9 @@ impl Shared {
                     }
                     current = next;
                 }
-                Hop::Done(mut doc) => {
+                Hop::Done(mut doc, permit) => {
                     doc.redirects = chain;
-                    return Ok(doc);
+                    return Ok((doc, permit));
                 }
             }
         }
@@ -325,7 +332,7 @@ impl Shared {
             }
             *next = Instant::now() + *gate.delay.lock().expect("delay lock");
         }
-        let _global = self.global.acquire().await.expect("semaphore never closed");
+        let global = self.global.clone().acquire_owned().await.expect("semaphore never closed");
         let net = |stage, message: String| FetchError::Network {
             url: url.clone(),
             stage,
@@ -359,16 +366,19 @@ impl Shared {
                     "HTTP 304 without a cached copy to reuse".into(),
                 )));
             };
-            return Ok(Hop::Done(Document {
-                url: url.clone(),
-                bytes,
-                content_type: v.content_type,
-                fetched_at: Utc::now(),
-                truncated: false,
-                max_bytes: self.options.max_body,
-                redirects: Vec::new(),
-                from_cache: true,
-            }));
+            return Ok(Hop::Done(
+                Document {
+                    url: url.clone(),
+                    bytes,
+                    content_type: v.content_type,
+                    fetched_at: Utc::now(),
+                    truncated: false,
+                    max_bytes: self.options.max_body,
+                    redirects: Vec::new(),
+                    from_cache: true,
+                },
+                global,
+            ));
         }
         if status.is_redirection() {
             let Some(target) = response.headers().get(reqwest::header::LOCATION) else {
@@ -437,22 +447,28 @@ impl Shared {
             // A cache that cannot be written costs a full fetch next time, nothing more.
             let _ = cache.store(url, &validators, &bytes);
         }
-        Ok(Hop::Done(Document {
-            url: url.clone(),
-            bytes,
-            content_type,
-            fetched_at: Utc::now(),
-            truncated,
-            max_bytes: self.options.max_body,
-            redirects: Vec::new(),
-            from_cache: false,
-        }))
+        Ok(Hop::Done(
+            Document {
+                url: url.clone(),
+                bytes,
+                content_type,
+                fetched_at: Utc::now(),
+                truncated,
+                max_bytes: self.options.max_body,
+                redirects: Vec::new(),
+                from_cache: false,
+            },
+            global,
+        ))
     }
 }
 
+/// A document and the global permit it holds until the caller has processed it.
+type Fetched = (Document, OwnedSemaphorePermit);
+
 enum Hop {
     Redirect(Url),
-    Done(Document),
+    Done(Document, OwnedSemaphorePermit),
 }
 
 enum Failure {
