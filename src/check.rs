@@ -32,6 +32,11 @@ pub struct Options {
     pub inputs: Vec<PathBuf>,
     /// Source whose audience, zone and charset apply to `inputs` (default: all zones).
     pub input_source: Option<String>,
+    /// Fetch the page of every feed entry, not only of those whose feed date is near a window
+    /// that could make it count (see [`worth_fetching`]).
+    pub fetch_all: bool,
+    /// How near a window a feed date must be for its page to be fetched.
+    pub margin: chrono::Duration,
 }
 
 /// Runs the check. `rule_files` only labels the report.
@@ -81,11 +86,20 @@ pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files
         // A feed read from disk (a replay, the demo) stays offline: its entries' web pages are
         // not fetched, only pages saved next to it.
         let follows = |l: &Location| fetcher.reaches(l) && (matches!(l, Location::File(_)) || matches!(feed_location, Location::Http(_)));
+        let source = &plans[*s].source;
         for item in read.items {
-            let page = item.link.as_ref().map(Location::from_url).filter(follows).and_then(|l| {
-                let index = page_work(l, &mut pages);
-                seen_by_source[*s].insert(index).then_some(index)
-            });
+            // Saved pages cost nothing to read; web pages are fetched only when worth it.
+            let wanted =
+                |l: &Location| matches!(l, Location::File(_)) || options.fetch_all || worth_fetching(&item, source, rules, options.margin);
+            let page = item
+                .link
+                .as_ref()
+                .map(Location::from_url)
+                .filter(|l| follows(l) && wanted(l))
+                .and_then(|l| {
+                    let index = page_work(l, &mut pages);
+                    seen_by_source[*s].insert(index).then_some(index)
+                });
             works.push((
                 *s,
                 Work {
@@ -306,6 +320,34 @@ struct Candidate {
     summary: Option<String>,
     /// When the page (or, without one, the feed) was fetched.
     fetched_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date
+/// that some rule could count for some window of the outlet's audience, `margin` included. A
+/// date inside (or near) a window counts; one clearly before counts where a rule counts
+/// content published before the window or changed inside it (the page may show a later
+/// modification); one clearly after, only where a rule says so. An entry whose page is not
+/// fetched is still judged, on its feed data.
+fn worth_fetching(item: &feed::FeedItem, source: &Source, rules: &RuleSet, margin: chrono::Duration) -> bool {
+    let dates: Vec<crate::dates::When> = item.dates.iter().filter_map(|d| d.parsed.as_ref().ok().copied()).collect();
+    if dates.is_empty() {
+        return true;
+    }
+    rules.rules.iter().any(|rule| {
+        rule.windows.iter().any(|&w| {
+            let window = &rules.windows[w];
+            let policy = window.pre_window_content;
+            let before_counts = counts(rule, policy, Verdict::Before) || counts(rule, policy, Verdict::ChangedInside);
+            let after_counts = counts(rule, policy, Verdict::After);
+            window.spans.iter().filter(|s| source.audience.contains(&s.zone)).any(|span| {
+                dates.iter().any(|d| {
+                    let before = d.latest + margin < span.start;
+                    let after = d.earliest >= span.end + margin;
+                    (!before && !after) || (before && before_counts) || (after && after_counts)
+                })
+            })
+        })
+    })
 }
 
 /// The inputs of every source: feeds and listed pages, directories listed now.

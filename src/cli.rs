@@ -134,6 +134,14 @@ struct CheckArgs {
     /// only what does otherwise (text format).
     #[arg(short, long)]
     quiet: bool,
+    /// Fetch the page of every feed entry. By default an entry's page is fetched only when its
+    /// feed date is unknown or within `--margin` of a window that a rule could count it for;
+    /// the others are judged on their feed data.
+    #[arg(long)]
+    all: bool,
+    /// How near a window, in hours, a feed date must be for its page to be fetched.
+    #[arg(long, default_value_t = 12, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=8760))]
+    margin: u32,
     #[command(flatten)]
     http: HttpArgs,
 }
@@ -506,6 +514,8 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         at: a.at.unwrap_or_else(|| Utc::now().trunc_subsecs(0)),
         inputs: a.input,
         input_source: a.input_source,
+        fetch_all: a.all,
+        margin: chrono::Duration::hours(a.margin as i64),
     };
     let fetcher = crate::http::HttpFetcher::new(a.http.options()).map_err(|e| Failure::Message(format!("error: {e}")))?;
     let report = check::run(&rules, &options, &fetcher, &a.files).map_err(|e| Failure::Message(format!("error: {e}")))?;

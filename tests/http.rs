@@ -117,8 +117,21 @@ fn feed_and_pages_end_to_end() {
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
     assert!(rules.contains(&"macronleaks-content"), "{rules:?}");
-    assert_eq!(report["sources"][0]["documents"], 5, "the feed and its four pages");
+    // The entry published the day after the election is clearly after every window, and no
+    // rule counts what comes after: its page is not fetched, the entry is judged on its feed.
+    assert_eq!(report["sources"][0]["documents"], 4, "the feed and three of its four pages");
     assert_eq!(server.hits("/pages/quotidien-courriels.html"), 1);
+    assert_eq!(server.hits("/pages/quotidien-apres.html"), 0);
+    assert_eq!(report["items"].as_array().unwrap().len(), 4);
+    let (_, all) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+        "--all",
+        "--no-cache",
+    ]);
+    assert_eq!(all["sources"][0]["documents"], 5, "--all fetches every page");
 }
 
 #[test]
