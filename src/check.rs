@@ -39,6 +39,22 @@ pub struct Options {
     pub margin: chrono::Duration,
 }
 
+/// Told how a run advances: a progress bar on a terminal, nothing otherwise.
+pub trait Progress: Sync {
+    /// A stage begins (`feeds`, `pages`) with this many documents to fetch.
+    fn stage(&self, name: &'static str, total: usize);
+    /// One document of the stage is done, fetched or not.
+    fn done(&self, failed: bool);
+}
+
+/// No progress to show.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn stage(&self, _: &'static str, _: usize) {}
+    fn done(&self, _: bool) {}
+}
+
 /// Runs the check. `rule_files` only labels the report.
 ///
 /// Three steps, each over all sources at once so that the fetcher can keep its limits busy:
@@ -46,7 +62,13 @@ pub struct Options {
 /// each page URL fetched once per run however many feeds link it; then the pages are fetched,
 /// and each is extracted and judged as it arrives. An entry without a readable page is judged
 /// on what its feed says.
-pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files: &[PathBuf]) -> Result<Report, String> {
+pub fn run(
+    rules: &RuleSet,
+    options: &Options,
+    fetcher: &dyn Fetcher,
+    progress: &dyn Progress,
+    rule_files: &[PathBuf],
+) -> Result<Report, String> {
     let detector = Detector::compile(&rules.materials)?;
     let plans = plan(rules, options)?;
     let mut results: Vec<SourceResult> = plans.iter().map(|p| SourceResult::of(&p.source)).collect();
@@ -62,7 +84,9 @@ pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files
         })
         .collect();
     let feeds: Vec<Mutex<Option<ReadFeed>>> = feed_requests.iter().map(|_| Mutex::new(None)).collect();
+    progress.stage("feeds", feed_requests.len());
     fetcher.fetch_each(&feed_requests, &|i, fetched| {
+        progress.done(fetched.is_err());
         let (s, location) = &inputs.feeds[i];
         *feeds[i].lock().expect("feed slot") = Some(read_feed(fetched, location, &plans[*s].source));
     });
@@ -153,7 +177,9 @@ pub fn run(rules: &RuleSet, options: &Options, fetcher: &dyn Fetcher, rule_files
             obey_robots: !users.first().is_some_and(|w| plans[works[*w].0].source.ignore_robots),
         })
         .collect();
+    progress.stage("pages", page_requests.len());
     fetcher.fetch_each(&page_requests, &|p, fetched| {
+        progress.done(fetched.is_err());
         let Some(&first) = users[p].first() else { return };
         // Problems of the page go to the first source that reads it; the article to all.
         let mut out = SourceResult::default();
@@ -444,6 +470,7 @@ fn accept(
     let doc = match fetched {
         Ok(d) => d,
         Err(e) => {
+            tracing::info!(source = %source.id, %url, error = %e, "not fetched");
             out.summary.failed += 1;
             out.problem(source, &url, stage_of(&e), e.to_string());
             return None;

@@ -25,6 +25,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log to stderr what is fetched and retried (-v), or more (-vv); `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +281,7 @@ impl From<std::io::Error> for Failure {
 }
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    crate::progress::init_log(cli.verbose);
     match cli.command {
         Command::Fingerprint(FingerprintCommand::Build(a)) => fingerprint_build(a, out),
         Command::Fingerprint(FingerprintCommand::Info(a)) => {
@@ -518,7 +522,14 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         margin: chrono::Duration::hours(a.margin as i64),
     };
     let fetcher = crate::http::HttpFetcher::new(a.http.options()).map_err(|e| Failure::Message(format!("error: {e}")))?;
-    let report = check::run(&rules, &options, &fetcher, &a.files).map_err(|e| Failure::Message(format!("error: {e}")))?;
+    let bar;
+    let progress: &dyn check::Progress = if a.quiet {
+        &check::Quiet
+    } else {
+        bar = crate::progress::Bar::new();
+        &bar
+    };
+    let report = check::run(&rules, &options, &fetcher, progress, &a.files).map_err(|e| Failure::Message(format!("error: {e}")))?;
     if report.sources.iter().all(|s| s.documents == 0) {
         let mut msg = String::from("error: no source could be read, so nothing was checked\n");
         for p in &report.problems {

@@ -523,3 +523,39 @@ fn a_wrong_charset_header_loses_to_the_document_and_to_the_source() {
     assert!(titles.contains(&"\u{c9}lection pr\u{e9}sidentielle"), "{titles:?}");
     assert!(titles.contains(&"Cl\u{f4}ture du scrutin"), "{titles:?}");
 }
+
+#[test]
+fn stderr_stays_empty_without_a_terminal_and_logs_with_verbose() {
+    let server = Server::start();
+    server.serve("/gone.html", ResponseTemplate::new(404));
+    server.serve(
+        "/here.html",
+        ResponseTemplate::new(200).set_body_raw("<html><body><p>Rien.</p></body></html>", "text/html"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"s\"\npages = [\"{}\", \"{}\"]\naudience = \"all\"\n",
+            server.url("/gone.html"),
+            server.url("/here.html")
+        ),
+    )
+    .unwrap();
+    let args = [
+        "check",
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--no-cache",
+    ];
+    let quiet = crate::util::run(&args);
+    assert_eq!(quiet.stderr, "", "no progress bar and no log when stderr is not a terminal");
+    assert!(quiet.stdout.contains("HTTP 404"), "{}", quiet.stdout);
+    let verbose = crate::util::run(&[&args[..], &["-v"]].concat());
+    assert!(
+        verbose.stderr.contains("not fetched") && verbose.stderr.contains("404"),
+        "{}",
+        verbose.stderr
+    );
+}

@@ -307,6 +307,7 @@ impl Shared {
                     });
                 }
             };
+            tracing::info!(%url, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -440,6 +441,7 @@ impl Shared {
                 }
             }
         }
+        tracing::debug!(%url, %status, bytes = bytes.len(), truncated, "fetched");
         if let Some(cache) = &self.cache
             && !truncated
             && (validators.etag.is_some() || validators.last_modified.is_some())
