@@ -519,6 +519,7 @@ fn stage_of(e: &FetchError) -> Stage {
             NetStage::Status => Stage::Http,
             NetStage::RedirectLoop => Stage::Redirect,
             NetStage::Robots => Stage::Robots,
+            NetStage::Denied => Stage::Denied,
             NetStage::Body => Stage::Fetch,
         },
     }

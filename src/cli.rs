@@ -188,6 +188,10 @@ struct HttpArgs {
     /// duty to check; a source can also set `ignore_robots = true`).
     #[arg(long)]
     ignore_robots: bool,
+    /// Refuse URLs whose host is, or resolves only to, a private, loopback or link-local
+    /// address, so feed links cannot reach the network the checker runs in.
+    #[arg(long)]
+    deny_private_networks: bool,
 }
 
 impl HttpArgs {
@@ -202,6 +206,7 @@ impl HttpArgs {
             retries: self.retries,
             contact: self.contact.clone(),
             obey_robots: !self.ignore_robots,
+            deny_private: self.deny_private_networks,
             cache: if self.no_cache {
                 None
             } else {

@@ -139,6 +139,8 @@ pub enum Stage {
     TooLarge,
     /// A page the site's robots.txt disallows.
     Robots,
+    /// A private or loopback address, refused by `--deny-private-networks`.
+    Denied,
     Decode,
     Feed,
     Extract,

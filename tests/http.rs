@@ -559,3 +559,19 @@ fn stderr_stays_empty_without_a_terminal_and_logs_with_verbose() {
         verbose.stderr
     );
 }
+
+#[test]
+fn private_networks_can_be_refused() {
+    let server = Server::start();
+    server.serve("/internal", ResponseTemplate::new(200).set_body_string("admin"));
+    let deny = || HttpOptions {
+        deny_private: true,
+        ..quick()
+    };
+    let by_name = server.url("/internal").as_str().replace("127.0.0.1", "localhost");
+    let r = fetch(deny(), &[server.url("/internal"), url::Url::parse(&by_name).unwrap()]);
+    assert_eq!(stage(&r[0]), Some(NetStage::Denied), "{:?}", r[0].as_ref().err());
+    assert_eq!(stage(&r[1]), Some(NetStage::Denied), "{:?}", r[1].as_ref().err());
+    assert_eq!(server.hits("/internal"), 0);
+    assert!(fetch(quick(), &[server.url("/internal")])[0].is_ok(), "allowed by default");
+}

@@ -11,6 +11,7 @@
 //! waiting, whatever the speed of the consumers.
 
 mod cache;
+mod private;
 
 pub use cache::Cache;
 
@@ -51,6 +52,8 @@ pub struct HttpOptions {
     pub cache: Option<std::path::PathBuf>,
     /// Whether robots.txt is consulted for requests that ask for it.
     pub obey_robots: bool,
+    /// Refuse addresses that are not on the public internet (loopback, private, link-local).
+    pub deny_private: bool,
 }
 
 impl Default for HttpOptions {
@@ -69,6 +72,7 @@ impl Default for HttpOptions {
             contact: None,
             cache: None,
             obey_robots: true,
+            deny_private: false,
         }
     }
 }
@@ -133,6 +137,10 @@ impl HttpFetcher {
             .brotli(true)
             .deflate(true)
             .zstd(true);
+        let builder = match options.deny_private {
+            true => builder.dns_resolver(Arc::new(private::PublicOnly)),
+            false => builder,
+        };
         let client = adjust(builder).build().map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         let cache = options.cache.as_deref().map(Cache::open).transpose()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -322,6 +330,20 @@ impl Shared {
 
     /// One request under the host's and the global limits.
     async fn once(&self, url: &Url) -> Result<Hop, Failure> {
+        if self.options.deny_private {
+            let literal = match url.host() {
+                Some(url::Host::Ipv4(a)) => Some(std::net::IpAddr::V4(a)),
+                Some(url::Host::Ipv6(a)) => Some(std::net::IpAddr::V6(a)),
+                _ => None,
+            };
+            if literal.is_some_and(private::is_private) {
+                return Err(Failure::Final(FetchError::Network {
+                    url: url.clone(),
+                    stage: NetStage::Denied,
+                    message: format!("a private or loopback address; {}", private::REFUSED),
+                }));
+            }
+        }
         let gate = self.gate(url.host_str().unwrap_or(""));
         // The host's permit first: a request waiting for its host must not hold a global one.
         let _host = gate.permits.acquire().await.expect("semaphore never closed");
@@ -492,6 +514,8 @@ pub enum NetStage {
     RedirectLoop,
     /// Disallowed by robots.txt.
     Robots,
+    /// A private or loopback address, refused by `--deny-private-networks`.
+    Denied,
     /// The body could not be read to its end.
     Body,
 }
@@ -518,7 +542,9 @@ fn classify(e: &reqwest::Error) -> (NetStage, String) {
         source = s.source();
     }
     let all = causes.join(": ").to_lowercase();
-    let stage = if e.is_timeout() || all.contains("timed out") {
+    let stage = if all.contains(private::REFUSED) {
+        NetStage::Denied
+    } else if e.is_timeout() || all.contains("timed out") {
         NetStage::Timeout
     } else if all.contains("dns error") || all.contains("failed to lookup address") {
         NetStage::Dns
