@@ -160,7 +160,7 @@ pub fn run(
         }
     }
     let judged: Vec<Mutex<Option<SourceResult>>> = works.iter().map(|_| Mutex::new(None)).collect();
-    let finish = |w: usize, page: Option<(Article, DateTime<Utc>)>, mut out: SourceResult| {
+    let finish = |w: usize, page: Option<Page>, mut out: SourceResult| {
         let (s, work) = &works[w];
         let source = &plans[*s].source;
         if let Some(c) = candidate(work, page) {
@@ -346,6 +346,16 @@ struct Candidate {
     summary: Option<String>,
     /// When the page (or, without one, the feed) was fetched.
     fetched_at: Option<DateTime<Utc>>,
+    /// How the page was read, when there was one.
+    page: Option<PageRead>,
+}
+
+/// How a page was read: its encoding and why, and the redirects that led to it.
+#[derive(Debug, Clone)]
+struct PageRead {
+    encoding: &'static str,
+    basis: charset::Basis,
+    redirects: Vec<Url>,
 }
 
 /// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date
@@ -413,6 +423,14 @@ struct ReadFeed {
     out: SourceResult,
 }
 
+/// A page as extracted, with when and how it was read.
+#[derive(Clone)]
+struct Page {
+    article: Article,
+    fetched_at: DateTime<Utc>,
+    read: PageRead,
+}
+
 fn read_feed(fetched: Result<Document, FetchError>, location: &Location, source: &Source) -> ReadFeed {
     let mut out = SourceResult::default();
     let mut read = ReadFeed {
@@ -438,19 +456,22 @@ fn read_feed(fetched: Result<Document, FetchError>, location: &Location, source:
 }
 
 /// Decodes and extracts a fetched page, recording problems; `None` if it could not be read.
-fn read_page(
-    fetched: Result<Document, FetchError>,
-    location: &Location,
-    source: &Source,
-    out: &mut SourceResult,
-) -> Option<(Article, DateTime<Utc>)> {
+fn read_page(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut SourceResult) -> Option<Page> {
     let (doc, decoded) = accept(fetched, location, source, out)?;
     match extract::extract(&decoded.text, &doc.url, source.tz) {
         Ok(x) => {
             for p in x.problems {
                 out.problem(source, &doc.url, Stage::Extract, p);
             }
-            Some((x.article, doc.fetched_at))
+            Some(Page {
+                article: x.article,
+                fetched_at: doc.fetched_at,
+                read: PageRead {
+                    encoding: decoded.encoding.name(),
+                    basis: decoded.basis,
+                    redirects: doc.redirects,
+                },
+            })
         }
         Err(e) => {
             out.problem(source, &doc.url, Stage::Extract, e.to_string());
@@ -527,10 +548,10 @@ fn stage_of(e: &FetchError) -> Stage {
 
 /// The article a work item stands for: its page merged with its feed entry, either alone, or
 /// none.
-fn candidate(work: &Work, page: Option<(Article, DateTime<Utc>)>) -> Option<Candidate> {
-    let (page, fetched_at) = match page {
-        Some((article, at)) => (Some(article), Some(at)),
-        None => (None, work.feed_fetched_at),
+fn candidate(work: &Work, page: Option<Page>) -> Option<Candidate> {
+    let (page, fetched_at, read) = match page {
+        Some(p) => (Some(p.article), Some(p.fetched_at), Some(p.read)),
+        None => (None, work.feed_fetched_at, None),
     };
     let article = match (page, work.from_feed.clone()) {
         (Some(page), Some(from_feed)) => merge(page, from_feed),
@@ -543,6 +564,7 @@ fn candidate(work: &Work, page: Option<(Article, DateTime<Utc>)>) -> Option<Cand
         article,
         summary: work.summary.clone(),
         fetched_at,
+        page: read,
     })
 }
 
@@ -689,6 +711,11 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
         title: c.article.title.clone(),
         summary: c.summary.clone(),
         fetched_at: c.fetched_at,
+        charset: c.page.as_ref().map(|p| crate::report::CharsetReport {
+            encoding: p.encoding,
+            basis: p.basis,
+        }),
+        redirects: c.page.iter().flat_map(|p| p.redirects.iter().map(Url::to_string)).collect(),
         dates: c.article.dates.iter().map(Into::into).collect(),
         timings,
     });

@@ -157,8 +157,20 @@ pub struct ItemReport {
     pub summary: Option<String>,
     /// When the page (or, without one, the feed) was read.
     pub fetched_at: Option<DateTime<Utc>>,
+    /// How the page's bytes were decoded (absent when only the feed was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charset: Option<CharsetReport>,
+    /// URLs that redirected to the page, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<String>,
     pub dates: Vec<DateReport>,
     pub timings: Vec<Timing>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CharsetReport {
+    pub encoding: &'static str,
+    pub basis: crate::charset::Basis,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -522,6 +522,15 @@ fn a_wrong_charset_header_loses_to_the_document_and_to_the_source() {
         .collect();
     assert!(titles.contains(&"\u{c9}lection pr\u{e9}sidentielle"), "{titles:?}");
     assert!(titles.contains(&"Cl\u{f4}ture du scrutin"), "{titles:?}");
+    // Which encoding was used, and why, is recorded with each item.
+    let basis: Vec<(&str, &str)> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["charset"]["encoding"].as_str().unwrap(), i["charset"]["basis"].as_str().unwrap()))
+        .collect();
+    assert!(basis.contains(&("UTF-8", "declared")), "{basis:?}");
+    assert!(basis.contains(&("windows-1252", "source_override")), "{basis:?}");
 }
 
 #[test]
