@@ -311,6 +311,7 @@ impl SourceResult {
         self.summary.documents += other.summary.documents;
         self.summary.failed += other.summary.failed;
         self.summary.cached += other.summary.cached;
+        self.summary.fetch_seconds += other.summary.fetch_seconds;
         self.summary.items += other.summary.items;
         self.findings.extend(other.findings);
         self.cleared.extend(other.cleared);
@@ -499,6 +500,7 @@ fn accept(
     };
     out.summary.documents += 1;
     out.summary.cached += doc.from_cache as usize;
+    out.summary.fetch_seconds += doc.elapsed.as_secs_f64();
     if doc.truncated {
         out.problem(
             source,

@@ -190,6 +190,7 @@ mod tests {
             max_bytes: 0,
             redirects: Vec::new(),
             from_cache: false,
+            elapsed: std::time::Duration::ZERO,
         }
     }
 

@@ -77,6 +77,8 @@ pub struct Document {
     pub redirects: Vec<Url>,
     /// The server answered "not modified" and these are the bytes kept from an earlier run.
     pub from_cache: bool,
+    /// How long the fetch took, waits for limits and retries included.
+    pub elapsed: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +123,7 @@ impl LocalFetcher {
         match location {
             Location::Http(_) => Err(FetchError::HttpUnavailable),
             Location::File(path) => {
+                let started = std::time::Instant::now();
                 let io = |error| FetchError::Io { path: path.clone(), error };
                 let file = std::fs::File::open(path).map_err(io)?;
                 let mut bytes = Vec::new();
@@ -136,6 +139,7 @@ impl LocalFetcher {
                     max_bytes: MAX_BODY_BYTES,
                     redirects: Vec::new(),
                     from_cache: false,
+                    elapsed: started.elapsed(),
                 })
             }
         }

@@ -42,6 +42,9 @@ pub struct SourceSummary {
     pub failed: usize,
     /// Documents the server said were unchanged, read from the cache.
     pub cached: usize,
+    /// Time spent fetching this source's documents, summed (requests overlap, so the sum
+    /// of all sources exceeds the run's wall time): a slow outlet shows here.
+    pub fetch_seconds: f64,
     pub items: usize,
 }
 
@@ -327,6 +330,21 @@ impl Report {
                     crate::wire_name(&p.stage),
                     inert(&p.url),
                     inert(&p.message)
+                );
+            }
+        }
+        if !quiet {
+            let width = self.sources.iter().map(|s| s.id.chars().count()).max().unwrap_or(0).max(6);
+            let _ = writeln!(out, "\nhealth: {:<width$}  fetched  cached  failed  fetch time", "source");
+            for s in &self.sources {
+                let _ = writeln!(
+                    out,
+                    "        {:<width$}  {:>7}  {:>6}  {:>6}  {:>8.1} s",
+                    inert(&s.id),
+                    s.documents,
+                    s.cached,
+                    s.failed,
+                    s.fetch_seconds
                 );
             }
         }

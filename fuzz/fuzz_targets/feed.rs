@@ -12,6 +12,7 @@ fuzz_target!(|bytes: &[u8]| {
         max_bytes: 0,
         redirects: Vec::new(),
         from_cache: false,
+        elapsed: std::time::Duration::ZERO,
     };
     let decoded = blackout::charset::decode(&doc.bytes, None, None, None);
     let _ = blackout::feed::parse(&doc, &decoded, Some(chrono_tz::Europe::Paris));

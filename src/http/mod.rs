@@ -256,6 +256,7 @@ impl Shared {
     /// One document: redirects followed by hand, each hop under the host's and the global
     /// limits, with retries.
     async fn fetch(&self, url: Url) -> Result<Fetched, FetchError> {
+        let started = Instant::now();
         let mut chain: Vec<Url> = Vec::new();
         let mut current = url;
         loop {
@@ -280,6 +281,7 @@ impl Shared {
                 }
                 Hop::Done(mut doc, permit) => {
                     doc.redirects = chain;
+                    doc.elapsed = started.elapsed();
                     return Ok((doc, permit));
                 }
             }
@@ -399,6 +401,7 @@ impl Shared {
                     max_bytes: self.options.max_body,
                     redirects: Vec::new(),
                     from_cache: true,
+                    elapsed: Duration::ZERO,
                 },
                 global,
             ));
@@ -481,6 +484,7 @@ impl Shared {
                 max_bytes: self.options.max_body,
                 redirects: Vec::new(),
                 from_cache: false,
+                elapsed: Duration::ZERO,
             },
             global,
         ))
