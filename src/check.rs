@@ -78,9 +78,10 @@ pub fn run(
     let feed_requests: Vec<Request> = inputs
         .feeds
         .iter()
-        .map(|(_, l)| Request {
+        .map(|(s, l)| Request {
             location: l.clone(),
             obey_robots: false,
+            max_body: plans[*s].source.max_body,
         })
         .collect();
     let feeds: Vec<Mutex<Option<ReadFeed>>> = feed_requests.iter().map(|_| Mutex::new(None)).collect();
@@ -175,6 +176,7 @@ pub fn run(
         .map(|(location, users)| Request {
             location: location.clone(),
             obey_robots: !users.first().is_some_and(|w| plans[works[*w].0].source.ignore_robots),
+            max_body: users.first().and_then(|w| plans[works[*w].0].source.max_body),
         })
         .collect();
     progress.stage("pages", page_requests.len());
@@ -265,6 +267,7 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
             charset: None,
             foreign: false,
             ignore_robots: false,
+            max_body: None,
         },
     };
     let mut inputs = Vec::new();

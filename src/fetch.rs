@@ -101,6 +101,8 @@ pub enum FetchError {
 pub struct Request {
     pub location: Location,
     pub obey_robots: bool,
+    /// The largest body kept for this request, instead of the fetcher's default.
+    pub max_body: Option<u64>,
 }
 
 /// Obtains documents. Implementations must be shareable across worker threads.

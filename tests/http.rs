@@ -52,6 +52,7 @@ fn request(url: url::Url, obey_robots: bool) -> Request {
     Request {
         location: Location::Http(url),
         obey_robots,
+        max_body: None,
     }
 }
 
@@ -193,10 +194,17 @@ fn a_huge_body_is_cut_at_the_cap() {
         max_body: 1024 * 1024,
         ..quick()
     };
-    let r = fetch(options, &[server.url("/huge")]);
+    let r = fetch(options.clone(), &[server.url("/huge")]);
     let doc = r[0].as_ref().unwrap();
     assert!(doc.truncated);
     assert_eq!(doc.bytes.len(), 1024 * 1024);
+    // A source's own cap wins over the default.
+    let own = Request {
+        max_body: Some(1000),
+        ..request(server.url("/huge"), true)
+    };
+    let r = fetch_requests(options, &[own]);
+    assert_eq!((r[0].as_ref().unwrap().bytes.len(), r[0].as_ref().unwrap().max_bytes), (1000, 1000));
 }
 
 #[test]

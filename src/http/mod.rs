@@ -106,6 +106,9 @@ struct Shared {
 /// The product token robots.txt groups are matched against.
 const ROBOTS_AGENT: &str = "blackout";
 
+/// Largest robots.txt read (Google reads 500 KiB).
+const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
+
 /// The longest Crawl-delay honoured; a site asking for more gets this.
 const MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 
@@ -186,10 +189,11 @@ impl crate::fetch::Fetcher for HttpFetcher {
                         let Location::Http(url) = &request.location else { continue };
                         let (shared, url, tx) = (self.shared.clone(), url.clone(), tx.clone());
                         let obey = request.obey_robots && self.shared.options.obey_robots;
+                        let cap = request.max_body.unwrap_or(self.shared.options.max_body);
                         tasks.spawn(async move {
                             let fetched = match obey {
-                                true => shared.fetch_allowed(url).await,
-                                false => shared.fetch(url).await,
+                                true => shared.fetch_allowed(url, cap).await,
+                                false => shared.fetch(url, cap).await,
                             };
                             // The permit travels with the document (see the module doc).
                             let _ = match fetched {
@@ -226,14 +230,14 @@ impl Shared {
     }
 
     /// [`Shared::fetch`], if the site's robots.txt allows it.
-    async fn fetch_allowed(&self, url: Url) -> Result<Fetched, FetchError> {
+    async fn fetch_allowed(&self, url: Url, cap: u64) -> Result<Fetched, FetchError> {
         let origin = url.origin().ascii_serialization();
         let cell = self.robots.lock().expect("robots lock").entry(origin.clone()).or_default().clone();
         let robot = cell
             .get_or_init(|| async {
                 let robots_url = Url::parse(&format!("{origin}/robots.txt")).ok()?;
                 // Missing (4xx) or unreachable: nothing to obey.
-                let (doc, _) = self.fetch(robots_url).await.ok()?;
+                let (doc, _) = self.fetch(robots_url, ROBOTS_MAX_BYTES).await.ok()?;
                 let robot = texting_robots::Robot::new(ROBOTS_AGENT, &doc.bytes).ok()?;
                 if let Some(d) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
                     let gate = self.gate(url.host_str().unwrap_or(""));
@@ -250,17 +254,17 @@ impl Shared {
                 message: "disallowed by the site's robots.txt; not fetched (a source can set `ignore_robots = true`)".into(),
             });
         }
-        self.fetch(url).await
+        self.fetch(url, cap).await
     }
 
     /// One document: redirects followed by hand, each hop under the host's and the global
     /// limits, with retries.
-    async fn fetch(&self, url: Url) -> Result<Fetched, FetchError> {
+    async fn fetch(&self, url: Url, cap: u64) -> Result<Fetched, FetchError> {
         let started = Instant::now();
         let mut chain: Vec<Url> = Vec::new();
         let mut current = url;
         loop {
-            match self.attempts(&current).await? {
+            match self.attempts(&current, cap).await? {
                 Hop::Redirect(next) => {
                     chain.push(current.clone());
                     if chain.contains(&next) {
@@ -290,10 +294,10 @@ impl Shared {
 
     /// One URL with retries: connection errors, timeouts and 5xx are retried with backoff;
     /// 429 and 503 wait as `Retry-After` says.
-    async fn attempts(&self, url: &Url) -> Result<Hop, FetchError> {
+    async fn attempts(&self, url: &Url, cap: u64) -> Result<Hop, FetchError> {
         let mut attempt = 0;
         loop {
-            let outcome = self.once(url).await;
+            let outcome = self.once(url, cap).await;
             let wait = match &outcome {
                 Err(Failure::Retryable(_)) if attempt < self.options.retries => self.backoff(attempt),
                 Err(Failure::RetryAfter(_, Some(after))) if attempt < self.options.retries => {
@@ -331,7 +335,8 @@ impl Shared {
     }
 
     /// One request under the host's and the global limits.
-    async fn once(&self, url: &Url) -> Result<Hop, Failure> {
+    /// `cap`: the largest body kept.
+    async fn once(&self, url: &Url, cap: u64) -> Result<Hop, Failure> {
         if self.options.deny_private {
             let literal = match url.host() {
                 Some(url::Host::Ipv4(a)) => Some(std::net::IpAddr::V4(a)),
@@ -398,7 +403,7 @@ impl Shared {
                     content_type: v.content_type,
                     fetched_at: Utc::now(),
                     truncated: false,
-                    max_bytes: self.options.max_body,
+                    max_bytes: cap,
                     redirects: Vec::new(),
                     from_cache: true,
                     elapsed: Duration::ZERO,
@@ -451,7 +456,7 @@ impl Shared {
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = self.options.max_body.saturating_sub(bytes.len() as u64) as usize;
+                    let room = cap.saturating_sub(bytes.len() as u64) as usize;
                     if chunk.len() > room {
                         bytes.extend_from_slice(&chunk[..room]);
                         truncated = true;
@@ -481,7 +486,7 @@ impl Shared {
                 content_type,
                 fetched_at: Utc::now(),
                 truncated,
-                max_bytes: self.options.max_body,
+                max_bytes: cap,
                 redirects: Vec::new(),
                 from_cache: false,
                 elapsed: Duration::ZERO,

@@ -532,6 +532,7 @@ impl Loader {
                     charset,
                     foreign: s.foreign,
                     ignore_robots: s.ignore_robots,
+                    max_body: s.max_body,
                 });
             }
         }

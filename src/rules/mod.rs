@@ -96,6 +96,8 @@ pub struct Source {
     pub foreign: bool,
     /// Pages are fetched even where the outlet's robots.txt disallows them.
     pub ignore_robots: bool,
+    /// Largest body kept from this outlet (default: the fetcher's).
+    pub max_body: Option<u64>,
 }
 
 #[derive(Debug)]

@@ -285,6 +285,9 @@ pub struct Source {
     /// Fetch this outlet's pages even where its robots.txt disallows them.
     #[serde(default)]
     pub ignore_robots: bool,
+    /// Largest body kept from this outlet, in bytes.
+    #[serde(default)]
+    pub max_body: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
