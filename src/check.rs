@@ -72,7 +72,8 @@ pub fn run(
     let detector = Detector::compile(&rules.materials)?;
     let plans = plan(rules, options)?;
     let mut results: Vec<SourceResult> = plans.iter().map(|p| SourceResult::of(&p.source)).collect();
-    let inputs = list_inputs(&plans, &mut results);
+    let mut inputs = list_inputs(&plans, &mut results);
+    discover_feeds(&plans, &mut inputs, &mut results, fetcher, progress);
 
     // Feeds.
     let feed_requests: Vec<Request> = inputs
@@ -84,12 +85,12 @@ pub fn run(
             max_body: plans[*s].source.max_body,
         })
         .collect();
-    let feeds: Vec<Mutex<Option<ReadFeed>>> = feed_requests.iter().map(|_| Mutex::new(None)).collect();
+    let feeds: Slots<ReadFeed> = Slots::new(feed_requests.len());
     progress.stage("feeds", feed_requests.len());
     fetcher.fetch_each(&feed_requests, &|i, fetched| {
         progress.done(fetched.is_err());
         let (s, location) = &inputs.feeds[i];
-        *feeds[i].lock().expect("feed slot") = Some(read_feed(fetched, location, &plans[*s].source));
+        feeds.put(i, read_feed(fetched, location, &plans[*s].source));
     });
 
     // Work items, in input order per source: feed entries first, then listed pages.
@@ -105,8 +106,8 @@ pub fn run(
         index
     };
     let mut seen_by_source: Vec<HashSet<usize>> = vec![HashSet::new(); plans.len()];
-    for ((s, feed_location), slot) in inputs.feeds.iter().zip(feeds) {
-        let read = slot.into_inner().expect("feed slot").expect("every feed was fetched");
+    for ((s, feed_location), read) in inputs.feeds.iter().zip(feeds.into_values()) {
+        let read = read.expect("every feed was fetched");
         results[*s].absorb(read.out);
         // A feed read from disk (a replay, the demo) stays offline: its entries' web pages are
         // not fetched, only pages saved next to it.
@@ -160,7 +161,7 @@ pub fn run(
             users[p].push(w);
         }
     }
-    let judged: Vec<Mutex<Option<SourceResult>>> = works.iter().map(|_| Mutex::new(None)).collect();
+    let judged: Slots<SourceResult> = Slots::new(works.len());
     let finish = |w: usize, page: Option<Page>, mut out: SourceResult| {
         let (s, work) = &works[w];
         let source = &plans[*s].source;
@@ -168,7 +169,7 @@ pub fn run(
             out.summary.items += 1;
             out.absorb(judge(rules, &detector, source, &c, options.at));
         }
-        *judged[w].lock().expect("work slot") = Some(out);
+        judged.put(w, out);
     };
     let page_requests: Vec<Request> = pages
         .iter()
@@ -199,8 +200,8 @@ pub fn run(
         .into_par_iter()
         .filter(|w| works[*w].1.page.is_none())
         .for_each(|w| finish(w, None, SourceResult::default()));
-    for ((s, _), slot) in works.iter().zip(judged) {
-        if let Some(r) = slot.into_inner().expect("work slot") {
+    for ((s, _), judged) in works.iter().zip(judged.into_values()) {
+        if let Some(r) = judged {
             results[*s].absorb(r);
         }
     }
@@ -260,6 +261,7 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
             id: "input".into(),
             name: Some("--input".into()),
             feeds: vec![],
+            homes: vec![],
             pages: vec![],
             dirs: vec![],
             audience: (0..rules.zones.len()).collect(),
@@ -388,6 +390,79 @@ fn worth_fetching(item: &feed::FeedItem, source: &Source, rules: &RuleSet, margi
             })
         })
     })
+}
+
+/// Reads the sources' homepages and adds the feeds they advertise to the inputs (each once per
+/// source); a homepage advertising none is a problem of its source.
+fn discover_feeds(plans: &[Plan], inputs: &mut Inputs, results: &mut [SourceResult], fetcher: &dyn Fetcher, progress: &dyn Progress) {
+    let homes: Vec<(usize, Location)> = plans
+        .iter()
+        .enumerate()
+        .flat_map(|(s, p)| p.source.homes.iter().map(move |h| (s, h.clone())))
+        .collect();
+    if homes.is_empty() {
+        return;
+    }
+    let requests: Vec<Request> = homes
+        .iter()
+        .map(|(s, l)| Request {
+            location: l.clone(),
+            obey_robots: !plans[*s].source.ignore_robots,
+            max_body: plans[*s].source.max_body,
+        })
+        .collect();
+    let found: Slots<(SourceResult, Vec<Url>)> = Slots::new(homes.len());
+    progress.stage("homes", requests.len());
+    fetcher.fetch_each(&requests, &|i, fetched| {
+        progress.done(fetched.is_err());
+        let (s, location) = &homes[i];
+        let source = &plans[*s].source;
+        let mut out = SourceResult::default();
+        let mut feeds = Vec::new();
+        if let Some((doc, decoded)) = accept(fetched, location, source, &mut out) {
+            feeds = feed::advertised(&decoded.text, &doc.url);
+            if feeds.is_empty() {
+                out.problem(
+                    source,
+                    &doc.url,
+                    Stage::Feed,
+                    "the homepage advertises no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type)".into(),
+                );
+            }
+        }
+        found.put(i, (out, feeds));
+    });
+    for ((s, _), home) in homes.iter().zip(found.into_values()) {
+        let (out, feeds) = home.expect("every home was fetched");
+        results[*s].absorb(out);
+        for url in feeds {
+            let location = Location::from_url(&url);
+            let known = inputs
+                .feeds
+                .iter()
+                .any(|(t, l)| t == s && normalize_url(&l.url()) == normalize_url(&url));
+            if !known {
+                inputs.feeds.push((*s, location));
+            }
+        }
+    }
+}
+
+/// One result per index, filled in any order from any thread (as a fetcher calls back).
+struct Slots<T>(Vec<Mutex<Option<T>>>);
+
+impl<T> Slots<T> {
+    fn new(n: usize) -> Slots<T> {
+        Slots((0..n).map(|_| Mutex::new(None)).collect())
+    }
+
+    fn put(&self, i: usize, value: T) {
+        *self.0[i].lock().expect("slot lock") = Some(value);
+    }
+
+    fn into_values(self) -> impl Iterator<Item = Option<T>> {
+        self.0.into_iter().map(|m| m.into_inner().expect("slot lock"))
+    }
 }
 
 /// The inputs of every source: feeds and listed pages, directories listed now.

@@ -176,9 +176,71 @@ fn strip_forbidden_controls(text: &str) -> (std::borrow::Cow<'_, str>, Option<(u
     (text.replace(forbidden, "").into(), Some((count, line, col)))
 }
 
+/// The feeds a page advertises (`<link rel="alternate">` of an RSS, Atom, RDF or JSON Feed
+/// type), resolved against the page's URL (or its `<base href>`), http(s) and file URLs only,
+/// each once, in page order.
+pub fn advertised(html: &str, page: &Url) -> Vec<Url> {
+    static LINKS: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("link[rel][href], base[href]").expect("static selector"));
+    const TYPES: &[&str] = &[
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/json",
+    ];
+    let doc = scraper::Html::parse_document(html);
+    let mut base = page.clone();
+    let mut out: Vec<Url> = Vec::new();
+    for e in doc.select(&LINKS) {
+        let e = e.value();
+        let href = e.attr("href").unwrap_or_default().trim();
+        if e.name() == "base" {
+            if let Ok(b) = page.join(href) {
+                base = b;
+            }
+            continue;
+        }
+        let alternate = e
+            .attr("rel")
+            .is_some_and(|r| r.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case("alternate")));
+        let feed_type = e
+            .attr("type")
+            .is_some_and(|t| TYPES.contains(&t.trim().to_ascii_lowercase().split(';').next().unwrap_or_default()));
+        if !alternate || !feed_type {
+            continue;
+        }
+        if let Ok(url) = base.join(href)
+            && matches!(url.scheme(), "http" | "https" | "file")
+            && !out.contains(&url)
+        {
+            out.push(url);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advertised_feeds_are_found_and_resolved() {
+        let html = r#"<html><head>
+            <link rel="stylesheet" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" title="Politique" href="/rss/politique.xml">
+            <link rel="Alternate" type="application/atom+xml" href="https://cdn.example.fr/atom.xml">
+            <link rel="alternate" type="text/html" hreflang="en" href="/en/">
+            <link rel="alternate" type="application/rss+xml" href="/rss/politique.xml">
+            <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+            </head><body></body></html>"#;
+        let page = Url::parse("https://www.example.fr/").unwrap();
+        let found: Vec<String> = advertised(html, &page).iter().map(Url::to_string).collect();
+        assert_eq!(
+            found,
+            vec!["https://www.example.fr/rss/politique.xml", "https://cdn.example.fr/atom.xml"]
+        );
+    }
 
     fn doc(bytes: &[u8]) -> Document {
         Document {

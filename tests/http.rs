@@ -592,3 +592,63 @@ fn private_networks_can_be_refused() {
     assert_eq!(server.hits("/internal"), 0);
     assert!(fetch(quick(), &[server.url("/internal")])[0].is_ok(), "allowed by default");
 }
+
+#[test]
+fn feeds_are_discovered_from_a_homepage() {
+    let server = Server::start();
+    server.serve(
+        "/",
+        ResponseTemplate::new(200).set_body_raw(
+            "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/rss/politique.xml\"></head><body>Accueil</body></html>",
+            "text/html",
+        ),
+    );
+    server.serve(
+        "/rss/politique.xml",
+        ResponseTemplate::new(200).set_body_raw(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Politique</title>\
+             <item><title>Un article</title><link>/a.html</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
+             </channel></rss>",
+            "application/rss+xml",
+        ),
+    );
+    server.serve(
+        "/a.html",
+        ResponseTemplate::new(200).set_body_raw(
+            "<html><body><article><h1>Un article</h1><p>Texte.</p></article></body></html>",
+            "text/html",
+        ),
+    );
+    server.serve(
+        "/bare",
+        ResponseTemplate::new(200).set_body_raw("<html><body>No feed here</body></html>", "text/html"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"home\"\nhome = \"{}\"\naudience = \"all\"\n\
+             [[source]]\nid = \"bare\"\nhome = \"{}\"\naudience = \"all\"\n",
+            server.url("/"),
+            server.url("/bare")
+        ),
+    )
+    .unwrap();
+    let (_, report) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+        "--no-cache",
+    ]);
+    assert_eq!(report["sources"][0]["documents"], 3, "homepage, feed, page: {report}");
+    assert_eq!(report["items"][0]["title"], "Un article");
+    let problems = report["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["source"] == "bare" && p["message"].as_str().unwrap().contains("advertises no feed")),
+        "{problems:?}"
+    );
+}

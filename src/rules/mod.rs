@@ -88,6 +88,8 @@ pub struct Source {
     pub id: String,
     pub name: Option<String>,
     pub feeds: Vec<Location>,
+    /// Homepages whose advertised feeds are read.
+    pub homes: Vec<Location>,
     pub pages: Vec<Location>,
     pub dirs: Vec<PathBuf>,
     pub audience: Vec<usize>,

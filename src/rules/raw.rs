@@ -268,6 +268,9 @@ pub struct Source {
     pub name: Option<String>,
     #[serde(default)]
     pub feed: Option<S<String>>,
+    /// A homepage whose advertised feeds are read.
+    #[serde(default)]
+    pub home: Option<S<String>>,
     #[serde(default)]
     pub pages: Vec<S<String>>,
     #[serde(default)]
