@@ -58,14 +58,22 @@ pub enum Provenance {
     FeedPublished,
     #[serde(rename = "feed:updated")]
     FeedUpdated,
+    /// A news sitemap's `news:publication_date`.
+    #[serde(rename = "sitemap:publication_date")]
+    SitemapPublished,
+    /// A sitemap's `lastmod`.
+    #[serde(rename = "sitemap:lastmod")]
+    SitemapLastmod,
 }
 
 impl Provenance {
     pub fn role(self) -> Role {
         match self {
-            Provenance::JsonLdModified | Provenance::MetaModified | Provenance::ItempropModified | Provenance::FeedUpdated => {
-                Role::Modified
-            }
+            Provenance::JsonLdModified
+            | Provenance::MetaModified
+            | Provenance::ItempropModified
+            | Provenance::FeedUpdated
+            | Provenance::SitemapLastmod => Role::Modified,
             _ => Role::Published,
         }
     }
@@ -78,7 +86,12 @@ impl Provenance {
             Provenance::MetaPublished | Provenance::MetaModified => 1,
             Provenance::ItempropPublished | Provenance::ItempropModified => 2,
             Provenance::TimeElement => 3,
-            Provenance::FeedPublished | Provenance::FeedPubDate | Provenance::FeedDcDate | Provenance::FeedUpdated => 4,
+            Provenance::FeedPublished
+            | Provenance::FeedPubDate
+            | Provenance::FeedDcDate
+            | Provenance::FeedUpdated
+            | Provenance::SitemapPublished
+            | Provenance::SitemapLastmod => 4,
         }
     }
 

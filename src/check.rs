@@ -75,23 +75,26 @@ pub fn run(
     let mut inputs = list_inputs(&plans, &mut results);
     discover_feeds(&plans, &mut inputs, &mut results, fetcher, progress);
 
-    // Feeds.
-    let feed_requests: Vec<Request> = inputs
-        .feeds
-        .iter()
-        .map(|(s, l)| Request {
-            location: l.clone(),
-            obey_robots: false,
-            max_body: plans[*s].source.max_body,
-        })
-        .collect();
-    let feeds: Slots<ReadFeed> = Slots::new(feed_requests.len());
-    progress.stage("feeds", feed_requests.len());
-    fetcher.fetch_each(&feed_requests, &|i, fetched| {
-        progress.done(fetched.is_err());
-        let (s, location) = &inputs.feeds[i];
-        feeds.put(i, read_feed(fetched, location, &plans[*s].source));
-    });
+    // Feeds and sitemaps, then the sitemaps that sitemap indexes list (one level).
+    let mut feeds = read_feeds(&inputs.feeds, &plans, fetcher, progress, "feeds");
+    let mut listed: Vec<(usize, Location)> = Vec::new();
+    for (s, _, read) in &mut feeds {
+        let source = &plans[*s].source;
+        let children = std::mem::take(&mut read.children);
+        if children.len() > MAX_CHILD_SITEMAPS {
+            read.out.problem(
+                source,
+                &read.url,
+                Stage::Feed,
+                format!(
+                    "the sitemap index lists {} sitemaps; only the first {MAX_CHILD_SITEMAPS} are read",
+                    children.len()
+                ),
+            );
+        }
+        listed.extend(children.into_iter().take(MAX_CHILD_SITEMAPS).map(|u| (*s, Location::from_url(&u))));
+    }
+    feeds.extend(read_feeds(&listed, &plans, fetcher, progress, "sitemaps"));
 
     // Work items, in input order per source: feed entries first, then listed pages.
     let mut works: Vec<(usize, Work)> = Vec::new();
@@ -106,13 +109,12 @@ pub fn run(
         index
     };
     let mut seen_by_source: Vec<HashSet<usize>> = vec![HashSet::new(); plans.len()];
-    for ((s, feed_location), read) in inputs.feeds.iter().zip(feeds.into_values()) {
-        let read = read.expect("every feed was fetched");
-        results[*s].absorb(read.out);
+    for (s, feed_location, read) in feeds {
+        results[s].absorb(read.out);
         // A feed read from disk (a replay, the demo) stays offline: its entries' web pages are
         // not fetched, only pages saved next to it.
-        let follows = |l: &Location| fetcher.reaches(l) && (matches!(l, Location::File(_)) || matches!(feed_location, Location::Http(_)));
-        let source = &plans[*s].source;
+        let follows = |l: &Location| fetcher.reaches(l) && (matches!(l, Location::File(_)) || matches!(&feed_location, Location::Http(_)));
+        let source = &plans[s].source;
         for item in read.items {
             // Saved pages cost nothing to read; web pages are fetched only when worth it.
             let wanted =
@@ -124,10 +126,10 @@ pub fn run(
                 .filter(|l| follows(l) && wanted(l))
                 .and_then(|l| {
                     let index = page_work(l, &mut pages);
-                    seen_by_source[*s].insert(index).then_some(index)
+                    seen_by_source[s].insert(index).then_some(index)
                 });
             works.push((
-                *s,
+                s,
                 Work {
                     url: item.link.clone().unwrap_or_else(|| read.url.clone()),
                     from_feed: Some(feed_article(&item)),
@@ -242,6 +244,7 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
                     .feeds
                     .iter()
                     .map(|l| (InputKind::Feed, l.clone()))
+                    .chain(s.sitemaps.iter().map(|l| (InputKind::Feed, l.clone())))
                     .chain(s.pages.iter().map(|l| (InputKind::Page, l.clone())))
                     .collect();
                 Plan {
@@ -262,6 +265,7 @@ fn plan(rules: &RuleSet, options: &Options) -> Result<Vec<Plan>, String> {
             name: Some("--input".into()),
             feeds: vec![],
             homes: vec![],
+            sitemaps: vec![],
             pages: vec![],
             dirs: vec![],
             audience: (0..rules.zones.len()).collect(),
@@ -494,12 +498,50 @@ fn list_inputs(plans: &[Plan], results: &mut [SourceResult]) -> Inputs {
     inputs
 }
 
-/// A feed as read: its entries, and the problems met.
+/// A feed (or sitemap) as read: its entries, and the problems met.
 struct ReadFeed {
     url: Url,
     fetched_at: Option<DateTime<Utc>>,
     items: Vec<feed::FeedItem>,
+    /// The sitemaps a sitemap index lists.
+    children: Vec<Url>,
     out: SourceResult,
+}
+
+/// How many sitemaps of one index are read.
+const MAX_CHILD_SITEMAPS: usize = 50;
+
+/// Fetches and parses feeds and sitemaps (the feeds an outlet advertises: robots.txt has no say).
+fn read_feeds(
+    feeds: &[(usize, Location)],
+    plans: &[Plan],
+    fetcher: &dyn Fetcher,
+    progress: &dyn Progress,
+    stage: &'static str,
+) -> Vec<(usize, Location, ReadFeed)> {
+    if feeds.is_empty() {
+        return Vec::new();
+    }
+    let requests: Vec<Request> = feeds
+        .iter()
+        .map(|(s, l)| Request {
+            location: l.clone(),
+            obey_robots: false,
+            max_body: plans[*s].source.max_body,
+        })
+        .collect();
+    let read: Slots<ReadFeed> = Slots::new(requests.len());
+    progress.stage(stage, requests.len());
+    fetcher.fetch_each(&requests, &|i, fetched| {
+        progress.done(fetched.is_err());
+        let (s, location) = &feeds[i];
+        read.put(i, read_feed(fetched, location, &plans[*s].source));
+    });
+    feeds
+        .iter()
+        .zip(read.into_values())
+        .map(|((s, l), r)| (*s, l.clone(), r.expect("every feed was fetched")))
+        .collect()
 }
 
 /// A page as extracted, with when and how it was read.
@@ -516,10 +558,20 @@ fn read_feed(fetched: Result<Document, FetchError>, location: &Location, source:
         url: location.url(),
         fetched_at: None,
         items: Vec::new(),
+        children: Vec::new(),
         out: SourceResult::default(),
     };
     if let Some((doc, decoded)) = accept(fetched, location, source, &mut out) {
         read.fetched_at = Some(doc.fetched_at);
+        if crate::sitemap::is_sitemap(&decoded.text) {
+            match crate::sitemap::parse(&decoded.text, &doc.url, source.tz) {
+                Ok(crate::sitemap::Sitemap::Urls(items)) => read.items = items,
+                Ok(crate::sitemap::Sitemap::Index(children)) => read.children = children,
+                Err(e) => out.problem(source, &doc.url, Stage::Feed, e),
+            }
+            read.out = out;
+            return read;
+        }
         match feed::parse(&doc, &decoded, source.tz) {
             Ok(parsed) => {
                 for r in parsed.repairs {

@@ -26,6 +26,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod ruletest;
+pub mod sitemap;
 pub mod timing;
 pub mod window;
 

@@ -652,3 +652,78 @@ fn feeds_are_discovered_from_a_homepage() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_news_sitemap_index_is_an_item_source() {
+    let server = Server::start();
+    server.serve(
+        "/sitemap.xml",
+        ResponseTemplate::new(200).set_body_raw(
+            format!(
+                "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+                 <sitemap><loc>{}</loc></sitemap></sitemapindex>",
+                server.url("/news.xml")
+            ),
+            "application/xml",
+        ),
+    );
+    server.serve(
+        "/news.xml",
+        ResponseTemplate::new(200).set_body_raw(
+            "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
+             xmlns:news=\"http://www.google.com/schemas/sitemap-news/0.9\">\
+             <url><loc>/a.html</loc><news:news><news:publication_date>2017-05-06T11:30:00+02:00</news:publication_date>\
+             <news:title>Les courriels</news:title></news:news></url>\
+             <url><loc>/old.html</loc><lastmod>2016-01-01</lastmod></url></urlset>",
+            "application/xml",
+        ),
+    );
+    server.serve(
+        "/a.html",
+        ResponseTemplate::new(200).set_body_raw(
+            "<html><body><article><h1>Les courriels</h1><p>Texte #MacronLeaks.</p></article></body></html>",
+            "text/html",
+        ),
+    );
+    server.serve("/old.html", ResponseTemplate::new(200).set_body_string("old"));
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"sm\"\nsitemap = \"{}\"\naudience = \"all\"\n",
+            server.url("/sitemap.xml")
+        ),
+    )
+    .unwrap();
+    let (_, report) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+        "--no-cache",
+    ]);
+    let items = report["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{report}");
+    assert_eq!(server.hits("/a.html"), 1);
+    // Before the window, but the rules count content changed inside it, which only the page
+    // can show: fetched.
+    assert_eq!(server.hits("/old.html"), 1);
+    let dates: Vec<&str> = items
+        .iter()
+        .flat_map(|i| i["dates"].as_array().unwrap())
+        .filter_map(|d| d["provenance"].as_str())
+        .collect();
+    assert!(
+        dates.contains(&"sitemap:publication_date") && dates.contains(&"sitemap:lastmod"),
+        "{dates:?}"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "macronleaks-mention"),
+        "{report}"
+    );
+}

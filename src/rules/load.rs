@@ -511,22 +511,24 @@ impl Loader {
                 };
                 let feeds: Vec<Location> = s.feed.iter().filter_map(&mut location).collect();
                 let homes: Vec<Location> = s.home.iter().filter_map(&mut location).collect();
+                let sitemaps: Vec<Location> = s.sitemap.iter().filter_map(&mut location).collect();
                 let pages: Vec<Location> = s.pages.iter().filter_map(&mut location).collect();
                 let dirs: Vec<PathBuf> = s.path.iter().map(|p| dir.join(p.get_ref())).collect();
-                if s.feed.is_none() && s.home.is_none() && s.pages.is_empty() && s.path.is_none() {
+                if s.feed.is_none() && s.home.is_none() && s.sitemap.is_none() && s.pages.is_empty() && s.path.is_none() {
                     self.error(
                         "R023",
                         file,
                         s.id.span(),
                         format!("source `{}` has nothing to read", s.id.get_ref()),
                     )
-                    .hint = Some("give it a `feed`, a `home` page advertising feeds, `pages` or a local `path`".into());
+                    .hint = Some("give it a `feed`, a `home` page advertising feeds, a `sitemap`, `pages` or a local `path`".into());
                 }
                 sources.push(Source {
                     id: s.id.get_ref().clone(),
                     name: s.name.clone(),
                     feeds,
                     homes,
+                    sitemaps,
                     pages,
                     dirs,
                     audience,

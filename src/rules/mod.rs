@@ -90,6 +90,8 @@ pub struct Source {
     pub feeds: Vec<Location>,
     /// Homepages whose advertised feeds are read.
     pub homes: Vec<Location>,
+    /// Sitemaps (news sitemaps, or indexes of them) read like feeds.
+    pub sitemaps: Vec<Location>,
     pub pages: Vec<Location>,
     pub dirs: Vec<PathBuf>,
     pub audience: Vec<usize>,

@@ -271,6 +271,9 @@ pub struct Source {
     /// A homepage whose advertised feeds are read.
     #[serde(default)]
     pub home: Option<S<String>>,
+    /// A (news) sitemap or sitemap index listing the outlet's articles.
+    #[serde(default)]
+    pub sitemap: Option<S<String>>,
     #[serde(default)]
     pub pages: Vec<S<String>>,
     #[serde(default)]

@@ -1,0 +1,116 @@
+//! News sitemaps as an item source: a `<urlset>` lists article URLs with their Google News
+//! `publication_date` and `title`, or a plain `lastmod`; a `<sitemapindex>` lists more sitemaps.
+//! Elements are matched by local name, so any namespace prefix works.
+
+use crate::article::{FoundDate, Provenance};
+use crate::feed::FeedItem;
+use chrono_tz::Tz;
+use url::Url;
+
+/// What a sitemap holds.
+#[derive(Debug)]
+pub enum Sitemap {
+    Urls(Vec<FeedItem>),
+    /// The sitemaps an index lists, resolved against its URL.
+    Index(Vec<Url>),
+}
+
+/// Whether `text` is a sitemap (its root element is `urlset` or `sitemapindex`): looked at
+/// before the text is handed to the feed parser.
+pub fn is_sitemap(text: &str) -> bool {
+    let head: String = text.chars().take(4096).collect();
+    let root = head
+        .split('<')
+        .find(|t| t.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        .and_then(|t| t.split(|c: char| c.is_whitespace() || c == '>' || c == '/').next())
+        .map(|name| name.rsplit(':').next().unwrap_or(name).to_ascii_lowercase());
+    matches!(root.as_deref(), Some("urlset" | "sitemapindex"))
+}
+
+/// Reads a sitemap; `tz` is the outlet's zone for dates written without one.
+pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<Sitemap, String> {
+    let text = crate::charset::relabel_xml_as_utf8(text);
+    let doc = roxmltree::Document::parse(&text).map_err(|e| format!("not a readable sitemap: {e}"))?;
+    let root = doc.root_element();
+    let child_text = |node: roxmltree::Node, name: &str| {
+        node.descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == name)
+            .and_then(|n| n.text())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    };
+    let loc = |node: roxmltree::Node| {
+        child_text(node, "loc")
+            .and_then(|l| base.join(&l).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
+    };
+    match root.tag_name().name() {
+        "sitemapindex" => Ok(Sitemap::Index(
+            root.children()
+                .filter(|n| n.tag_name().name() == "sitemap")
+                .filter_map(loc)
+                .collect(),
+        )),
+        "urlset" => Ok(Sitemap::Urls(
+            root.children()
+                .filter(|n| n.tag_name().name() == "url")
+                .filter_map(|u| {
+                    let link = loc(u)?;
+                    let mut dates = Vec::new();
+                    for (name, provenance) in [
+                        ("publication_date", Provenance::SitemapPublished),
+                        ("lastmod", Provenance::SitemapLastmod),
+                    ] {
+                        if let Some(raw) = child_text(u, name) {
+                            let parsed = crate::dates::parse(&raw, tz);
+                            dates.push(FoundDate { raw, provenance, parsed });
+                        }
+                    }
+                    Some(FeedItem {
+                        link: Some(link),
+                        title: child_text(u, "title"),
+                        summary: None,
+                        content: None,
+                        dates,
+                    })
+                })
+                .collect(),
+        )),
+        other => Err(format!("not a sitemap: the root element is `{other}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn news_sitemap_items_and_index() {
+        let base = Url::parse("https://www.example.fr/sitemap-news.xml").unwrap();
+        let news = r#"<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+  <url><loc>https://www.example.fr/politique/a.html</loc>
+    <news:news><news:publication><news:name>Ex</news:name><news:language>fr</news:language></news:publication>
+      <news:publication_date>2017-05-06T11:30:00+02:00</news:publication_date><news:title>Les courriels</news:title></news:news></url>
+  <url><loc>/b.html</loc><lastmod>2017-05-05</lastmod></url>
+</urlset>"#;
+        assert!(is_sitemap(news));
+        let Sitemap::Urls(items) = parse(news, &base, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].title.as_deref(), Some("Les courriels"));
+        assert_eq!(items[0].dates[0].provenance, Provenance::SitemapPublished);
+        assert!(items[0].dates[0].parsed.is_ok());
+        assert_eq!(items[1].link.as_ref().unwrap().as_str(), "https://www.example.fr/b.html");
+        assert_eq!(items[1].dates[0].provenance, Provenance::SitemapLastmod);
+
+        let index = r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>https://www.example.fr/news-1.xml</loc></sitemap></sitemapindex>"#;
+        assert!(is_sitemap(index));
+        let Sitemap::Index(urls) = parse(index, &base, None).unwrap() else {
+            panic!()
+        };
+        assert_eq!(urls, vec![Url::parse("https://www.example.fr/news-1.xml").unwrap()]);
+        assert!(!is_sitemap("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>"));
+    }
+}
