@@ -78,7 +78,7 @@ pub fn run(
     // Feeds and sitemaps, then the sitemaps that sitemap indexes list (one level).
     let mut feeds = read_feeds(&inputs.feeds, &plans, fetcher, progress, "feeds");
     let mut listed: Vec<(usize, Location)> = Vec::new();
-    for (s, _, read) in &mut feeds {
+    for (s, parent, read) in &mut feeds {
         let source = &plans[*s].source;
         let children = std::mem::take(&mut read.children);
         if children.len() > MAX_CHILD_SITEMAPS {
@@ -92,7 +92,14 @@ pub fn run(
                 ),
             );
         }
-        listed.extend(children.into_iter().take(MAX_CHILD_SITEMAPS).map(|u| (*s, Location::from_url(&u))));
+        listed.extend(
+            children
+                .into_iter()
+                .map(|u| Location::from_url(&u))
+                .filter(|l| same_kind(l, parent))
+                .take(MAX_CHILD_SITEMAPS)
+                .map(|l| (*s, l)),
+        );
     }
     feeds.extend(read_feeds(&listed, &plans, fetcher, progress, "sitemaps"));
 
@@ -112,8 +119,9 @@ pub fn run(
     for (s, feed_location, read) in feeds {
         results[s].absorb(read.out);
         // A feed read from disk (a replay, the demo) stays offline: its entries' web pages are
-        // not fetched, only pages saved next to it.
-        let follows = |l: &Location| fetcher.reaches(l) && (matches!(l, Location::File(_)) || matches!(&feed_location, Location::Http(_)));
+        // not fetched, only pages saved next to it. A feed from the web never leads to a local
+        // file (a `file:` link in it is untrusted input).
+        let follows = |l: &Location| fetcher.reaches(l) && same_kind(l, &feed_location);
         let source = &plans[s].source;
         for item in read.items {
             // Saved pages cost nothing to read; web pages are fetched only when worth it.
@@ -436,11 +444,14 @@ fn discover_feeds(plans: &[Plan], inputs: &mut Inputs, results: &mut [SourceResu
         }
         found.put(i, (out, feeds));
     });
-    for ((s, _), home) in homes.iter().zip(found.into_values()) {
+    for ((s, home_location), home) in homes.iter().zip(found.into_values()) {
         let (out, feeds) = home.expect("every home was fetched");
         results[*s].absorb(out);
         for url in feeds {
             let location = Location::from_url(&url);
+            if !same_kind(&location, home_location) {
+                continue;
+            }
             let known = inputs
                 .feeds
                 .iter()
@@ -450,6 +461,15 @@ fn discover_feeds(plans: &[Plan], inputs: &mut Inputs, results: &mut [SourceResu
             }
         }
     }
+}
+
+/// Whether `link`, found in a document read from `from`, may be followed: web to web, disk to
+/// disk.
+fn same_kind(link: &Location, from: &Location) -> bool {
+    matches!(
+        (link, from),
+        (Location::Http(_), Location::Http(_)) | (Location::File(_), Location::File(_))
+    )
 }
 
 /// One result per index, filled in any order from any thread (as a fetcher calls back).

@@ -727,3 +727,81 @@ fn a_news_sitemap_index_is_an_item_source() {
         "{report}"
     );
 }
+
+#[test]
+fn a_feed_from_the_web_never_leads_to_a_local_file() {
+    let server = Server::start();
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), "<html><body><p>SECRET #MacronLeaks</p></body></html>").unwrap();
+    let local = url::Url::from_file_path(secret.path()).unwrap();
+    server.serve(
+        "/feed.xml",
+        ResponseTemplate::new(200).set_body_raw(
+            format!(
+                "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>\
+                 <item><title>Trap</title><link>{local}</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
+                 </channel></rss>"
+            ),
+            "application/rss+xml",
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"web\"\nfeed = \"{}\"\naudience = \"all\"\n",
+            server.url("/feed.xml")
+        ),
+    )
+    .unwrap();
+    let (_, report) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+        "--no-cache",
+    ]);
+    assert_eq!(report["sources"][0]["documents"], 1, "only the feed: {report}");
+    assert!(!report.to_string().contains("SECRET"));
+}
+
+/// A server that answers every request with an endless chunked body.
+fn endless_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-type: text/html\r\n\r\n");
+                let chunk = [b'x'; 65536];
+                loop {
+                    let ok =
+                        stream.write_all(b"10000\r\n").is_ok() && stream.write_all(&chunk).is_ok() && stream.write_all(b"\r\n").is_ok();
+                    if !ok {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn an_endless_body_is_cut_at_the_cap() {
+    let port = endless_server();
+    let options = HttpOptions {
+        max_body: 4 * 1024 * 1024,
+        ..quick()
+    };
+    let started = Instant::now();
+    let r = fetch(options, &[url::Url::parse(&format!("http://127.0.0.1:{port}/forever")).unwrap()]);
+    let doc = r[0].as_ref().unwrap();
+    assert!(doc.truncated);
+    assert_eq!(doc.bytes.len(), 4 * 1024 * 1024);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
