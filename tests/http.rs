@@ -78,6 +78,32 @@ fn stage(r: &Result<Document, FetchError>) -> Option<NetStage> {
     }
 }
 
+/// `check --format json` with the French rules and a sources file of this text, as of the day
+/// after the second round, without the cache.
+fn check_sources(sources: &str) -> (i32, serde_json::Value) {
+    check_sources_with(sources, &[])
+}
+
+fn check_sources_with(sources: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sources_file(&dir, sources);
+    let mut args = vec![
+        "rules/fr-2017-presidentielle.toml",
+        path.to_str().unwrap(),
+        "--at",
+        "2017-05-08T00:00:00Z",
+        "--no-cache",
+    ];
+    args.extend_from_slice(extra);
+    check_json(&args)
+}
+
+fn sources_file(dir: &tempfile::TempDir, sources: &str) -> std::path::PathBuf {
+    let path = dir.path().join("sources.toml");
+    std::fs::write(&path, format!("schema = 1\n{sources}")).unwrap();
+    path
+}
+
 #[test]
 fn feed_and_pages_end_to_end() {
     let server = Server::start();
@@ -94,22 +120,11 @@ fn feed_and_pages_end_to_end() {
             ResponseTemplate::new(200).set_body_raw(html, "text/html; charset=utf-8"),
         );
     }
-    let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("sources.toml");
-    std::fs::write(
-        &sources,
-        format!(
-            "schema = 1\n[[source]]\nid = \"lq\"\nfeed = \"{}\"\naudience = \"all\"\ntz = \"Europe/Paris\"\n",
-            server.url("/feeds/le-quotidien.xml")
-        ),
-    )
-    .unwrap();
-    let (code, report) = check_json(&[
-        "rules/fr-2017-presidentielle.toml",
-        sources.to_str().unwrap(),
-        "--at",
-        "2017-05-08T00:00:00Z",
-    ]);
+    let sources = format!(
+        "[[source]]\nid = \"lq\"\nfeed = \"{}\"\naudience = \"all\"\ntz = \"Europe/Paris\"\n",
+        server.url("/feeds/le-quotidien.xml")
+    );
+    let (code, report) = check_sources(&sources);
     assert_eq!(code, 1, "{report}");
     let rules: Vec<&str> = report["findings"]
         .as_array()
@@ -124,14 +139,7 @@ fn feed_and_pages_end_to_end() {
     assert_eq!(server.hits("/pages/quotidien-courriels.html"), 1);
     assert_eq!(server.hits("/pages/quotidien-apres.html"), 0);
     assert_eq!(report["items"].as_array().unwrap().len(), 4);
-    let (_, all) = check_json(&[
-        "rules/fr-2017-presidentielle.toml",
-        sources.to_str().unwrap(),
-        "--at",
-        "2017-05-08T00:00:00Z",
-        "--all",
-        "--no-cache",
-    ]);
+    let (_, all) = check_sources_with(&sources, &["--all"]);
     assert_eq!(all["sources"][0]["documents"], 5, "--all fetches every page");
 }
 
@@ -348,24 +356,12 @@ fn a_page_linked_from_two_feeds_is_fetched_once() {
         "/shared.html",
         ResponseTemplate::new(200).set_body_raw("<html><body><article><p>Rien.</p></article></body></html>", "text/html"),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("sources.toml");
-    std::fs::write(
-        &sources,
-        format!(
-            "schema = 1\n[[source]]\nid = \"one\"\nfeed = \"{}\"\naudience = \"all\"\n\
+    let (code, report) = check_sources(&format!(
+        "[[source]]\nid = \"one\"\nfeed = \"{}\"\naudience = \"all\"\n\
              [[source]]\nid = \"two\"\nfeed = \"{}\"\naudience = \"all\"\n",
-            server.url("/f1.xml"),
-            server.url("/f2.xml")
-        ),
-    )
-    .unwrap();
-    let (code, report) = check_json(&[
-        "rules/fr-2017-presidentielle.toml",
-        sources.to_str().unwrap(),
-        "--at",
-        "2017-05-08T00:00:00Z",
-    ]);
+        server.url("/f1.xml"),
+        server.url("/f2.xml")
+    ));
     assert_eq!(code, 0, "{report}");
     assert_eq!(server.hits("/shared.html"), 1);
     // Judged for both outlets all the same.
@@ -503,25 +499,12 @@ fn a_wrong_charset_header_loses_to_the_document_and_to_the_source() {
         "/legacy.html",
         ResponseTemplate::new(200).set_body_raw(legacy, "text/html; charset=utf-8"),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("sources.toml");
-    std::fs::write(
-        &sources,
-        format!(
-            "schema = 1\n[[source]]\nid = \"declared\"\npages = [\"{}\"]\naudience = \"all\"\n\
+    let (_, report) = check_sources(&format!(
+        "[[source]]\nid = \"declared\"\npages = [\"{}\"]\naudience = \"all\"\n\
              [[source]]\nid = \"legacy\"\npages = [\"{}\"]\naudience = \"all\"\ncharset = \"windows-1252\"\n",
-            server.url("/page.html"),
-            server.url("/legacy.html")
-        ),
-    )
-    .unwrap();
-    let (_, report) = check_json(&[
-        "rules/fr-2017-presidentielle.toml",
-        sources.to_str().unwrap(),
-        "--at",
-        "2017-05-08T00:00:00Z",
-        "--no-cache",
-    ]);
+        server.url("/page.html"),
+        server.url("/legacy.html")
+    ));
     let titles: Vec<&str> = report["items"]
         .as_array()
         .unwrap()
@@ -550,16 +533,14 @@ fn stderr_stays_empty_without_a_terminal_and_logs_with_verbose() {
         ResponseTemplate::new(200).set_body_raw("<html><body><p>Rien.</p></body></html>", "text/html"),
     );
     let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("sources.toml");
-    std::fs::write(
-        &sources,
-        format!(
-            "schema = 1\n[[source]]\nid = \"s\"\npages = [\"{}\", \"{}\"]\naudience = \"all\"\n",
+    let sources = sources_file(
+        &dir,
+        &format!(
+            "[[source]]\nid = \"s\"\npages = [\"{}\", \"{}\"]\naudience = \"all\"\n",
             server.url("/gone.html"),
             server.url("/here.html")
         ),
-    )
-    .unwrap();
+    );
     let args = [
         "check",
         "rules/fr-2017-presidentielle.toml",
@@ -623,25 +604,12 @@ fn feeds_are_discovered_from_a_homepage() {
         "/bare",
         ResponseTemplate::new(200).set_body_raw("<html><body>No feed here</body></html>", "text/html"),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("sources.toml");
-    std::fs::write(
-        &sources,
-        format!(
-            "schema = 1\n[[source]]\nid = \"home\"\nhome = \"{}\"\naudience = \"all\"\n\
-             [[source]]\nid = \"bare\"\nhome = \"{}\"\naudience = \"all\"\n",
-            server.url("/"),
-            server.url("/bare")
-        ),
-    )
-    .unwrap();
-    let (_, report) = check_json(&[
-        "rules/fr-2017-presidentielle.toml",
-        sources.to_str().unwrap(),
-        "--at",
-        "2017-05-08T00:00:00Z",
-        "--no-cache",
-    ]);
+    let (_, report) = check_sources(&format!(
+        "[[source]]\nid = \"home\"\nhome = \"{}\"\naudience = \"all\"\n\
+         [[source]]\nid = \"bare\"\nhome = \"{}\"\naudience = \"all\"\n",
+        server.url("/"),
+        server.url("/bare")
+    ));
     assert_eq!(report["sources"][0]["documents"], 3, "homepage, feed, page: {report}");
     assert_eq!(report["items"][0]["title"], "Un article");
     let problems = report["problems"].as_array().unwrap();
@@ -686,23 +654,10 @@ fn a_news_sitemap_index_is_an_item_source() {
         ),
     );
     server.serve("/old.html", ResponseTemplate::new(200).set_body_string("old"));
-    let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("sources.toml");
-    std::fs::write(
-        &sources,
-        format!(
-            "schema = 1\n[[source]]\nid = \"sm\"\nsitemap = \"{}\"\naudience = \"all\"\n",
-            server.url("/sitemap.xml")
-        ),
-    )
-    .unwrap();
-    let (_, report) = check_json(&[
-        "rules/fr-2017-presidentielle.toml",
-        sources.to_str().unwrap(),
-        "--at",
-        "2017-05-08T00:00:00Z",
-        "--no-cache",
-    ]);
+    let (_, report) = check_sources(&format!(
+        "[[source]]\nid = \"sm\"\nsitemap = \"{}\"\naudience = \"all\"\n",
+        server.url("/sitemap.xml")
+    ));
     let items = report["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{report}");
     assert_eq!(server.hits("/a.html"), 1);
@@ -745,23 +700,10 @@ fn a_feed_from_the_web_never_leads_to_a_local_file() {
             "application/rss+xml",
         ),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("sources.toml");
-    std::fs::write(
-        &sources,
-        format!(
-            "schema = 1\n[[source]]\nid = \"web\"\nfeed = \"{}\"\naudience = \"all\"\n",
-            server.url("/feed.xml")
-        ),
-    )
-    .unwrap();
-    let (_, report) = check_json(&[
-        "rules/fr-2017-presidentielle.toml",
-        sources.to_str().unwrap(),
-        "--at",
-        "2017-05-08T00:00:00Z",
-        "--no-cache",
-    ]);
+    let (_, report) = check_sources(&format!(
+        "[[source]]\nid = \"web\"\nfeed = \"{}\"\naudience = \"all\"\n",
+        server.url("/feed.xml")
+    ));
     assert_eq!(report["sources"][0]["documents"], 1, "only the feed: {report}");
     assert!(!report.to_string().contains("SECRET"));
 }
