@@ -207,10 +207,14 @@ impl HttpArgs {
             contact: self.contact.clone(),
             obey_robots: !self.ignore_robots,
             deny_private: self.deny_private_networks,
+            // An unusable default cache (no home directory, read-only) only costs full
+            // fetches; a `--cache` the user named must work.
             cache: if self.no_cache {
                 None
             } else {
-                self.cache.clone().or_else(crate::http::Cache::default_dir)
+                self.cache
+                    .clone()
+                    .or_else(|| crate::http::Cache::default_dir().filter(|d| std::fs::create_dir_all(d).is_ok()))
             },
             ..Default::default()
         }

@@ -747,3 +747,27 @@ fn an_endless_body_is_cut_at_the_cap() {
     assert_eq!(doc.bytes.len(), 4 * 1024 * 1024);
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
+
+#[test]
+fn an_unusable_default_cache_does_not_stop_the_run() {
+    let demo = [
+        "check",
+        "rules/fr-2017-presidentielle.toml",
+        "rules/demo/sources.toml",
+        "--at",
+        "2026-01-01T00:00:00Z",
+    ];
+    let out = crate::util::blackout()
+        .args(demo)
+        .env("XDG_CACHE_HOME", "/proc/blackout-cannot-write-here")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let named = crate::util::blackout()
+        .args(demo)
+        .args(["--cache", "/proc/blackout-cannot-write-here"])
+        .output()
+        .unwrap();
+    assert_eq!(named.status.code(), Some(2), "a cache the user named must work");
+    assert!(String::from_utf8_lossy(&named.stderr).contains("cache directory"));
+}
