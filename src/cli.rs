@@ -40,6 +40,12 @@ enum Command {
     Check(CheckArgs),
     /// Print every window in every zone, in local time and UTC, and the union per outlet.
     Windows(WindowsArgs),
+    /// Show what a check sees in pages: title, decoding, every date with its provenance and
+    /// the ones a check would use, the scoped text blocks and the links.
+    ///
+    /// Inputs are local files or http(s) URLs (fetched once, without the cache or robots.txt:
+    /// you asked for them by name).
+    Extract(ExtractArgs),
     /// Validate or test rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -232,6 +238,25 @@ enum Format {
 }
 
 #[derive(Debug, clap::Args)]
+struct ExtractArgs {
+    /// Pages to read: paths or http(s) URLs.
+    #[arg(required = true, value_name = "PAGE")]
+    pages: Vec<String>,
+    /// Output format: `text` for people, `json` (one array of pages).
+    #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
+    format: ExtractFormat,
+    /// IANA zone for dates the page writes without one (as a source's `tz`).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<chrono_tz::Tz>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExtractFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
 struct WindowsArgs {
     /// Rule files to combine.
     #[arg(required = true, value_name = "FILES")]
@@ -320,6 +345,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
         }
         Command::Fingerprint(FingerprintCommand::Match(a)) => fingerprint_match(a, out),
         Command::Check(a) => check(a, out),
+        Command::Extract(a) => extract_pages(a, out),
         Command::Windows(a) => {
             let rules = load(&a.files)?;
             out.write_all(report::windows_text(&rules).as_bytes())?;
@@ -515,6 +541,61 @@ fn fingerprint_match(a: MatchArgs, out: &mut dyn Write) -> Result<Outcome, Failu
         );
     }
     Ok(if any { Outcome::Findings } else { Outcome::Clean })
+}
+
+fn extract_pages(a: ExtractArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    use crate::fetch::{Fetcher, Location, Request};
+    let here = std::env::current_dir().unwrap_or_default();
+    let mut requests = Vec::new();
+    for p in &a.pages {
+        let location = Location::parse(p, &here).map_err(|why| Failure::Message(format!("error: `{p}`: {why}")))?;
+        requests.push(Request {
+            location,
+            obey_robots: false,
+            max_body: None,
+        });
+    }
+    let fetcher =
+        crate::http::HttpFetcher::new(crate::http::HttpOptions::default()).map_err(|e| Failure::Message(format!("error: {e}")))?;
+    let views: Vec<std::sync::Mutex<Option<Result<crate::inspect::PageView, String>>>> =
+        requests.iter().map(|_| Default::default()).collect();
+    let now = Utc::now();
+    fetcher.fetch_each(&requests, &|i, fetched| {
+        let view = fetched.map_err(|e| e.to_string()).and_then(|doc| {
+            let tld = doc.url.domain().and_then(|d| d.rsplit('.').next());
+            let decoded = crate::charset::decode(&doc.bytes, None, doc.content_type.as_deref(), tld);
+            let x = crate::extract::extract(&decoded.text, &doc.url, a.tz).map_err(|e| e.to_string())?;
+            Ok(crate::inspect::PageView::new(&doc.url, &x.article, &decoded, x.problems, now))
+        });
+        *views[i].lock().expect("view slot") = Some(view);
+    });
+    let mut pages = Vec::new();
+    let mut failed = String::new();
+    for (p, v) in a.pages.iter().zip(views) {
+        match v.into_inner().expect("view slot").expect("every page answered") {
+            Ok(view) => pages.push(view),
+            Err(e) => failed.push_str(&format!("error: `{}`: {}\n", report::inert(p), report::inert(&e))),
+        }
+    }
+    match a.format {
+        ExtractFormat::Text => {
+            for (n, view) in pages.iter().enumerate() {
+                if n > 0 {
+                    writeln!(out)?;
+                }
+                out.write_all(view.to_text().as_bytes())?;
+            }
+        }
+        ExtractFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&pages).expect("views serialise"))?,
+    }
+    if failed.is_empty() {
+        Ok(Outcome::Clean)
+    } else if pages.is_empty() {
+        Err(Failure::Message(failed))
+    } else {
+        eprint!("{failed}");
+        Ok(Outcome::Clean)
+    }
 }
 
 fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {

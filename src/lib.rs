@@ -22,6 +22,7 @@ pub mod feed;
 pub mod fetch;
 pub mod fingerprint;
 pub mod http;
+pub mod inspect;
 pub mod progress;
 pub mod report;
 pub mod rules;

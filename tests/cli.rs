@@ -428,11 +428,33 @@ fn web_content_prints_inert_on_a_terminal() {
 #[test]
 fn help_is_complete_for_every_command() {
     for (args, needles) in [
-        (vec!["--help"], vec!["check", "windows", "rules", "Exit status"]),
+        (vec!["--help"], vec!["check", "windows", "extract", "rules", "Exit status"]),
         (
             vec!["check", "--help"],
-            vec!["--input", "--as", "--format", "--fail-on", "--at", "--quiet"],
+            vec![
+                "--input",
+                "--as",
+                "--format",
+                "--fail-on",
+                "--at",
+                "--quiet",
+                "--all",
+                "--margin",
+                "--concurrency",
+                "--per-host",
+                "--host-delay",
+                "--timeout",
+                "--max-body",
+                "--retries",
+                "--contact",
+                "--cache",
+                "--no-cache",
+                "--ignore-robots",
+                "--deny-private-networks",
+                "--verbose",
+            ],
         ),
+        (vec!["extract", "--help"], vec!["PAGE", "--format", "--tz"]),
         (vec!["windows", "--help"], vec!["FILES"]),
         (vec!["rules", "--help"], vec!["check", "test"]),
         (vec!["rules", "check", "--help"], vec!["FILES", "election"]),
@@ -451,6 +473,27 @@ fn help_is_complete_for_every_command() {
             assert!(r.stdout.contains(n), "`blackout {}` help lacks {n}:\n{}", args.join(" "), r.stdout);
         }
     }
+}
+
+#[test]
+fn extract_shows_what_a_check_sees() {
+    let r = run(&["extract", "rules/demo/pages/quotidien-courriels.html"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in [
+        "published: 2017-05-06T09:30:00Z from jsonld:datePublished",
+        "decoded:   UTF-8 (declared)",
+        "  quote  ",
+        "archive.org/details/EMLEAKS",
+    ] {
+        assert!(r.stdout.contains(needle), "lacks {needle}:\n{}", r.stdout);
+    }
+    let r = run(&["extract", "rules/demo/pages/quotidien-courriels.html", "--format", "json"]);
+    let pages: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(pages[0]["published"]["provenance"], "jsonld:datePublished");
+    assert!(pages[0]["blocks"].as_array().unwrap().iter().any(|b| b["scope"] == "quote"));
+    let missing = run(&["extract", "tests/fixtures/no-such-page.html"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no-such-page.html"), "{}", missing.stderr);
 }
 
 #[test]
