@@ -21,6 +21,9 @@ pub struct PageView {
     /// The dates a check would use, by the documented precedence.
     pub published: Option<DateRef>,
     pub modified: Option<DateRef>,
+    /// The same, as the page wrote them (RFC 3339 with the offset, or the bare day).
+    pub published_as_written: Option<String>,
+    pub modified_as_written: Option<String>,
     /// Every date found.
     pub dates: Vec<DateReport>,
     pub blocks: Vec<BlockView>,
@@ -50,6 +53,8 @@ impl PageView {
             title: article.title.clone(),
             encoding: decoded.encoding.name(),
             basis: decoded.basis,
+            published_as_written: chosen.published.as_ref().and_then(|d| d.when.as_written()),
+            modified_as_written: chosen.modified.as_ref().and_then(|d| d.when.as_written()),
             published: chosen.published,
             modified: chosen.modified,
             dates: article.dates.iter().map(Into::into).collect(),
@@ -87,8 +92,9 @@ impl PageView {
         let _ = writeln!(out, "decoded:   {} ({})", self.encoding, crate::wire_name(&self.basis));
         let chosen = |d: &Option<DateRef>| match d {
             Some(d) => format!(
-                "{} from {} \"{}\"",
+                "{} (as written {}) from {} \"{}\"",
                 d.when.instant().format("%Y-%m-%dT%H:%M:%SZ"),
+                d.when.as_written().unwrap_or_else(|| "a month or a year".into()),
                 d.provenance.name(),
                 inert(&d.raw)
             ),

@@ -480,7 +480,7 @@ fn extract_shows_what_a_check_sees() {
     let r = run(&["extract", "rules/demo/pages/quotidien-courriels.html"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for needle in [
-        "published: 2017-05-06T09:30:00Z from jsonld:datePublished",
+        "published: 2017-05-06T09:30:00Z (as written 2017-05-06T11:30:00+02:00) from jsonld:datePublished",
         "decoded:   UTF-8 (declared)",
         "  quote  ",
         "archive.org/details/EMLEAKS",
@@ -490,6 +490,7 @@ fn extract_shows_what_a_check_sees() {
     let r = run(&["extract", "rules/demo/pages/quotidien-courriels.html", "--format", "json"]);
     let pages: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(pages[0]["published"]["provenance"], "jsonld:datePublished");
+    assert_eq!(pages[0]["published_as_written"], "2017-05-06T11:30:00+02:00");
     assert!(pages[0]["blocks"].as_array().unwrap().iter().any(|b| b["scope"] == "quote"));
     let missing = run(&["extract", "tests/fixtures/no-such-page.html"]);
     assert_eq!(missing.code, 2);

@@ -68,6 +68,13 @@ pub struct When {
     pub latest: DateTime<Utc>,
     pub precision: Precision,
     pub zone: Zone,
+    /// The wall-clock reading as written, and the offset it was written with (or that the
+    /// source's zone gives it), so the date can be shown the way the page meant it: the
+    /// publication *day* of `2017-05-06T23:30:00-04:00` is the 6th, though in UTC it is the 7th.
+    #[serde(skip)]
+    pub written: NaiveDateTime,
+    #[serde(skip)]
+    pub offset: Option<FixedOffset>,
 }
 
 impl When {
@@ -78,6 +85,22 @@ impl When {
 
     pub fn is_exact(&self) -> bool {
         self.earliest == self.latest
+    }
+
+    /// The date as the page meant it: RFC 3339 with its offset for a time of day whose offset
+    /// is known, the bare day (`2017-05-06`) otherwise, as long as the string names a day;
+    /// `None` for a month or a year.
+    pub fn as_written(&self) -> Option<String> {
+        match (self.precision, self.offset) {
+            (Precision::Year | Precision::Month, _) => None,
+            (Precision::Minute | Precision::Second, Some(offset)) => Some(
+                offset
+                    .from_local_datetime(&self.written)
+                    .single()?
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            _ => Some(self.written.date().format("%Y-%m-%d").to_string()),
+        }
     }
 }
 
@@ -136,6 +159,7 @@ impl Stamp {
             Precision::Day => Duration::days(1),
             Precision::Minute | Precision::Second => Duration::zero(),
         };
+        let written = self.local;
         let (earliest, zone) = match (self.offset, source_tz) {
             (Some(offset), _) => (
                 offset
@@ -153,6 +177,8 @@ impl Stamp {
                     latest: if span.is_zero() { last } else { end },
                     precision: self.precision,
                     zone: Zone::Source(tz),
+                    written,
+                    offset: tz.from_local_datetime(&written).earliest().map(|t| chrono::Offset::fix(t.offset())),
                 });
             }
             (None, None) => {
@@ -162,6 +188,8 @@ impl Stamp {
                     latest: base + span + Duration::seconds(MAX_BEHIND),
                     precision: self.precision,
                     zone: Zone::Unknown,
+                    written,
+                    offset: None,
                 });
             }
         };
@@ -170,6 +198,8 @@ impl Stamp {
             latest: earliest + span,
             precision: self.precision,
             zone,
+            written,
+            offset: self.offset,
         })
     }
 }
@@ -304,6 +334,18 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn dates_are_shown_as_written() {
+        let late = parse("2017-05-06T23:30:00-04:00", None).unwrap();
+        assert_eq!(late.instant(), utc("2017-05-07T03:30:00Z"));
+        assert_eq!(late.as_written().as_deref(), Some("2017-05-06T23:30:00-04:00"));
+        let paris = parse("samedi 6 mai 2017 à 23h10", Some(chrono_tz::Europe::Paris)).unwrap();
+        assert_eq!(paris.as_written().as_deref(), Some("2017-05-06T23:10:00+02:00"));
+        assert_eq!(parse("6 mai 2017", None).unwrap().as_written().as_deref(), Some("2017-05-06"));
+        assert_eq!(parse("2017-05-06 23:10", None).unwrap().as_written().as_deref(), Some("2017-05-06"));
+        assert_eq!(parse("2017-05", None).unwrap().as_written(), None);
     }
 
     #[test]
