@@ -492,6 +492,17 @@ fn extract_shows_what_a_check_sees() {
     assert_eq!(pages[0]["published"]["provenance"], "jsonld:datePublished");
     assert_eq!(pages[0]["published_as_written"], "2017-05-06T11:30:00+02:00");
     assert!(pages[0]["blocks"].as_array().unwrap().iter().any(|b| b["scope"] == "quote"));
+    let batch = run(&["extract", "--jsonl", "rules/demo/pages"]);
+    let lines: Vec<serde_json::Value> = batch.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 5, "{}", batch.stdout);
+    let courriels = lines.iter().find(|l| l["file"] == "quotidien-courriels.html").unwrap();
+    assert_eq!(courriels["published"], "2017-05-06T11:30:00+02:00");
+    assert_eq!(courriels["published_provenance"], "jsonld:datePublished");
+    assert!(courriels["text"].as_str().unwrap().contains("Le virement Ardoise"));
+    assert!(
+        !courriels["text"].as_str().unwrap().starts_with("Ce que contiennent"),
+        "the title is not text"
+    );
     let missing = run(&["extract", "tests/fixtures/no-such-page.html"]);
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("no-such-page.html"), "{}", missing.stderr);
