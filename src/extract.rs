@@ -298,14 +298,31 @@ fn page_dates(doc: &Html, tz: Option<Tz>, problems: &mut Vec<String>) -> Vec<Fou
             .or_else(|| meta.value().attr("name"))
             .unwrap_or("")
             .to_ascii_lowercase();
+        // The names publishers and CMSs use (Open Graph, Dublin Core, Parse.ly, Sailthru,
+        // Highwire/Google Scholar, and plain `date`).
         let provenance = match key.as_str() {
             "article:published_time"
+            | "article:published"
             | "og:published_time"
+            | "og:article:published_time"
             | "datepublished"
             | "pubdate"
             | "publishdate"
+            | "publish-date"
+            | "published-date"
+            | "publication_date"
+            | "date"
+            | "dc.date"
+            | "dc.date.created"
+            | "dc.date.issued"
             | "dcterms.created"
-            | "dc.date.issued" => Provenance::MetaPublished,
+            | "dcterms.date"
+            | "dcterms.issued"
+            | "parsely-pub-date"
+            | "sailthru.date"
+            | "citation_publication_date"
+            | "citation_date"
+            | "original-publish-date" => Provenance::MetaPublished,
             "article:modified_time" | "og:updated_time" | "datemodified" | "dcterms.modified" | "last-modified" => Provenance::MetaModified,
             _ => continue,
         };
@@ -447,6 +464,32 @@ mod tests {
                 Provenance::TimeElement
             ]
         );
+    }
+
+    #[test]
+    fn common_meta_names_for_the_publication_date() {
+        for name in [
+            "date",
+            "dc.date",
+            "DC.date.issued",
+            "dcterms.date",
+            "parsely-pub-date",
+            "sailthru.date",
+            "citation_publication_date",
+        ] {
+            let html =
+                format!("<html><head><meta name=\"{name}\" content=\"2017-05-06T11:30:00+02:00\"></head><body><p>x</p></body></html>");
+            let x = extract(&html, &Url::parse("https://www.example.fr/").unwrap(), None).unwrap();
+            let provs: Vec<Provenance> = x.article.dates.iter().map(|d| d.provenance).collect();
+            assert_eq!(provs, vec![Provenance::MetaPublished], "{name}");
+        }
+        let x = extract(
+            "<html><head><meta name=\"description\" content=\"2017-05-06\"></head><body></body></html>",
+            &Url::parse("https://www.example.fr/").unwrap(),
+            None,
+        )
+        .unwrap();
+        assert!(x.article.dates.is_empty(), "other meta names are not dates");
     }
 
     #[test]
