@@ -12,7 +12,7 @@ use crate::charset;
 use crate::detect::{Detector, Hit};
 use crate::extract;
 use crate::feed;
-use crate::fetch::{Document, FetchError, Fetcher, InputKind, Location, Request, kind_of_file, scan_dir};
+use crate::fetch::{Document, FetchError, Fetcher, InputKind, Location, Request, Slots, kind_of_file, scan_dir};
 use crate::report::{Cleared, Finding, ItemReport, Problem, Report, SourceSummary, SpanReport, Stage};
 use crate::rules::{PreWindow, Rule, RuleSet, Scope, Severity, Source, Verdict};
 use crate::timing::{self, ItemDates, Timing};
@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use url::Url;
 
 /// What to check, beyond the rules.
@@ -472,23 +471,6 @@ fn same_kind(link: &Location, from: &Location) -> bool {
     )
 }
 
-/// One result per index, filled in any order from any thread (as a fetcher calls back).
-struct Slots<T>(Vec<Mutex<Option<T>>>);
-
-impl<T> Slots<T> {
-    fn new(n: usize) -> Slots<T> {
-        Slots((0..n).map(|_| Mutex::new(None)).collect())
-    }
-
-    fn put(&self, i: usize, value: T) {
-        *self.0[i].lock().expect("slot lock") = Some(value);
-    }
-
-    fn into_values(self) -> impl Iterator<Item = Option<T>> {
-        self.0.into_iter().map(|m| m.into_inner().expect("slot lock"))
-    }
-}
-
 /// The inputs of every source: feeds and listed pages, directories listed now.
 struct Inputs {
     feeds: Vec<(usize, Location)>,
@@ -659,8 +641,7 @@ fn accept(
             format!("larger than {} bytes; only the beginning was read", doc.max_bytes),
         );
     }
-    let tld = doc.url.domain().and_then(|d| d.rsplit('.').next());
-    let decoded = charset::decode(&doc.bytes, source.charset, doc.content_type.as_deref(), tld);
+    let decoded = doc.decode(source.charset);
     if decoded.basis == charset::Basis::Utf8OverDeclaration {
         out.problem(
             source,

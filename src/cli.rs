@@ -568,7 +568,7 @@ fn extract_batch(dir: &std::path::Path, tz: Option<chrono_tz::Tz>, out: &mut dyn
             let line = match crate::fetch::LocalFetcher.fetch(&crate::fetch::Location::File(path.clone())) {
                 Err(e) => serde_json::json!({ "file": file, "error": e.to_string() }),
                 Ok(doc) => {
-                    let decoded = crate::charset::decode(&doc.bytes, None, None, None);
+                    let decoded = doc.decode(None);
                     match crate::extract::extract(&decoded.text, &doc.url, tz) {
                         Err(e) => serde_json::json!({ "file": file, "error": e.to_string() }),
                         Ok(x) => {
@@ -619,22 +619,20 @@ fn extract_pages(a: ExtractArgs, out: &mut dyn Write) -> Result<Outcome, Failure
     }
     let fetcher =
         crate::http::HttpFetcher::new(crate::http::HttpOptions::default()).map_err(|e| Failure::Message(format!("error: {e}")))?;
-    let views: Vec<std::sync::Mutex<Option<Result<crate::inspect::PageView, String>>>> =
-        requests.iter().map(|_| Default::default()).collect();
+    let views: crate::fetch::Slots<Result<crate::inspect::PageView, String>> = crate::fetch::Slots::new(requests.len());
     let now = Utc::now();
     fetcher.fetch_each(&requests, &|i, fetched| {
         let view = fetched.map_err(|e| e.to_string()).and_then(|doc| {
-            let tld = doc.url.domain().and_then(|d| d.rsplit('.').next());
-            let decoded = crate::charset::decode(&doc.bytes, None, doc.content_type.as_deref(), tld);
+            let decoded = doc.decode(None);
             let x = crate::extract::extract(&decoded.text, &doc.url, a.tz).map_err(|e| e.to_string())?;
             Ok(crate::inspect::PageView::new(&doc.url, &x.article, &decoded, x.problems, now))
         });
-        *views[i].lock().expect("view slot") = Some(view);
+        views.put(i, view);
     });
     let mut pages = Vec::new();
     let mut failed = String::new();
-    for (p, v) in a.pages.iter().zip(views) {
-        match v.into_inner().expect("view slot").expect("every page answered") {
+    for (p, v) in a.pages.iter().zip(views.into_values()) {
+        match v.expect("every page answered") {
             Ok(view) => pages.push(view),
             Err(e) => failed.push_str(&format!("error: `{}`: {}\n", report::inert(p), report::inert(&e))),
         }

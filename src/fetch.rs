@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use url::Url;
 
 /// Largest body read from one input; more is cut off and recorded as a problem.
@@ -79,6 +80,15 @@ pub struct Document {
     pub from_cache: bool,
     /// How long the fetch took, waits for limits and retries included.
     pub elapsed: std::time::Duration,
+}
+
+impl Document {
+    /// Decodes the bytes (see `charset`), with the transport's charset and the site's
+    /// top-level domain as hints.
+    pub fn decode(&self, source_override: Option<&'static encoding_rs::Encoding>) -> crate::charset::Decoded {
+        let tld = self.url.domain().and_then(|d| d.rsplit('.').next());
+        crate::charset::decode(&self.bytes, source_override, self.content_type.as_deref(), tld)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +166,23 @@ impl Fetcher for LocalFetcher {
     fn fetch_each(&self, requests: &[Request], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
         use rayon::prelude::*;
         requests.par_iter().enumerate().for_each(|(i, r)| each(i, self.fetch(&r.location)));
+    }
+}
+
+/// One result per index, filled in any order from any thread (as a fetcher calls back).
+pub struct Slots<T>(Vec<Mutex<Option<T>>>);
+
+impl<T> Slots<T> {
+    pub fn new(n: usize) -> Slots<T> {
+        Slots((0..n).map(|_| Mutex::new(None)).collect())
+    }
+
+    pub fn put(&self, i: usize, value: T) {
+        *self.0[i].lock().expect("slot lock") = Some(value);
+    }
+
+    pub fn into_values(self) -> impl Iterator<Item = Option<T>> {
+        self.0.into_iter().map(|m| m.into_inner().expect("slot lock"))
     }
 }
 
