@@ -10,9 +10,12 @@
 //! This is a pure, synchronous function over a string: the scraper DOM is `!Send` and never
 //! leaves it.
 
+mod content;
+
 use crate::article::{Article, FoundDate, Link, Provenance, TextBuilder, collapse_whitespace, normalize_url};
 use crate::rules::Scope;
 use chrono_tz::Tz;
+use content::Layout;
 use scraper::{ElementRef, Html, Node, Selector};
 use std::sync::LazyLock;
 use url::Url;
@@ -48,16 +51,8 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
     let doc = Html::parse_document(html);
     let mut problems = Vec::new();
     let title = page_title(&doc);
-    let root = [
-        selector!("article"),
-        selector!("[itemprop=articleBody]"),
-        selector!("main"),
-        selector!("[role=main]"),
-        selector!("body"),
-    ]
-    .into_iter()
-    .find_map(|s| doc.select(s).next())
-    .unwrap_or_else(|| doc.root_element());
+    let body = doc.select(selector!("body")).next().unwrap_or_else(|| doc.root_element());
+    let layout = Layout::analyse(body);
 
     let mut walker = Walker {
         out: TextBuilder::default(),
@@ -65,12 +60,16 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
         links: Vec::new(),
         base,
         title: title.as_deref(),
+        layout: &layout,
     };
     if let Some(t) = &title {
         walker.out.push(Scope::Title, t);
     }
-    walker.walk(root, Scope::Body);
-    walker.flush(Scope::Body);
+    for part in &layout.parts {
+        let el = doc.tree.get(*part).and_then(ElementRef::wrap).expect("parts are elements");
+        walker.walk(el, Scope::Body);
+        walker.flush(Scope::Body);
+    }
     let Walker { out, links, .. } = walker;
     let (text, blocks) = out.finish();
     let dates = page_dates(&doc, tz, &mut problems);
@@ -112,6 +111,7 @@ struct Walker<'a> {
     links: Vec<Link>,
     base: &'a Url,
     title: Option<&'a str>,
+    layout: &'a Layout,
 }
 
 const BLOCKS: &[&str] = &[
@@ -192,7 +192,12 @@ impl Walker<'_> {
                 Node::Element(e) => {
                     let Some(child_el) = ElementRef::wrap(child) else { continue };
                     let name = e.name();
-                    if is_chrome(e) {
+                    if SKIP.contains(&name)
+                        || content::SKIP.contains(&name)
+                        || is_hidden(e)
+                        || content::is_unlikely(child_el)
+                        || self.layout.is_boilerplate(child_el)
+                    {
                         continue;
                     }
                     self.collect_link(e, scope);
@@ -246,19 +251,18 @@ impl Walker<'_> {
     }
 }
 
+fn is_hidden(e: &scraper::node::Element) -> bool {
+    e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true")
+}
+
+/// Whether the element's role or class/id names say it is page chrome (banners, share bars…).
 fn is_chrome(e: &scraper::node::Element) -> bool {
-    if SKIP.contains(&e.name()) {
-        return true;
-    }
     if let Some(role) = e.attr("role")
         && matches!(
             role,
             "navigation" | "banner" | "contentinfo" | "complementary" | "dialog" | "alertdialog"
         )
     {
-        return true;
-    }
-    if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
         return true;
     }
     let class_id = format!("{} {}", e.attr("class").unwrap_or(""), e.attr("id").unwrap_or("")).to_ascii_lowercase();

@@ -1,0 +1,430 @@
+//! Where the article's own text is in a page, and which parts of it are furniture.
+//!
+//! One post-order pass measures every element: its visible characters, the characters inside
+//! links, and a content score. Each paragraph of real prose (at least 25 characters, mostly not
+//! links) scores by its length and commas, and hands that score to its parent in full, its
+//! grandparent in half and further ancestors in smaller shares, so the container that holds
+//! most of the article's prose ends up with the highest score. Class and id names move the
+//! score (`article-body` up, `comments` down), link density scales it down, and
+//! `itemprop=articleBody` is trusted. Siblings of the winner that hold prose too (articles
+//! split by advert slots) are kept beside it.
+//!
+//! The walker then prunes inside the chosen containers: blocks made mostly of links
+//! (related-article lists, tag clouds, share bars) and blocks whose names say they are
+//! chrome, unless they hold most of the text.
+
+use ego_tree::NodeId;
+use rustc_hash::FxHashMap;
+use scraper::{ElementRef, Node};
+use std::sync::LazyLock;
+
+/// The measures of one element, its descendants included.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Measure {
+    /// Visible characters (whitespace excluded).
+    pub text: u32,
+    /// Of those, characters inside links.
+    pub links: u32,
+}
+
+impl Measure {
+    pub fn link_density(self) -> f32 {
+        if self.text == 0 {
+            0.0
+        } else {
+            self.links as f32 / self.text as f32
+        }
+    }
+}
+
+/// The outcome of the analysis: the containers holding the article, in document order.
+pub struct Layout {
+    measures: FxHashMap<NodeId, Measure>,
+    pub parts: Vec<NodeId>,
+    /// Characters in the chosen containers.
+    pub main_text: u32,
+    /// Paragraphs of prose in the chosen containers.
+    pub paragraphs: u32,
+}
+
+/// Elements whose content is never article text (and is not measured).
+pub const SKIP: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "canvas", "head", "title", "button", "select", "textarea", "iframe", "object",
+    "embed", "input", "option", "math",
+];
+
+impl Layout {
+    pub fn analyse(body: ElementRef) -> Layout {
+        let mut a = Analysis::default();
+        a.visit(body, false);
+        let Analysis {
+            measures, scores, scored, ..
+        } = a;
+        let final_score = |id: NodeId, el: ElementRef, raw: f32| {
+            let ld = measures.get(&id).copied().unwrap_or_default().link_density();
+            raw * (1.0 - ld) + weight(el)
+        };
+        let element = |id: NodeId| body.tree().get(id).and_then(ElementRef::wrap);
+        let mut ranked: Vec<(NodeId, f32)> = scores
+            .iter()
+            .filter_map(|(&id, &raw)| element(id).map(|el| (id, final_score(id, el, raw))))
+            .collect();
+        // Ties go to the earlier element, so the choice does not depend on hash order.
+        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let Some(&(mut top, mut top_score)) = ranked.first() else {
+            return Layout::whole(body, measures);
+        };
+        // An article cut into many small boxes (one per paragraph) has several near-equal
+        // winners: their closest common container is the article.
+        let rivals: Vec<NodeId> = ranked[1..ranked.len().min(5)]
+            .iter()
+            .filter(|(_, s)| *s >= 0.75 * top_score)
+            .map(|(id, _)| *id)
+            .collect();
+        if rivals.len() >= 3 {
+            let mut up = element(top).and_then(|e| e.parent()).and_then(ElementRef::wrap);
+            while let Some(a) = up.filter(|a| a.id() != body.id()) {
+                if rivals.iter().filter(|r| is_within(body, **r, a.id())).count() >= 3 {
+                    top = a.id();
+                    top_score = scores.get(&a.id()).map_or(top_score, |&raw| final_score(a.id(), a, raw).max(top_score));
+                    break;
+                }
+                up = a.parent().and_then(ElementRef::wrap);
+            }
+        }
+        // Climb while an ancestor scores higher: the winner was one column of a wider article.
+        let threshold = top_score / 3.0;
+        let mut last = top_score;
+        let mut up = element(top).and_then(|e| e.parent()).and_then(ElementRef::wrap);
+        while let Some(parent) = up {
+            if parent.id() == body.id() {
+                break;
+            }
+            let Some(&raw) = scores.get(&parent.id()) else { break };
+            let s = final_score(parent.id(), parent, raw);
+            if s < threshold {
+                break;
+            }
+            if s > last {
+                (top, top_score) = (parent.id(), s);
+                break;
+            }
+            last = s;
+            up = parent.parent().and_then(ElementRef::wrap);
+        }
+        let top_el = element(top).expect("the top candidate is an element");
+        let sibling_floor = (top_score * 0.2).max(10.0);
+        let mut parts = Vec::new();
+        match top_el.parent().and_then(ElementRef::wrap) {
+            Some(parent) if top != body.id() => {
+                for sib in parent.child_elements() {
+                    let keep = sib.id() == top
+                        || scores
+                            .get(&sib.id())
+                            .is_some_and(|&raw| final_score(sib.id(), sib, raw) >= sibling_floor)
+                        || (sib.value().name() == "p" && {
+                            let m = measures.get(&sib.id()).copied().unwrap_or_default();
+                            m.text >= 80 && m.link_density() < 0.25
+                        });
+                    if keep {
+                        parts.push(sib.id());
+                    }
+                }
+            }
+            _ => parts.push(top),
+        }
+        let mut layout = Layout {
+            measures,
+            parts,
+            main_text: 0,
+            paragraphs: 0,
+        };
+        layout.main_text = layout.parts.iter().map(|id| layout.measure(*id).text).sum();
+        layout.paragraphs = paragraphs_under(&scored, &layout.parts, body);
+        layout
+    }
+
+    fn whole(body: ElementRef, measures: FxHashMap<NodeId, Measure>) -> Layout {
+        let main_text = measures.get(&body.id()).map_or(0, |m| m.text);
+        Layout {
+            measures,
+            parts: vec![body.id()],
+            main_text,
+            paragraphs: 0,
+        }
+    }
+
+    pub fn measure(&self, id: NodeId) -> Measure {
+        self.measures.get(&id).copied().unwrap_or_default()
+    }
+
+    /// Whether an element inside the chosen containers is furniture rather than article.
+    pub fn is_boilerplate(&self, el: ElementRef) -> bool {
+        let m = self.measure(el.id());
+        let holds_the_article = m.text * 2 > self.main_text;
+        if holds_the_article {
+            return false;
+        }
+        let name = el.value().name();
+        let container = matches!(
+            name,
+            "div" | "section" | "ul" | "ol" | "dl" | "table" | "p" | "li" | "span" | "aside" | "figure" | "header" | "footer" | "nav"
+        );
+        if container && m.text > 0 && m.link_density() > 0.5 {
+            return true;
+        }
+        if matches!(name, "div" | "section" | "ul" | "ol" | "table") && m.text < 300 && m.link_density() > 0.3 {
+            return true;
+        }
+        super::is_chrome(el.value())
+    }
+}
+
+#[derive(Default)]
+struct Analysis {
+    measures: FxHashMap<NodeId, Measure>,
+    scores: FxHashMap<NodeId, f32>,
+    /// The open elements, innermost last.
+    ancestors: Vec<NodeId>,
+    /// Paragraphs score only the open elements from this index on (see [`is_unlikely`]).
+    barrier: usize,
+    /// Paragraphs that scored, for [`Layout::paragraphs`].
+    scored: Vec<NodeId>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    text: u32,
+    links: u32,
+    commas: u32,
+}
+
+impl Analysis {
+    fn visit(&mut self, el: ElementRef, in_link: bool) -> Counts {
+        let name = el.value().name();
+        if SKIP.contains(&name) || super::is_hidden(el.value()) {
+            return Counts::default();
+        }
+        // Prose inside comments or a sidebar scores only within it, never for the page
+        // around it: a long comment thread must not pull the choice up to include itself.
+        let barrier = self.barrier;
+        if is_unlikely(el) {
+            self.barrier = self.ancestors.len();
+        }
+        let in_link = in_link || name == "a";
+        let mut all = Counts::default();
+        let mut direct = Counts::default();
+        self.ancestors.push(el.id());
+        for child in el.children() {
+            match child.value() {
+                Node::Text(t) => {
+                    let n = visible_chars(t);
+                    direct.text += n;
+                    direct.commas += t.chars().filter(|c| matches!(c, ',' | '،' | '、' | '，')).count() as u32;
+                    if in_link {
+                        direct.links += n;
+                    }
+                }
+                Node::Element(_) => {
+                    if let Some(c) = ElementRef::wrap(child) {
+                        let c = self.visit(c, in_link);
+                        all.text += c.text;
+                        all.links += c.links;
+                        all.commas += c.commas;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.ancestors.pop();
+        self.barrier = barrier;
+        all.text += direct.text;
+        all.links += direct.links;
+        all.commas += direct.commas;
+        if all.text > 0 {
+            self.measures.insert(
+                el.id(),
+                Measure {
+                    text: all.text,
+                    links: all.links,
+                },
+            );
+        }
+        // A paragraph of prose: a text element, or the text written straight into a container
+        // (then the container is the paragraph's parent, as if the text were wrapped in `<p>`).
+        let (para, own) = match name {
+            "p" | "pre" | "td" | "blockquote" => (all, false),
+            "div" | "section" | "article" | "main" | "font" | "center" => (direct, true),
+            _ => return all,
+        };
+        if para.text >= 25 && (para.links as f32) < 0.5 * para.text as f32 {
+            let score = 1.0 + para.commas as f32 + (para.text / 100).min(3) as f32;
+            self.scored.push(el.id());
+            let own = own.then_some(el.id());
+            let open = &self.ancestors[self.barrier.min(self.ancestors.len())..];
+            for (level, id) in own.into_iter().chain(open.iter().rev().copied()).take(5).enumerate() {
+                let share = match level {
+                    0 => 1.0,
+                    1 => 2.0,
+                    n => 3.0 * n as f32,
+                };
+                *self.scores.entry(id).or_default() += score / share;
+            }
+        }
+        all
+    }
+}
+
+fn paragraphs_under(scored: &[NodeId], parts: &[NodeId], body: ElementRef) -> u32 {
+    scored
+        .iter()
+        .filter(|p| {
+            let mut node = tree.get(**p);
+            while let Some(n) = node {
+                if parts.contains(&n.id()) {
+                    return true;
+                }
+                node = n.parent();
+            }
+            false
+        })
+        .count() as u32
+}
+
+/// Whether `id` is `ancestor` or inside it.
+fn is_within(body: ElementRef, id: NodeId, ancestor: NodeId) -> bool {
+    let mut node = body.tree().get(id);
+    while let Some(n) = node {
+        if n.id() == ancestor {
+            return true;
+        }
+        node = n.parent();
+    }
+    false
+}
+
+fn visible_chars(t: &str) -> u32 {
+    t.chars().filter(|c| !c.is_whitespace()).count() as u32
+}
+
+/// Class and id names that mark a subtree as never the article (comments, sidebars, related
+/// links…) unless they also say it is the content.
+pub fn is_unlikely(el: ElementRef) -> bool {
+    static UNLIKELY: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new([
+            "comment",
+            "disqus",
+            "respond",
+            "replies",
+            "sidebar",
+            "related",
+            "footer",
+            "social",
+            "share",
+            "sponsor",
+            "popup",
+            "banner",
+            "cookie",
+            "consent",
+            "newsletter",
+            "outbrain",
+            "taboola",
+            "recommend",
+            "breadcrumb",
+            "pagination",
+            "masthead",
+            "menu",
+            "skyscraper",
+            "advert",
+            "promo",
+        ])
+        .expect("static patterns")
+    });
+    static MAYBE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new(["article", "body", "column", "content", "main", "story", "entry", "text"]).expect("static patterns")
+    });
+    let names = class_and_id(el);
+    !names.is_empty() && UNLIKELY.is_match(&names) && !MAYBE.is_match(&names) && !matches!(el.value().name(), "body" | "a" | "html")
+}
+
+fn class_and_id(el: ElementRef) -> String {
+    let e = el.value();
+    let mut names = String::new();
+    for part in [e.attr("class"), e.attr("id")].into_iter().flatten() {
+        names.push_str(part);
+        names.push(' ');
+    }
+    names.make_ascii_lowercase();
+    names
+}
+
+/// Class and id names, the tag, and microdata as a score adjustment.
+fn weight(el: ElementRef) -> f32 {
+    static POSITIVE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new([
+            "article", "body", "content", "entry", "hentry", "main", "page", "post", "text", "blog", "story", "corps", "inhalt", "texto",
+            "testo",
+        ])
+        .expect("static patterns")
+    });
+    static NEGATIVE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new([
+            "comment",
+            "disqus",
+            "foot",
+            "masthead",
+            "meta",
+            "outbrain",
+            "taboola",
+            "promo",
+            "related",
+            "recommend",
+            "share",
+            "sharing",
+            "social",
+            "sidebar",
+            "sponsor",
+            "widget",
+            "newsletter",
+            "subscribe",
+            "signup",
+            "banner",
+            "cookie",
+            "consent",
+            "gdpr",
+            "breadcrumb",
+            "pagination",
+            "pager",
+            "popup",
+            "modal",
+            "tags",
+            "toolbar",
+            "advert",
+            "-ad-",
+            "teaser",
+            "most-",
+            "trending",
+        ])
+        .expect("static patterns")
+    });
+    let e = el.value();
+    let names = class_and_id(el);
+    let mut w = 0.0;
+    if POSITIVE.is_match(&names) {
+        w += 25.0;
+    }
+    if NEGATIVE.is_match(&names) {
+        w -= 25.0;
+    }
+    if e.attr("itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {
+        w += 50.0;
+    }
+    w + match e.name() {
+        "article" | "main" => 10.0,
+        "div" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    }
+}
