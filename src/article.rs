@@ -16,6 +16,46 @@ pub struct Article {
     pub blocks: Vec<Block>,
     pub links: Vec<Link>,
     pub dates: Vec<FoundDate>,
+    /// What kind of page the text came from; only articles are checked.
+    pub kind: PageKind,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageClass {
+    #[default]
+    Article,
+    /// A section front or index: teasers of other articles.
+    Listing,
+    /// A consent banner or subscription wall standing in front of the article.
+    Interstitial,
+    /// No text, or text drawn by JavaScript.
+    Empty,
+}
+
+/// A page's class, with the reason when it is not an article.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PageKind {
+    pub class: PageClass,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl PageKind {
+    pub fn article() -> PageKind {
+        PageKind::default()
+    }
+
+    pub fn not_article(class: PageClass, reason: String) -> PageKind {
+        PageKind {
+            class,
+            reason: Some(reason),
+        }
+    }
+
+    pub fn is_article(&self) -> bool {
+        self.class == PageClass::Article
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

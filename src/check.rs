@@ -7,13 +7,13 @@
 //! is read once, as the feed's item. Nothing in here stops the run for one bad input: each
 //! failure becomes a [`Problem`] against its source.
 
-use crate::article::{Article, FoundDate, TextBuilder, normalize_url};
+use crate::article::{Article, FoundDate, PageKind, TextBuilder, normalize_url};
 use crate::charset;
 use crate::detect::{Detector, Hit};
 use crate::extract;
 use crate::feed;
 use crate::fetch::{Document, FetchError, Fetcher, InputKind, Location, Request, Slots, kind_of_file, scan_dir};
-use crate::report::{Cleared, Finding, ItemReport, Problem, Report, SourceSummary, SpanReport, Stage};
+use crate::report::{Cleared, Finding, ItemReport, NotChecked, Problem, Report, SourceSummary, SpanReport, Stage};
 use crate::rules::{PreWindow, Rule, RuleSet, Scope, Severity, Source, Verdict};
 use crate::timing::{self, ItemDates, Timing};
 use chrono::{DateTime, Utc};
@@ -220,6 +220,7 @@ pub fn run(
         report.sources.push(r.summary);
         report.findings.extend(r.findings);
         report.cleared.extend(r.cleared);
+        report.not_checked.extend(r.not_checked);
         report.problems.extend(r.problems);
         report.items.extend(r.items);
     }
@@ -306,6 +307,7 @@ struct SourceResult {
     summary: SourceSummary,
     findings: Vec<Finding>,
     cleared: Vec<Cleared>,
+    not_checked: Vec<NotChecked>,
     problems: Vec<Problem>,
     items: Vec<ItemReport>,
 }
@@ -331,6 +333,7 @@ impl SourceResult {
         self.summary.items += other.summary.items;
         self.findings.extend(other.findings);
         self.cleared.extend(other.cleared);
+        self.not_checked.extend(other.not_checked);
         self.problems.extend(other.problems);
         self.items.extend(other.items);
     }
@@ -717,6 +720,7 @@ fn feed_article(item: &feed::FeedItem) -> Article {
         blocks,
         links: vec![],
         dates: item.dates.clone(),
+        kind: PageKind::article(),
     }
 }
 
@@ -743,6 +747,7 @@ fn merge(page: Article, from_feed: Article) -> Article {
         blocks,
         links: page.links,
         dates,
+        kind: page.kind,
     }
 }
 
@@ -782,6 +787,32 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
         timings.push(t.clone());
         Some(t)
     };
+    let item = |timings: Vec<Timing>| ItemReport {
+        source: source.id.clone(),
+        url: c.url.to_string(),
+        title: c.article.title.clone(),
+        summary: c.summary.clone(),
+        fetched_at: c.fetched_at,
+        charset: c.page.as_ref().map(|p| crate::report::CharsetReport {
+            encoding: p.encoding,
+            basis: p.basis,
+        }),
+        redirects: c.page.iter().flat_map(|p| p.redirects.iter().map(Url::to_string)).collect(),
+        dates: c.article.dates.iter().map(Into::into).collect(),
+        timings,
+        class: c.article.kind.class,
+    };
+    if let Some(reason) = &c.article.kind.reason {
+        out.not_checked.push(NotChecked {
+            source: source.id.clone(),
+            url: c.url.to_string(),
+            title: c.article.title.clone(),
+            class: c.article.kind.class,
+            reason: reason.clone(),
+        });
+        out.items.push(item(Vec::new()));
+        return out;
+    }
     let hits = detector.scan(&c.article);
     for rule in &rules.rules {
         if !rule.condition.eval(&hits, &rule.scopes) {
@@ -838,20 +869,7 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
             });
         }
     }
-    out.items.push(ItemReport {
-        source: source.id.clone(),
-        url: c.url.to_string(),
-        title: c.article.title.clone(),
-        summary: c.summary.clone(),
-        fetched_at: c.fetched_at,
-        charset: c.page.as_ref().map(|p| crate::report::CharsetReport {
-            encoding: p.encoding,
-            basis: p.basis,
-        }),
-        redirects: c.page.iter().flat_map(|p| p.redirects.iter().map(Url::to_string)).collect(),
-        dates: c.article.dates.iter().map(Into::into).collect(),
-        timings,
-    });
+    out.items.push(item(timings));
     out
 }
 

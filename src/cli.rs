@@ -576,7 +576,7 @@ fn extract_batch(dir: &std::path::Path, tz: Option<chrono_tz::Tz>, out: &mut dyn
                             let text: Vec<&str> = a
                                 .blocks
                                 .iter()
-                                .filter(|b| b.scope != crate::rules::Scope::Title)
+                                .filter(|b| !matches!(b.scope, crate::rules::Scope::Title | crate::rules::Scope::Caption))
                                 .map(|b| &a.text[b.range.clone()])
                                 .collect();
                             let dates = crate::timing::ItemDates::choose(&a.dates, now);
@@ -591,6 +591,8 @@ fn extract_batch(dir: &std::path::Path, tz: Option<chrono_tz::Tz>, out: &mut dyn
                                 "modified": written(&dates.modified),
                                 "modified_provenance": provenance(&dates.modified),
                                 "encoding": decoded.encoding.name(),
+                                "class": a.kind.class,
+                                "class_reason": a.kind.reason,
                             })
                         }
                     }

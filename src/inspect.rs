@@ -16,6 +16,8 @@ use std::fmt::Write as _;
 pub struct PageView {
     pub url: String,
     pub title: Option<String>,
+    /// Article, listing, interstitial or empty, with the reason when not an article.
+    pub kind: crate::article::PageKind,
     pub encoding: &'static str,
     pub basis: Basis,
     /// The dates a check would use, by the documented precedence.
@@ -51,6 +53,7 @@ impl PageView {
         PageView {
             url: url.to_string(),
             title: article.title.clone(),
+            kind: article.kind.clone(),
             encoding: decoded.encoding.name(),
             basis: decoded.basis,
             published_as_written: chosen.published.as_ref().and_then(|d| d.when.as_written()),
@@ -88,6 +91,16 @@ impl PageView {
             out,
             "title:     {}",
             self.title.as_deref().map(inert).unwrap_or_else(|| "(none)".into())
+        );
+        let _ = writeln!(
+            out,
+            "class:     {}{}",
+            crate::wire_name(&self.kind.class),
+            self.kind
+                .reason
+                .as_deref()
+                .map(|r| format!(" (not checked: {})", inert(r)))
+                .unwrap_or_default()
         );
         let _ = writeln!(out, "decoded:   {} ({})", self.encoding, crate::wire_name(&self.basis));
         let chosen = |d: &Option<DateRef>| match d {

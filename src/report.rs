@@ -28,6 +28,8 @@ pub struct Report {
     /// Items whose content matched a rule but whose timing does not count (e.g. published
     /// before the window and unchanged).
     pub cleared: Vec<Cleared>,
+    /// Pages read but not checked because they are not articles.
+    pub not_checked: Vec<NotChecked>,
     pub problems: Vec<Problem>,
     pub items: Vec<ItemReport>,
 }
@@ -117,6 +119,17 @@ pub struct Cleared {
     pub timing: Timing,
 }
 
+/// A page that was read but is not an article (a section front, a consent or subscription
+/// wall, an empty page): its rules were not evaluated, so it is neither a finding nor clean.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotChecked {
+    pub source: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub class: crate::article::PageClass,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     pub source: String,
@@ -168,6 +181,8 @@ pub struct ItemReport {
     pub redirects: Vec<String>,
     pub dates: Vec<DateReport>,
     pub timings: Vec<Timing>,
+    /// The page's class; only articles have timings and are checked.
+    pub class: crate::article::PageClass,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,6 +223,7 @@ impl Report {
             sources: vec![],
             findings: vec![],
             cleared: vec![],
+            not_checked: vec![],
             problems: vec![],
             items: vec![],
         }
@@ -244,6 +260,9 @@ impl Report {
         for c in &self.cleared {
             line("cleared", serde_json::to_value(c).expect("serialises"));
         }
+        for n in &self.not_checked {
+            line("not_checked", serde_json::to_value(n).expect("serialises"));
+        }
         for p in &self.problems {
             line("problem", serde_json::to_value(p).expect("serialises"));
         }
@@ -252,7 +271,8 @@ impl Report {
             serde_json::json!({
                 "format_version": FORMAT_VERSION, "tool": self.tool, "election": self.election, "evaluated_at": self.evaluated_at,
                 "violations": self.count(Severity::Violation), "warnings": self.count(Severity::Warning), "notices": self.count(Severity::Notice),
-                "items": self.sources.iter().map(|s| s.items).sum::<usize>(), "problems": self.problems.len(),
+                "items": self.sources.iter().map(|s| s.items).sum::<usize>(), "not_checked": self.not_checked.len(),
+                "problems": self.problems.len(),
             }),
         );
         out
@@ -316,6 +336,9 @@ impl Report {
                     );
                 }
             }
+            for n in self.not_checked.iter().filter(|n| n.source == s.id) {
+                let _ = writeln!(out, "  {:<9} {}: {}", "unchecked", inert(&n.url), inert(&n.reason));
+            }
             if !quiet {
                 for c in cleared {
                     let _ = writeln!(out, "  {:<9} {}  {}", "ok", c.rule, inert(&c.url));
@@ -351,12 +374,13 @@ impl Report {
         let items: usize = self.sources.iter().map(|s| s.items).sum();
         let _ = writeln!(
             out,
-            "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s); {} problem(s)",
+            "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s), {} not checked (not articles); {} problem(s)",
             self.count(Severity::Violation),
             self.count(Severity::Warning),
             self.count(Severity::Notice),
             items,
             self.sources.len(),
+            self.not_checked.len(),
             self.problems.len()
         );
         out

@@ -26,7 +26,9 @@ fn demo_reports_violations_a_mention_and_an_item_outside_the_window() {
     );
     assert!(out.contains("[foreign outlet]"), "{out}");
     assert!(
-        out.contains("summary: 4 violation(s), 0 warning(s), 1 notice(s); 8 item(s) from 3 source(s); 1 problem(s)"),
+        out.contains(
+            "summary: 4 violation(s), 0 warning(s), 1 notice(s); 8 item(s) from 3 source(s), 0 not checked (not articles); 1 problem(s)"
+        ),
         "{out}"
     );
 

@@ -649,7 +649,7 @@ fn a_news_sitemap_index_is_an_item_source() {
     server.serve(
         "/a.html",
         ResponseTemplate::new(200).set_body_raw(
-            "<html><body><article><h1>Les courriels</h1><p>Texte #MacronLeaks.</p></article></body></html>",
+            "<html><body><article><h1>Les courriels</h1><p>Le texte des courriels #MacronLeaks circule.</p></article></body></html>",
             "text/html",
         ),
     );
@@ -770,4 +770,36 @@ fn an_unusable_default_cache_does_not_stop_the_run() {
         .unwrap();
     assert_eq!(named.status.code(), Some(2), "a cache the user named must work");
     assert!(String::from_utf8_lossy(&named.stderr).contains("cache directory"));
+}
+
+#[test]
+fn a_page_that_is_not_an_article_is_reported_not_checked_never_clean() {
+    let server = Server::start();
+    server.serve(
+        "/rss.xml",
+        ResponseTemplate::new(200).set_body_raw(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Politique</title>\
+             <item><title>Rubrique</title><link>/politique/</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
+             </channel></rss>",
+            "application/rss+xml",
+        ),
+    );
+    let teasers: String = (0..10)
+        .map(|i| format!("<div><h2><a href=\"/a{i}.html\">#MacronLeaks : épisode {i} de notre enquête</a></h2></div>"))
+        .collect();
+    server.serve(
+        "/politique/",
+        ResponseTemplate::new(200).set_body_raw(format!("<html><body><h1>Politique</h1>{teasers}</body></html>"), "text/html"),
+    );
+    let (_, report) = check_sources(&format!(
+        "[[source]]\nid = \"front\"\nfeed = \"{}\"\naudience = \"all\"\n",
+        server.url("/rss.xml")
+    ));
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
+    let unchecked = report["not_checked"].as_array().unwrap();
+    assert_eq!(unchecked.len(), 1, "{report}");
+    assert_eq!(unchecked[0]["class"], "listing");
+    assert!(unchecked[0]["reason"].as_str().unwrap().contains("10 linked headlines"), "{report}");
+    assert_eq!(report["items"][0]["class"], "listing");
+    assert_eq!(report["items"][0]["timings"].as_array().unwrap().len(), 0);
 }

@@ -304,6 +304,7 @@ mod tests {
                 })
                 .collect(),
             dates: vec![],
+            kind: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@
 //! (related-article lists, tag clouds, share bars) and blocks whose names say they are
 //! chrome, unless they hold most of the text.
 
+use super::guide::Guide;
 use ego_tree::NodeId;
 use rustc_hash::FxHashMap;
 use scraper::{ElementRef, Node};
@@ -45,6 +46,10 @@ pub struct Layout {
     pub main_text: u32,
     /// Paragraphs of prose in the chosen containers.
     pub paragraphs: u32,
+    /// The whole page's measures (its `<body>`).
+    pub page: Measure,
+    /// Headings that are links (teasers of other articles), anywhere in the page.
+    pub headline_links: u32,
 }
 
 /// Elements whose content is never article text (and is not measured).
@@ -54,15 +59,27 @@ pub const SKIP: &[&str] = &[
 ];
 
 impl Layout {
-    pub fn analyse(body: ElementRef) -> Layout {
+    pub fn analyse(body: ElementRef, guide: Option<&Guide>) -> Layout {
         let mut a = Analysis::default();
         a.visit(body, false);
         let Analysis {
-            measures, scores, scored, ..
+            measures,
+            scores,
+            scored,
+            suspect,
+            headline_links,
+            ..
         } = a;
+        let page_text = measures.get(&body.id()).map_or(0, |m| m.text);
         let final_score = |id: NodeId, el: ElementRef, raw: f32| {
             let ld = measures.get(&id).copied().unwrap_or_default().link_density();
-            raw * (1.0 - ld) + weight(el)
+            let s = raw * (1.0 - ld) + weight(el);
+            // Candidates in comments, or in furniture that is not most of the page (a
+            // `has-sidebar` layout class on the page's main column), win only by a wide margin.
+            let doubtful = suspect
+                .get(&id)
+                .is_some_and(|&(root, kind)| kind == Unlikely::Comments || measures.get(&root).map_or(0, |m| m.text) * 2 < page_text);
+            if doubtful { s / 3.0 } else { s }
         };
         let element = |id: NodeId| body.tree().get(id).and_then(ElementRef::wrap);
         let mut ranked: Vec<(NodeId, f32)> = scores
@@ -72,7 +89,7 @@ impl Layout {
         // Ties go to the earlier element, so the choice does not depend on hash order.
         ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let Some(&(mut top, mut top_score)) = ranked.first() else {
-            return Layout::whole(body, measures);
+            return Layout::of(body, vec![body.id()], measures, &scored, headline_links);
         };
         // An article cut into many small boxes (one per paragraph) has several near-equal
         // winners: their closest common container is the article.
@@ -86,7 +103,9 @@ impl Layout {
             while let Some(a) = up.filter(|a| a.id() != body.id()) {
                 if rivals.iter().filter(|r| is_within(body, **r, a.id())).count() >= 3 {
                     top = a.id();
-                    top_score = scores.get(&a.id()).map_or(top_score, |&raw| final_score(a.id(), a, raw).max(top_score));
+                    top_score = scores
+                        .get(&a.id())
+                        .map_or(top_score, |&raw| final_score(a.id(), a, raw).max(top_score));
                     break;
                 }
                 up = a.parent().and_then(ElementRef::wrap);
@@ -112,6 +131,12 @@ impl Layout {
             last = s;
             up = parent.parent().and_then(ElementRef::wrap);
         }
+        // The scoring's choice stands unless it misses the article the page states.
+        if let Some(container) = guide.and_then(|g| guided(body, &scored, g, &measures))
+            && !is_within(body, container, top)
+        {
+            return Layout::of(body, vec![container], measures, &scored, headline_links);
+        }
         let top_el = element(top).expect("the top candidate is an element");
         let sibling_floor = (top_score * 0.2).max(10.0);
         let mut parts = Vec::new();
@@ -119,9 +144,10 @@ impl Layout {
             Some(parent) if top != body.id() => {
                 for sib in parent.child_elements() {
                     let keep = sib.id() == top
-                        || scores
-                            .get(&sib.id())
-                            .is_some_and(|&raw| final_score(sib.id(), sib, raw) >= sibling_floor)
+                        || (unlikely(sib).is_none()
+                            && scores
+                                .get(&sib.id())
+                                .is_some_and(|&raw| final_score(sib.id(), sib, raw) >= sibling_floor))
                         || (sib.value().name() == "p" && {
                             let m = measures.get(&sib.id()).copied().unwrap_or_default();
                             m.text >= 80 && m.link_density() < 0.25
@@ -133,24 +159,23 @@ impl Layout {
             }
             _ => parts.push(top),
         }
-        let mut layout = Layout {
-            measures,
-            parts,
-            main_text: 0,
-            paragraphs: 0,
-        };
-        layout.main_text = layout.parts.iter().map(|id| layout.measure(*id).text).sum();
-        layout.paragraphs = paragraphs_under(&scored, &layout.parts, body);
-        layout
+        Layout::of(body, parts, measures, &scored, headline_links)
     }
 
-    fn whole(body: ElementRef, measures: FxHashMap<NodeId, Measure>) -> Layout {
-        let main_text = measures.get(&body.id()).map_or(0, |m| m.text);
+    fn of(body: ElementRef, parts: Vec<NodeId>, measures: FxHashMap<NodeId, Measure>, scored: &[NodeId], headline_links: u32) -> Layout {
+        let main_text = parts.iter().map(|id| measures.get(id).map_or(0, |m| m.text)).sum();
+        let paragraphs = scored
+            .iter()
+            .filter(|p| parts.iter().any(|part| is_within(body, **p, *part)))
+            .count() as u32;
+        let page = measures.get(&body.id()).copied().unwrap_or_default();
         Layout {
             measures,
-            parts: vec![body.id()],
+            parts,
             main_text,
-            paragraphs: 0,
+            paragraphs,
+            page,
+            headline_links,
         }
     }
 
@@ -188,8 +213,13 @@ struct Analysis {
     ancestors: Vec<NodeId>,
     /// Paragraphs score only the open elements from this index on (see [`is_unlikely`]).
     barrier: usize,
+    /// The outermost open element named as comments, a sidebar… (see [`unlikely`]).
+    unlikely: Option<(NodeId, Unlikely)>,
+    /// Candidates inside such subtrees, and that subtree.
+    suspect: FxHashMap<NodeId, (NodeId, Unlikely)>,
     /// Paragraphs that scored, for [`Layout::paragraphs`].
     scored: Vec<NodeId>,
+    headline_links: u32,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -207,9 +237,10 @@ impl Analysis {
         }
         // Prose inside comments or a sidebar scores only within it, never for the page
         // around it: a long comment thread must not pull the choice up to include itself.
-        let barrier = self.barrier;
-        if is_unlikely(el) {
+        let (barrier, outer) = (self.barrier, self.unlikely);
+        if let Some(kind) = unlikely(el) {
             self.barrier = self.ancestors.len();
+            self.unlikely = self.unlikely.or(Some((el.id(), kind)));
         }
         let in_link = in_link || name == "a";
         let mut all = Counts::default();
@@ -237,7 +268,7 @@ impl Analysis {
             }
         }
         self.ancestors.pop();
-        self.barrier = barrier;
+        (self.barrier, self.unlikely) = (barrier, outer);
         all.text += direct.text;
         all.links += direct.links;
         all.commas += direct.commas;
@@ -249,6 +280,9 @@ impl Analysis {
                     links: all.links,
                 },
             );
+        }
+        if matches!(name, "h1" | "h2" | "h3" | "h4") && all.text > 0 && all.links * 2 > all.text {
+            self.headline_links += 1;
         }
         // A paragraph of prose: a text element, or the text written straight into a container
         // (then the container is the paragraph's parent, as if the text were wrapped in `<p>`).
@@ -269,26 +303,47 @@ impl Analysis {
                     n => 3.0 * n as f32,
                 };
                 *self.scores.entry(id).or_default() += score / share;
+                if let Some(root) = self.unlikely {
+                    self.suspect.insert(id, root);
+                }
             }
         }
         all
     }
 }
 
-fn paragraphs_under(scored: &[NodeId], parts: &[NodeId], body: ElementRef) -> u32 {
-    scored
-        .iter()
-        .filter(|p| {
-            let mut node = tree.get(**p);
-            while let Some(n) = node {
-                if parts.contains(&n.id()) {
-                    return true;
-                }
-                node = n.parent();
+/// The closest container of the paragraphs the page's stated article body (JSON-LD) contains,
+/// when that container is about the stated body's size (not the whole page).
+fn guided(body: ElementRef, scored: &[NodeId], guide: &Guide, measures: &FxHashMap<NodeId, Measure>) -> Option<NodeId> {
+    let tree = body.tree();
+    let mut common: Option<Vec<NodeId>> = None;
+    let mut matched = 0;
+    for &p in scored {
+        let el = tree.get(p).and_then(ElementRef::wrap)?;
+        let text: String = if matches!(el.value().name(), "p" | "pre" | "td" | "blockquote") {
+            el.text().collect()
+        } else {
+            el.children().filter_map(|c| c.value().as_text().map(|t| &**t)).collect()
+        };
+        if guide.coverage(&text).is_none_or(|c| c < 0.6) {
+            continue;
+        }
+        matched += measures.get(&p).map_or(0, |m| m.text);
+        let mut path: Vec<NodeId> = el.ancestors().map(|a| a.id()).collect();
+        path.reverse();
+        path.push(p);
+        common = Some(match common {
+            None => path,
+            Some(mut c) => {
+                let same = c.iter().zip(&path).take_while(|(a, b)| a == b).count();
+                c.truncate(same);
+                c
             }
-            false
-        })
-        .count() as u32
+        });
+    }
+    let lca = *common?.last()?;
+    let size = measures.get(&lca).map_or(0, |m| m.text);
+    (lca != body.id() && 2 * matched >= guide.chars && size <= 2 * guide.chars + 2_000).then_some(lca)
 }
 
 /// Whether `id` is `ancestor` or inside it.
@@ -309,7 +364,16 @@ fn visible_chars(t: &str) -> u32 {
 
 /// Class and id names that mark a subtree as never the article (comments, sidebars, related
 /// links…) unless they also say it is the content.
-pub fn is_unlikely(el: ElementRef) -> bool {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlikely {
+    Comments,
+    Furniture,
+}
+
+/// The first patterns of the list name reader comments.
+const COMMENT_WORDS: usize = 4;
+
+pub fn unlikely(el: ElementRef) -> Option<Unlikely> {
     static UNLIKELY: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
         aho_corasick::AhoCorasick::new([
             "comment",
@@ -344,7 +408,15 @@ pub fn is_unlikely(el: ElementRef) -> bool {
         aho_corasick::AhoCorasick::new(["article", "body", "column", "content", "main", "story", "entry", "text"]).expect("static patterns")
     });
     let names = class_and_id(el);
-    !names.is_empty() && UNLIKELY.is_match(&names) && !MAYBE.is_match(&names) && !matches!(el.value().name(), "body" | "a" | "html")
+    let hit = UNLIKELY.find(&names)?;
+    if MAYBE.is_match(&names) || matches!(el.value().name(), "body" | "a" | "html") {
+        return None;
+    }
+    Some(if hit.pattern().as_usize() < COMMENT_WORDS {
+        Unlikely::Comments
+    } else {
+        Unlikely::Furniture
+    })
 }
 
 fn class_and_id(el: ElementRef) -> String {
@@ -426,5 +498,92 @@ fn weight(el: ElementRef) -> f32 {
         "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
         _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::Scope;
+    use url::Url;
+
+    fn scoped(html: &str) -> Vec<(Scope, String)> {
+        let x = super::super::extract(html, &Url::parse("https://www.example.fr/a").unwrap(), None).unwrap();
+        let a = x.article;
+        a.blocks.iter().map(|b| (b.scope, a.text[b.range.clone()].to_string())).collect()
+    }
+
+    fn para(n: usize) -> String {
+        format!("<p>Paragraphe {n} de l'article, avec une phrase assez longue, des virgules, et un peu de contenu réel.</p>")
+    }
+
+    #[test]
+    fn the_container_with_the_prose_wins_over_the_first_article_element() {
+        let html = format!(
+            "<html><body><article class=teaser><a href=/x>Lire aussi : un autre sujet</a></article>\
+             <div class=story-body>{}{}{}</div><div class=sidebar>{}</div></body></html>",
+            para(1),
+            para(2),
+            para(3),
+            para(9)
+        );
+        let texts: Vec<String> = scoped(&html).into_iter().map(|(_, t)| t).collect();
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert!(texts.iter().all(|t| !t.contains("Lire aussi") && !t.contains("Paragraphe 9")));
+    }
+
+    #[test]
+    fn a_long_comment_thread_does_not_pull_the_choice_up() {
+        let comments: String = (10..30).map(para).collect();
+        let html = format!(
+            "<html><body><div id=page><div class=content>{}{}</div><section id=comments>{comments}</section></div></body></html>",
+            para(1),
+            para(2)
+        );
+        let texts: Vec<String> = scoped(&html).into_iter().map(|(_, t)| t).collect();
+        assert_eq!(texts.len(), 2, "{texts:?}");
+    }
+
+    #[test]
+    fn an_article_cut_into_boxes_is_taken_whole() {
+        let boxes: String = (1..=6)
+            .map(|i| format!("<div class=card><div class=card-content>{}</div></div>", para(i)))
+            .collect();
+        let html = format!(
+            "<html><body><nav><a href=/>Accueil</a></nav><div id=article-body>{boxes}</div><footer>Mentions légales</footer></body></html>"
+        );
+        assert_eq!(scoped(&html).len(), 6);
+    }
+
+    #[test]
+    fn link_lists_inside_the_article_are_dropped_and_captions_scoped() {
+        let html = format!(
+            "<html><body><article>{}<figure><img src=a.jpg><figcaption>Le candidat à Albi. Photo AFP</figcaption></figure>{}\
+             <ul><li><a href=/1>Un autre article à lire</a></li><li><a href=/2>Et encore un autre</a></li></ul>{}</article></body></html>",
+            para(1),
+            para(2),
+            para(3)
+        );
+        let blocks = scoped(&html);
+        assert!(
+            blocks.contains(&(Scope::Caption, "Le candidat à Albi. Photo AFP".into())),
+            "{blocks:?}"
+        );
+        assert!(blocks.iter().all(|(_, t)| !t.contains("autre article")), "{blocks:?}");
+        assert_eq!(blocks.iter().filter(|(s, _)| *s == Scope::Body).count(), 3);
+    }
+
+    #[test]
+    fn the_stated_article_body_guides_the_choice() {
+        // The prose the scoring prefers is a long "about" box; the JSON-LD says which text is
+        // the article.
+        let article = "Les bureaux de vote ferment à vingt heures et les premiers résultats sont attendus peu après, \
+            selon le ministère de l'Intérieur qui publiera les chiffres commune par commune dans la soirée.";
+        let about: String = (1..=6).map(para).collect();
+        let html = format!(
+            "<html><head><script type=application/ld+json>{{\"@type\":\"NewsArticle\",\"articleBody\":\"{article} {article}\"}}</script></head>\
+             <body><div class=main-content>{about}</div><div class=x><p>{article}</p><p>{article}</p></div></body></html>"
+        );
+        let texts: Vec<String> = scoped(&html).into_iter().map(|(_, t)| t).collect();
+        assert_eq!(texts, vec![article.to_string(), article.to_string()]);
     }
 }

@@ -10,14 +10,17 @@
 //! This is a pure, synchronous function over a string: the scraper DOM is `!Send` and never
 //! leaves it.
 
+mod class;
 mod content;
+mod guide;
+mod page_dates;
 
-use crate::article::{Article, FoundDate, Link, Provenance, TextBuilder, collapse_whitespace, normalize_url};
+use crate::article::{Article, Link, TextBuilder, collapse_whitespace, normalize_url};
 use crate::rules::Scope;
 use chrono_tz::Tz;
 use content::Layout;
+use guide::Guide;
 use scraper::{ElementRef, Html, Node, Selector};
-use std::sync::LazyLock;
 use url::Url;
 
 /// Deeper nesting than this is refused before parsing: html5ever's cost grows roughly with
@@ -39,10 +42,12 @@ pub struct Extracted {
 
 macro_rules! selector {
     ($s:expr) => {{
-        static SEL: LazyLock<Selector> = LazyLock::new(|| Selector::parse($s).expect("static selector"));
+        static SEL: std::sync::LazyLock<scraper::Selector> =
+            std::sync::LazyLock::new(|| scraper::Selector::parse($s).expect("static selector"));
         &*SEL
     }};
 }
+use selector;
 
 pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, ExtractError> {
     if nesting_depth(html) > MAX_DEPTH {
@@ -51,8 +56,10 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
     let doc = Html::parse_document(html);
     let mut problems = Vec::new();
     let title = page_title(&doc);
+    let json_ld = json_ld(&doc, &mut problems);
+    let guide = json_ld.iter().filter_map(article_body).max_by_key(|b| b.len()).and_then(Guide::new);
     let body = doc.select(selector!("body")).next().unwrap_or_else(|| doc.root_element());
-    let layout = Layout::analyse(body);
+    let layout = Layout::analyse(body, guide.as_ref());
 
     let mut walker = Walker {
         out: TextBuilder::default(),
@@ -72,7 +79,19 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
     }
     let Walker { out, links, .. } = walker;
     let (text, blocks) = out.finish();
-    let dates = page_dates(&doc, tz, &mut problems);
+    let dates = page_dates::found(&doc, &json_ld, tz);
+    let body_words = blocks
+        .iter()
+        .filter(|b| b.scope != Scope::Title)
+        .map(|b| text[b.range.clone()].split_whitespace().count())
+        .sum();
+    let kind = class::classify(
+        &layout,
+        body_words,
+        || text.clone(),
+        || visible_text(body),
+        declares_article(&doc, &json_ld),
+    );
     Ok(Extracted {
         article: Article {
             title,
@@ -80,9 +99,77 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
             blocks,
             links,
             dates,
+            kind,
         },
         problems,
     })
+}
+
+/// The text a reader would see, unfiltered (for the page class of short pages).
+fn visible_text(el: ElementRef) -> String {
+    let mut out = String::new();
+    for node in el.descendants() {
+        if let Some(t) = node.value().as_text()
+            && !node
+                .ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|a| content::SKIP.contains(&a.value().name()))
+        {
+            out.push_str(t);
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// Whether the page's own metadata calls it an article (`og:type`, JSON-LD `@type`).
+fn declares_article(doc: &Html, json_ld: &[serde_json::Value]) -> bool {
+    fn typed(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Array(items) => items.iter().any(typed),
+            serde_json::Value::Object(map) => {
+                let is = |t: &serde_json::Value| {
+                    t.as_str()
+                        .is_some_and(|t| t.ends_with("Article") || t == "BlogPosting" || t == "Report")
+                };
+                map.get("@type")
+                    .is_some_and(|t| is(t) || t.as_array().is_some_and(|a| a.iter().any(is)))
+                    || map.get("@graph").is_some_and(typed)
+            }
+            _ => false,
+        }
+    }
+    json_ld.iter().any(typed)
+        || doc
+            .select(selector!("meta[property='og:type']"))
+            .any(|m| m.value().attr("content").is_some_and(|c| c.trim().eq_ignore_ascii_case("article")))
+}
+
+/// Every JSON-LD block of the page, parsed once (dates and the article body come from them).
+fn json_ld(doc: &Html, problems: &mut Vec<String>) -> Vec<serde_json::Value> {
+    let mut blocks = Vec::new();
+    for script in doc.select(selector!("script[type='application/ld+json']")) {
+        let body = script.text().collect::<String>();
+        match serde_json::from_str::<serde_json::Value>(body.trim()) {
+            Ok(v) => blocks.push(v),
+            Err(e) => problems.push(format!("invalid JSON-LD block: {e}")),
+        }
+    }
+    blocks
+}
+
+/// The longest `articleBody` anywhere in a JSON-LD block (objects, arrays, `@graph`).
+fn article_body(v: &serde_json::Value) -> Option<&str> {
+    match v {
+        serde_json::Value::Array(items) => items.iter().filter_map(article_body).max_by_key(|b| b.len()),
+        serde_json::Value::Object(map) => {
+            let own = map.get("articleBody").and_then(|b| b.as_str());
+            own.into_iter()
+                .chain(map.values().filter(|v| v.is_object() || v.is_array()).filter_map(article_body))
+                .max_by_key(|b| b.len())
+        }
+        _ => None,
+    }
 }
 
 fn page_title(doc: &Html) -> Option<String> {
@@ -195,7 +282,7 @@ impl Walker<'_> {
                     if SKIP.contains(&name)
                         || content::SKIP.contains(&name)
                         || is_hidden(e)
-                        || content::is_unlikely(child_el)
+                        || content::unlikely(child_el).is_some()
                         || self.layout.is_boilerplate(child_el)
                     {
                         continue;
@@ -215,16 +302,18 @@ impl Walker<'_> {
                             self.buf.push_str(&child_el.text().collect::<String>());
                             self.flush(Scope::Pre);
                         }
+                        _ if scope != Scope::Caption && is_caption(child_el) => {
+                            self.flush(scope);
+                            self.walk(child_el, Scope::Caption);
+                            self.flush(Scope::Caption);
+                        }
                         _ if BLOCKS.contains(&name) => {
                             self.flush(scope);
                             self.walk(child_el, scope);
                             self.flush(scope);
                         }
-                        _ => {
-                            self.buf.push(' ');
-                            self.walk(child_el, scope);
-                            self.buf.push(' ');
-                        }
+                        // Inline markup renders without spaces: `<b>W</b>hile` is one word.
+                        _ => self.walk(child_el, scope),
                     }
                 }
                 _ => {}
@@ -251,6 +340,19 @@ impl Walker<'_> {
     }
 }
 
+/// Figures, their captions and photo credits.
+fn is_caption(el: ElementRef) -> bool {
+    let e = el.value();
+    if matches!(e.name(), "figure" | "figcaption") {
+        return true;
+    }
+    let named = [e.attr("class"), e.attr("id")]
+        .into_iter()
+        .flatten()
+        .any(|n| n.to_ascii_lowercase().contains("caption") || n.to_ascii_lowercase().contains("credit"));
+    named && BLOCKS.contains(&e.name())
+}
+
 fn is_hidden(e: &scraper::node::Element) -> bool {
     e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true")
 }
@@ -273,110 +375,6 @@ fn is_chrome(e: &scraper::node::Element) -> bool {
                 || token.strip_suffix(w).is_some_and(|r| r.ends_with('-'))
         })
     })
-}
-
-/// Every date the page states, in document order within each kind.
-fn page_dates(doc: &Html, tz: Option<Tz>, problems: &mut Vec<String>) -> Vec<FoundDate> {
-    let mut found = Vec::new();
-    let mut push = |raw: &str, provenance: Provenance| {
-        let raw = raw.trim();
-        if !raw.is_empty() && !found.iter().any(|d: &FoundDate| d.raw == raw && d.provenance == provenance) {
-            found.push(FoundDate {
-                raw: raw.to_string(),
-                provenance,
-                parsed: crate::dates::parse(raw, tz),
-            });
-        }
-    };
-    for script in doc.select(selector!("script[type='application/ld+json']")) {
-        let body = script.text().collect::<String>();
-        match serde_json::from_str::<serde_json::Value>(body.trim()) {
-            Ok(v) => json_ld_dates(&v, &mut push),
-            Err(e) => problems.push(format!("invalid JSON-LD block: {e}")),
-        }
-    }
-    for meta in doc.select(selector!("meta[property], meta[name]")) {
-        let key = meta
-            .value()
-            .attr("property")
-            .or_else(|| meta.value().attr("name"))
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        // The names publishers and CMSs use (Open Graph, Dublin Core, Parse.ly, Sailthru,
-        // Highwire/Google Scholar, and plain `date`).
-        let provenance = match key.as_str() {
-            "article:published_time"
-            | "article:published"
-            | "og:published_time"
-            | "og:article:published_time"
-            | "datepublished"
-            | "pubdate"
-            | "publishdate"
-            | "publish-date"
-            | "published-date"
-            | "publication_date"
-            | "date"
-            | "dc.date"
-            | "dc.date.created"
-            | "dc.date.issued"
-            | "dcterms.created"
-            | "dcterms.date"
-            | "dcterms.issued"
-            | "parsely-pub-date"
-            | "sailthru.date"
-            | "citation_publication_date"
-            | "citation_date"
-            | "original-publish-date" => Provenance::MetaPublished,
-            "article:modified_time" | "og:updated_time" | "datemodified" | "dcterms.modified" | "last-modified" => Provenance::MetaModified,
-            _ => continue,
-        };
-        if let Some(content) = meta.value().attr("content") {
-            push(content, provenance);
-        }
-    }
-    for el in doc.select(selector!("[itemprop=datePublished], [itemprop=dateModified]")) {
-        let provenance = if el.value().attr("itemprop") == Some("dateModified") {
-            Provenance::ItempropModified
-        } else {
-            Provenance::ItempropPublished
-        };
-        let v = el.value();
-        let raw = v
-            .attr("datetime")
-            .or_else(|| v.attr("content"))
-            .map(str::to_string)
-            .unwrap_or_else(|| el.text().collect());
-        push(&raw, provenance);
-    }
-    for el in doc.select(selector!("time[datetime]")) {
-        if el.value().attr("itemprop").is_none() {
-            push(el.value().attr("datetime").unwrap_or_default(), Provenance::TimeElement);
-        }
-    }
-    found
-}
-
-/// Walks JSON-LD (objects, arrays, `@graph`) for `datePublished` / `dateModified`.
-fn json_ld_dates(v: &serde_json::Value, push: &mut impl FnMut(&str, Provenance)) {
-    match v {
-        serde_json::Value::Array(items) => items.iter().for_each(|i| json_ld_dates(i, push)),
-        serde_json::Value::Object(map) => {
-            for (key, provenance) in [
-                ("datePublished", Provenance::JsonLdPublished),
-                ("dateModified", Provenance::JsonLdModified),
-            ] {
-                if let Some(s) = map.get(key).and_then(|d| d.as_str()) {
-                    push(s, provenance);
-                }
-            }
-            for (key, value) in map {
-                if key != "datePublished" && key != "dateModified" && (value.is_object() || value.is_array()) {
-                    json_ld_dates(value, push);
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The deepest element nesting, estimated from tags without building a tree. Void elements
@@ -421,6 +419,7 @@ fn memchr_lt(b: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::article::Provenance;
 
     const PAGE: &str = r#"<!doctype html><html><head><title>Site | Titre</title>
 <meta property="article:published_time" content="2017-05-06T10:00:00+02:00">
@@ -445,7 +444,7 @@ mod tests {
             scoped,
             vec![
                 (Scope::Title, "Le titre"),
-                (Scope::Body, "Premier paragraphe ."),
+                (Scope::Body, "Premier paragraphe."),
                 (Scope::Quote, "Une citation lien"),
                 (Scope::Pre, "  code\n  ici"),
                 (Scope::Body, "Fin."),

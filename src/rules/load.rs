@@ -678,7 +678,7 @@ impl Loader {
                 let mut scopes = r
                     .scope
                     .clone()
-                    .unwrap_or_else(|| vec![Scope::Title, Scope::Body, Scope::Quote, Scope::Pre, Scope::Links]);
+                    .unwrap_or_else(|| vec![Scope::Title, Scope::Body, Scope::Quote, Scope::Pre, Scope::Caption, Scope::Links]);
                 scopes.sort();
                 scopes.dedup();
                 rules.push(Rule {

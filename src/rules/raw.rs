@@ -373,6 +373,8 @@ pub enum Scope {
     Body,
     Quote,
     Pre,
+    /// Figure captions and photo credits: beside the article, not part of its prose.
+    Caption,
     Links,
 }
 
