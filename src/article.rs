@@ -71,6 +71,14 @@ pub struct Link {
     pub within: Scope,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
 /// Where a date was found. The names are the ones reports print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Provenance {
@@ -88,6 +96,16 @@ pub enum Provenance {
     ItempropModified,
     #[serde(rename = "html:time")]
     TimeElement,
+    /// A microformat or a date-named element (`dt-published`, `class="date"`…) with a
+    /// machine-readable `datetime`/`title`, or whose text is a date.
+    #[serde(rename = "html:date-element")]
+    DateElement,
+    /// A date in the page's address (`/2017/05/06/`), from its canonical URL.
+    #[serde(rename = "url:path")]
+    UrlPath,
+    /// A date written in the page's visible text near its headline (`le 6 mai 2017 à 18h32`).
+    #[serde(rename = "text:visible")]
+    VisibleText,
     /// RSS 2.0 `pubDate` (feed-rs folds `dc:date` into the same field).
     #[serde(rename = "feed:pubDate")]
     FeedPubDate,
@@ -119,24 +137,38 @@ impl Provenance {
     }
 
     /// Rank in the documented precedence (lower wins): structured page data first, then page
-    /// meta tags, then microdata and `<time>`, then the feed.
+    /// meta tags, then microdata, `<time>` and date elements, then the feed, then the
+    /// address, then the visible text.
     pub fn rank(self) -> u8 {
         match self {
             Provenance::JsonLdPublished | Provenance::JsonLdModified => 0,
             Provenance::MetaPublished | Provenance::MetaModified => 1,
             Provenance::ItempropPublished | Provenance::ItempropModified => 2,
-            Provenance::TimeElement => 3,
+            Provenance::TimeElement | Provenance::DateElement => 3,
             Provenance::FeedPublished
             | Provenance::FeedPubDate
             | Provenance::FeedDcDate
             | Provenance::FeedUpdated
             | Provenance::SitemapPublished
             | Provenance::SitemapLastmod => 4,
+            Provenance::UrlPath => 5,
+            Provenance::VisibleText => 6,
         }
     }
 
     pub fn from_feed(self) -> bool {
         self.rank() == 4
+    }
+
+    /// How far a date from this signal can be trusted: structured data the publisher's CMS
+    /// writes (JSON-LD, meta tags, microdata, the feed) is `high`; markup meant for display
+    /// and the address are `medium`; a date read from prose is `low`.
+    pub fn confidence(self) -> Confidence {
+        match self {
+            Provenance::TimeElement | Provenance::DateElement | Provenance::UrlPath => Confidence::Medium,
+            Provenance::VisibleText => Confidence::Low,
+            _ => Confidence::High,
+        }
     }
 
     pub fn name(self) -> String {

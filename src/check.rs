@@ -36,6 +36,8 @@ pub struct Options {
     pub fetch_all: bool,
     /// How near a window a feed date must be for its page to be fetched.
     pub margin: chrono::Duration,
+    /// Dates before this are implausible and not used.
+    pub date_floor: DateTime<Utc>,
 }
 
 /// Told how a run advances: a progress bar on a terminal, nothing otherwise.
@@ -176,7 +178,7 @@ pub fn run(
         let source = &plans[*s].source;
         if let Some(c) = candidate(work, page) {
             out.summary.items += 1;
-            out.absorb(judge(rules, &detector, source, &c, options.at));
+            out.absorb(judge(rules, &detector, source, &c, options));
         }
         judged.put(w, out);
     };
@@ -752,9 +754,9 @@ fn merge(page: Article, from_feed: Article) -> Article {
 }
 
 /// Times the article against each rule's windows, evaluates the rules, records the outcome.
-fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, at: DateTime<Utc>) -> SourceResult {
+fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, options: &Options) -> SourceResult {
     let mut out = SourceResult::default();
-    let dates = ItemDates::choose(&c.article.dates, at);
+    let dates = ItemDates::choose(&c.article.dates, options.at, options.date_floor);
     for d in &c.article.dates {
         if let Err(e) = &d.parsed {
             out.problem(source, &c.url, Stage::Date, format!("{} `{}`: {e}", d.provenance.name(), d.raw));
@@ -766,6 +768,14 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, a
             &c.url,
             Stage::Date,
             format!("{} `{}` is later than the evaluation time; not used", d.provenance.name(), d.raw),
+        );
+    }
+    for d in &dates.too_old {
+        out.problem(
+            source,
+            &c.url,
+            Stage::Date,
+            format!("{} `{}` is earlier than the date floor; not used", d.provenance.name(), d.raw),
         );
     }
     for msg in &dates.disagreements {

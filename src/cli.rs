@@ -151,6 +151,9 @@ struct CheckArgs {
     /// How near a window, in hours, a feed date must be for its page to be fetched.
     #[arg(long, default_value_t = 12, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=8760))]
     margin: u32,
+    /// Dates before this day are implausible and not used (templates, birth dates, `1970`).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, default_value = "1995-01-01")]
+    date_floor: DateTime<Utc>,
     #[command(flatten)]
     http: HttpArgs,
 }
@@ -242,10 +245,12 @@ struct ExtractArgs {
     /// Pages to read: paths or http(s) URLs.
     #[arg(required_unless_present = "jsonl", value_name = "PAGE")]
     pages: Vec<String>,
-    /// Batch mode for evaluations: every .html/.htm file under DIR, on all cores, one JSON
-    /// object per line in path order: `file` (relative to DIR), `title`, `text` (the blocks
-    /// other than the title, one per line), `published` and `modified` as written (RFC 3339
-    /// with offset, or a bare day) with their `*_provenance`, `encoding`, or `error`.
+    /// Batch mode for evaluations: every HTML file under DIR (.html/.htm/.xhtml, or any file
+    /// without a known extension that starts as HTML), on all cores, one JSON object per line
+    /// in path order: `file` (relative to DIR), `title`, `text` (the article's blocks without
+    /// title and captions, one per line), `published` and `modified` as written (RFC 3339
+    /// with offset, or a bare day) with their `*_provenance` and `*_confidence` (high, medium, low), `encoding`, `class` (article,
+    /// listing, interstitial, empty) and `class_reason`, or `error`.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["pages", "format"])]
     jsonl: Option<PathBuf>,
     /// Output format: `text` for people, `json` (one array of pages).
@@ -254,6 +259,9 @@ struct ExtractArgs {
     /// IANA zone for dates the page writes without one (as a source's `tz`).
     #[arg(long, value_name = "ZONE")]
     tz: Option<chrono_tz::Tz>,
+    /// Dates before this day are implausible and not used (templates, birth dates, `1970`).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, default_value = "1995-01-01")]
+    date_floor: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -288,6 +296,12 @@ struct FilesArgs {
     /// Rule files to combine.
     #[arg(required = true, value_name = "FILES")]
     files: Vec<PathBuf>,
+}
+
+fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+        .map_err(|e| format!("`{s}` is not a day ({e}); write e.g. `1995-01-01`"))
 }
 
 fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
@@ -352,7 +366,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Command::Fingerprint(FingerprintCommand::Match(a)) => fingerprint_match(a, out),
         Command::Check(a) => check(a, out),
         Command::Extract(a) => match &a.jsonl {
-            Some(dir) => extract_batch(dir, a.tz, out),
+            Some(dir) => extract_batch(dir, a.tz, a.date_floor, out),
             None => extract_pages(a, out),
         },
         Command::Windows(a) => {
@@ -552,14 +566,9 @@ fn fingerprint_match(a: MatchArgs, out: &mut dyn Write) -> Result<Outcome, Failu
     Ok(if any { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn extract_batch(dir: &std::path::Path, tz: Option<chrono_tz::Tz>, out: &mut dyn Write) -> Result<Outcome, Failure> {
+fn extract_batch(dir: &std::path::Path, tz: Option<chrono_tz::Tz>, floor: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome, Failure> {
     use rayon::prelude::*;
-    let pages: Vec<PathBuf> = crate::fetch::scan_dir(dir)
-        .map_err(|e| Failure::Message(format!("error: {e}")))?
-        .into_iter()
-        .filter(|(kind, _)| *kind == crate::fetch::InputKind::Page)
-        .map(|(_, p)| p)
-        .collect();
+    let pages = crate::fetch::scan_pages(dir).map_err(|e| Failure::Message(format!("error: {e}")))?;
     let now = Utc::now();
     let lines: Vec<String> = pages
         .par_iter()
@@ -579,17 +588,20 @@ fn extract_batch(dir: &std::path::Path, tz: Option<chrono_tz::Tz>, out: &mut dyn
                                 .filter(|b| !matches!(b.scope, crate::rules::Scope::Title | crate::rules::Scope::Caption))
                                 .map(|b| &a.text[b.range.clone()])
                                 .collect();
-                            let dates = crate::timing::ItemDates::choose(&a.dates, now);
+                            let dates = crate::timing::ItemDates::choose(&a.dates, now, floor);
                             let written = |d: &Option<crate::timing::DateRef>| d.as_ref().and_then(|d| d.when.as_written());
                             let provenance = |d: &Option<crate::timing::DateRef>| d.as_ref().map(|d| d.provenance.name());
+                            let confidence = |d: &Option<crate::timing::DateRef>| d.as_ref().map(|d| d.provenance.confidence());
                             serde_json::json!({
                                 "file": file,
                                 "title": a.title,
                                 "text": text.join("\n"),
                                 "published": written(&dates.published),
                                 "published_provenance": provenance(&dates.published),
+                                "published_confidence": confidence(&dates.published),
                                 "modified": written(&dates.modified),
                                 "modified_provenance": provenance(&dates.modified),
+                                "modified_confidence": confidence(&dates.modified),
                                 "encoding": decoded.encoding.name(),
                                 "class": a.kind.class,
                                 "class_reason": a.kind.reason,
@@ -627,7 +639,14 @@ fn extract_pages(a: ExtractArgs, out: &mut dyn Write) -> Result<Outcome, Failure
         let view = fetched.map_err(|e| e.to_string()).and_then(|doc| {
             let decoded = doc.decode(None);
             let x = crate::extract::extract(&decoded.text, &doc.url, a.tz).map_err(|e| e.to_string())?;
-            Ok(crate::inspect::PageView::new(&doc.url, &x.article, &decoded, x.problems, now))
+            Ok(crate::inspect::PageView::new(
+                &doc.url,
+                &x.article,
+                &decoded,
+                x.problems,
+                now,
+                a.date_floor,
+            ))
         });
         views.put(i, view);
     });
@@ -672,6 +691,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         input_source: a.input_source,
         fetch_all: a.all,
         margin: chrono::Duration::hours(a.margin as i64),
+        date_floor: a.date_floor,
     };
     let fetcher = crate::http::HttpFetcher::new(a.http.options()).map_err(|e| Failure::Message(format!("error: {e}")))?;
     let bar;

@@ -195,6 +195,30 @@ pub enum InputKind {
 
 /// Lists the feeds and pages in a directory (recursively), sorted for reproducible runs.
 pub fn scan_dir(dir: &Path) -> Result<Vec<(InputKind, PathBuf)>, FetchError> {
+    Ok(files_under(dir)?.into_iter().filter_map(|p| kind_of(&p).map(|k| (k, p))).collect())
+}
+
+/// The HTML pages under `dir`, sorted: files named as pages, and files without a known
+/// extension whose first bytes are HTML (saved pages keep whatever name their URL had).
+pub fn scan_pages(dir: &Path) -> Result<Vec<PathBuf>, FetchError> {
+    Ok(files_under(dir)?
+        .into_iter()
+        .filter(|p| match kind_of(p) {
+            Some(kind) => kind == InputKind::Page,
+            None => starts_as_html(p),
+        })
+        .collect())
+}
+
+fn starts_as_html(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(8192);
+    let _ = std::fs::File::open(path).and_then(|f| f.take(8192).read_to_end(&mut head));
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    ["<!doctype html", "<html", "<head", "<body"].iter().any(|t| text.contains(t))
+}
+
+/// Every file under `dir`, recursively, sorted by path.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>, FetchError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -204,12 +228,12 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<(InputKind, PathBuf)>, FetchError> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if let Some(kind) = kind_of(&path) {
-                out.push((kind, path));
+            } else {
+                out.push(path);
             }
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.sort();
     Ok(out)
 }
 

@@ -48,8 +48,15 @@ pub struct LinkView {
 }
 
 impl PageView {
-    pub fn new(url: &url::Url, article: &Article, decoded: &crate::charset::Decoded, problems: Vec<String>, at: DateTime<Utc>) -> PageView {
-        let chosen = ItemDates::choose(&article.dates, at);
+    pub fn new(
+        url: &url::Url,
+        article: &Article,
+        decoded: &crate::charset::Decoded,
+        problems: Vec<String>,
+        at: DateTime<Utc>,
+        floor: DateTime<Utc>,
+    ) -> PageView {
+        let chosen = ItemDates::choose(&article.dates, at, floor);
         PageView {
             url: url.to_string(),
             title: article.title.clone(),
@@ -105,10 +112,11 @@ impl PageView {
         let _ = writeln!(out, "decoded:   {} ({})", self.encoding, crate::wire_name(&self.basis));
         let chosen = |d: &Option<DateRef>| match d {
             Some(d) => format!(
-                "{} (as written {}) from {} \"{}\"",
+                "{} (as written {}) from {} ({} confidence) \"{}\"",
                 d.when.instant().format("%Y-%m-%dT%H:%M:%SZ"),
                 d.when.as_written().unwrap_or_else(|| "a month or a year".into()),
                 d.provenance.name(),
+                crate::wire_name(&d.provenance.confidence()),
                 inert(&d.raw)
             ),
             None => "(none)".into(),

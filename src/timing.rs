@@ -1,7 +1,8 @@
 //! When an item was published or changed, relative to a window: the timing verdict.
 //!
 //! Date policy (documented in the README):
-//! 1. Candidates are the dates that parsed, not later than the evaluation instant.
+//! 1. Candidates are the dates that parsed, not later than the evaluation instant (plus
+//!    [`CLOCK_SKEW`]) and not before the plausibility floor (`--date-floor`, 1995-01-01).
 //! 2. The publication date is the `Published` candidate of highest precedence: JSON-LD, then
 //!    page meta tags, then microdata, then `<time>`, then the feed; on a tie, the first found.
 //!    The modification date is chosen the same way among `Modified` candidates.
@@ -15,6 +16,22 @@ use crate::article::{FoundDate, Provenance, Role};
 use crate::dates::When;
 use crate::rules::{Verdict, ZoneSpan};
 use chrono::{DateTime, Duration, Utc};
+
+/// Dates later than the evaluation instant by more than this are not used: a page cannot
+/// have been published after it was read (the allowance covers servers' clock drift).
+pub const CLOCK_SKEW: Duration = Duration::minutes(15);
+
+/// The default earliest plausible date (`--date-floor`): no news site published online
+/// before 1995, so an earlier date is a template's or a birth date, not a publication.
+pub fn default_floor() -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(
+        chrono::NaiveDate::from_ymd_opt(1995, 1, 1)
+            .expect("valid")
+            .and_hms_opt(0, 0, 0)
+            .expect("valid"),
+        Utc,
+    )
+}
 
 /// Feed and page publication dates further apart than this are reported as a disagreement.
 pub const DISAGREEMENT: Duration = Duration::minutes(5);
@@ -37,10 +54,12 @@ pub struct ItemDates {
     pub disagreements: Vec<String>,
     /// Dates that parsed but lie after the evaluation instant (not used).
     pub future: Vec<DateRef>,
+    /// Dates that parsed but lie before the plausibility floor (not used).
+    pub too_old: Vec<DateRef>,
 }
 
 impl ItemDates {
-    pub fn choose(found: &[FoundDate], at: DateTime<Utc>) -> ItemDates {
+    pub fn choose(found: &[FoundDate], at: DateTime<Utc>, floor: DateTime<Utc>) -> ItemDates {
         let mut out = ItemDates::default();
         let mut candidates: Vec<DateRef> = Vec::new();
         for d in found {
@@ -50,8 +69,10 @@ impl ItemDates {
                 raw: d.raw.clone(),
                 when,
             };
-            if when.earliest > at {
+            if when.earliest > at + CLOCK_SKEW {
                 out.future.push(r);
+            } else if when.latest < floor {
+                out.too_old.push(r);
             } else {
                 candidates.push(r);
             }
@@ -208,7 +229,7 @@ mod tests {
     }
 
     fn judge(dates: &[FoundDate]) -> Timing {
-        let d = ItemDates::choose(dates, utc("2026-01-01T00:00:00Z"));
+        let d = ItemDates::choose(dates, utc("2026-01-01T00:00:00Z"), default_floor());
         verdict("w", &d, &spans(), |z| ["metropole", "guadeloupe"][z].to_string())
     }
 
@@ -231,7 +252,7 @@ mod tests {
             found("2017-05-04T10:00:00+02:00", Provenance::JsonLdPublished, None),
             found("2017-05-06T09:00:00+02:00", Provenance::JsonLdModified, None),
         ];
-        let d = ItemDates::choose(&dates, utc("2026-01-01T00:00:00Z"));
+        let d = ItemDates::choose(&dates, utc("2026-01-01T00:00:00Z"), default_floor());
         assert_eq!(d.published.as_ref().unwrap().provenance, Provenance::JsonLdPublished);
         assert_eq!(d.disagreements.len(), 1);
         assert_eq!(judge(&dates).verdict, Verdict::ChangedInside);
@@ -261,12 +282,26 @@ mod tests {
     }
 
     #[test]
-    fn future_dates_are_set_aside() {
-        let d = ItemDates::choose(
-            &[found("2030-01-01T00:00:00Z", Provenance::FeedPubDate, None)],
-            utc("2026-01-01T00:00:00Z"),
-        );
+    fn implausible_dates_are_set_aside() {
+        let at = utc("2026-01-01T00:00:00Z");
+        let d = ItemDates::choose(&[found("2030-01-01T00:00:00Z", Provenance::FeedPubDate, None)], at, default_floor());
         assert!(d.published.is_none());
         assert_eq!(d.future.len(), 1);
+        // A server clock a few minutes ahead is not a future date.
+        let d = ItemDates::choose(&[found("2026-01-01T00:10:00Z", Provenance::FeedPubDate, None)], at, default_floor());
+        assert!(d.published.is_some());
+        let d = ItemDates::choose(
+            &[found("1970-01-01T00:00:00Z", Provenance::JsonLdPublished, None)],
+            at,
+            default_floor(),
+        );
+        assert!(d.published.is_none());
+        assert_eq!(d.too_old.len(), 1);
+        let d = ItemDates::choose(
+            &[found("1990-06-01T00:00:00Z", Provenance::JsonLdPublished, None)],
+            at,
+            utc("1980-01-01T00:00:00Z"),
+        );
+        assert!(d.published.is_some(), "the floor is configurable");
     }
 }

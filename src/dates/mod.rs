@@ -19,6 +19,7 @@
 //! [`Zone::Unknown`] otherwise. Every result is an interval of instants (`earliest..latest`),
 //! which is how day precision and unknown zones stay honest when a timing verdict is made.
 
+pub mod find;
 mod iso;
 mod names;
 mod text;

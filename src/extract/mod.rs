@@ -79,7 +79,7 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
     }
     let Walker { out, links, .. } = walker;
     let (text, blocks) = out.finish();
-    let dates = page_dates::found(&doc, &json_ld, tz);
+    let dates = page_dates::found(&doc, &json_ld, base, tz);
     let body_words = blocks
         .iter()
         .filter(|b| b.scope != Scope::Title)
