@@ -375,7 +375,7 @@ const COMMENT_WORDS: usize = 4;
 
 pub fn unlikely(el: ElementRef) -> Option<Unlikely> {
     static UNLIKELY: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-        aho_corasick::AhoCorasick::new([
+        names_automaton([
             "comment",
             "disqus",
             "respond",
@@ -405,11 +405,10 @@ pub fn unlikely(el: ElementRef) -> Option<Unlikely> {
         .expect("static patterns")
     });
     static MAYBE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-        aho_corasick::AhoCorasick::new(["article", "body", "column", "content", "main", "story", "entry", "text"]).expect("static patterns")
+        names_automaton(["article", "body", "column", "content", "main", "story", "entry", "text"]).expect("static patterns")
     });
-    let names = class_and_id(el);
-    let hit = UNLIKELY.find(&names)?;
-    if MAYBE.is_match(&names) || matches!(el.value().name(), "body" | "a" | "html") {
+    let hit = find_in_names(&UNLIKELY, el)?;
+    if find_in_names(&MAYBE, el).is_some() || matches!(el.value().name(), "body" | "a" | "html") {
         return None;
     }
     Some(if hit.pattern().as_usize() < COMMENT_WORDS {
@@ -419,28 +418,31 @@ pub fn unlikely(el: ElementRef) -> Option<Unlikely> {
     })
 }
 
-fn class_and_id(el: ElementRef) -> String {
+/// An automaton over class and id names, which are matched without regard to case.
+fn names_automaton<const N: usize>(patterns: [&str; N]) -> Result<aho_corasick::AhoCorasick, aho_corasick::BuildError> {
+    aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(patterns)
+}
+
+/// The first pattern found in the element's class, else in its id (no copy of either).
+fn find_in_names(ac: &aho_corasick::AhoCorasick, el: ElementRef) -> Option<aho_corasick::Match> {
     let e = el.value();
-    let mut names = String::new();
-    for part in [e.attr("class"), e.attr("id")].into_iter().flatten() {
-        names.push_str(part);
-        names.push(' ');
-    }
-    names.make_ascii_lowercase();
-    names
+    [e.attr("class"), e.attr("id")]
+        .into_iter()
+        .flatten()
+        .find_map(|names| ac.find(names))
 }
 
 /// Class and id names, the tag, and microdata as a score adjustment.
 fn weight(el: ElementRef) -> f32 {
     static POSITIVE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-        aho_corasick::AhoCorasick::new([
+        names_automaton([
             "article", "body", "content", "entry", "hentry", "main", "page", "post", "text", "blog", "story", "corps", "inhalt", "texto",
             "testo",
         ])
         .expect("static patterns")
     });
     static NEGATIVE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-        aho_corasick::AhoCorasick::new([
+        names_automaton([
             "comment",
             "disqus",
             "foot",
@@ -480,12 +482,11 @@ fn weight(el: ElementRef) -> f32 {
         .expect("static patterns")
     });
     let e = el.value();
-    let names = class_and_id(el);
     let mut w = 0.0;
-    if POSITIVE.is_match(&names) {
+    if find_in_names(&POSITIVE, el).is_some() {
         w += 25.0;
     }
-    if NEGATIVE.is_match(&names) {
+    if find_in_names(&NEGATIVE, el).is_some() {
         w -= 25.0;
     }
     if e.attr("itemprop").is_some_and(|p| p.eq_ignore_ascii_case("articleBody")) {

@@ -14,6 +14,7 @@ mod class;
 mod content;
 mod guide;
 mod page_dates;
+mod prescan;
 
 use crate::article::{Article, Link, TextBuilder, collapse_whitespace, normalize_url};
 use crate::rules::Scope;
@@ -50,10 +51,11 @@ macro_rules! selector {
 use selector;
 
 pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, ExtractError> {
-    if nesting_depth(html) > MAX_DEPTH {
+    let pre = prescan::prescan(html);
+    if pre.depth > MAX_DEPTH {
         return Err(ExtractError::TooDeep);
     }
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&pre.html);
     let mut problems = Vec::new();
     let title = page_title(&doc);
     let json_ld = json_ld(&doc, &mut problems);
@@ -346,10 +348,11 @@ fn is_caption(el: ElementRef) -> bool {
     if matches!(e.name(), "figure" | "figcaption") {
         return true;
     }
-    let named = [e.attr("class"), e.attr("id")]
-        .into_iter()
-        .flatten()
-        .any(|n| n.to_ascii_lowercase().contains("caption") || n.to_ascii_lowercase().contains("credit"));
+    let named = [e.attr("class"), e.attr("id")].into_iter().flatten().any(|n| {
+        n.as_bytes()
+            .windows(6)
+            .any(|w| w.eq_ignore_ascii_case(b"captio") || w.eq_ignore_ascii_case(b"credit"))
+    });
     named && BLOCKS.contains(&e.name())
 }
 
@@ -375,45 +378,6 @@ fn is_chrome(e: &scraper::node::Element) -> bool {
                 || token.strip_suffix(w).is_some_and(|r| r.ends_with('-'))
         })
     })
-}
-
-/// The deepest element nesting, estimated from tags without building a tree. Void elements
-/// and self-closing tags do not nest; an unclosed `<p>` counts, which only overestimates.
-pub fn nesting_depth(html: &str) -> usize {
-    const VOID: &[&str] = &[
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p", "li", "option",
-    ];
-    let bytes = html.as_bytes();
-    let (mut depth, mut max) = (0usize, 0usize);
-    let mut i = 0;
-    while let Some(off) = memchr_lt(&bytes[i..]) {
-        i += off + 1;
-        let closing = bytes.get(i) == Some(&b'/');
-        let start = if closing { i + 1 } else { i };
-        let end = bytes[start..]
-            .iter()
-            .position(|b| !b.is_ascii_alphanumeric())
-            .map_or(bytes.len(), |p| start + p);
-        if end == start {
-            continue;
-        }
-        let name = html[start..end].to_ascii_lowercase();
-        if closing {
-            depth = depth.saturating_sub(1);
-        } else if !VOID.contains(&name.as_str()) {
-            let tag_end = bytes[end..].iter().position(|b| *b == b'>').map_or(bytes.len(), |p| end + p);
-            if tag_end == 0 || bytes.get(tag_end - 1) != Some(&b'/') {
-                depth += 1;
-                max = max.max(depth);
-            }
-        }
-        i = end;
-    }
-    max
-}
-
-fn memchr_lt(b: &[u8]) -> Option<usize> {
-    b.iter().position(|c| *c == b'<')
 }
 
 #[cfg(test)]
@@ -513,6 +477,5 @@ mod tests {
             extract(&html, &Url::parse("file:///x").unwrap(), None),
             Err(ExtractError::TooDeep)
         ));
-        assert_eq!(nesting_depth("<p>a<br><img src=x/><div><span>b</span></div>"), 2);
     }
 }
