@@ -13,7 +13,10 @@ work=$(mktemp -d)
 cargo build --release --locked -q
 start=$(date +%s.%N)
 target/release/blackout extract --jsonl "$data/pages" > "$work/blackout.jsonl"
-echo "blackout: $(python3 -c "print(f'{500 / ($(date +%s.%N) - $start):.0f}')") pages/s on both cores (process start and reading included)"
+echo "blackout: $(python3 -c "print(f'{500 / ($(date +%s.%N) - $start):.0f}')") pages/s on both cores (process start and reading included; text and dates)"
+start=$(date +%s.%N)
+taskset -c 0 target/release/blackout extract --jsonl "$data/pages" > /dev/null
+echo "blackout: $(python3 -c "print(f'{500 / ($(date +%s.%N) - $start):.0f}')") pages/s on one core"
 python3 - "$work" <<'PY'
 import json, pathlib, sys
 work = pathlib.Path(sys.argv[1])
@@ -21,6 +24,11 @@ preds = {}
 for line in open(work / "blackout.jsonl"):
     o = json.loads(line)
     preds[o["file"]] = (o.get("published") or "")[:10] or None
+by = {}
+for line in open(work / "blackout.jsonl"):
+    o = json.loads(line)
+    by[o.get("published_confidence")] = by.get(o.get("published_confidence"), 0) + 1
+print("blackout: published dates by confidence:", by)
 json.dump(preds, open(work / "blackout.json", "w"))
 PY
 python3 -m venv "$work/venv"

@@ -30,11 +30,15 @@ start=$(date +%s.%N)
 /usr/bin/time -f "%M" -o "$work/rss" target/release/blackout extract --jsonl "$work/pages" > "$work/blackout.jsonl"
 both=$(python3 -c "import sys; print(f'{181 / ($(date +%s.%N) - $start):.0f}')")
 start=$(date +%s.%N)
-taskset -c 0 target/release/blackout extract --jsonl "$work/pages" > /dev/null
+/usr/bin/time -f "%M" -o "$work/rss1" taskset -c 0 target/release/blackout extract --jsonl "$work/pages" > /dev/null
 one=$(python3 -c "import sys; print(f'{181 / ($(date +%s.%N) - $start):.0f}')")
 to_json "$work/blackout.jsonl" "$work/blackout.json"
 python3 "$scorer" "$data/ground-truth.json" "$work/blackout.json" --name blackout
-echo "blackout: $one pages/s on one core, $both pages/s on both (process start and reading included), peak RSS $(( $(cat "$work/rss") / 1024 )) MB"
+echo "blackout: $one pages/s on one core (peak RSS $(( $(cat "$work/rss1") / 1024 )) MB), $both pages/s on both (peak RSS $(( $(cat "$work/rss") / 1024 )) MB); process start and reading included"
+python3 -c '
+import collections, json, sys
+c = collections.Counter(json.loads(l).get("class") for l in open(sys.argv[1]))
+print("blackout page classes:", dict(c), "(every page of this set is an article)")' "$work/blackout.jsonl"
 
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q trafilatura lxml_html_clean

@@ -269,6 +269,9 @@ impl Walker<'_> {
             if scope == Scope::Body && self.title.is_some_and(|t| text.split_whitespace().eq(t.split_whitespace())) {
                 return;
             }
+            if scope == Scope::Body && is_furniture_label(&text) {
+                return;
+            }
             self.out.push(scope, &text);
         }
         self.buf.clear();
@@ -340,6 +343,45 @@ impl Walker<'_> {
             });
         }
     }
+}
+
+/// Labels that page furniture leaves between paragraphs: advert slots, gallery counters
+/// (`1 / 4`), buttons rendered as text. Too short to carry a quotation, so nothing a rule
+/// looks for is lost with them.
+fn is_furniture_label(block: &str) -> bool {
+    const LABELS: &[&str] = &[
+        "advertisement",
+        "advert",
+        "ad",
+        "sponsored",
+        "anzeige",
+        "werbung",
+        "publicité",
+        "publicidad",
+        "pubblicità",
+        "caption",
+        "close",
+        "comments",
+        "subscribe",
+        "share",
+        "share this",
+        "read more",
+        "lire aussi",
+        "lire plus",
+        "mehr zum thema",
+        "leer más",
+        "leggi anche",
+        "back to gallery",
+        "skip advert",
+        "continue reading",
+    ];
+    let label = block.trim().trim_end_matches([':', '.', '…']).trim().to_lowercase();
+    if label.len() > 24 {
+        return false;
+    }
+    let counter = label.split('/').map(str::trim).collect::<Vec<_>>();
+    LABELS.contains(&label.as_str())
+        || (counter.len() == 2 && counter.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// Figures, their captions and photo credits.
@@ -457,6 +499,21 @@ mod tests {
         )
         .unwrap();
         assert!(x.article.dates.is_empty(), "other meta names are not dates");
+    }
+
+    #[test]
+    fn furniture_labels_between_paragraphs_are_dropped() {
+        let x = extract(
+            "<article><p>Premier paragraphe.</p><div>Advertisement</div><p>1 / 4</p><p>Lire aussi :</p><p>Second paragraphe.</p>\
+             <p>Ad hoc, the committee met.</p></article>",
+            &Url::parse("file:///x").unwrap(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            x.article.text,
+            "Premier paragraphe.\n\nSecond paragraphe.\n\nAd hoc, the committee met."
+        );
     }
 
     #[test]
