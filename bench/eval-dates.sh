@@ -23,7 +23,7 @@ work = pathlib.Path(sys.argv[1])
 preds = {}
 for line in open(work / "blackout.jsonl"):
     o = json.loads(line)
-    preds[o["file"]] = (o.get("published") or "")[:10] or None
+    preds[o["file"]] = o.get("published_day")
 by = {}
 for line in open(work / "blackout.jsonl"):
     o = json.loads(line)

@@ -249,7 +249,7 @@ struct ExtractArgs {
     /// without a known extension that starts as HTML), on all cores, one JSON object per line
     /// in path order: `file` (relative to DIR), `title`, `text` (the article's blocks without
     /// title and captions, one per line), `published` and `modified` as written (RFC 3339
-    /// with offset, or a bare day) with their `*_provenance` and `*_confidence` (high, medium, low), `encoding`, `class` (article,
+    /// with offset, or a bare day), `published_day` (the publisher's calendar day) with their `*_provenance` and `*_confidence` (high, medium, low), `encoding`, `class` (article,
     /// listing, interstitial, empty) and `class_reason`, or `error`.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["pages", "format"])]
     jsonl: Option<PathBuf>,
@@ -597,6 +597,7 @@ fn extract_batch(dir: &std::path::Path, tz: Option<chrono_tz::Tz>, floor: DateTi
                                 "title": a.title,
                                 "text": text.join("\n"),
                                 "published": written(&dates.published),
+                                "published_day": dates.publisher_day().map(|d| d.to_string()),
                                 "published_provenance": provenance(&dates.published),
                                 "published_confidence": confidence(&dates.published),
                                 "modified": written(&dates.modified),

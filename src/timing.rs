@@ -56,6 +56,8 @@ pub struct ItemDates {
     pub future: Vec<DateRef>,
     /// Dates that parsed but lie before the plausibility floor (not used).
     pub too_old: Vec<DateRef>,
+    /// The day the page's address names (`/2017/05/06/`), when it names one.
+    pub address: Option<DateRef>,
 }
 
 impl ItemDates {
@@ -86,6 +88,18 @@ impl ItemDates {
         };
         out.published = best(Role::Published);
         out.modified = best(Role::Modified);
+        out.address = candidates.iter().find(|c| c.provenance == Provenance::UrlPath).cloned();
+        if let (Some(a), Some(p)) = (&out.address, &out.published)
+            && p.provenance != Provenance::UrlPath
+            && (a.when.written.date() - p.when.written.date()).num_days().abs() > 1
+        {
+            out.disagreements.push(format!(
+                "the address says {} but {} says {}",
+                a.when.written.date(),
+                p.provenance.name(),
+                p.when.as_written().unwrap_or_else(|| p.raw.clone())
+            ));
+        }
         let feed = candidates
             .iter()
             .find(|c| c.provenance.role() == Role::Published && c.provenance.from_feed());
@@ -106,6 +120,29 @@ impl ItemDates {
             ));
         }
         out
+    }
+}
+
+impl ItemDates {
+    /// The publication day in the publisher's calendar: the day as written, except that an
+    /// instant written in UTC (many CMSs emit UTC) whose address names the neighbouring day
+    /// is on that day, if it falls on it at some offset between −10 h and +14 h: the evening
+    /// article of `/2023/11/08/` stamped `2023-11-09T03:28:35Z` was published on the 8th.
+    pub fn publisher_day(&self) -> Option<chrono::NaiveDate> {
+        let p = self.published.as_ref()?;
+        p.when.as_written()?;
+        let day = p.when.written.date();
+        let utc = p.when.offset.is_some_and(|o| o.local_minus_utc() == 0) && p.when.is_exact();
+        if let Some(a) = self.address.as_ref().filter(|_| utc) {
+            let url_day = a.when.written.date();
+            let instant = p.when.instant();
+            let reachable =
+                (instant - Duration::hours(10)).date_naive() <= url_day && url_day <= (instant + Duration::hours(14)).date_naive();
+            if url_day != day && reachable {
+                return Some(url_day);
+            }
+        }
+        Some(day)
     }
 }
 
@@ -279,6 +316,44 @@ mod tests {
             Verdict::Before
         );
         assert_eq!(judge(&[]).verdict, Verdict::Unknown);
+    }
+
+    #[test]
+    fn the_publisher_day_and_the_address() {
+        let at = utc("2026-01-01T00:00:00Z");
+        let day = |dates: &[FoundDate]| ItemDates::choose(dates, at, default_floor()).publisher_day().map(|d| d.to_string());
+        let evening_in_new_york = found("2023-11-09T03:28:35Z", Provenance::JsonLdPublished, None);
+        let address = found("2023-11-08", Provenance::UrlPath, None);
+        assert_eq!(day(std::slice::from_ref(&evening_in_new_york)), Some("2023-11-09".into()));
+        assert_eq!(day(&[evening_in_new_york, address.clone()]), Some("2023-11-08".into()));
+        // Written with its own offset, the page's day stands.
+        assert_eq!(
+            day(&[
+                found("2023-11-09T03:28:35+01:00", Provenance::JsonLdPublished, None),
+                address.clone()
+            ]),
+            Some("2023-11-09".into())
+        );
+        // Out of reach of any offset: the page's day stands, and the disagreement is reported.
+        let d = ItemDates::choose(
+            &[found("2023-11-09T20:00:00Z", Provenance::JsonLdPublished, None), address.clone()],
+            at,
+            default_floor(),
+        );
+        assert_eq!(d.publisher_day().map(|d| d.to_string()), Some("2023-11-09".into()));
+        assert!(d.disagreements.is_empty(), "one day apart is not a disagreement");
+        let d = ItemDates::choose(
+            &[
+                found("2019-06-17T18:28:00+02:00", Provenance::JsonLdPublished, None),
+                found("2017-07-12", Provenance::UrlPath, None),
+            ],
+            at,
+            default_floor(),
+        );
+        assert_eq!(
+            d.disagreements,
+            vec!["the address says 2017-07-12 but jsonld:datePublished says 2019-06-17T18:28:00+02:00"]
+        );
     }
 
     #[test]

@@ -95,11 +95,17 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
     if !has_published(&found) {
         date_elements(body, order, tz, &mut found);
     }
-    if !has_published(&found)
-        && let Some(day) = url_day(&page_url(doc, base))
-    {
+    let has_published = |found: &[FoundDate]| {
+        found
+            .iter()
+            .any(|d| d.provenance.role() == crate::article::Role::Published && d.provenance != Provenance::UrlPath && d.parsed.is_ok())
+    };
+    // The address is always read: beside a weaker signal it is a date, beside a stronger one
+    // it shows a republication or the publisher's calendar day.
+    let address = page_url(doc, base);
+    if let Some(day) = url_day(&address) {
         found.push(FoundDate {
-            raw: page_url(doc, base).to_string(),
+            raw: address.to_string(),
             provenance: Provenance::UrlPath,
             parsed: crate::dates::parse(&day, tz),
         });
@@ -367,7 +373,11 @@ mod tests {
                     <body><h1>Titre</h1><p>3 mars 2015</p><span class=date>4 avril 2014</span></body></html>";
         assert_eq!(
             dates(html, "https://x.fr/a"),
-            vec![(Provenance::MetaPublished, "2017-05-06T10:00:00+02:00".into())]
+            vec![
+                (Provenance::MetaPublished, "2017-05-06T10:00:00+02:00".into()),
+                (Provenance::UrlPath, "2016-01-01".into())
+            ],
+            "the address is kept as evidence; date elements and text are not read"
         );
     }
 }
