@@ -762,21 +762,19 @@ fn judge(rules: &RuleSet, detector: &Detector, source: &Source, c: &Candidate, o
             out.problem(source, &c.url, Stage::Date, format!("{} `{}`: {e}", d.provenance.name(), d.raw));
         }
     }
-    for d in &dates.future {
-        out.problem(
-            source,
-            &c.url,
-            Stage::Date,
-            format!("{} `{}` is later than the evaluation time; not used", d.provenance.name(), d.raw),
-        );
-    }
-    for d in &dates.too_old {
-        out.problem(
-            source,
-            &c.url,
-            Stage::Date,
-            format!("{} `{}` is earlier than the date floor; not used", d.provenance.name(), d.raw),
-        );
+    let set_aside = [
+        (&dates.future, "later than the evaluation time"),
+        (&dates.too_old, "earlier than the date floor"),
+    ];
+    for (list, why) in set_aside {
+        for d in list {
+            out.problem(
+                source,
+                &c.url,
+                Stage::Date,
+                format!("{} `{}` is {why}; not used", d.provenance.name(), d.raw),
+            );
+        }
     }
     for msg in &dates.disagreements {
         out.problem(source, &c.url, Stage::Date, format!("dates disagree: {msg}"));

@@ -233,10 +233,9 @@ const BLOCKS: &[&str] = &[
     "details",
     "summary",
 ];
-const SKIP: &[&str] = &[
-    "nav", "header", "footer", "aside", "script", "style", "noscript", "template", "form", "button", "select", "textarea", "svg", "canvas",
-    "menu", "dialog", "head", "title",
-];
+/// Page structure around an article, skipped inside the chosen containers too (beside
+/// [`content::SKIP`], what is never text at all).
+const CHROME_TAGS: &[&str] = &["nav", "header", "footer", "aside", "form", "menu", "dialog"];
 const CHROME_WORDS: &[&str] = &[
     "cookie",
     "consent",
@@ -284,7 +283,7 @@ impl Walker<'_> {
                 Node::Element(e) => {
                     let Some(child_el) = ElementRef::wrap(child) else { continue };
                     let name = e.name();
-                    if SKIP.contains(&name)
+                    if CHROME_TAGS.contains(&name)
                         || content::SKIP.contains(&name)
                         || is_hidden(e)
                         || content::unlikely(child_el).is_some()
