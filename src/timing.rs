@@ -130,7 +130,9 @@ impl ItemDates {
     /// article of `/2023/11/08/` stamped `2023-11-09T03:28:35Z` was published on the 8th.
     pub fn publisher_day(&self) -> Option<chrono::NaiveDate> {
         let p = self.published.as_ref()?;
-        p.when.as_written()?;
+        if p.when.precision < crate::dates::Precision::Day {
+            return None;
+        }
         let day = p.when.written.date();
         let utc = p.when.offset.is_some_and(|o| o.local_minus_utc() == 0) && p.when.is_exact();
         if let Some(a) = self.address.as_ref().filter(|_| utc) {

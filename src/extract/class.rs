@@ -55,7 +55,7 @@ const WALL_PHRASES: &[&str] = &[
 pub fn classify(
     layout: &Layout,
     body_words: usize,
-    main_text: impl FnOnce() -> String,
+    main_text: &str,
     visible_text: impl FnOnce() -> String,
     declared_article: bool,
 ) -> PageKind {
@@ -63,7 +63,7 @@ pub fn classify(
     // Most pages carry a consent banner beside the article: a wall is when the banner's words
     // are what the page offers instead of (or at the end of) a short text.
     if layout.main_text < WALL_TEXT {
-        let main = main_text().to_lowercase();
+        let main = main_text.to_lowercase();
         let in_main = WALL_PHRASES.iter().find(|p| main.contains(*p));
         let on_page = || {
             let all = visible_text().to_lowercase();

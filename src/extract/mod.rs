@@ -90,8 +90,8 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
     let kind = class::classify(
         &layout,
         body_words,
-        || text.clone(),
-        || visible_text(body),
+        &text,
+        || visible_text(body, None, usize::MAX),
         declares_article(&doc, &json_ld),
     );
     Ok(Extracted {
@@ -107,18 +107,32 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
     })
 }
 
-/// The text a reader would see, unfiltered (for the page class of short pages).
-fn visible_text(el: ElementRef) -> String {
+/// The text a reader would see under `root`, unfiltered by the article choice, from the
+/// element `from` on (the whole of `root` without it), stopping once past `limit` bytes.
+/// One walk over the tree: never-text elements (scripts, styles…) are skipped whole.
+fn visible_text(root: ElementRef, from: Option<ego_tree::NodeId>, limit: usize) -> String {
+    use ego_tree::iter::Edge;
     let mut out = String::new();
-    for node in el.descendants() {
-        if let Some(t) = node.value().as_text()
-            && !node
-                .ancestors()
-                .filter_map(ElementRef::wrap)
-                .any(|a| content::SKIP.contains(&a.value().name()))
-        {
-            out.push_str(t);
-            out.push(' ');
+    let mut started = from.is_none();
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                started |= Some(node.id()) == from;
+                match node.value() {
+                    Node::Element(e) if skipping.is_none() && content::SKIP.contains(&e.name()) => skipping = Some(node.id()),
+                    Node::Text(t) if started && skipping.is_none() => {
+                        out.push_str(t);
+                        out.push(' ');
+                        if out.len() > limit {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
+            Edge::Close(_) => {}
         }
     }
     out

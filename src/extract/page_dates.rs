@@ -85,21 +85,18 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
             push(el.value().attr("datetime").unwrap_or_default(), Provenance::TimeElement);
         }
     }
+    // The address is a date too, but the weaker signals below are read only when no
+    // structured signal gave a publication date.
     let has_published = |found: &[FoundDate]| {
         found
             .iter()
-            .any(|d| d.provenance.role() == crate::article::Role::Published && d.parsed.is_ok())
+            .any(|d| d.provenance.role() == crate::article::Role::Published && d.provenance != Provenance::UrlPath && d.parsed.is_ok())
     };
     let order = slash_order(doc);
     let body = doc.select(selector!("body")).next().unwrap_or_else(|| doc.root_element());
     if !has_published(&found) {
         date_elements(body, order, tz, &mut found);
     }
-    let has_published = |found: &[FoundDate]| {
-        found
-            .iter()
-            .any(|d| d.provenance.role() == crate::article::Role::Published && d.provenance != Provenance::UrlPath && d.parsed.is_ok())
-    };
     // The address is always read: beside a weaker signal it is a date, beside a stronger one
     // it shows a republication or the publisher's calendar day.
     let address = page_url(doc, base);
@@ -244,28 +241,7 @@ fn url_day(url: &Url) -> Option<String> {
 fn text_near_headline(body: ElementRef, order: SlashOrder) -> Option<Written> {
     const REACH: usize = 1_500;
     let h1 = body.select(selector!("h1")).next()?;
-    let mut text = String::new();
-    let mut started = false;
-    for node in body.descendants() {
-        if node.id() == h1.id() {
-            started = true;
-        }
-        if !started {
-            continue;
-        }
-        if let Some(t) = node.value().as_text()
-            && !node
-                .ancestors()
-                .filter_map(ElementRef::wrap)
-                .any(|a| super::content::SKIP.contains(&a.value().name()))
-        {
-            text.push_str(t);
-            text.push(' ');
-            if text.len() > REACH {
-                break;
-            }
-        }
-    }
+    let text = super::visible_text(body, Some(h1.id()), REACH);
     let spotted = find::first(&text, order, None)?;
     let shown: String = text[spotted.range.start..].chars().take(spotted.range.len() + 20).collect();
     let raw = crate::article::collapse_whitespace(&shown);
