@@ -201,8 +201,52 @@ impl Layout {
         if matches!(name, "div" | "section" | "ul" | "ol" | "table") && m.text < 300 && m.link_density() > 0.3 {
             return true;
         }
-        super::is_chrome(el.value())
+        is_chrome(el.value())
     }
+}
+
+const CHROME_WORDS: &[&str] = &[
+    "cookie",
+    "consent",
+    "gdpr",
+    "rgpd",
+    "banner",
+    "newsletter",
+    "related",
+    "share",
+    "sharing",
+    "social",
+    "advert",
+    "promo",
+    "breadcrumb",
+    "most-read",
+    "mostread",
+    "popular",
+    "sidebar",
+    "menu",
+    "paywall",
+    "subscribe",
+    "comments",
+];
+
+/// Whether the element's role or class/id names say it is page chrome (banners, share bars…).
+fn is_chrome(e: &scraper::node::Element) -> bool {
+    if let Some(role) = e.attr("role")
+        && matches!(
+            role,
+            "navigation" | "banner" | "contentinfo" | "complementary" | "dialog" | "alertdialog"
+        )
+    {
+        return true;
+    }
+    let class_id = format!("{} {}", e.attr("class").unwrap_or(""), e.attr("id").unwrap_or("")).to_ascii_lowercase();
+    class_id.split(|c: char| c.is_whitespace() || c == '_').any(|token| {
+        CHROME_WORDS.iter().any(|w| {
+            token == *w
+                || token.strip_prefix(w).is_some_and(|r| r.starts_with('-'))
+                || token.strip_suffix(w).is_some_and(|r| r.ends_with('-'))
+        })
+    })
 }
 
 #[derive(Default)]

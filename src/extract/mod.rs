@@ -250,29 +250,6 @@ const BLOCKS: &[&str] = &[
 /// Page structure around an article, skipped inside the chosen containers too (beside
 /// [`content::SKIP`], what is never text at all).
 const CHROME_TAGS: &[&str] = &["nav", "header", "footer", "aside", "form", "menu", "dialog"];
-const CHROME_WORDS: &[&str] = &[
-    "cookie",
-    "consent",
-    "gdpr",
-    "rgpd",
-    "banner",
-    "newsletter",
-    "related",
-    "share",
-    "sharing",
-    "social",
-    "advert",
-    "promo",
-    "breadcrumb",
-    "most-read",
-    "mostread",
-    "popular",
-    "sidebar",
-    "menu",
-    "paywall",
-    "subscribe",
-    "comments",
-];
 
 impl Walker<'_> {
     fn flush(&mut self, scope: Scope) {
@@ -413,26 +390,6 @@ fn is_caption(el: ElementRef) -> bool {
 
 fn is_hidden(e: &scraper::node::Element) -> bool {
     e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true")
-}
-
-/// Whether the element's role or class/id names say it is page chrome (banners, share bars…).
-fn is_chrome(e: &scraper::node::Element) -> bool {
-    if let Some(role) = e.attr("role")
-        && matches!(
-            role,
-            "navigation" | "banner" | "contentinfo" | "complementary" | "dialog" | "alertdialog"
-        )
-    {
-        return true;
-    }
-    let class_id = format!("{} {}", e.attr("class").unwrap_or(""), e.attr("id").unwrap_or("")).to_ascii_lowercase();
-    class_id.split(|c: char| c.is_whitespace() || c == '_').any(|token| {
-        CHROME_WORDS.iter().any(|w| {
-            token == *w
-                || token.strip_prefix(w).is_some_and(|r| r.starts_with('-'))
-                || token.strip_suffix(w).is_some_and(|r| r.ends_with('-'))
-        })
-    })
 }
 
 #[cfg(test)]
