@@ -67,6 +67,7 @@ pub fn normalize(s: &str) -> Normalized {
     };
     let mut pending_space: Option<u32> = None;
     let mut cluster = String::new();
+    let mut folded = String::new();
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < s.len() {
@@ -123,30 +124,43 @@ pub fn normalize(s: &str) -> Normalized {
             None => cluster.push_str(&s[i..i + len]),
         }
         i += len;
+        // Lower-casing can make a composable pair (`T` + U+0308 has no precomposed capital,
+        // `t` + U+0308 is `ẗ`), so the folded characters are composed again, as Unicode's
+        // NFKC_Casefold does; otherwise normalising twice would differ from normalising once.
+        folded.clear();
         for n in cluster.nfkc() {
             for m in fold(n) {
                 match m {
+                    Folded::Char(ch) => folded.push(ch),
                     Folded::Drop => {}
                     Folded::Space => {
+                        emit(&mut out, &mut pending_space, folded.nfkc(), at);
+                        folded.clear();
                         if !out.text.is_empty() && pending_space.is_none() {
                             pending_space = Some(at);
                         }
                     }
-                    Folded::Char(ch) => {
-                        if let Some(sp) = pending_space.take() {
-                            out.text.push(' ');
-                            out.origin.push(sp);
-                        }
-                        let before = out.text.len();
-                        out.text.push(ch);
-                        out.origin.extend(std::iter::repeat_n(at, out.text.len() - before));
-                    }
                 }
             }
         }
+        emit(&mut out, &mut pending_space, folded.nfkc(), at);
     }
     out.origin.push(s.len() as u32);
     out
+}
+
+/// Appends folded characters that all came from the original offset `at`, after the space
+/// pending before them.
+fn emit(out: &mut Normalized, pending_space: &mut Option<u32>, chars: impl Iterator<Item = char>, at: u32) {
+    for ch in chars {
+        if let Some(sp) = pending_space.take() {
+            out.text.push(' ');
+            out.origin.push(sp);
+        }
+        let before = out.text.len();
+        out.text.push(ch);
+        out.origin.extend(std::iter::repeat_n(at, out.text.len() - before));
+    }
 }
 
 pub(crate) enum Folded {
@@ -220,6 +234,21 @@ mod tests {
         // `\u{301}` after an ASCII letter forces the general path for that letter.
         assert_eq!(normalize("Cafe\u{301} CAFE\u{301}").text, "café café");
         assert_eq!(normalize("A`B\tC\u{7}D").text, "a'b cd");
+    }
+
+    #[test]
+    fn lower_casing_that_makes_a_composable_pair_is_composed() {
+        // Found by the property test: no capital T with diaeresis exists, a small one does.
+        assert_eq!(normalize("T\u{308}").text, "\u{1E97}");
+        assert_eq!(normalize("\u{1E97}").text, "\u{1E97}");
+        // Every capital with every combining diacritical mark (U+0300..U+036F).
+        let capitals = (0u32..0x3000).filter_map(char::from_u32).filter(|c| c.is_uppercase());
+        for c in capitals {
+            for mark in (0x300u32..0x370).filter_map(char::from_u32) {
+                let once = normalize(&format!("{c}{mark}")).text;
+                assert_eq!(normalize(&once).text, once, "{c:?} + {mark:?}");
+            }
+        }
     }
 
     proptest! {
