@@ -48,11 +48,11 @@ macro_rules! re {
 /// The first date written in `text`. `reference` (the day the page was read) dates year-less
 /// days to their last occurrence not after it; without it they are ignored.
 pub fn first(text: &str, order: SlashOrder, reference: Option<NaiveDate>) -> Option<Spotted> {
-    let named_dmy = re!(r"(?i)\b(\d{1,2})(?:er|\.|º|°)?\s*(?:de\s+)?(\p{L}{3,10})\.?,?\s+(?:de\s+|del\s+)?(\d{4})\b");
-    let named_mdy = re!(r"(?i)\b(\p{L}{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b");
-    let numeric = re!(r"\b(\d{1,2})([./])(\d{1,2})[./](\d{4})\b");
-    let iso = re!(r"\b(\d{4})-(\d{2})-(\d{2})\b");
-    let yearless = re!(r"(?i)\b(\d{1,2})(?:er|\.|º)?\s+(?:de\s+)?(\p{L}{3,10})\b");
+    let named_dmy = re!(r"(?i)\b([0-9]{1,2})(?:er|\.|º|°)?\s*(?:de\s+)?(\p{L}+)\.?,?\s+(?:de\s+|del\s+)?([0-9]{4})\b");
+    let named_mdy = re!(r"(?i)\b(\p{L}+)\.?\s+([0-9]{1,2})(?:st|nd|rd|th)?,?\s+([0-9]{4})\b");
+    let numeric = re!(r"\b([0-9]{1,2})([./])([0-9]{1,2})[./]([0-9]{4})\b");
+    let iso = re!(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b");
+    let yearless = re!(r"(?i)\b([0-9]{1,2})(?:er|\.|º)?\s+(?:de\s+)?(\p{L}+)\b");
     let mut best: Option<Spotted> = None;
     for c in named_dmy.captures_iter(text) {
         let m = c.get(0).expect("match");
@@ -120,7 +120,7 @@ fn ymd(year: &str, month: u32, day: &str) -> Option<NaiveDate> {
 /// `- 18:32`, `alle 18:32`, `a las 18:32`.
 fn time_after(rest: &str) -> Option<(u32, u32)> {
     let clock = re!(
-        r"(?i)^\s*(?:,|-|–|\||à|a las|alle|ore|um|at|kl\.)?\s*(?:,|à|a las|alle|ore|um|at)?\s*(\d{1,2})[:hH.](\d{2})(?:\s*([ap])\.?m\.?)?"
+        r"(?i)^\s*(?:,|-|–|\||à|a las|alle|ore|um|at|kl\.)?\s*(?:,|à|a las|alle|ore|um|at)?\s*([0-9]{1,2})[:hH.]([0-9]{2})(?:\s*([ap])\.?m\.?)?"
     );
     let c = clock.captures(rest)?;
     let (mut h, m): (u32, u32) = (c[1].parse().ok()?, c[2].parse().ok()?);

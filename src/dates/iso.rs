@@ -9,15 +9,15 @@ use std::sync::LazyLock;
 static FULL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)^
-        (?P<y>\d{4}) - (?P<mo>\d{1,3}|[^\W\d_]+) - (?P<d>\d{1,2})
-        (?: [T\ ] (?P<h>\d{1,2}) : (?P<mi>\d{2}) (?: : (?P<s>\d{2}) (?: [.,] \d+ )? )? )?
+        (?P<y>[0-9]{4}) - (?P<mo>[0-9]{1,3}|[^\W\d_]+) - (?P<d>[0-9]{1,2})
+        (?: [T\ ] (?P<h>[0-9]{1,2}) : (?P<mi>[0-9]{2}) (?: : (?P<s>[0-9]{2}) (?: [.,] [0-9]+ )? )? )?
         \s* (?P<z> Z | [+-]\S* )?
         $",
     )
     .expect("static regex")
 });
 static BASIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})(?:T(?P<h>\d{2})(?P<mi>\d{2})(?P<s>\d{2})?)?(?P<z>Z|[+-]\d{2}:?\d{2})?$")
+    Regex::new(r"^(?P<y>[0-9]{4})(?P<mo>[0-9]{2})(?P<d>[0-9]{2})(?:T(?P<h>[0-9]{2})(?P<mi>[0-9]{2})(?P<s>[0-9]{2})?)?(?P<z>Z|[+-][0-9]{2}:?[0-9]{2})?$")
         .expect("static regex")
 });
 
@@ -64,15 +64,15 @@ fn full(c: &regex::Captures) -> Result<Stamp, DateError> {
 fn reduced(s: &str) -> Option<Result<Stamp, DateError>> {
     static FORMS: LazyLock<[(Regex, &str); 7]> = LazyLock::new(|| {
         [
-            (Regex::new(r"^(\d{4})$").expect("static regex"), "Y"),
-            (Regex::new(r"^(\d{4})-(\d{2})$").expect("static regex"), "YM"),
-            (Regex::new(r"^-(\d{2})-?(\d{2})$").expect("static regex"), "yM"),
-            (Regex::new(r"^(\d{2})-?(\d{2})-?(\d{2})$").expect("static regex"), "yMD"),
-            (Regex::new(r"^(\d{4})-?(\d{3})$").expect("static regex"), "YO"),
+            (Regex::new(r"^([0-9]{4})$").expect("static regex"), "Y"),
+            (Regex::new(r"^([0-9]{4})-([0-9]{2})$").expect("static regex"), "YM"),
+            (Regex::new(r"^-([0-9]{2})-?([0-9]{2})$").expect("static regex"), "yM"),
+            (Regex::new(r"^([0-9]{2})-?([0-9]{2})-?([0-9]{2})$").expect("static regex"), "yMD"),
+            (Regex::new(r"^([0-9]{4})-?([0-9]{3})$").expect("static regex"), "YO"),
             // A five-digit string starting with 1 or 2 reads as a truncated YYYYMMDD,
             // which is malformed; only the other two-digit years are taken as `YYDDD`.
-            (Regex::new(r"^([03-9]\d)(\d{3})$").expect("static regex"), "yO"),
-            (Regex::new(r"^(\d{2})-(\d{3})$").expect("static regex"), "yO"),
+            (Regex::new(r"^([03-9][0-9])([0-9]{3})$").expect("static regex"), "yO"),
+            (Regex::new(r"^([0-9]{2})-([0-9]{3})$").expect("static regex"), "yO"),
         ]
     });
     let (c, form) = FORMS.iter().find_map(|(re, form)| re.captures(s).map(|c| (c, *form)))?;

@@ -219,11 +219,11 @@ fn page_url(doc: &Html, base: &Url) -> Url {
 /// `_06.05.2017`), as ISO `YYYY-MM-DD`.
 fn url_day(url: &Url) -> Option<String> {
     static SEPARATED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"[/_-]((?:19|20)\d{2})([/-])(\d{1,2})[/-](\d{1,2})(?:[/_.-]|$)").expect("static regex"));
+        LazyLock::new(|| Regex::new(r"[/_-]((?:19|20)[0-9]{2})([/-])([0-9]{1,2})[/-]([0-9]{1,2})(?:[/_.-]|$)").expect("static regex"));
     static COMPACT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"[/_-]((?:19|20)\d{2})(\d{2})(\d{2})(?:[/_.-]|$)").expect("static regex"));
+        LazyLock::new(|| Regex::new(r"[/_-]((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})(?:[/_.-]|$)").expect("static regex"));
     static DAY_FIRST: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"[/_-](\d{2})[.-](\d{2})[.-]((?:19|20)\d{2})(?:[/_.-]|$)").expect("static regex"));
+        LazyLock::new(|| Regex::new(r"[/_-]([0-9]{2})[.-]([0-9]{2})[.-]((?:19|20)[0-9]{2})(?:[/_.-]|$)").expect("static regex"));
     let path = url.path();
     let valid = |y: &str, m: &str, d: &str| {
         let date = chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
