@@ -11,12 +11,9 @@ data=${DATES:-../shared/data/date-extraction-dev}
 work=$(mktemp -d)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 cargo build --release --locked -q
-start=$(date +%s.%N)
+. bench/rate.sh
 target/release/blackout extract --jsonl "$data/pages" > "$work/blackout.jsonl"
-echo "blackout: $(python3 -c "print(f'{500 / ($(date +%s.%N) - $start):.0f}')") pages/s on both cores (process start and reading included; text and dates)"
-start=$(date +%s.%N)
-taskset -c 0 target/release/blackout extract --jsonl "$data/pages" > /dev/null
-echo "blackout: $(python3 -c "print(f'{500 / ($(date +%s.%N) - $start):.0f}')") pages/s on one core"
+echo "blackout: $(rate 500 target/release/blackout extract --jsonl "$data/pages") pages/s on both cores, $(rate 500 taskset -c 0 target/release/blackout extract --jsonl "$data/pages") on one (best of 3 runs, process start and reading included; text and dates)"
 python3 - "$work" <<'PY'
 import json, pathlib, sys
 work = pathlib.Path(sys.argv[1])
