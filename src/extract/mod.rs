@@ -91,7 +91,7 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
         &layout,
         body_words,
         &text,
-        || visible_text(body, None, usize::MAX),
+        || visible_text(body, None, None, usize::MAX),
         declares_article(&doc, &json_ld),
     );
     Ok(Extracted {
@@ -108,15 +108,17 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
 }
 
 /// The text a reader would see under `root`, unfiltered by the article choice, from the
-/// element `from` on (the whole of `root` without it), stopping once past `limit` bytes.
-/// One walk over the tree: never-text elements (scripts, styles…) are skipped whole.
-fn visible_text(root: ElementRef, from: Option<ego_tree::NodeId>, limit: usize) -> String {
+/// element `from` on (the whole of `root` without it) up to where the element `until` opens,
+/// stopping once past `limit` bytes. One walk over the tree: never-text elements (scripts,
+/// styles…) are skipped whole.
+fn visible_text(root: ElementRef, from: Option<ego_tree::NodeId>, until: Option<ego_tree::NodeId>, limit: usize) -> String {
     use ego_tree::iter::Edge;
     let mut out = String::new();
     let mut started = from.is_none();
     let mut skipping: Option<ego_tree::NodeId> = None;
     for edge in root.traverse() {
         match edge {
+            Edge::Open(node) if Some(node.id()) == until => break,
             Edge::Open(node) => {
                 started |= Some(node.id()) == from;
                 match node.value() {

@@ -80,10 +80,17 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
             .unwrap_or_else(|| el.text().collect());
         push(&raw, provenance);
     }
-    for el in doc.select(selector!("time[datetime]")) {
-        if el.value().attr("itemprop").is_none() {
-            push(el.value().attr("datetime").unwrap_or_default(), Provenance::TimeElement);
-        }
+    // `<time>` elements that name different days belong to different things (the article,
+    // related teasers, embedded posts): none of them is taken for the page's own date then.
+    let times: Vec<&str> = doc
+        .select(selector!("time[datetime]"))
+        .filter(|el| el.value().attr("itemprop").is_none())
+        .filter_map(|el| el.value().attr("datetime"))
+        .collect();
+    let day = |raw: &str| crate::dates::parse(raw.trim(), tz).ok().map(|w| w.written.date());
+    let first_day = times.first().and_then(|t| day(t));
+    if times.iter().all(|t| day(t) == first_day) {
+        times.iter().for_each(|t| push(t, Provenance::TimeElement));
     }
     // The address is a date too, but the weaker signals below are read only when no
     // structured signal gave a publication date.
@@ -108,7 +115,7 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
         });
     }
     if !has_published(&found)
-        && let Some(d) = text_near_headline(body, order)
+        && let Some(d) = text_near_headline(doc, body, order)
     {
         found.push(d.into_found(Provenance::VisibleText, tz));
     }
@@ -175,7 +182,7 @@ fn is_date_named(el: &scraper::node::Element) -> bool {
 fn date_elements(body: ElementRef, order: SlashOrder, tz: Option<Tz>, found: &mut Vec<FoundDate>) {
     for el in body.descendants().filter_map(ElementRef::wrap) {
         let e = el.value();
-        if super::content::SKIP.contains(&e.name()) || !is_date_named(e) {
+        if super::content::SKIP.contains(&e.name()) || !is_date_named(e) || is_teaser_date(el) {
             continue;
         }
         for attr in ["datetime", "title", "content"] {
@@ -194,12 +201,45 @@ fn date_elements(body: ElementRef, order: SlashOrder, tz: Option<Tz>, found: &mu
         if text.len() > 200 {
             continue;
         }
-        if let Some(spotted) = find::first(&text, order, None) {
+        if let Some(spotted) = find::first(&text, order, None).filter(|s| !tells_the_time(&text[..s.range.start])) {
             let raw = crate::article::collapse_whitespace(&text);
             found.push(Written { raw, spotted }.into_found(Provenance::DateElement, tz));
             return;
         }
     }
+}
+
+/// Whether a date sits beside a linked headline (`<h3><a>…</a></h3><span>6 mai</span>`):
+/// the date of a teaser for another page, not of this one.
+fn is_teaser_date(el: ElementRef) -> bool {
+    let linked_heading = |sibling: ego_tree::NodeRef<scraper::Node>| {
+        ElementRef::wrap(sibling).is_some_and(|h| {
+            matches!(h.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6") && h.select(selector!("a[href]")).next().is_some()
+        })
+    };
+    std::iter::once(*el)
+        .chain(el.parent())
+        .any(|node| node.prev_siblings().take(3).any(linked_heading))
+}
+
+/// Whether the words before a date say it is the time of reading (`Aktuelle Zeit:`, phpBB's
+/// `It is currently`), not of publication.
+fn tells_the_time(before: &str) -> bool {
+    const NOW: &[&str] = &[
+        "it is currently",
+        "current time",
+        "today is",
+        "aktuelle zeit",
+        "heute ist",
+        "heure actuelle",
+        "nous sommes le",
+        "hoy es",
+        "fecha actual",
+        "oggi è",
+        "ora attuale",
+    ];
+    let before = before.to_lowercase();
+    NOW.iter().any(|w| before.contains(w))
 }
 
 /// The page's own address: its canonical link or `og:url`, else where it was read from.
@@ -237,15 +277,63 @@ fn url_day(url: &Url) -> Option<String> {
 }
 
 /// The first date in the text that follows the page's headline (bylines and datelines sit
-/// just under it), within a short reach.
-fn text_near_headline(body: ElementRef, order: SlashOrder) -> Option<Written> {
+/// just under it), within a short reach; else the date in the line or two just above it
+/// (kickers, "Stand: …" lines).
+fn text_near_headline(doc: &Html, body: ElementRef, order: SlashOrder) -> Option<Written> {
     const REACH: usize = 1_500;
-    let h1 = body.select(selector!("h1")).next()?;
-    let text = super::visible_text(body, Some(h1.id()), REACH);
-    let spotted = find::first(&text, order, None)?;
-    let shown: String = text[spotted.range.start..].chars().take(spotted.range.len() + 20).collect();
-    let raw = crate::article::collapse_whitespace(&shown);
-    Some(Written { raw, spotted })
+    const REACH_BEFORE: usize = 300;
+    // The title the page gives itself in its head (the extracted title may be a heading).
+    let title = doc
+        .select(selector!("meta[property='og:title']"))
+        .find_map(|m| m.value().attr("content"))
+        .map(str::to_string)
+        .or_else(|| doc.select(selector!("title")).next().map(|t| t.text().collect()));
+    let headline = headline(body, title.as_deref())?;
+    let after = super::visible_text(body, Some(headline.id()), None, REACH);
+    let written = |text: &str| {
+        let spotted = find::first(text, order, None)?;
+        let shown: String = text[spotted.range.start..].chars().take(spotted.range.len() + 20).collect();
+        let raw = crate::article::collapse_whitespace(&shown);
+        Some(Written { raw, spotted })
+    };
+    written(&after).or_else(|| {
+        // Above the headline, within the block that holds it and its header.
+        let around = headline
+            .parent()
+            .and_then(|p| p.parent())
+            .and_then(ElementRef::wrap)
+            .unwrap_or(body);
+        let before = super::visible_text(around, None, Some(headline.id()), usize::MAX);
+        let mut start = before.len().saturating_sub(REACH_BEFORE);
+        while !before.is_char_boundary(start) {
+            start += 1;
+        }
+        written(&before[start..])
+    })
+}
+
+/// The page's headline: the first heading (`h1`, else `h2`, else `h3`) that the page's title
+/// names — the first `h1` is often the site's logo — else the first `h1`.
+fn headline<'a>(body: ElementRef<'a>, title: Option<&str>) -> Option<ElementRef<'a>> {
+    // Typography aside: titles and headings differ in apostrophes and no-break spaces.
+    let squash = |s: &str| crate::detect::normalize::normalize(s.trim()).text;
+    let title = title.map(squash).filter(|t| !t.is_empty());
+    let headings: Vec<ElementRef> = body.select(selector!("h1, h2, h3")).collect();
+    let named = |h: &ElementRef| {
+        let text = squash(&h.text().collect::<String>());
+        // The shorter one inside the longer, and long enough to be a headline, not a name.
+        let (short, long) = match &title {
+            Some(t) if t.len() < text.len() => (t.as_str(), text.as_str()),
+            Some(t) => (text.as_str(), t.as_str()),
+            None => return false,
+        };
+        short.chars().count() >= 10 && long.contains(short)
+    };
+    ["h1", "h2", "h3"]
+        .iter()
+        .find_map(|level| headings.iter().find(|h| h.value().name() == *level && named(h)))
+        .or_else(|| headings.iter().find(|h| h.value().name() == "h1"))
+        .copied()
 }
 
 /// Walks JSON-LD (objects, arrays, `@graph`) for `datePublished` / `dateModified`.
@@ -340,6 +428,46 @@ mod tests {
             vec![(Provenance::VisibleText, "2017-05-06T14:05:00+02:00".into())]
         );
         assert_eq!(Provenance::VisibleText.confidence(), Confidence::Low);
+    }
+
+    #[test]
+    fn the_headline_is_the_heading_the_title_names_and_the_line_above_it_counts() {
+        // The first h1 is the site's logo; the article's headline comes second, its date below.
+        let html = "<html><head><title>Les retraites en débat | Le Site</title></head><body>\
+                    <h1>Le Site</h1><p>Mis à jour le 2 janvier 2016</p>\
+                    <div><h1>Les retraites en débat</h1><p>Publié le 6 mai 2017</p></div></body></html>";
+        assert_eq!(dates(html, "https://x.fr/a"), vec![(Provenance::VisibleText, "2017-05-06".into())]);
+        // No date under the headline: the kicker or "Stand" line just above it.
+        let html = "<html><body><article><div class=lastchanged>Stand: 06.05.2017 18:32 Uhr</div>\
+                    <header><h1>Die Überschrift</h1></header><p>Der Text ohne Datum, lang genug.</p></article></body></html>";
+        assert_eq!(
+            dates(html, "https://x.de/a"),
+            vec![(Provenance::VisibleText, "2017-05-06T18:32:00+02:00".into())]
+        );
+        // No h1 at all: the h2/h3 the title names.
+        let html = "<html><head><title>Marius gewinnt in Willingen</title></head><body><nav><h2>Menü</h2></nav>\
+                    <article><h2>Marius gewinnt in Willingen</h2><small>Erstellt am: 30.01.2022</small></article></body></html>";
+        assert_eq!(dates(html, "https://x.de/a"), vec![(Provenance::VisibleText, "2022-01-30".into())]);
+    }
+
+    #[test]
+    fn time_elements_that_disagree_teasers_and_the_current_time_are_not_the_page_date() {
+        // An embedded post's and a related teaser's <time> come before the article's own date.
+        let html = "<html><body><blockquote><time datetime=\"2018-03-12T19:30:12+00:00\">12 mars</time></blockquote>\
+                    <h1>Titre</h1><div class=publishdate>29 janvier 2019</div>\
+                    <aside><time datetime=\"2017-09-06\">6 sept.</time></aside></body></html>";
+        assert_eq!(dates(html, "https://x.fr/a"), vec![(Provenance::DateElement, "2019-01-29".into())]);
+        // The same day twice is one page date.
+        let html = "<html><body><h1>Titre</h1><time datetime=\"2019-01-29T08:00:00+01:00\">29 janvier</time>\
+                    <time datetime=\"2019-01-29\">29/01</time></body></html>";
+        assert_eq!(
+            dates(html, "https://x.fr/a")[0],
+            (Provenance::TimeElement, "2019-01-29T08:00:00+01:00".into())
+        );
+        // A teaser's date beside its linked headline, and the forum's clock, are skipped.
+        let html = "<html><body><p class=date>Aktuelle Zeit: 14.10.2020, 12:18</p><ul><li><h5><a href=/b>Autre article</a></h5>\
+                    <div class=meta>17.12.2019</div></li></ul><h1>Titre</h1><p class=date>21.01.2009</p></body></html>";
+        assert_eq!(dates(html, "https://x.de/a"), vec![(Provenance::DateElement, "2009-01-21".into())]);
     }
 
     #[test]
