@@ -101,12 +101,12 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
     };
     let order = slash_order(doc);
     let body = doc.select(selector!("body")).next().unwrap_or_else(|| doc.root_element());
+    let address = page_url(doc, base);
     if !has_published(&found) {
-        date_elements(body, order, tz, &mut found);
+        date_elements(body, &address, order, tz, &mut found);
     }
     // The address is always read: beside a weaker signal it is a date, beside a stronger one
     // it shows a republication or the publisher's calendar day.
-    let address = page_url(doc, base);
     if let Some(day) = url_day(&address) {
         found.push(FoundDate {
             raw: address.to_string(),
@@ -162,6 +162,7 @@ fn is_date_named(el: &scraper::node::Element) -> bool {
         "pubdate",
         "dateline",
         "byline",
+        "author",
         "zeit",
         "meta",
     ];
@@ -179,10 +180,10 @@ fn is_date_named(el: &scraper::node::Element) -> bool {
 
 /// The first date-named element that holds a date: its `datetime`/`title`/`content`
 /// attribute when machine-readable, else its short text.
-fn date_elements(body: ElementRef, order: SlashOrder, tz: Option<Tz>, found: &mut Vec<FoundDate>) {
+fn date_elements(body: ElementRef, address: &Url, order: SlashOrder, tz: Option<Tz>, found: &mut Vec<FoundDate>) {
     for el in body.descendants().filter_map(ElementRef::wrap) {
         let e = el.value();
-        if super::content::SKIP.contains(&e.name()) || !is_date_named(e) || is_teaser_date(el) {
+        if super::content::SKIP.contains(&e.name()) || !is_date_named(e) || is_teaser_date(el, address) {
             continue;
         }
         for attr in ["datetime", "title", "content"] {
@@ -209,17 +210,28 @@ fn date_elements(body: ElementRef, order: SlashOrder, tz: Option<Tz>, found: &mu
     }
 }
 
-/// Whether a date sits beside a linked headline (`<h3><a>…</a></h3><span>6 mai</span>`):
-/// the date of a teaser for another page, not of this one.
-fn is_teaser_date(el: ElementRef) -> bool {
+/// Whether a date sits beside a linked headline (`<h3><a>…</a></h3><span>6 mai</span>`) or
+/// inside a link to another page: the date of a teaser, not of this page (blogs link their
+/// own date to the page's permalink).
+fn is_teaser_date(el: ElementRef, address: &Url) -> bool {
+    let elsewhere = |href: &str| {
+        address
+            .join(href.trim())
+            .is_ok_and(|u| u.path() != address.path() || u.host() != address.host())
+    };
+    let in_link = el
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| a.value().name() == "a" && a.value().attr("href").is_some_and(elsewhere));
     let linked_heading = |sibling: ego_tree::NodeRef<scraper::Node>| {
         ElementRef::wrap(sibling).is_some_and(|h| {
             matches!(h.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6") && h.select(selector!("a[href]")).next().is_some()
         })
     };
-    std::iter::once(*el)
-        .chain(el.parent())
-        .any(|node| node.prev_siblings().take(3).any(linked_heading))
+    in_link
+        || std::iter::once(*el)
+            .chain(el.parent())
+            .any(|node| node.prev_siblings().take(3).any(linked_heading))
 }
 
 /// Whether the words before a date say it is the time of reading (`Aktuelle Zeit:`, phpBB's
@@ -468,6 +480,11 @@ mod tests {
         let html = "<html><body><p class=date>Aktuelle Zeit: 14.10.2020, 12:18</p><ul><li><h5><a href=/b>Autre article</a></h5>\
                     <div class=meta>17.12.2019</div></li></ul><h1>Titre</h1><p class=date>21.01.2009</p></body></html>";
         assert_eq!(dates(html, "https://x.de/a"), vec![(Provenance::DateElement, "2009-01-21".into())]);
+        // A teaser wholly inside its link is skipped; a date linked to the page's own address is
+        // the blog's permalink and is kept.
+        let html = "<html><body><a href=/b><h3>Autre</h3><span class=author>09.10.2021</span></a>\
+                    <h1>Titre</h1><a href=https://x.de/a#top><span class=entry-date>24.01.2022</span></a></body></html>";
+        assert_eq!(dates(html, "https://x.de/a"), vec![(Provenance::DateElement, "2022-01-24".into())]);
     }
 
     #[test]
