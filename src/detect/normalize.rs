@@ -134,7 +134,7 @@ pub fn normalize(s: &str) -> Normalized {
                     Folded::Char(ch) => folded.push(ch),
                     Folded::Drop => {}
                     Folded::Space => {
-                        emit(&mut out, &mut pending_space, folded.nfkc(), at);
+                        emit(&mut out, &mut pending_space, &folded, at);
                         folded.clear();
                         if !out.text.is_empty() && pending_space.is_none() {
                             pending_space = Some(at);
@@ -143,16 +143,24 @@ pub fn normalize(s: &str) -> Normalized {
                 }
             }
         }
-        emit(&mut out, &mut pending_space, folded.nfkc(), at);
+        emit(&mut out, &mut pending_space, &folded, at);
     }
     out.origin.push(s.len() as u32);
     out
 }
 
 /// Appends folded characters that all came from the original offset `at`, after the space
-/// pending before them.
-fn emit(out: &mut Normalized, pending_space: &mut Option<u32>, chars: impl Iterator<Item = char>, at: u32) {
-    for ch in chars {
+/// pending before them, composed again when they hold a combining mark (the only case where
+/// lower-casing can leave a composable pair).
+fn emit(out: &mut Normalized, pending_space: &mut Option<u32>, folded: &str, at: u32) {
+    let composed: String;
+    let chars = if folded.chars().any(is_combining_mark) {
+        composed = folded.nfkc().collect();
+        composed.as_str()
+    } else {
+        folded
+    };
+    for ch in chars.chars() {
         if let Some(sp) = pending_space.take() {
             out.text.push(' ');
             out.origin.push(sp);

@@ -87,9 +87,11 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
         .filter(|el| el.value().attr("itemprop").is_none())
         .filter_map(|el| el.value().attr("datetime"))
         .collect();
-    let day = |raw: &str| crate::dates::parse(raw.trim(), tz).ok().map(|w| w.written.date());
-    let first_day = times.first().and_then(|t| day(t));
-    if times.iter().all(|t| day(t) == first_day) {
+    let days: Vec<_> = times
+        .iter()
+        .map(|raw| crate::dates::parse(raw.trim(), tz).ok().map(|w| w.written.date()))
+        .collect();
+    if days.windows(2).all(|pair| pair[0] == pair[1]) {
         times.iter().for_each(|t| push(t, Provenance::TimeElement));
     }
     // The address is a date too, but the weaker signals below are read only when no
