@@ -181,6 +181,13 @@ mod tests {
     }
 
     #[test]
+    fn russian_ukrainian_and_polish_genitives() {
+        assert_eq!(iso("15 августа 2016, 13:43"), Some("2016-08-15T13:43:00".into()));
+        assert_eq!(iso("6 травня 2017"), Some("2017-05-06".into()));
+        assert_eq!(iso("6 maja 2017 r."), Some("2017-05-06".into()));
+    }
+
+    #[test]
     fn the_first_date_wins_and_non_dates_are_not_dates() {
         assert_eq!(iso("2017-05-06 puis le 8 mai 2017"), Some("2017-05-06".into()));
         assert_eq!(iso("31 février 2017"), None);

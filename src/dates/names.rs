@@ -1,7 +1,8 @@
 //! Month, weekday and zone names as they appear in dates, in the languages real feeds use.
 
 /// Month names and abbreviations, lower case, in the languages French and European outlets
-/// and the reference vectors use. Abbreviations are listed explicitly rather than matched by
+/// and the reference vectors use (Russian, Ukrainian and Polish in the genitive that dates
+/// are written with). Abbreviations are listed explicitly rather than matched by
 /// prefix so that an unknown word is an error, not a guess.
 pub(super) fn month_number(word: &str) -> Option<u32> {
     const MONTHS: [&[&str]; 12] = [
@@ -20,6 +21,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "ιανουαρίου",
             "ιανουάριος",
             "január",
+            "января",
+            "січня",
+            "stycznia",
         ],
         &[
             "feb",
@@ -37,6 +41,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "φεβρουαρίου",
             "φεβρουάριος",
             "február",
+            "февраля",
+            "лютого",
+            "lutego",
         ],
         &[
             "mar",
@@ -50,6 +57,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "μαρτίου",
             "μάρτιος",
             "március",
+            "марта",
+            "березня",
+            "marca",
         ],
         &[
             "apr",
@@ -64,6 +74,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "απριλίου",
             "απρίλιος",
             "április",
+            "апреля",
+            "квітня",
+            "kwietnia",
         ],
         &[
             "may",
@@ -77,6 +90,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "μαΐου",
             "μάιος",
             "május",
+            "мая",
+            "травня",
+            "maja",
         ],
         &[
             "jun",
@@ -91,6 +107,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "ιουνίου",
             "ιούνιος",
             "június",
+            "июня",
+            "червня",
+            "czerwca",
         ],
         &[
             "jul",
@@ -106,6 +125,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "ιουλίου",
             "ιούλιος",
             "július",
+            "июля",
+            "липня",
+            "lipca",
         ],
         &[
             "aug",
@@ -121,6 +143,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "αυγούστου",
             "αύγουστος",
             "augusztus",
+            "августа",
+            "серпня",
+            "sierpnia",
         ],
         &[
             "sep",
@@ -134,6 +159,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "σεπτεμβρίου",
             "σεπτέμβριος",
             "szeptember",
+            "сентября",
+            "вересня",
+            "września",
         ],
         &[
             "oct",
@@ -148,8 +176,23 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "οκτωβρίου",
             "οκτώβριος",
             "október",
+            "октября",
+            "жовтня",
+            "października",
         ],
-        &["nov", "november", "novembre", "noviembre", "νοέ", "νοε", "νοεμβρίου", "νοέμβριος"],
+        &[
+            "nov",
+            "november",
+            "novembre",
+            "noviembre",
+            "νοέ",
+            "νοε",
+            "νοεμβρίου",
+            "νοέμβριος",
+            "ноября",
+            "листопада",
+            "listopada",
+        ],
         &[
             "dec",
             "december",
@@ -164,6 +207,9 @@ pub(super) fn month_number(word: &str) -> Option<u32> {
             "δεκ",
             "δεκεμβρίου",
             "δεκέμβριος",
+            "декабря",
+            "грудня",
+            "grudnia",
         ],
     ];
     let w = word.trim_end_matches('.');
