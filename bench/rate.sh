@@ -1,6 +1,7 @@
 # Sourced by the evaluation scripts. `rate PAGES CMD…` prints the best pages/s of three runs of
-# CMD (its output discarded): this shared host's speed varies within a run (other tenants, the
-# kernel writing back freshly decompressed pages), and the best run is the least disturbed.
+# CMD (its output discarded): this shared host's speed varies within a run (the first pass
+# right after decompressing the pages has measured half the speed of later ones), and the best
+# run is the least disturbed.
 rate() {
     local pages=$1 best=0 start end
     shift
