@@ -318,11 +318,7 @@ fn text_near_headline(doc: &Html, body: ElementRef, order: SlashOrder) -> Option
             .and_then(ElementRef::wrap)
             .unwrap_or(body);
         let before = super::visible_text(around, None, Some(headline.id()), usize::MAX);
-        let mut start = before.len().saturating_sub(REACH_BEFORE);
-        while !before.is_char_boundary(start) {
-            start += 1;
-        }
-        written(&before[start..])
+        written(&before[before.ceil_char_boundary(before.len().saturating_sub(REACH_BEFORE))..])
     })
 }
 
@@ -332,7 +328,6 @@ fn headline<'a>(body: ElementRef<'a>, title: Option<&str>) -> Option<ElementRef<
     // Typography aside: titles and headings differ in apostrophes and no-break spaces.
     let squash = |s: &str| crate::detect::normalize::normalize(s.trim()).text;
     let title = title.map(squash).filter(|t| !t.is_empty());
-    let headings: Vec<ElementRef> = body.select(selector!("h1, h2, h3")).collect();
     let named = |h: &ElementRef| {
         let text = squash(&h.text().collect::<String>());
         // The shorter one inside the longer, and long enough to be a headline, not a name.
@@ -343,11 +338,26 @@ fn headline<'a>(body: ElementRef<'a>, title: Option<&str>) -> Option<ElementRef<
         };
         short.chars().count() >= 10 && long.contains(short)
     };
-    ["h1", "h2", "h3"]
-        .iter()
-        .find_map(|level| headings.iter().find(|h| h.value().name() == *level && named(h)))
-        .or_else(|| headings.iter().find(|h| h.value().name() == "h1"))
-        .copied()
+    // One pass; each heading's text is compared once, and a named `h1` ends the search.
+    let mut first_named: [Option<ElementRef>; 3] = [None; 3];
+    let mut first_h1 = None;
+    for h in body.select(selector!("h1, h2, h3")) {
+        let level = match h.value().name() {
+            "h1" => 0,
+            "h2" => 1,
+            _ => 2,
+        };
+        if level == 0 {
+            first_h1.get_or_insert(h);
+        }
+        if first_named[level].is_none() && named(&h) {
+            first_named[level] = Some(h);
+            if level == 0 {
+                break;
+            }
+        }
+    }
+    first_named.into_iter().flatten().next().or(first_h1)
 }
 
 /// Walks JSON-LD (objects, arrays, `@graph`) for `datePublished` / `dateModified`.
