@@ -4,7 +4,8 @@
 //! shown back in context.
 
 use crate::dates::{DateError, When};
-use crate::rules::Scope;
+use crate::model::Scope;
+use chrono::{DateTime, Utc};
 use std::ops::Range;
 use url::Url;
 
@@ -172,7 +173,7 @@ impl Provenance {
     }
 
     pub fn name(self) -> String {
-        crate::wire_name(&self)
+        crate::model::wire_name(&self)
     }
 }
 
@@ -188,6 +189,28 @@ pub struct FoundDate {
     pub raw: String,
     pub provenance: Provenance,
     pub parsed: Result<When, DateError>,
+}
+
+/// A found date as reports show it: where from, as written, and the instant or the error.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DateReport {
+    pub provenance: Provenance,
+    pub raw: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instant: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<&FoundDate> for DateReport {
+    fn from(d: &FoundDate) -> DateReport {
+        DateReport {
+            provenance: d.provenance,
+            raw: d.raw.clone(),
+            instant: d.parsed.as_ref().ok().map(|w| w.instant()),
+            error: d.parsed.as_ref().err().map(|e| e.to_string()),
+        }
+    }
 }
 
 /// Accumulates scoped blocks into one text.
@@ -238,6 +261,23 @@ pub fn collapse_whitespace(s: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// `width` characters of context around `range`, on one line, with ellipses where cut and
+/// the matched part in brackets.
+pub fn excerpt(text: &str, range: std::ops::Range<usize>, width: usize) -> String {
+    let before: String = text[..range.start]
+        .chars()
+        .rev()
+        .take(width)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let after: String = text[range.end..].chars().take(width).collect();
+    let lead = if before.len() < range.start { "…" } else { "" };
+    let tail = if after.len() < text.len() - range.end { "…" } else { "" };
+    collapse_whitespace(&format!("{lead}{before}[{}]{after}{tail}", &text[range]))
 }
 
 /// Query parameters that only track readers; removing them makes two links to one article equal.
@@ -294,6 +334,13 @@ mod tests {
         assert_eq!(normalize_url(&u).as_str(), "https://www.example.fr/a?id=3");
         let u = Url::parse("https://example.fr/a?utm_campaign=x").unwrap();
         assert_eq!(normalize_url(&u).as_str(), "https://example.fr/a");
+    }
+
+    #[test]
+    fn excerpts_mark_the_match() {
+        assert_eq!(excerpt("un deux trois quatre", 3..7, 3), "un [deux] tr…");
+        assert_eq!(excerpt("zéro un deux trois", 9..13, 3), "…un [deux] tr…");
+        assert_eq!(excerpt("deux", 0..4, 3), "[deux]");
     }
 
     #[test]

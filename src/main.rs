@@ -1,6 +1,9 @@
 //! `blackout`: the command line. All work happens in the library; this only maps the outcome
-//! to an exit status (0 clean, 1 findings, 2 the run could not be done).
+//! to an exit status (0 clean, 1 findings, 2 the run could not be done, 3 no finding but some
+//! source not checked, or only in part).
 
+use blackout::cli::Failure;
+use blackout::report::Outcome;
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,10 +14,11 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     let result = blackout::cli::run(cli, &mut out).and_then(|o| out.flush().map(|()| o).map_err(Into::into));
     match result {
-        Ok(blackout::cli::Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(blackout::cli::Outcome::Findings) => ExitCode::from(1),
-        Err(blackout::cli::Failure::BrokenPipe) => ExitCode::SUCCESS,
-        Err(blackout::cli::Failure::Message(msg)) => {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::Incomplete) => ExitCode::from(3),
+        Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Failure::Message(msg)) => {
             eprint!("{msg}");
             if !msg.ends_with('\n') {
                 eprintln!();

@@ -3,7 +3,7 @@
 //! The bar draws on stderr only when it is a terminal (indicatif hides itself otherwise), so a
 //! cron job gets nothing on stderr but errors. `-v` (or `RUST_LOG`) turns the log on.
 
-use crate::check::Progress;
+use crate::run::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,11 +1,14 @@
-//! Running the `[[rule.test]]` cases written beside each rule: only the content condition is
-//! tested (timing needs a feed and a clock); `html` tests go through page extraction, so a
-//! test can check that a passage in an `<aside>` is ignored or a quote is seen as a quote.
+//! Running the `[[rule.test]]` cases written beside each rule: only the content is tested
+//! (timing needs a feed and a clock), through the same [`Engine::evaluate`] as a check, page
+//! classes included, so a test cannot pass where a check would not flag. `html` tests go
+//! through page extraction, so a test can check that a passage in an `<aside>` is ignored or a
+//! quote is seen as a quote.
 
 use crate::article::{Article, TextBuilder};
-use crate::detect::Detector;
+use crate::detect::Origin;
 use crate::extract;
-use crate::rules::{Expectation, RuleSet, Scope, TestInput};
+use crate::model::Scope;
+use crate::rules::{Engine, Expectation, TestInput, Text};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Tally {
@@ -24,11 +27,11 @@ pub struct RuleOutcome {
     pub failures: Vec<String>,
 }
 
-pub fn run(rules: &RuleSet) -> Result<Vec<RuleOutcome>, String> {
-    let detector = Detector::compile(&rules.materials)?;
+pub fn run(engine: &Engine) -> Vec<RuleOutcome> {
     let base = url::Url::parse("file:///rule-test.html").expect("static URL");
     let mut out = Vec::new();
-    for rule in &rules.rules {
+    for id in engine.rules().rule_ids() {
+        let rule = &engine.rules()[id];
         let mut o = RuleOutcome {
             rule: rule.id.clone(),
             tally: Tally::default(),
@@ -54,7 +57,11 @@ pub fn run(rules: &RuleSet) -> Result<Vec<RuleOutcome>, String> {
                     }
                 },
             };
-            let matched = rule.condition.eval(&detector.scan(&article), &rule.scopes);
+            let text = Text {
+                article: &article,
+                origin: Origin::Page,
+            };
+            let matched = engine.evaluate(&[text]).matches.iter().any(|m| m.rule == id);
             match (t.expect, matched) {
                 (Expectation::Todo, _) => o.tally.todo += 1,
                 (Expectation::Match, true) => o.tally.tp += 1,
@@ -72,5 +79,5 @@ pub fn run(rules: &RuleSet) -> Result<Vec<RuleOutcome>, String> {
         }
         out.push(o);
     }
-    Ok(out)
+    out
 }

@@ -14,7 +14,8 @@
 
 use crate::article::{FoundDate, Provenance, Role};
 use crate::dates::When;
-use crate::rules::{Verdict, ZoneSpan};
+use crate::model::Verdict;
+use crate::window::ZoneSpan;
 use chrono::{DateTime, Duration, Utc};
 
 /// Dates later than the evaluation instant by more than this are not used: a page cannot
@@ -199,7 +200,7 @@ fn place(w: &When, spans: &[ZoneSpan]) -> Place {
 
 /// Decides the verdict of an item's dates against `spans` (the window in each zone of the
 /// audience). `zone_name` names a span's zone for the report.
-pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: impl Fn(usize) -> String) -> Timing {
+pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: impl Fn(crate::model::ZoneId) -> String) -> Timing {
     let make = |verdict, date: Option<&DateRef>| {
         let (inside, outside): (Vec<&ZoneSpan>, Vec<&ZoneSpan>) = match date {
             Some(d) => spans
@@ -247,12 +248,12 @@ mod tests {
         // Metropole and Guadeloupe, round 2 campaign silence.
         vec![
             ZoneSpan {
-                zone: 0,
+                zone: crate::model::ZoneId(0),
                 start: utc("2017-05-05T22:00:00Z"),
                 end: utc("2017-05-07T18:00:00Z"),
             },
             ZoneSpan {
-                zone: 1,
+                zone: crate::model::ZoneId(1),
                 start: utc("2017-05-05T04:00:00Z"),
                 end: utc("2017-05-07T18:00:00Z"),
             },
@@ -269,7 +270,7 @@ mod tests {
 
     fn judge(dates: &[FoundDate]) -> Timing {
         let d = ItemDates::choose(dates, utc("2026-01-01T00:00:00Z"), default_floor());
-        verdict("w", &d, &spans(), |z| ["metropole", "guadeloupe"][z].to_string())
+        verdict("w", &d, &spans(), |z| ["metropole", "guadeloupe"][z.index()].to_string())
     }
 
     #[test]

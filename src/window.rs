@@ -7,9 +7,55 @@
 //! engine never picks silently. Offsets (`-48h`) are exact durations added after resolution,
 //! so a window across a DST change has its true length (France, 28–29 March 2015: 43 h).
 
-use crate::rules::raw::{Event, OnGap, OnOverlap, Pick};
+use crate::model::ZoneId;
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// What an anchor's local time that the clock skipped (spring forward) means, per window.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnGap {
+    #[default]
+    Error,
+    /// A local time the clock skipped means the first instant after the jump.
+    ShiftForward,
+}
+
+/// Which instant an anchor's local time that occurs twice (fall back) means, per window.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnOverlap {
+    #[default]
+    Error,
+    Earlier,
+    Later,
+}
+
+/// A zone's polling event an anchor can name.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    Open,
+    Close,
+    CloseMax,
+}
+
+/// Which zone's event an anchor over a group of zones takes.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    Earliest,
+    Latest,
+}
+
+/// A window in one zone: `start..end` in UTC (start included, end excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneSpan {
+    pub zone: ZoneId,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
 
 /// A zone's clock and polling hours for one round.
 #[derive(Debug, Clone)]
@@ -27,8 +73,8 @@ pub struct ZoneClock {
 pub enum ClockRef {
     /// The zone the window is being resolved for.
     ThisZone,
-    /// A fixed zone, by index.
-    Zone(usize),
+    /// A fixed zone.
+    Zone(ZoneId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +87,7 @@ pub enum Base {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     ThisZone,
-    Zones(Vec<usize>),
+    Zones(Vec<ZoneId>),
 }
 
 /// A validated window end.
@@ -85,30 +131,30 @@ pub struct Policy {
 
 impl AnchorSpec {
     /// The instant this anchor denotes for zone `this`.
-    pub fn resolve(&self, this: usize, zones: &[ZoneClock], policy: Policy) -> Result<DateTime<Utc>, ResolveError> {
-        match self {
+    pub fn resolve(&self, this: ZoneId, zones: &[ZoneClock], policy: Policy) -> Result<DateTime<Utc>, ResolveError> {
+        let (instant, offset) = match self {
             AnchorSpec::Local { base, time, clock, offset } => {
                 let zone = &zones[match clock {
                     ClockRef::ThisZone => this,
-                    ClockRef::Zone(i) => *i,
-                }];
+                    ClockRef::Zone(z) => *z,
+                }
+                .index()];
                 let date = match base {
-                    Base::Day(days) => zone
-                        .polling_day
-                        .checked_add_signed(Duration::days(*days))
+                    Base::Day(days) => Duration::try_days(*days)
+                        .and_then(|d| zone.polling_day.checked_add_signed(d))
                         .ok_or(ResolveError::OutOfRange)?,
                     Base::Date(d) => *d,
                 };
-                Ok(local_instant(zone.tz, date.and_time(*time), policy)? + *offset)
+                (local_instant(zone.tz, date.and_time(*time), policy)?, offset)
             }
             AnchorSpec::Event { event, of, pick, offset } => {
-                let indices: Vec<usize> = match of {
+                let members: Vec<ZoneId> = match of {
                     Target::ThisZone => vec![this],
                     Target::Zones(v) => v.clone(),
                 };
-                let mut instants = Vec::with_capacity(indices.len());
-                for i in indices {
-                    let z = &zones[i];
+                let mut instants = Vec::with_capacity(members.len());
+                for z in members {
+                    let z = &zones[z.index()];
                     let time = match event {
                         Event::Open => z.open,
                         Event::Close => z.close,
@@ -120,9 +166,10 @@ impl AnchorSpec {
                     Pick::Earliest => instants.into_iter().min(),
                     Pick::Latest => instants.into_iter().max(),
                 };
-                Ok(chosen.ok_or(ResolveError::OutOfRange)? + *offset)
+                (chosen.ok_or(ResolveError::OutOfRange)?, offset)
             }
-        }
+        };
+        instant.checked_add_signed(*offset).ok_or(ResolveError::OutOfRange)
     }
 }
 
@@ -152,7 +199,12 @@ pub fn local_instant(tz: Tz, local: NaiveDateTime, policy: Policy) -> Result<Dat
     }
 }
 
-/// Parses a signed duration: `-48h`, `+30m`, `+3h30m`, `90s`, `2d`.
+/// The largest offset an anchor may carry: a year and a half covers any silence window's
+/// distance from an event; a larger one is a typo, and would overflow instants.
+pub const MAX_OFFSET_DAYS: i64 = 550;
+
+/// Parses a signed duration: `-48h`, `+30m`, `+3h30m`, `90s`, `2d`; `None` if it is not one,
+/// or if it is longer than [`MAX_OFFSET_DAYS`] (checked on every step, so no input overflows).
 pub fn parse_offset(s: &str) -> Option<Duration> {
     let (sign, body) = match s.as_bytes().first()? {
         b'-' => (-1, &s[1..]),
@@ -162,6 +214,7 @@ pub fn parse_offset(s: &str) -> Option<Duration> {
     if body.is_empty() {
         return None;
     }
+    let limit = Duration::days(MAX_OFFSET_DAYS);
     let mut total = Duration::zero();
     let mut number = String::new();
     for c in body.chars() {
@@ -171,13 +224,14 @@ pub fn parse_offset(s: &str) -> Option<Duration> {
         }
         let n: i64 = number.parse().ok()?;
         number.clear();
-        total += match c {
-            'd' => Duration::days(n),
-            'h' => Duration::hours(n),
-            'm' => Duration::minutes(n),
-            's' => Duration::seconds(n),
-            _ => return None,
-        };
+        let part = match c {
+            'd' => Duration::try_days(n),
+            'h' => Duration::try_hours(n),
+            'm' => Duration::try_minutes(n),
+            's' => Duration::try_seconds(n),
+            _ => None,
+        }?;
+        total = total.checked_add(&part).filter(|t| *t <= limit)?;
     }
     if !number.is_empty() {
         return None;
@@ -236,8 +290,8 @@ mod tests {
             offset: Duration::zero(),
         };
         let (s, e) = (
-            start.resolve(0, &zones, Policy::default()).unwrap(),
-            end.resolve(0, &zones, Policy::default()).unwrap(),
+            start.resolve(ZoneId(0), &zones, Policy::default()).unwrap(),
+            end.resolve(ZoneId(0), &zones, Policy::default()).unwrap(),
         );
         assert_eq!((s, e), (utc("2015-03-27T23:00:00Z"), utc("2015-03-29T18:00:00Z")));
         assert_eq!(e - s, Duration::hours(43));
@@ -316,6 +370,11 @@ mod tests {
         assert_eq!(parse_offset("+3h30m"), Some(Duration::minutes(210)));
         assert_eq!(parse_offset("48"), None);
         assert_eq!(parse_offset("4x"), None);
+        // Found by the issue-10 review: a huge offset panicked in the duration arithmetic.
+        assert_eq!(parse_offset("-999999999999999d"), None);
+        assert_eq!(parse_offset("+99999999999999999999s"), None);
+        assert_eq!(parse_offset("550d"), Some(Duration::days(550)));
+        assert_eq!(parse_offset("551d"), None);
         let u = union(vec![
             (utc("2017-05-05T22:00:00Z"), utc("2017-05-07T18:00:00Z")),
             (utc("2017-05-05T02:00:00Z"), utc("2017-05-07T18:00:00Z")),

@@ -1,30 +1,54 @@
-//! Matching articles against materials, and rule conditions over the matches.
+//! Matching articles against materials: the hits that rule conditions are evaluated over.
 //!
 //! All phrases, hashtags and plain-text dump URLs of every material go into one Aho-Corasick
 //! automaton over normalised text (one pass per block, whatever the number of phrases);
 //! word boundaries are checked on each candidate afterwards, since the automaton has none.
 //! Regex patterns are prefiltered with a `RegexSet` and only the patterns that can match a
 //! block are run for spans. Links are checked against host + path prefixes. A scan yields
-//! [`Hit`]s once per article; every rule is then a cheap boolean evaluation over them.
+//! [`Hit`]s once per document; every rule is then a cheap boolean evaluation over them
+//! (`rules::Engine`).
 
-pub mod normalize;
+mod material;
+
+pub use material::{Fingerprints, LinkPrefix, Material, Pattern};
 
 use crate::article::Article;
-use crate::fingerprint::Index;
-use crate::rules::{Condition, Matcher, MatcherKind, Material, Scope};
+use crate::model::{MaterialId, Scope};
+use crate::normalize::{is_word_char, normalize};
 use aho_corasick::{AhoCorasick, MatchKind};
-use normalize::{is_word_char, normalize};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use std::collections::HashMap;
+use regex::{RegexSet, RegexSetBuilder};
 use std::ops::Range;
+use std::sync::Arc;
 use url::Url;
+
+/// Which kind of matcher found a hit; a rule condition names one per material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatcherKind {
+    Phrase,
+    Pattern,
+    Hashtag,
+    Link,
+    Fingerprint,
+}
+
+/// Which of an item's documents a text came from: its page, or its entry in a feed (or
+/// sitemap). Offsets of a hit index the extracted text of that document only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    Page,
+    Feed,
+}
 
 /// One place where a material matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
-    pub matcher: Matcher,
+    pub kind: MatcherKind,
+    pub material: MaterialId,
+    pub origin: Origin,
     pub scope: Scope,
-    /// Byte range in [`Article::text`]; empty for a link that is only an `href`.
+    /// Byte range in the [`Article::text`] of the document it was found in; empty for a link
+    /// that is only an `href`.
     pub range: Range<usize>,
     /// What matched: the phrase, hashtag or pattern as written in the rule file, or the URL.
     pub needle: String,
@@ -40,91 +64,70 @@ pub struct Reproduction {
     pub documents: Vec<String>,
 }
 
+/// Why the materials could not be compiled into one matcher.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("the phrases, hashtags and dump addresses do not fit in one automaton: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+    #[error("the materials' patterns together exceed the regex size limit: {0}")]
+    Patterns(#[from] regex::Error),
+}
+
 /// Matchers compiled from every material of a rule set; built once per run, shared by workers.
 #[derive(Debug)]
 pub struct Detector {
     literals: Option<AhoCorasick>,
-    /// For each automaton pattern: matcher and the needle as written.
-    literal_targets: Vec<(Matcher, String)>,
+    /// For each automaton pattern: matcher kind, material and the needle as written.
+    literal_targets: Vec<(MatcherKind, MaterialId, String)>,
     pattern_set: Option<RegexSet>,
-    patterns: Vec<(Matcher, Regex, String)>,
-    links: Vec<(Matcher, crate::rules::LinkPrefix, String)>,
-    /// Fingerprint indexes, loaded once per run.
-    fingerprints: Vec<(Matcher, Index)>,
+    patterns: Vec<(MaterialId, Pattern)>,
+    links: Vec<(MaterialId, LinkPrefix)>,
+    fingerprints: Vec<(MaterialId, Arc<crate::fingerprint::Index>)>,
 }
 
 impl Detector {
-    pub fn compile(materials: &[Material]) -> Result<Detector, String> {
-        let mut fingerprints = Vec::new();
-        for (i, m) in materials.iter().enumerate() {
-            if let Some(path) = &m.fingerprints {
-                let index = Index::load(path).map_err(|e| format!("material `{}`: {e}", m.id))?;
-                fingerprints.push((
-                    Matcher {
-                        kind: MatcherKind::Fingerprint,
-                        material: i,
-                        min_words: 0,
-                    },
-                    index,
-                ));
-            }
-        }
+    pub fn compile(materials: &[Material]) -> Result<Detector, CompileError> {
         let mut needles = Vec::new();
         let mut literal_targets = Vec::new();
         let mut patterns = Vec::new();
         let mut links = Vec::new();
+        let mut fingerprints = Vec::new();
         for (i, m) in materials.iter().enumerate() {
-            let at = |kind| Matcher {
-                kind,
-                material: i,
-                min_words: 0,
-            };
+            let id = MaterialId(i);
             for p in &m.phrases {
                 needles.push(normalize(p).text);
-                literal_targets.push((at(MatcherKind::Phrase), p.clone()));
+                literal_targets.push((MatcherKind::Phrase, id, p.clone()));
             }
             for h in &m.hashtags {
                 let tag = if h.starts_with('#') { h.clone() } else { format!("#{h}") };
                 needles.push(normalize(&tag).text);
-                literal_targets.push((at(MatcherKind::Hashtag), h.clone()));
+                literal_targets.push((MatcherKind::Hashtag, id, h.clone()));
             }
             for l in &m.links {
-                let written = format!("{}{}", l.host, l.path);
                 // A dump URL written out in the text counts as a link; a bare host does not
                 // (naming "Pastebin" or "archive.org" is reporting, not republishing).
                 if l.path.len() > 1 {
-                    needles.push(normalize(&written).text);
-                    literal_targets.push((at(MatcherKind::Link), written.clone()));
+                    needles.push(normalize(&l.written()).text);
+                    literal_targets.push((MatcherKind::Link, id, l.written()));
                 }
-                links.push((at(MatcherKind::Link), l.clone(), written));
+                links.push((id, l.clone()));
             }
-            for p in &m.patterns {
-                let re = RegexBuilder::new(p)
-                    .case_insensitive(true)
-                    .build()
-                    .map_err(|e| format!("material `{}`: {e}", m.id))?;
-                patterns.push((at(MatcherKind::Pattern), re, p.clone()));
+            patterns.extend(m.patterns.iter().map(|p| (id, p.clone())));
+            if let Some(f) = &m.fingerprints {
+                fingerprints.push((id, Arc::clone(&f.index)));
             }
         }
-        let literals = if needles.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&needles)
-                    .map_err(|e| e.to_string())?,
-            )
+        let literals = match needles.is_empty() {
+            true => None,
+            false => Some(AhoCorasick::builder().match_kind(MatchKind::Standard).build(&needles)?),
         };
-        let pattern_set = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                RegexSetBuilder::new(patterns.iter().map(|(_, r, _)| r.as_str()))
+        let pattern_set = match patterns.is_empty() {
+            true => None,
+            false => Some(
+                RegexSetBuilder::new(patterns.iter().map(|(_, p)| p.regex.as_str()))
                     .case_insensitive(true)
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            )
+                    .build()?,
+            ),
         };
         Ok(Detector {
             literals,
@@ -136,60 +139,72 @@ impl Detector {
         })
     }
 
-    /// Every hit in the article, in text order.
-    pub fn scan(&self, article: &Article) -> Vec<Hit> {
+    /// Every hit in one document's article, in text order.
+    pub fn scan(&self, article: &Article, origin: Origin) -> Vec<Hit> {
         let mut hits = Vec::new();
+        let hit = |kind, material, scope, range, needle: &str, url, reproduces| Hit {
+            kind,
+            material,
+            origin,
+            scope,
+            range,
+            needle: needle.to_string(),
+            url,
+            reproduces,
+        };
         // Blocks are normalised only for the text matchers; a fingerprint-only rule set skips it.
         let text_matchers = self.literals.is_some() || self.pattern_set.is_some();
         for block in article.blocks.iter().filter(|_| text_matchers) {
             let original = &article.text[block.range.clone()];
             let norm = normalize(original);
-            let mut push = |matcher: Matcher, needle: &String, r: Range<usize>| {
+            let at = |r: Range<usize>| {
                 let o = norm.original_range(r.start, r.end, original);
-                let range = block.range.start + o.start..block.range.start + o.end;
-                hits.push(Hit {
-                    matcher,
-                    scope: block.scope,
-                    range,
-                    needle: needle.clone(),
-                    url: None,
-                    reproduces: None,
-                });
+                block.range.start + o.start..block.range.start + o.end
             };
             if let Some(ac) = &self.literals {
                 for m in ac.find_overlapping_iter(&norm.text) {
-                    let (matcher, needle) = &self.literal_targets[m.pattern().as_usize()];
-                    if bounded(&norm.text, m.start(), m.end(), matcher.kind) {
-                        push(*matcher, needle, m.range());
+                    let (kind, material, needle) = &self.literal_targets[m.pattern().as_usize()];
+                    if bounded(&norm.text, m.start(), m.end(), *kind) {
+                        hits.push(hit(*kind, *material, block.scope, at(m.range()), needle, None, None));
                     }
                 }
             }
             if let Some(set) = &self.pattern_set {
                 for i in set.matches(&norm.text).iter() {
-                    let (matcher, re, needle) = &self.patterns[i];
-                    for m in re.find_iter(&norm.text).filter(|m| !m.is_empty()) {
-                        push(*matcher, needle, m.range());
+                    let (material, p) = &self.patterns[i];
+                    for m in p.regex.find_iter(&norm.text).filter(|m| !m.is_empty()) {
+                        hits.push(hit(
+                            MatcherKind::Pattern,
+                            *material,
+                            block.scope,
+                            at(m.range()),
+                            &p.written,
+                            None,
+                            None,
+                        ));
                     }
                 }
             }
         }
         for link in &article.links {
-            for (matcher, prefix, written) in &self.links {
+            for (material, prefix) in &self.links {
                 if prefix.matches(&link.url) {
-                    hits.push(Hit {
-                        matcher: *matcher,
-                        scope: Scope::Links,
-                        range: 0..0,
-                        needle: written.clone(),
-                        url: Some(link.url.clone()),
-                        reproduces: None,
-                    });
+                    let written = prefix.written();
+                    hits.push(hit(
+                        MatcherKind::Link,
+                        *material,
+                        Scope::Links,
+                        0..0,
+                        &written,
+                        Some(link.url.clone()),
+                        None,
+                    ));
                 }
             }
         }
         // Fingerprints run over the whole text at once, so a passage split across paragraphs
         // is still one run; a span's scope is that of the block it starts in.
-        for (matcher, index) in &self.fingerprints {
+        for (material, index) in &self.fingerprints {
             for span in crate::fingerprint::find(index, &article.text).spans {
                 let scope = article
                     .blocks
@@ -197,40 +212,25 @@ impl Detector {
                     .find(|b| b.range.contains(&span.start))
                     .map_or(Scope::Body, |b| b.scope);
                 let documents = span.docs.iter().map(|d| index.docs[*d as usize].clone()).collect();
-                hits.push(Hit {
-                    matcher: *matcher,
-                    scope,
-                    range: span.start..span.end,
-                    needle: "fingerprint".into(),
-                    url: None,
-                    reproduces: Some(Reproduction {
-                        words: span.words,
-                        documents,
-                    }),
+                let reproduces = Some(Reproduction {
+                    words: span.words,
+                    documents,
                 });
+                hits.push(hit(
+                    MatcherKind::Fingerprint,
+                    *material,
+                    scope,
+                    span.start..span.end,
+                    "fingerprint",
+                    None,
+                    reproduces,
+                ));
             }
         }
         hits.sort_by_key(|h| (h.range.start, h.range.end));
         hits.dedup();
         hits
     }
-}
-
-/// Whether the in-scope fingerprint hits of `m`'s material reproduce at least `m.min_words`
-/// words of one leaked document (spans of that document summed, in any order).
-fn reproduces_enough(m: &Matcher, hits: &[Hit], scopes: &[Scope]) -> bool {
-    let mut words: HashMap<&str, u32> = HashMap::new();
-    for h in hits
-        .iter()
-        .filter(|h| h.matcher.kind == m.kind && h.matcher.material == m.material && scopes.contains(&h.scope))
-    {
-        if let Some(r) = &h.reproduces {
-            for d in &r.documents {
-                *words.entry(d.as_str()).or_default() += r.words;
-            }
-        }
-    }
-    words.values().any(|w| *w >= m.min_words)
 }
 
 /// A literal match counts only on word boundaries: `#macronleaks` must not match inside
@@ -250,33 +250,20 @@ fn bounded(text: &str, start: usize, end: usize, kind: MatcherKind) -> bool {
     before_ok && after_ok
 }
 
-/// A rule condition ready to evaluate against hits.
-impl Condition {
-    /// Whether the condition holds over `hits` restricted to `scopes`.
-    pub fn eval(&self, hits: &[Hit], scopes: &[Scope]) -> bool {
-        match self {
-            Condition::Any(v) => v.iter().any(|c| c.eval(hits, scopes)),
-            Condition::All(v) => v.iter().all(|c| c.eval(hits, scopes)),
-            Condition::Not(c) => !c.eval(hits, scopes),
-            Condition::AtLeast(n, v) => v.iter().filter(|c| c.eval(hits, scopes)).count() >= *n as usize,
-            Condition::Match(m) if m.kind == MatcherKind::Fingerprint => reproduces_enough(m, hits, scopes),
-            Condition::Match(m) => hits.iter().any(|h| h.matcher == *m && scopes.contains(&h.scope)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::article::{Link, TextBuilder};
-    use crate::rules::LinkPrefix;
 
     fn material() -> Material {
         Material {
             id: "leaks".into(),
             name: None,
             phrases: vec!["compte aux Bahamas".into(), "l'agenda secret".into()],
-            patterns: vec![r"\bemleaks?\b".into()],
+            patterns: vec![Pattern {
+                written: r"\bemleaks?\b".into(),
+                regex: regex::RegexBuilder::new(r"\bemleaks?\b").case_insensitive(true).build().unwrap(),
+            }],
             hashtags: vec!["#MacronLeaks".into()],
             links: vec![
                 LinkPrefix::parse("https://archive.org/details/EMLEAKS/").unwrap(),
@@ -319,7 +306,7 @@ mod tests {
             ],
             &[],
         );
-        let hits = d.scan(&a);
+        let hits = d.scan(&a, Origin::Page);
         let found: Vec<(&str, Scope)> = hits.iter().map(|h| (&a.text[h.range.clone()], h.scope)).collect();
         // The extracted text has its whitespace collapsed; the match maps back onto it.
         assert_eq!(
@@ -343,11 +330,11 @@ mod tests {
             ],
         );
         let kinds: Vec<(MatcherKind, String)> = d
-            .scan(&a)
+            .scan(&a, Origin::Feed)
             .iter()
             .map(|h| {
                 (
-                    h.matcher.kind,
+                    h.kind,
                     h.url
                         .as_ref()
                         .map_or_else(|| a.text[h.range.clone()].to_string(), |u| u.to_string()),
@@ -365,35 +352,5 @@ mod tests {
                 (MatcherKind::Pattern, "EMLeaks".into()),
             ]
         );
-    }
-
-    #[test]
-    fn conditions() {
-        let m = |kind| {
-            Condition::Match(Matcher {
-                kind,
-                material: 0,
-                min_words: 0,
-            })
-        };
-        let hits = vec![Hit {
-            matcher: Matcher {
-                kind: MatcherKind::Hashtag,
-                material: 0,
-                min_words: 0,
-            },
-            scope: Scope::Body,
-            range: 0..1,
-            needle: String::new(),
-            url: None,
-            reproduces: None,
-        }];
-        let all = [Scope::Title, Scope::Body];
-        assert!(m(MatcherKind::Hashtag).eval(&hits, &all));
-        assert!(!m(MatcherKind::Hashtag).eval(&hits, &[Scope::Quote]));
-        assert!(Condition::All(vec![m(MatcherKind::Hashtag), Condition::Not(Box::new(m(MatcherKind::Link)))]).eval(&hits, &all));
-        assert!(!Condition::AtLeast(2, vec![m(MatcherKind::Hashtag), m(MatcherKind::Link)]).eval(&hits, &all));
-        let pos = Condition::All(vec![m(MatcherKind::Hashtag), Condition::Not(Box::new(m(MatcherKind::Link)))]).positive_matchers();
-        assert_eq!(pos.len(), 1);
     }
 }

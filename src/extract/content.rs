@@ -548,7 +548,7 @@ fn weight(el: ElementRef) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::Scope;
+    use crate::model::Scope;
     use url::Url;
 
     fn scoped(html: &str) -> Vec<(Scope, String)> {

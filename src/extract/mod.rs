@@ -17,7 +17,7 @@ mod page_dates;
 mod prescan;
 
 use crate::article::{Article, Link, TextBuilder, collapse_whitespace, normalize_url};
-use crate::rules::Scope;
+use crate::model::Scope;
 use chrono_tz::Tz;
 use content::Layout;
 use guide::Guide;

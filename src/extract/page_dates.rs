@@ -326,7 +326,7 @@ fn text_near_headline(doc: &Html, body: ElementRef, order: SlashOrder) -> Option
 /// names — the first `h1` is often the site's logo — else the first `h1`.
 fn headline<'a>(body: ElementRef<'a>, title: Option<&str>) -> Option<ElementRef<'a>> {
     // Typography aside: titles and headings differ in apostrophes and no-break spaces.
-    let squash = |s: &str| crate::detect::normalize::normalize(s.trim()).text;
+    let squash = |s: &str| crate::normalize::normalize(s.trim()).text;
     let title = title.map(squash).filter(|t| !t.is_empty());
     let named = |h: &ElementRef| {
         let text = squash(&h.text().collect::<String>());

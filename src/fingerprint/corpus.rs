@@ -22,12 +22,20 @@ pub struct CorpusReport {
     pub failed: Vec<(PathBuf, String)>,
 }
 
+/// A corpus root that could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read corpus `{}`: {error}", root.display())]
+pub struct CorpusError {
+    pub root: PathBuf,
+    pub error: std::io::Error,
+}
+
 /// Reads every document under `roots` (files or directories, recursively, in path order).
-pub fn read_corpus(roots: &[PathBuf]) -> Result<(Vec<(String, String)>, CorpusReport), String> {
+pub fn read_corpus(roots: &[PathBuf]) -> Result<(Vec<(String, String)>, CorpusReport), CorpusError> {
     let mut docs = Vec::new();
     let mut report = CorpusReport::default();
     for root in roots {
-        let files = list(root).map_err(|e| format!("cannot read corpus `{}`: {e}", root.display()))?;
+        let files = crate::walk::files_under(root).map_err(|error| CorpusError { root: root.clone(), error })?;
         let base = if root.is_dir() {
             root.clone()
         } else {
@@ -39,26 +47,6 @@ pub fn read_corpus(roots: &[PathBuf]) -> Result<(Vec<(String, String)>, CorpusRe
         }
     }
     Ok((docs, report))
-}
-
-fn list(root: &Path) -> std::io::Result<Vec<PathBuf>> {
-    if root.is_file() {
-        return Ok(vec![root.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 fn read_file(path: &Path, id: &str, docs: &mut Vec<(String, String)>, report: &mut CorpusReport) {

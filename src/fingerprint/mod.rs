@@ -1,6 +1,6 @@
 //! Leak fingerprints: a hash-only index of a leaked corpus, and passage-level matching.
 //!
-//! Text is normalised by [`crate::detect::normalize`] (the same function the phrase matcher
+//! Text is normalised by [`crate::normalize`] (the same function the phrase matcher
 //! uses) and cut into words: maximal runs of letters, digits and combining marks. Everything
 //! else, punctuation and apostrophes included, separates words, so a French elision is split
 //! the same way on both sides (`l'équipe` → `l`, `équipe`).
@@ -34,11 +34,16 @@ mod matching;
 mod tokens;
 mod views;
 
-pub use corpus::{CorpusReport, read_corpus};
+pub use corpus::{CorpusError, CorpusReport, read_corpus};
 pub use format::FormatError;
 pub use index::{BuildStats, Index, Lookup};
 pub use matching::{Coverage, FingerprintMatch, Span, find};
 pub use tokens::{Word, word_hashes, words};
+
+/// No random source for an index key.
+#[derive(Debug, thiserror::Error)]
+#[error("no random source for the index key: {0}")]
+pub struct KeyError(getrandom::Error);
 
 /// Version of normalisation + tokenisation + hashing. An index built by another version
 /// would silently stop matching, so loading refuses a mismatch.
@@ -74,10 +79,8 @@ impl Params {
 pub struct Key(pub [u64; 2]);
 
 impl Key {
-    pub fn random() -> Result<Key, String> {
-        let a = getrandom::u64().map_err(|e| format!("no random source for the index key: {e}"))?;
-        let b = getrandom::u64().map_err(|e| format!("no random source for the index key: {e}"))?;
-        Ok(Key([a, b]))
+    pub fn random() -> Result<Key, KeyError> {
+        Ok(Key([getrandom::u64().map_err(KeyError)?, getrandom::u64().map_err(KeyError)?]))
     }
 }
 

@@ -10,7 +10,7 @@
 //! definition). A property test checks that [`words`] equals the definition on any text.
 
 use super::Key;
-use crate::detect::normalize::{is_word_char, normalize};
+use crate::normalize::{is_word_char, normalize};
 use std::ops::Range;
 
 /// A word of normalised text: its keyed hash and where it is in the original text.
@@ -324,7 +324,7 @@ fn is_space(b: u8) -> bool {
 /// (leaving partial output for the caller to discard) on anything else: an `&` (a possible
 /// entity), a combining mark, a character NFKC would change.
 fn unicode_segment(seg: &str, offset: usize, key: &Key, out: &mut Vec<Word>) -> bool {
-    use crate::detect::normalize::{Folded, fold};
+    use crate::normalize::{Folded, fold};
     use unicode_normalization::{IsNormalized, char::is_combining_mark, is_nfkc_quick};
     // The word being read: its start, its end so far, and its hash so far.
     let mut word: Option<(usize, usize, WordHash)> = None;

@@ -2,9 +2,11 @@
 //! document fetched with one, in a directory, so the next run can ask "changed since?" and
 //! reuse the body on `304 Not Modified`.
 //!
-//! One entry per URL, named by a hash of it: `<hash>.meta` (one JSON object) and `<hash>.body`.
-//! Both are written to temporary files and renamed, so a run killed midway leaves either the
-//! old entry or the new one. An entry that cannot be read is treated as absent.
+//! One file per URL, named by a hash of it: a line of JSON (the validators, the URL and the
+//! body's length), then the body. It is written to a temporary file and renamed over the old
+//! one, so a run killed at any point leaves either the old entry or the new one, never new
+//! bytes under old validators. An entry that cannot be read, or whose length does not match,
+//! is treated as absent (a full fetch, nothing worse).
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,29 @@ pub struct Validators {
     pub content_type: Option<String>,
 }
 
+/// What the cache holds for a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub validators: Validators,
+    pub body: Vec<u8>,
+}
+
+/// The header line of an entry file.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    #[serde(flatten)]
+    validators: Validators,
+    body_length: usize,
+}
+
+/// The cache directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create the cache directory `{}`: {error}", dir.display())]
+pub struct CacheError {
+    pub dir: PathBuf,
+    pub error: std::io::Error,
+}
+
 #[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
@@ -25,8 +50,11 @@ pub struct Cache {
 
 impl Cache {
     /// Opens (creating) a cache directory.
-    pub fn open(dir: &Path) -> Result<Cache, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the cache directory `{}`: {e}", dir.display()))?;
+    pub fn open(dir: &Path) -> Result<Cache, CacheError> {
+        std::fs::create_dir_all(dir).map_err(|error| CacheError {
+            dir: dir.to_path_buf(),
+            error,
+        })?;
         Ok(Cache { dir: dir.to_path_buf() })
     }
 
@@ -39,35 +67,39 @@ impl Cache {
         Some(base.join("blackout"))
     }
 
-    fn paths(&self, url: &Url) -> (PathBuf, PathBuf) {
-        let name = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(url.as_str().as_bytes()));
-        (self.dir.join(format!("{name}.meta")), self.dir.join(format!("{name}.body")))
+    fn path(&self, url: &Url) -> PathBuf {
+        self.dir
+            .join(format!("{:016x}.entry", xxhash_rust::xxh3::xxh3_64(url.as_str().as_bytes())))
     }
 
-    /// The validators stored for `url`, if any.
-    pub fn validators(&self, url: &Url) -> Option<Validators> {
-        let (meta, _) = self.paths(url);
-        let v: Validators = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
-        (v.url == url.as_str()).then_some(v)
+    /// The validators and body stored for `url`, if an intact entry is there.
+    pub fn lookup(&self, url: &Url) -> Option<Entry> {
+        let bytes = std::fs::read(self.path(url)).ok()?;
+        let newline = bytes.iter().position(|b| *b == b'\n')?;
+        let header: Header = serde_json::from_slice(&bytes[..newline]).ok()?;
+        let body = &bytes[newline + 1..];
+        (header.validators.url == url.as_str() && header.body_length == body.len()).then(|| Entry {
+            validators: header.validators,
+            body: body.to_vec(),
+        })
     }
 
-    /// The body stored for `url`.
-    pub fn body(&self, url: &Url) -> Option<Vec<u8>> {
-        self.validators(url)?;
-        std::fs::read(self.paths(url).1).ok()
-    }
-
-    /// Stores a body and its validators. Failing to store only costs a full fetch next time,
-    /// so errors are returned for the caller to mention, not to stop on.
+    /// Stores a body and its validators in one atomic step. Failing to store only costs a
+    /// full fetch next time, so errors are returned for the caller to mention, not to stop on.
     pub fn store(&self, url: &Url, validators: &Validators, body: &[u8]) -> std::io::Result<()> {
-        let (meta, data) = self.paths(url);
-        let write = |path: &Path, bytes: &[u8]| -> std::io::Result<()> {
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-            std::fs::write(&tmp, bytes)?;
-            std::fs::rename(&tmp, path)
+        let path = self.path(url);
+        let header = Header {
+            validators: validators.clone(),
+            body_length: body.len(),
         };
-        write(&data, body)?;
-        write(&meta, &serde_json::to_vec(validators).expect("validators serialise"))
+        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        bytes.extend_from_slice(body);
+        let tmp = path.with_extension(format!("tmp{}-{:x}", std::process::id(), xxhash_rust::xxh3::xxh3_64(body)));
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, &path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
     }
 }
 
@@ -75,21 +107,53 @@ impl Cache {
 mod tests {
     use super::*;
 
+    fn validators(url: &Url, etag: &str) -> Validators {
+        Validators {
+            url: url.to_string(),
+            etag: Some(etag.into()),
+            last_modified: None,
+            content_type: Some("application/rss+xml".into()),
+        }
+    }
+
     #[test]
     fn stores_and_finds_by_url() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
         let url = Url::parse("https://example.fr/feed.xml").unwrap();
-        assert_eq!(cache.validators(&url), None);
-        let v = Validators {
-            url: url.to_string(),
-            etag: Some("\"v1\"".into()),
-            last_modified: None,
-            content_type: Some("application/rss+xml".into()),
-        };
-        cache.store(&url, &v, b"<rss/>").unwrap();
-        assert_eq!(cache.validators(&url), Some(v));
-        assert_eq!(cache.body(&url).unwrap(), b"<rss/>");
-        assert_eq!(cache.body(&Url::parse("https://example.fr/other").unwrap()), None);
+        assert_eq!(cache.lookup(&url), None);
+        let v = validators(&url, "\"v1\"");
+        cache.store(&url, &v, b"<rss/>\n").unwrap();
+        assert_eq!(
+            cache.lookup(&url),
+            Some(Entry {
+                validators: v,
+                body: b"<rss/>\n".to_vec()
+            })
+        );
+        assert_eq!(cache.lookup(&Url::parse("https://example.fr/other").unwrap()), None);
+    }
+
+    #[test]
+    fn validators_and_body_are_one_write() {
+        // Issue 10, bug 12: meta and body were renamed into place one after the other, so a
+        // crash between the two paired new bytes with old validators.
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let url = Url::parse("https://example.fr/a").unwrap();
+        cache.store(&url, &validators(&url, "\"v1\""), b"one").unwrap();
+        cache.store(&url, &validators(&url, "\"v2\""), b"two, longer").unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 1, "one file per URL, no temporary left");
+        let entry = cache.lookup(&url).unwrap();
+        assert_eq!(
+            (entry.validators.etag.as_deref(), entry.body.as_slice()),
+            (Some("\"v2\""), &b"two, longer"[..])
+        );
+        // A torn entry (shorter body than its header says) is absent, not wrong.
+        let path = files[0].as_ref().unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert_eq!(cache.lookup(&url), None);
     }
 }

@@ -15,7 +15,7 @@ mod private;
 
 pub use cache::Cache;
 
-use crate::fetch::{Document, FetchError, Location, Request};
+use crate::fetch::{DEFAULT_MAX_BODY, Document, FetchError, LocalFetcher, Location, NetStage, Request};
 use chrono::Utc;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use std::collections::HashMap;
@@ -64,7 +64,7 @@ impl Default for HttpOptions {
             host_delay: Duration::ZERO,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
-            max_body: 10 * 1024 * 1024,
+            max_body: DEFAULT_MAX_BODY,
             retries: 2,
             backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(120),
@@ -120,8 +120,19 @@ struct HostGate {
     delay: Mutex<Duration>,
 }
 
+/// Why the fetcher could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
+}
+
 impl HttpFetcher {
-    pub fn new(options: HttpOptions) -> Result<HttpFetcher, String> {
+    pub fn new(options: HttpOptions) -> Result<HttpFetcher, SetupError> {
         HttpFetcher::with_client(options, |b| b)
     }
 
@@ -130,7 +141,7 @@ impl HttpFetcher {
     pub fn with_client(
         options: HttpOptions,
         adjust: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
-    ) -> Result<HttpFetcher, String> {
+    ) -> Result<HttpFetcher, SetupError> {
         let builder = reqwest::Client::builder()
             .user_agent(options.user_agent())
             .connect_timeout(options.connect_timeout)
@@ -144,13 +155,13 @@ impl HttpFetcher {
             true => builder.dns_resolver(Arc::new(private::PublicOnly)),
             false => builder,
         };
-        let client = adjust(builder).build().map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let client = adjust(builder).build()?;
         let cache = options.cache.as_deref().map(Cache::open).transpose()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+            .map_err(SetupError::Runtime)?;
         Ok(HttpFetcher {
             runtime,
             shared: Arc::new(Shared {
@@ -175,8 +186,13 @@ impl crate::fetch::Fetcher for HttpFetcher {
             .iter()
             .enumerate()
             .partition(|(_, r)| matches!(r.location, Location::File(_)));
-        let local = crate::fetch::LocalFetcher;
-        files.into_iter().par_bridge().for_each(|(i, r)| each(i, local.fetch(&r.location)));
+        let local = LocalFetcher {
+            max_body: self.shared.options.max_body,
+        };
+        files
+            .into_iter()
+            .par_bridge()
+            .for_each(|(i, r)| each(i, local.fetch(&r.location, r.max_body)));
         if urls.is_empty() {
             return;
         }
@@ -283,7 +299,11 @@ impl Shared {
                     }
                     current = next;
                 }
-                Hop::Done(mut doc, permit) => {
+                Hop::Done(doc, permit) => {
+                    let mut doc = *doc;
+                    if let Some(first) = chain.first() {
+                        doc.url = first.clone();
+                    }
                     doc.redirects = chain;
                     doc.elapsed = started.elapsed();
                     return Ok((doc, permit));
@@ -369,8 +389,8 @@ impl Shared {
             message,
         };
         let mut request = self.client.get(url.clone());
-        let known = self.cache.as_ref().and_then(|c| c.validators(url));
-        if let Some(v) = &known {
+        let known = self.cache.as_ref().and_then(|c| c.lookup(url));
+        if let Some(v) = known.as_ref().map(|e| &e.validators) {
             // ETag is exact; Last-Modified only to the second, so it is the fallback.
             if let Some(etag) = &v.etag {
                 request = request.header(reqwest::header::IF_NONE_MATCH, etag);
@@ -389,25 +409,33 @@ impl Shared {
         };
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            let cached = known.and_then(|v| Some((self.cache.as_ref()?.body(url)?, v)));
-            let Some((bytes, v)) = cached else {
+            let Some(entry) = known else {
                 return Err(Failure::Final(net(
                     NetStage::Status,
                     "HTTP 304 without a cached copy to reuse".into(),
                 )));
             };
+            // The headers that describe the body are the stored response's.
+            let headers = entry
+                .validators
+                .content_type
+                .iter()
+                .map(|ct| ("content-type".to_string(), ct.clone()))
+                .collect();
             return Ok(Hop::Done(
-                Document {
+                Box::new(Document {
                     url: url.clone(),
-                    bytes,
-                    content_type: v.content_type,
+                    final_url: url.clone(),
+                    status: Some(status.as_u16()),
+                    headers,
+                    bytes: entry.body,
                     fetched_at: Utc::now(),
                     truncated: false,
                     max_bytes: cap,
                     redirects: Vec::new(),
                     from_cache: true,
                     elapsed: Duration::ZERO,
-                },
+                }),
                 global,
             ));
         }
@@ -437,19 +465,17 @@ impl Shared {
                 _ => Failure::Final(error),
             });
         }
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let validators = cache::Validators {
             url: url.to_string(),
-            etag: header(reqwest::header::ETAG),
-            last_modified: header(reqwest::header::LAST_MODIFIED),
-            content_type: content_type.clone(),
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+            content_type: header("content-type"),
         };
         let mut bytes = Vec::new();
         let mut truncated = false;
@@ -480,17 +506,19 @@ impl Shared {
             let _ = cache.store(url, &validators, &bytes);
         }
         Ok(Hop::Done(
-            Document {
+            Box::new(Document {
                 url: url.clone(),
+                final_url: url.clone(),
+                status: Some(status.as_u16()),
+                headers,
                 bytes,
-                content_type,
                 fetched_at: Utc::now(),
                 truncated,
                 max_bytes: cap,
                 redirects: Vec::new(),
                 from_cache: false,
                 elapsed: Duration::ZERO,
-            },
+            }),
             global,
         ))
     }
@@ -501,7 +529,7 @@ type Fetched = (Document, OwnedSemaphorePermit);
 
 enum Hop {
     Redirect(Url),
-    Done(Document, OwnedSemaphorePermit),
+    Done(Box<Document>, OwnedSemaphorePermit),
 }
 
 enum Failure {
@@ -509,24 +537,6 @@ enum Failure {
     /// 429 or 503, with the server's `Retry-After` if it gave a usable one.
     RetryAfter(FetchError, Option<Duration>),
     Final(FetchError),
-}
-
-/// Where a network fetch failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetStage {
-    Dns,
-    Connect,
-    Tls,
-    Timeout,
-    /// An HTTP status other than success.
-    Status,
-    RedirectLoop,
-    /// Disallowed by robots.txt.
-    Robots,
-    /// A private or loopback address, refused by `--deny-private-networks`.
-    Denied,
-    /// The body could not be read to its end.
-    Body,
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -5,16 +5,84 @@ use super::diag::{Diagnostic, SourceFile, did_you_mean};
 use super::raw::{self, S};
 use super::*;
 use crate::fetch::Location;
-use crate::window::{self, AnchorSpec, Base, ClockRef, Policy, ResolveError, Target, ZoneClock};
+use crate::model::{MaterialId, RoundId, Scope, WindowId, ZoneId};
+use crate::window::{self, AnchorSpec, Base, ClockRef, Policy, ResolveError, Target, ZoneClock, ZoneSpan};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Reads one rule file table by table: each top-level key, and each `[[table]]` of an array on
+/// its own, so that two broken rules give two diagnostics (serde stops at the first problem of
+/// whatever it deserialises). `None` when anything could not be read.
+pub(super) fn parse_file(file: &Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> Option<raw::File> {
+    let doc = match toml::de::DeTable::parse(&file.text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            diags.push(toml_diagnostic(file, &e));
+            return None;
+        }
+    };
+    let before = diags.len();
+    let mut out = raw::File::default();
+    for (key, value) in doc.get_ref().iter() {
+        match key.get_ref().as_ref() {
+            "schema" => out.schema = value_of(file, value, diags),
+            "election" => out.election = value_of(file, value, diags),
+            "citation" => out.citation = tables(file, value, diags),
+            "zone" => out.zone = tables(file, value, diags),
+            "zone_group" => out.zone_group = tables(file, value, diags),
+            "window" => out.window = tables(file, value, diags),
+            "source" => out.source = tables(file, value, diags),
+            "material" => out.material = tables(file, value, diags),
+            "rule" => out.rule = tables(file, value, diags),
+            other => {
+                let d = Diagnostic::new("R002", file, key.span(), format!("unknown key `{other}`")).label("not a key of a rule file");
+                diags.push(match did_you_mean(other, raw::TOP_LEVEL_KEYS.iter().copied()) {
+                    Some(best) => d.hint(format!("did you mean `{best}`?")),
+                    None => d.hint(format!("a rule file's keys are {}", ticked(raw::TOP_LEVEL_KEYS))),
+                });
+            }
+        }
+    }
+    if doc.get_ref().get("schema").is_none() {
+        diags.push(
+            Diagnostic::new("R003", file, 0..0, "missing key `schema`")
+                .label("in this file")
+                .hint("start the file with `schema = 1`"),
+        );
+    }
+    (diags.len() == before).then_some(out)
+}
+
+/// One value, its errors reported with their spans in the file.
+fn value_of<T: serde::de::DeserializeOwned>(
+    file: &Arc<SourceFile>,
+    value: &S<toml::de::DeValue>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    T::deserialize(toml::de::ValueDeserializer::from(value.clone()))
+        .map_err(|e| diags.push(toml_diagnostic(file, &e)))
+        .ok()
+}
+
+/// An array of tables, element by element.
+fn tables<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>, value: &S<toml::de::DeValue>, diags: &mut Vec<Diagnostic>) -> Vec<S<T>> {
+    match value.get_ref().as_array() {
+        Some(items) => items.iter().filter_map(|v| value_of(file, v, diags)).collect(),
+        None => value_of(file, value, diags).unwrap_or_default(),
+    }
+}
+
+fn ticked(words: &[&str]) -> String {
+    words.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
 /// Turns a TOML/serde error into a diagnostic with a hint.
-pub(super) fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
+fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
     let span = e.span().unwrap_or(0..0);
     let message = e.message().trim().to_string();
     // serde names the offending word and the expected ones in backticks.
@@ -24,10 +92,7 @@ pub(super) fn toml_diagnostic(file: &Arc<SourceFile>, e: &toml::de::Error) -> Di
         let expected = backticked.get(1..).unwrap_or_default();
         match did_you_mean(wrong, expected.iter().copied()) {
             Some(best) => format!("did you mean `{best}`?"),
-            None => format!(
-                "expected one of {}",
-                expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-            ),
+            None => format!("expected one of {}", ticked(expected)),
         }
     };
     if message.starts_with("unknown field ") {
@@ -58,6 +123,8 @@ pub(super) struct Loader {
     pub(super) diags: Vec<Diagnostic>,
     /// Every id seen, by namespace: where it was first defined.
     ids: HashMap<(&'static str, String), Definition>,
+    /// Materials whose fingerprint index is missing or broken (already reported).
+    unusable_indexes: HashSet<String>,
 }
 
 /// Where an id was first defined.
@@ -135,21 +202,29 @@ impl Loader {
     }
 
     fn tz(&mut self, (file, value): At<String>) -> Option<Tz> {
-        match value.get_ref().parse::<Tz>() {
-            Ok(tz) => Some(tz),
-            Err(_) => {
-                let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
-                let mut near: Vec<(usize, &str)> = names
-                    .map(|n| (strsim::levenshtein(&n.to_lowercase(), &value.get_ref().to_lowercase()), n))
+        let written = value.get_ref();
+        if let Ok(tz) = written.parse::<Tz>() {
+            return Some(tz);
+        }
+        let hint = match abbreviation_zones(written) {
+            Some(zones) => format!(
+                "`{written}` is an abbreviation, not a zone (its offset changes with the place's DST rules): name a place on that clock, such as {}",
+                ticked(zones)
+            ),
+            None => {
+                let mut near: Vec<(usize, &str)> = chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .map(|t| (strsim::levenshtein(&t.name().to_lowercase(), &written.to_lowercase()), t.name()))
                     .collect();
                 near.sort();
-                let list = near.iter().take(3).map(|(_, n)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-                self.error("R010", file, value.span(), format!("unknown time zone `{}`", value.get_ref()))
-                    .label = "not an IANA time zone name".into();
-                self.diags.last_mut().expect("just pushed").hint = Some(format!("nearest IANA names: {list}"));
-                None
+                let names: Vec<&str> = near.iter().take(3).map(|(_, n)| *n).collect();
+                format!("nearest IANA names: {}", ticked(&names))
             }
-        }
+        };
+        let d = self.error("R010", file, value.span(), format!("unknown time zone `{written}`"));
+        d.label = "not an IANA time zone name".into();
+        d.hint = Some(hint);
+        None
     }
 
     /// Validates the parsed files in dependency order: ids first, then what each table refers
@@ -201,12 +276,12 @@ impl Loader {
 
     fn check_schemas(&mut self, files: &[(Arc<SourceFile>, raw::File)]) {
         for (file, f) in files {
-            if *f.schema.get_ref() != 1 {
+            if let Some(schema) = f.schema.as_ref().filter(|s| *s.get_ref() != 1) {
                 self.error(
                     "R005",
                     file,
-                    f.schema.span(),
-                    format!("unsupported schema version {}", f.schema.get_ref()),
+                    schema.span(),
+                    format!("unsupported schema version {}", schema.get_ref()),
                 )
                 .hint = Some("this version of blackout reads `schema = 1`".into());
             }
@@ -360,14 +435,14 @@ impl Loader {
     }
 
     /// Zone groups by id, with the reserved `all`.
-    fn groups(&mut self, files: &[(Arc<SourceFile>, raw::File)], zones: &[Zone]) -> HashMap<String, Vec<usize>> {
+    fn groups(&mut self, files: &[(Arc<SourceFile>, raw::File)], zones: &[Zone]) -> HashMap<String, Vec<ZoneId>> {
         let zone_id_refs: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
-        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-        groups.insert("all".into(), (0..zones.len()).collect());
+        let mut groups: HashMap<String, Vec<ZoneId>> = HashMap::new();
+        groups.insert("all".into(), (0..zones.len()).map(ZoneId).collect());
         for (file, f) in files {
             for g in &f.zone_group {
                 let g = g.get_ref();
-                let members: Vec<usize> = g.zones.iter().filter_map(|z| self.zone_ref((file, z), &zone_id_refs)).collect();
+                let members: Vec<ZoneId> = g.zones.iter().filter_map(|z| self.zone_ref((file, z), &zone_id_refs)).collect();
                 groups.insert(g.id.get_ref().clone(), members);
             }
         }
@@ -380,18 +455,18 @@ impl Loader {
         files: &[(Arc<SourceFile>, raw::File)],
         rounds: &[Round],
         zones: &[Zone],
-        groups: &HashMap<String, Vec<usize>>,
+        groups: &HashMap<String, Vec<ZoneId>>,
         citations: &[Citation],
     ) -> Vec<Window> {
         let round_ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
         let zone_id_refs: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
-        let clocks = |round: usize| -> Vec<ZoneClock> {
+        let clocks = |round: RoundId| -> Vec<ZoneClock> {
             zones
                 .iter()
                 .map(|z| ZoneClock {
                     id: z.id.clone(),
                     tz: z.tz,
-                    polling_day: z.polling_days[round],
+                    polling_day: z.polling_days[round.index()],
                     open: z.polls_open,
                     close: z.polls_close,
                     close_max: z.polls_close_max,
@@ -405,13 +480,13 @@ impl Loader {
                 self.check_cites(file, &w.basis, citations);
                 let round = match &w.round {
                     Some(r) => match round_ids.iter().position(|id| id == r.get_ref()) {
-                        Some(i) => i,
+                        Some(i) => RoundId(i),
                         None => {
                             self.unknown_ref("round", (file, r), &round_ids);
                             continue;
                         }
                     },
-                    None if rounds.len() == 1 => 0,
+                    None if rounds.len() == 1 => RoundId(0),
                     None => {
                         self.error(
                             "R003",
@@ -448,7 +523,7 @@ impl Loader {
                                     "window `{}` ends at {} in zone `{}`, not after its start {}",
                                     w.id.get_ref(),
                                     e.format("%Y-%m-%dT%H:%MZ"),
-                                    zones[zi].id,
+                                    zones[zi.index()].id,
                                     s.format("%Y-%m-%dT%H:%MZ")
                                 ),
                             )
@@ -479,7 +554,7 @@ impl Loader {
         windows
     }
 
-    fn sources(&mut self, files: &[(Arc<SourceFile>, raw::File)], zones: &[Zone], groups: &HashMap<String, Vec<usize>>) -> Vec<Source> {
+    fn sources(&mut self, files: &[(Arc<SourceFile>, raw::File)], zones: &[Zone], groups: &HashMap<String, Vec<ZoneId>>) -> Vec<Source> {
         let zone_id_refs: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
         let mut sources = Vec::new();
         for (file, f) in files {
@@ -550,33 +625,10 @@ impl Loader {
             let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
             for m in &f.material {
                 let m = m.get_ref();
-                for p in &m.patterns {
-                    if let Err(e) = regex::RegexBuilder::new(p.get_ref()).case_insensitive(true).build() {
-                        let detail = e.to_string();
-                        let last = detail
-                            .lines()
-                            .rfind(|l| l.starts_with("error:"))
-                            .unwrap_or("invalid regex")
-                            .trim_start_matches("error: ")
-                            .to_string();
-                        // Point the caret at the position inside the pattern when the regex
-                        // error names one (the string literal's opening quote is 1 byte).
-                        let span = regex_error_span(&detail, p.span());
-                        self.error(
-                            "R020",
-                            file,
-                            span,
-                            format!("invalid regex in material `{}`: {last}", m.id.get_ref()),
-                        )
-                        .hint = Some(
-                            "patterns use Rust regex syntax (https://docs.rs/regex); escape literal `(`, `.`, `?` with a backslash".into(),
-                        );
-                    }
-                }
                 let mut clean = |list: &[S<String>], what: &str| -> Vec<String> {
                     list.iter()
                         .filter_map(|p| {
-                            if crate::detect::normalize::normalize(p.get_ref()).text.trim().is_empty() {
+                            if crate::normalize::normalize(p.get_ref()).text.trim().is_empty() {
                                 self.error("R021", file, p.span(), format!("empty {what} in material `{}`", m.id.get_ref()))
                                     .hint = Some("remove it or write the words to match".into());
                                 None
@@ -600,29 +652,74 @@ impl Loader {
                         }
                     })
                     .collect();
-                let fingerprints = m.fingerprints.as_ref().and_then(|p| {
-                    let path = dir.join(p.get_ref());
-                    if path.is_file() {
-                        Some(path)
-                    } else {
-                        self.error("R026", file, p.span(), format!("fingerprint file `{}` not found", path.display()))
-                            .hint = Some("build it with the fingerprint command, or remove the key".into());
-                        None
-                    }
-                });
                 materials.push(Material {
                     id: m.id.get_ref().clone(),
                     name: m.name.clone(),
                     phrases,
-                    patterns: m.patterns.iter().map(|p| p.get_ref().clone()).collect(),
+                    patterns: m.patterns.iter().filter_map(|p| self.pattern(file, m, p)).collect(),
                     hashtags,
                     links,
-                    fingerprints,
+                    fingerprints: m.fingerprints.as_ref().and_then(|p| self.fingerprints(file, &dir, m, p)),
                 });
             }
         }
-
         materials
+    }
+
+    /// A material's pattern, compiled once for the whole run.
+    fn pattern(&mut self, file: &Arc<SourceFile>, m: &raw::Material, p: &S<String>) -> Option<Pattern> {
+        match regex::RegexBuilder::new(p.get_ref()).case_insensitive(true).build() {
+            Ok(regex) => Some(Pattern {
+                written: p.get_ref().clone(),
+                regex,
+            }),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail
+                    .lines()
+                    .rfind(|l| l.starts_with("error:"))
+                    .unwrap_or("invalid regex")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                // Point the caret at the position inside the pattern when the regex error
+                // names one (the string literal's opening quote is 1 byte).
+                let span = regex_error_span(&detail, p.span());
+                self.error(
+                    "R020",
+                    file,
+                    span,
+                    format!("invalid regex in material `{}`: {last}", m.id.get_ref()),
+                )
+                .hint =
+                    Some("patterns use Rust regex syntax (https://docs.rs/regex); escape literal `(`, `.`, `?` with a backslash".into());
+                None
+            }
+        }
+    }
+
+    /// A material's fingerprint index, read and checked now, so a missing, truncated or
+    /// foreign file stops the run before anything is fetched, with a diagnostic. The material
+    /// is remembered, so that its conditions are not reported again as impossible.
+    fn fingerprints(&mut self, file: &Arc<SourceFile>, dir: &Path, m: &raw::Material, p: &S<String>) -> Option<Fingerprints> {
+        let path = dir.join(p.get_ref());
+        if !path.is_file() {
+            self.unusable_indexes.insert(m.id.get_ref().clone());
+            self.error("R026", file, p.span(), format!("fingerprint file `{}` not found", path.display()))
+                .hint = Some("build it with `blackout fingerprint build`, or remove the key".into());
+            return None;
+        }
+        match crate::fingerprint::Index::load(&path) {
+            Ok(index) => Some(Fingerprints {
+                path,
+                index: Arc::new(index),
+            }),
+            Err(e) => {
+                self.unusable_indexes.insert(m.id.get_ref().clone());
+                self.error("R027", file, p.span(), format!("unusable fingerprint index: {e}")).hint =
+                    Some("rebuild it with `blackout fingerprint build`, or get an intact copy from whoever built it".into());
+                None
+            }
+        }
     }
 
     fn rules(
@@ -641,7 +738,7 @@ impl Loader {
                 let mut wins = Vec::new();
                 for w in &r.windows {
                     match window_id_refs.iter().position(|id| id == w.get_ref()) {
-                        Some(i) => wins.push(i),
+                        Some(i) => wins.push(WindowId(i)),
                         None => self.unknown_ref("window", (file, w), &window_id_refs),
                     }
                 }
@@ -653,32 +750,8 @@ impl Loader {
                 let Some(condition) = self.condition(file, &r.condition, materials) else {
                     continue;
                 };
-                let tests = r
-                    .test
-                    .iter()
-                    .filter_map(|t| {
-                        let (line, _) = file.line_col(t.span().start);
-                        let location = format!("{}:{line}", file.path.display());
-                        let input = match (&t.get_ref().text, &t.get_ref().html) {
-                            (Some(text), None) => TestInput::Text(text.clone()),
-                            (None, Some(html)) => TestInput::Html(html.clone()),
-                            _ => {
-                                self.error("R024", file, t.span(), "a rule test needs exactly one of `text` or `html`")
-                                    .hint = Some("write `text = \"…\"` for plain text or `html = \"…\"` for a page".into());
-                                return None;
-                            }
-                        };
-                        Some(RuleTest {
-                            input,
-                            expect: t.get_ref().expect,
-                            location,
-                        })
-                    })
-                    .collect();
-                let mut scopes = r
-                    .scope
-                    .clone()
-                    .unwrap_or_else(|| vec![Scope::Title, Scope::Body, Scope::Quote, Scope::Pre, Scope::Caption, Scope::Links]);
+                let tests = r.test.iter().filter_map(|t| self.rule_test(file, t)).collect();
+                let mut scopes = r.scope.clone().unwrap_or_else(|| Scope::ALL.to_vec());
                 scopes.sort();
                 scopes.dedup();
                 rules.push(Rule {
@@ -691,16 +764,34 @@ impl Loader {
                     evidence: condition.positive_matchers(),
                     condition,
                     message: r.message.clone(),
+                    cite: r.cite.iter().map(|c| c.get_ref().clone()).collect(),
                     tests,
                 });
             }
         }
-
         rules
     }
 
-    fn zone_ref(&mut self, (file, z): At<String>, zone_ids: &[&str]) -> Option<usize> {
-        let i = zone_ids.iter().position(|id| id == z.get_ref());
+    fn rule_test(&mut self, file: &Arc<SourceFile>, t: &S<raw::RuleTest>) -> Option<RuleTest> {
+        let (line, _) = file.line_col(t.span().start);
+        let input = match (&t.get_ref().text, &t.get_ref().html) {
+            (Some(text), None) => TestInput::Text(text.clone()),
+            (None, Some(html)) => TestInput::Html(html.clone()),
+            _ => {
+                self.error("R024", file, t.span(), "a rule test needs exactly one of `text` or `html`")
+                    .hint = Some("write `text = \"…\"` for plain text or `html = \"…\"` for a page".into());
+                return None;
+            }
+        };
+        Some(RuleTest {
+            input,
+            expect: t.get_ref().expect,
+            location: format!("{}:{line}", file.path.display()),
+        })
+    }
+
+    fn zone_ref(&mut self, (file, z): At<String>, zone_ids: &[&str]) -> Option<ZoneId> {
+        let i = zone_ids.iter().position(|id| id == z.get_ref()).map(ZoneId);
         if i.is_none() {
             self.unknown_ref("zone", (file, z), zone_ids);
         }
@@ -712,8 +803,8 @@ impl Loader {
         file: &Arc<SourceFile>,
         sel: &S<raw::ZoneSel>,
         zone_ids: &[&str],
-        groups: &HashMap<String, Vec<usize>>,
-    ) -> Option<Vec<usize>> {
+        groups: &HashMap<String, Vec<ZoneId>>,
+    ) -> Option<Vec<ZoneId>> {
         let names: Vec<&String> = match sel.get_ref() {
             raw::ZoneSel::Group(g) => match groups.get(g) {
                 Some(members) => return Some(members.clone()),
@@ -724,7 +815,7 @@ impl Loader {
         let mut out = Vec::new();
         for name in names {
             match zone_ids.iter().position(|id| id == name) {
-                Some(i) => out.push(i),
+                Some(i) => out.push(ZoneId(i)),
                 None => {
                     let known: Vec<&str> = groups.keys().map(String::as_str).chain(zone_ids.iter().copied()).collect();
                     self.unknown_ref("zone or zone group", (file, &S::new(sel.span(), name.clone())), &known);
@@ -741,7 +832,7 @@ impl Loader {
         file: &Arc<SourceFile>,
         a: &S<raw::Anchor>,
         zone_ids: &[&str],
-        groups: &HashMap<String, Vec<usize>>,
+        groups: &HashMap<String, Vec<ZoneId>>,
     ) -> Option<AnchorSpec> {
         let span = a.span();
         let x = a.get_ref();
@@ -750,8 +841,10 @@ impl Loader {
             Some(o) => match window::parse_offset(o.get_ref()) {
                 Some(d) => d,
                 None => {
-                    self.error("R011", file, o.span(), format!("invalid offset `{}`", o.get_ref())).hint =
-                        Some("write a signed duration such as `-48h`, `+30m` or `+3h30m`".into());
+                    self.error("R011", file, o.span(), format!("invalid offset `{}`", o.get_ref())).hint = Some(format!(
+                        "write a signed duration such as `-48h`, `+30m` or `+3h30m`, of at most {} days",
+                        window::MAX_OFFSET_DAYS
+                    ));
                     return None;
                 }
             },
@@ -774,7 +867,7 @@ impl Loader {
                         None => Target::Zones(vec![self.zone_ref((file, o), zone_ids)?]),
                     },
                 };
-                let pick = x.pick.unwrap_or(raw::Pick::Latest);
+                let pick = x.pick.unwrap_or(crate::window::Pick::Latest);
                 Some(AnchorSpec::Event { event, of, pick, offset })
             }
             (None, day, date) if day.is_some() != date.is_some() => {
@@ -808,32 +901,32 @@ impl Loader {
         w: &raw::Window,
         at: &S<raw::Anchor>,
         spec: &AnchorSpec,
-        zone: usize,
+        zone: ZoneId,
         clocks: &[ZoneClock],
         policy: Policy,
     ) -> Option<DateTime<Utc>> {
         match spec.resolve(zone, clocks, policy) {
             Ok(t) => Some(t),
             Err(e) => {
-                let hint = match e {
-                    ResolveError::Gap { .. } => {
-                        "set `on_gap = \"shift_forward\"` on the window to use the first instant after the jump, or choose an existing local time"
-                    }
-                    ResolveError::Overlap { .. } => {
-                        "set `on_overlap = \"earlier\"` or `\"later\"` on the window to pick one of the two instants"
-                    }
-                    ResolveError::OutOfRange => "check the dates",
-                };
-                let code = if matches!(e, ResolveError::Overlap { .. }) {
-                    "R017"
-                } else {
-                    "R016"
+                let (code, hint) = match e {
+                    ResolveError::Gap { .. } => (
+                        "R016",
+                        "set `on_gap = \"shift_forward\"` on the window to use the first instant after the jump, or choose an existing local time",
+                    ),
+                    ResolveError::Overlap { .. } => (
+                        "R017",
+                        "set `on_overlap = \"earlier\"` or `\"later\"` on the window to pick one of the two instants",
+                    ),
+                    ResolveError::OutOfRange => (
+                        "R011",
+                        "check the anchor's `day`, `date` and `offset`: the instant lies outside the calendar",
+                    ),
                 };
                 self.error(
                     code,
                     file,
                     at.span(),
-                    format!("window `{}` in zone `{}`: {e}", w.id.get_ref(), clocks[zone].id),
+                    format!("window `{}` in zone `{}`: {e}", w.id.get_ref(), clocks[zone.index()].id),
                 )
                 .hint = Some(hint.into());
                 None
@@ -943,6 +1036,10 @@ impl Loader {
             return None;
         };
         let m = &materials[material];
+        if kind == MatcherKind::Fingerprint && self.unusable_indexes.contains(&m.id) {
+            // The index itself was reported (R026, R027); the condition is fine as written.
+            return None;
+        }
         let empty = match kind {
             MatcherKind::Phrase => m.phrases.is_empty(),
             MatcherKind::Pattern => m.patterns.is_empty(),
@@ -967,8 +1064,47 @@ impl Loader {
             .hint = Some(format!("add `{key} = [...]` to the material or use another matcher"));
             return None;
         }
-        Some(Condition::Match(Matcher { kind, material, min_words }))
+        Some(Condition::Match(Matcher {
+            kind,
+            material: MaterialId(material),
+            min_words,
+        }))
     }
+}
+
+/// Representative IANA zones for the abbreviations people write instead of a zone name. Only
+/// abbreviations that are not themselves tzdb names (`CET`, `EST` are, and parse) reach this.
+fn abbreviation_zones(written: &str) -> Option<&'static [&'static str]> {
+    Some(match written.trim().to_ascii_uppercase().as_str() {
+        "CEST" | "MESZ" | "MEZ" | "HEC" | "HNEC" => &["Europe/Paris", "Europe/Berlin", "Europe/Madrid"],
+        "WEST" | "WET" | "WEZ" => &["Europe/Lisbon", "Atlantic/Canary"],
+        "EEST" | "EEZ" => &["Europe/Athens", "Europe/Bucharest", "Europe/Helsinki"],
+        "BST" => &["Europe/London"],
+        "IST" => &["Asia/Kolkata", "Europe/Dublin"],
+        "MSK" => &["Europe/Moscow"],
+        "EDT" | "ET" => &["America/New_York", "America/Toronto"],
+        "CDT" | "CT" => &["America/Chicago", "America/Winnipeg"],
+        "MDT" | "MT" => &["America/Denver", "America/Edmonton"],
+        "PDT" | "PT" | "PST" => &["America/Los_Angeles", "America/Vancouver"],
+        "AST" | "ADT" | "AT" => &["America/Halifax", "America/Puerto_Rico"],
+        "NST" | "NDT" => &["America/St_Johns"],
+        "AKST" | "AKDT" => &["America/Anchorage"],
+        "BRT" | "BRST" => &["America/Sao_Paulo"],
+        "ART" => &["America/Argentina/Buenos_Aires"],
+        "JST" => &["Asia/Tokyo"],
+        "KST" => &["Asia/Seoul"],
+        "HKT" => &["Asia/Hong_Kong"],
+        "SGT" => &["Asia/Singapore"],
+        "AEST" | "AEDT" => &["Australia/Sydney", "Australia/Melbourne"],
+        "ACST" | "ACDT" => &["Australia/Adelaide"],
+        "AWST" => &["Australia/Perth"],
+        "NZST" | "NZDT" => &["Pacific/Auckland"],
+        "SAST" => &["Africa/Johannesburg"],
+        "WAT" => &["Africa/Lagos"],
+        "CAT" => &["Africa/Maputo"],
+        "EAT" => &["Africa/Nairobi"],
+        _ => return None,
+    })
 }
 
 /// Narrows a regex error to the pattern position it names ("regex parse error: … at N").

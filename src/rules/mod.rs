@@ -1,21 +1,28 @@
 //! Rule files: loading, validation and the immutable [`RuleSet`] the rest of the tool runs on.
 //!
-//! Loading is two steps. `raw` deserialises each TOML file with spans kept; `load` then
-//! checks everything a run depends on (zones exist in tzdb, anchors resolve without DST
-//! ambiguity, golden `expect` instants agree, regexes compile, every reference resolves) and
-//! reports *all* problems with file:line:column, never just the first. Several files combine
-//! into one set (a jurisdiction file plus a newsroom's sources), ids unique across them.
+//! Loading is two steps. `raw` deserialises each TOML file with spans kept, table by table so
+//! that a broken table does not hide the problems of the next; `load` then checks everything a
+//! run depends on (zones exist in tzdb, anchors resolve without DST ambiguity, golden `expect`
+//! instants agree, regexes compile, fingerprint indexes read back intact, every reference
+//! resolves) and reports *all* problems with file:line:column, never just the first. Several
+//! files combine into one set (a jurisdiction file plus a newsroom's sources), ids unique
+//! across them. [`Engine`] then compiles a set into the matcher every rule is evaluated with.
 
 pub mod diag;
+mod engine;
 mod load;
 pub mod raw;
 
+pub use crate::detect::{Fingerprints, LinkPrefix, MatcherKind, Material, Pattern};
 use crate::fetch::Location;
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use crate::model::{Category, LegalForce, MaterialId, PreWindow, RoundId, RuleId, Scope, Severity, Status, Verdict, WindowId, ZoneId};
+pub use crate::window::ZoneSpan;
+use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use diag::{Diagnostic, SourceFile};
-use load::{Loader, toml_diagnostic};
-pub use raw::{Category, Confidence, Expectation, LegalForce, PreWindow, Scope, Severity, Status, Verdict};
+pub use engine::{Engine, Evaluation, Gate, RuleMatch, Text};
+use load::{Loader, parse_file};
+pub use raw::{Confidence, Expectation};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,7 +46,7 @@ pub struct Election {
     pub name: String,
     pub country: String,
     pub kind: Option<String>,
-    pub reference_zone: usize,
+    pub reference_zone: ZoneId,
     pub tzdb_computed_with: Option<String>,
 }
 
@@ -66,21 +73,13 @@ pub struct Zone {
 #[derive(Debug)]
 pub struct Window {
     pub id: String,
-    pub round: usize,
+    pub round: RoundId,
     pub category: Category,
     pub legal_force: LegalForce,
     pub pre_window_content: PreWindow,
     pub basis: Vec<String>,
     pub note: Option<String>,
     pub spans: Vec<ZoneSpan>,
-}
-
-/// A window in one zone: `start..end` in UTC (start included, end excluded).
-#[derive(Debug, Clone, Copy)]
-pub struct ZoneSpan {
-    pub zone: usize,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +93,7 @@ pub struct Source {
     pub sitemaps: Vec<Location>,
     pub pages: Vec<Location>,
     pub dirs: Vec<PathBuf>,
-    pub audience: Vec<usize>,
+    pub audience: Vec<ZoneId>,
     pub tz: Option<Tz>,
     pub charset: Option<&'static encoding_rs::Encoding>,
     pub foreign: bool,
@@ -105,64 +104,34 @@ pub struct Source {
 }
 
 #[derive(Debug)]
-pub struct Material {
-    pub id: String,
-    pub name: Option<String>,
-    pub phrases: Vec<String>,
-    pub patterns: Vec<String>,
-    pub hashtags: Vec<String>,
-    pub links: Vec<LinkPrefix>,
-    pub fingerprints: Option<PathBuf>,
-}
-
-/// A dump location: links whose host is `host` (or a subdomain) and whose path starts with
-/// `path` match. Schemes and a leading `www.` are ignored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkPrefix {
-    pub host: String,
-    pub path: String,
-}
-
-impl LinkPrefix {
-    pub fn parse(s: &str) -> Option<LinkPrefix> {
-        let s = s.trim();
-        let rest = s.split_once("://").map_or(s, |(_, r)| r);
-        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let host = host.trim_start_matches("www.").to_lowercase();
-        if host.is_empty() || host.contains(char::is_whitespace) || !host.contains('.') {
-            return None;
-        }
-        Some(LinkPrefix {
-            host,
-            path: path.to_string(),
-        })
-    }
-
-    pub fn matches(&self, url: &url::Url) -> bool {
-        let Some(host) = url.host_str() else { return false };
-        let host = host.trim_start_matches("www.");
-        let host_ok = host
-            .strip_suffix(self.host.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'));
-        host_ok && url.path().starts_with(if self.path.is_empty() { "/" } else { &self.path })
-    }
-}
-
-#[derive(Debug)]
 pub struct Rule {
     pub id: String,
     pub severity: Severity,
     pub status: Status,
-    pub windows: Vec<usize>,
+    pub windows: Vec<WindowId>,
     /// Timing verdicts that make the rule fire; `None` follows each window's
     /// `pre_window_content` policy.
     pub when: Option<Vec<Verdict>>,
     pub scopes: Vec<Scope>,
     pub condition: Condition,
     /// The matchers whose hits are this rule's evidence (from `condition`, computed once).
-    pub evidence: HashSet<(MatcherKind, usize)>,
+    pub evidence: HashSet<(MatcherKind, MaterialId)>,
     pub message: String,
+    /// Citation ids the rule names.
+    pub cite: Vec<String>,
     pub tests: Vec<RuleTest>,
+}
+
+impl Rule {
+    /// Whether a timing verdict in a window with this policy makes the rule fire when its
+    /// condition holds: its own `when` list if it has one, else the window's policy on content
+    /// that predates it ([`PreWindow::counts`]).
+    pub fn counts(&self, policy: PreWindow, verdict: Verdict) -> bool {
+        match &self.when {
+            Some(when) => when.contains(&verdict),
+            None => policy.counts(verdict),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,8 +146,8 @@ pub enum Condition {
 impl Condition {
     /// Matchers (kind and material) that count *for* the condition (not under a `not`):
     /// their hits are the evidence a finding shows.
-    pub fn positive_matchers(&self) -> HashSet<(MatcherKind, usize)> {
-        fn walk(c: &Condition, negated: bool, out: &mut HashSet<(MatcherKind, usize)>) {
+    pub fn positive_matchers(&self) -> HashSet<(MatcherKind, MaterialId)> {
+        fn walk(c: &Condition, negated: bool, out: &mut HashSet<(MatcherKind, MaterialId)>) {
             match c {
                 Condition::Any(v) | Condition::All(v) | Condition::AtLeast(_, v) => v.iter().for_each(|c| walk(c, negated, out)),
                 Condition::Not(c) => walk(c, !negated, out),
@@ -197,19 +166,9 @@ impl Condition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Matcher {
     pub kind: MatcherKind,
-    pub material: usize,
+    pub material: MaterialId,
     /// For fingerprint matchers: words of one leaked document the article must reproduce.
     pub min_words: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MatcherKind {
-    Phrase,
-    Pattern,
-    Hashtag,
-    Link,
-    Fingerprint,
 }
 
 #[derive(Debug)]
@@ -234,29 +193,23 @@ pub struct Citation {
 }
 
 /// Why a set of rule files could not be loaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    #[error("error: cannot read rule file `{}`: {error}", path.display())]
     Io { path: PathBuf, error: std::io::Error },
+    #[error("{}", render(.0))]
     Invalid(Vec<Diagnostic>),
 }
 
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::Io { path, error } => writeln!(f, "error: cannot read rule file `{}`: {error}", path.display()),
-            LoadError::Invalid(diags) => {
-                for d in diags {
-                    writeln!(f, "{d}")?;
-                }
-                let n = diags.len();
-                writeln!(
-                    f,
-                    "error: {n} problem{} in rule files; nothing was checked",
-                    if n == 1 { "" } else { "s" }
-                )
-            }
-        }
-    }
+/// Every diagnostic, then a count that says nothing was checked.
+fn render(diags: &[Diagnostic]) -> String {
+    let mut out: String = diags.iter().map(|d| format!("{d}\n")).collect();
+    let n = diags.len();
+    out.push_str(&format!(
+        "error: {n} problem{} in rule files; nothing was checked",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
 }
 
 impl RuleSet {
@@ -280,9 +233,8 @@ impl RuleSet {
         let mut cx = Loader::default();
         let mut parsed = Vec::new();
         for file in &files {
-            match toml::from_str::<raw::File>(&file.text) {
-                Ok(f) => parsed.push((Arc::clone(file), f)),
-                Err(e) => cx.diags.push(toml_diagnostic(file, &e)),
+            if let Some(f) = parse_file(file, &mut cx.diags) {
+                parsed.push((Arc::clone(file), f));
             }
         }
         if !cx.diags.is_empty() {
@@ -293,10 +245,6 @@ impl RuleSet {
             Some(set) if cx.diags.is_empty() => Ok(set),
             _ => Err(LoadError::Invalid(cx.diags)),
         }
-    }
-
-    pub fn zone_index(&self, id: &str) -> Option<usize> {
-        self.zones.iter().position(|z| z.id == id)
     }
 
     /// A warning when the rule file's `expect` instants were computed with another tzdb
@@ -314,4 +262,34 @@ impl RuleSet {
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }
+
+    pub fn window_ids(&self) -> impl Iterator<Item = WindowId> + use<> {
+        (0..self.windows.len()).map(WindowId)
+    }
+
+    pub fn rule_ids(&self) -> impl Iterator<Item = RuleId> + use<> {
+        (0..self.rules.len()).map(RuleId)
+    }
+
+    /// The citation with this id (ids are checked when the files load).
+    pub fn citation(&self, id: &str) -> Option<&Citation> {
+        self.citations.iter().find(|c| c.id == id)
+    }
 }
+
+macro_rules! index_by {
+    ($id:ty, $field:ident, $out:ty) => {
+        impl std::ops::Index<$id> for RuleSet {
+            type Output = $out;
+            fn index(&self, id: $id) -> &$out {
+                &self.$field[id.index()]
+            }
+        }
+    };
+}
+
+index_by!(ZoneId, zones, Zone);
+index_by!(RoundId, rounds, Round);
+index_by!(WindowId, windows, Window);
+index_by!(MaterialId, materials, Material);
+index_by!(RuleId, rules, Rule);

@@ -2,32 +2,42 @@
 //! every value a semantic check may need to point at. Unknown keys are errors everywhere
 //! (`deny_unknown_fields`), so a typo never silently disables a rule.
 
+use crate::model::{Category, LegalForce, PreWindow, Scope, Severity, Status, Verdict};
+use crate::window::{Event, OnGap, OnOverlap, Pick};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
 pub type S<T> = Spanned<T>;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One rule file. Read table by table (`load::parse_file`), so that every broken table is
+/// reported, not only the first one serde meets.
+#[derive(Debug, Default)]
 pub struct File {
-    pub schema: S<u32>,
+    /// `None` only while reading; a file without it is refused.
+    pub schema: Option<S<u32>>,
     pub election: Option<S<Election>>,
-    #[serde(default)]
     pub citation: Vec<S<Citation>>,
-    #[serde(default)]
     pub zone: Vec<S<Zone>>,
-    #[serde(default)]
     pub zone_group: Vec<S<ZoneGroup>>,
-    #[serde(default)]
     pub window: Vec<S<Window>>,
-    #[serde(default)]
     pub source: Vec<S<Source>>,
-    #[serde(default)]
     pub material: Vec<S<Material>>,
-    #[serde(default)]
     pub rule: Vec<S<Rule>>,
 }
+
+/// The top-level keys of a rule file, for "did you mean" on an unknown one.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "schema",
+    "election",
+    "citation",
+    "zone",
+    "zone_group",
+    "window",
+    "source",
+    "material",
+    "rule",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,55 +175,6 @@ pub struct Window {
     pub expect: Vec<S<Expect>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Campaign,
-    Polls,
-    Results,
-    ExitPolls,
-    Advertising,
-    EmbargoedMaterial,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum PreWindow {
-    /// Content online before the window may stay if it is not changed inside it.
-    #[default]
-    AllowedIfUnchanged,
-    Allowed,
-    Prohibited,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum LegalForce {
-    Statute,
-    Decree,
-    CaseLaw,
-    RegulatorGuidance,
-    RegulatorRecommendation,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum OnGap {
-    #[default]
-    Error,
-    /// A local time the clock skipped means the first instant after the jump.
-    ShiftForward,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum OnOverlap {
-    #[default]
-    Error,
-    Earlier,
-    Later,
-}
-
 /// One end of a window. Which keys are present decides the kind; the loader checks that the
 /// combination is one of the documented ones.
 #[derive(Debug, Deserialize)]
@@ -233,21 +194,6 @@ pub struct Anchor {
     pub pick: Option<Pick>,
     /// An exact duration added in UTC: `-48h`, `+30m`, `+3h`.
     pub offset: Option<S<String>>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Event {
-    Open,
-    Close,
-    CloseMax,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Pick {
-    Earliest,
-    Latest,
 }
 
 #[derive(Debug, Deserialize)]
@@ -338,44 +284,6 @@ pub struct Rule {
     pub note: Option<String>,
     #[serde(default)]
     pub test: Vec<S<RuleTest>>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Notice,
-    Warning,
-    Violation,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    #[default]
-    Stable,
-    Experimental,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Before,
-    Inside,
-    After,
-    ChangedInside,
-    Unknown,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Title,
-    Body,
-    Quote,
-    Pre,
-    /// Figure captions and photo credits: beside the article, not part of its prose.
-    Caption,
-    Links,
 }
 
 /// A boolean condition node: exactly one of the keys is set.

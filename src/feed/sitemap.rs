@@ -15,6 +15,15 @@ pub enum Sitemap {
     Index(Vec<Url>),
 }
 
+/// Why a sitemap could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SitemapError {
+    #[error("not a readable sitemap: {0}")]
+    Unreadable(String),
+    #[error("not a sitemap: the root element is `{0}`")]
+    Root(String),
+}
+
 /// Whether `text` is a sitemap (its root element is `urlset` or `sitemapindex`): looked at
 /// before the text is handed to the feed parser.
 pub fn is_sitemap(text: &str) -> bool {
@@ -28,9 +37,9 @@ pub fn is_sitemap(text: &str) -> bool {
 }
 
 /// Reads a sitemap; `tz` is the outlet's zone for dates written without one.
-pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<Sitemap, String> {
+pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<Sitemap, SitemapError> {
     let text = crate::charset::relabel_xml_as_utf8(text);
-    let doc = roxmltree::Document::parse(&text).map_err(|e| format!("not a readable sitemap: {e}"))?;
+    let doc = roxmltree::Document::parse(&text).map_err(|e| SitemapError::Unreadable(e.to_string()))?;
     let root = doc.root_element();
     let child_text = |node: roxmltree::Node, name: &str| {
         node.descendants()
@@ -76,7 +85,7 @@ pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<Sitemap, String> 
                 })
                 .collect(),
         )),
-        other => Err(format!("not a sitemap: the root element is `{other}`")),
+        other => Err(SitemapError::Root(other.to_string())),
     }
 }
 

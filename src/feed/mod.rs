@@ -3,17 +3,23 @@
 //! * Dates go through our own parser ([`crate::dates`]). feed-rs only lets a hook return an
 //!   instant, not the raw string, so the hook records each string and returns its index as a
 //!   sentinel instant; the entry's `published`/`updated` fields then say which string was which.
-//! * Characters XML forbids (C0 controls other than tab, CR, LF) are removed before parsing
-//!   and the removal is recorded, so one stray byte does not cost a whole feed.
-//! * `<rss>` without a `version` (or with `2.00`) is parsed as RSS 2.0.
+//! * Flaws that cost the strict parser the whole document are repaired first, and recorded
+//!   (`repair`): forbidden control characters, stray XML declarations, Atom 0.3, Atom text
+//!   types it refuses; `<rss>` without a usable `version` is read as RSS 2.0.
+//! * When the strict parser still refuses the document, or finds fewer entries than the markup
+//!   holds, the feed is read entry by entry (`tolerant`): a truncated feed keeps the entries
+//!   before the cut, and an entry that cannot be read costs only itself.
+//! * An empty body and an HTML page are told apart from a broken feed, with what to do.
+
+mod repair;
+pub mod sitemap;
+mod tolerant;
 
 use crate::article::{FoundDate, Provenance, collapse_whitespace, normalize_url};
-use crate::charset;
-use crate::fetch::Document;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use feed_rs::model::{FeedType, Text};
-use regex::Regex;
+use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use std::sync::{Arc, LazyLock, Mutex};
 use url::Url;
 
@@ -29,67 +35,118 @@ pub struct FeedItem {
     pub dates: Vec<FoundDate>,
 }
 
-/// A parsed feed and what had to be repaired to read it.
+/// A parsed feed and what was noted while reading it.
 #[derive(Debug)]
 pub struct ParsedFeed {
     pub items: Vec<FeedItem>,
-    pub repairs: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("not a readable feed: {0}")]
-pub struct FeedError(String);
+/// Something the reader had to do to read a feed; none of it loses the feed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Note {
+    #[error("repaired: {0}")]
+    Repaired(String),
+    #[error("the strict parser refused the feed ({0}); read entry by entry")]
+    EntryByEntry(String),
+    #[error("the feed is cut short (the connection or the file ended inside it); {0} entr(ies) before the cut were read")]
+    Truncated(usize),
+    #[error("entry {index} could not be read and was skipped: {error}")]
+    EntryUnreadable { index: usize, error: String },
+}
 
-/// Parses a feed document. `tz` is the source's zone for zone-less dates.
-pub fn parse(doc: &Document, decoded: &charset::Decoded, tz: Option<Tz>) -> Result<ParsedFeed, FeedError> {
-    let mut repairs = Vec::new();
-    let (clean, removed) = strip_forbidden_controls(&decoded.text);
-    if let Some((count, line, col)) = removed {
-        repairs.push(format!(
-            "removed {count} character(s) that XML forbids (first at line {line}, column {col})"
-        ));
+/// Why a document could not be read as a feed at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedError {
+    #[error("empty body: nothing to read")]
+    Empty,
+    #[error("an HTML page, not a feed: use `home =` to discover the feeds it advertises, or `pages =` to read it as a page")]
+    Html,
+    #[error("not a readable feed: {0}")]
+    Unreadable(String),
+}
+
+/// Parses a feed's text (already decoded). `base` resolves relative links; `tz` is the
+/// source's zone for zone-less dates.
+pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<ParsedFeed, FeedError> {
+    let start = text.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace());
+    if start.is_empty() {
+        return Err(FeedError::Empty);
     }
-    let relabelled = charset::relabel_xml_as_utf8(&clean);
-    // An XML declaration anywhere but at the start is invalid, and makes quick-xml panic
-    // (found by fuzzing): drop it. Other `<?xml-…?>` instructions (stylesheets) are legal.
-    let text = match relabelled.get(5..).map(|tail| STRAY_DECLARATION.replace_all(tail, "")) {
-        Some(std::borrow::Cow::Owned(tail)) => {
-            repairs.push("removed an XML declaration found after the start of the document".into());
-            std::borrow::Cow::Owned(format!("{}{tail}", &relabelled[..5]))
-        }
-        _ => relabelled,
-    };
-    let parsed = match parse_with_raw_dates(text.as_bytes(), &doc.url) {
-        Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot)) if RSS_VERSION.is_match(&text) => {
-            let fixed = RSS_VERSION.replace(&text, |c: &regex::Captures| {
-                format!(
-                    "<rss version=\"2.0\"{}>",
-                    VERSION_ATTR.replace(c.get(1).map_or("", |m| m.as_str()), "")
-                )
-            });
-            repairs.push("`<rss>` had no usable `version`; read as RSS 2.0".into());
-            parse_with_raw_dates(fixed.as_bytes(), &doc.url)
+    if looks_like_html(start) {
+        return Err(FeedError::Html);
+    }
+    let repaired = repair::repair(text);
+    let mut notes: Vec<Note> = repaired.repairs.into_iter().map(Note::Repaired).collect();
+    let text = repaired.text;
+    let in_markup = tolerant::count(&text);
+    let strict = match parse_with_raw_dates(text.as_bytes(), base) {
+        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) if repair::RSS_START.is_match(&text) => {
+            notes.push(Note::Repaired("`<rss>` had no usable `version`; read as RSS 2.0".into()));
+            parse_with_raw_dates(repair::as_rss2(&text).as_bytes(), base)
         }
         other => other,
     };
-    let (feed, raws) = parsed.map_err(|e| FeedError(e.to_string()))?;
-    let items = feed
-        .entries
-        .iter()
-        .map(|e| item(e, feed.feed_type.clone(), &raws, &doc.url, tz))
-        .collect();
-    Ok(ParsedFeed { items, repairs })
+    let entries = match strict {
+        Ok((feed, raws)) if feed.entries.len() >= in_markup => items(&feed, &raws, base, tz),
+        strict => {
+            let why = match &strict {
+                Ok((feed, _)) => format!("it found {} of the {in_markup} entries", feed.entries.len()),
+                Err(e) => e.to_string(),
+            };
+            let (recovered, mut more) = entry_by_entry(&text, base, tz);
+            match strict {
+                Ok((feed, raws)) if feed.entries.len() >= recovered.len() => items(&feed, &raws, base, tz),
+                Err(e) if recovered.is_empty() => return Err(FeedError::Unreadable(e.to_string())),
+                _ => {
+                    notes.push(Note::EntryByEntry(why));
+                    notes.append(&mut more);
+                    recovered
+                }
+            }
+        }
+    };
+    Ok(ParsedFeed { items: entries, notes })
 }
 
-static STRAY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<\?xml\s[^>]*\?>").expect("static regex"));
+/// Whether a document is a web page rather than a feed: its first tag (after comments and a
+/// doctype) is `<html>`, or it declares an HTML doctype.
+fn looks_like_html(start: &str) -> bool {
+    let head: String = start.chars().take(1024).collect::<String>().to_ascii_lowercase();
+    head.starts_with("<!doctype html") || tolerant::root_name(&head).is_some_and(|n| n == "html")
+}
 
-/// The `<rss` start tag (its attributes in group 1), and a `version` attribute within them.
-static RSS_VERSION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"<rss(\s[^>]*)?>"#).expect("static regex"));
-static VERSION_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\s+version\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
+/// Every entry parsed alone (see `tolerant`), with a note for each cut or unreadable one.
+fn entry_by_entry(text: &str, base: &Url, tz: Option<Tz>) -> (Vec<FeedItem>, Vec<Note>) {
+    let split = tolerant::split(text);
+    let mut items = Vec::new();
+    let mut notes = Vec::new();
+    for (index, entry) in split.entries.iter().enumerate() {
+        let document = tolerant::wrap(split.root.as_ref(), &entry.markup);
+        match parse_with_raw_dates(document.as_bytes(), base) {
+            Ok((feed, raws)) => items.extend(self::items(&feed, &raws, base, tz)),
+            Err(e) => notes.push(Note::EntryUnreadable {
+                index: index + 1,
+                error: e.to_string(),
+            }),
+        }
+    }
+    if split.entries.last().is_some_and(|e| e.cut) || split.cut {
+        notes.push(Note::Truncated(items.len()));
+    }
+    (items, notes)
+}
+
+fn items(feed: &feed_rs::model::Feed, raws: &Raws, base: &Url, tz: Option<Tz>) -> Vec<FeedItem> {
+    feed.entries
+        .iter()
+        .map(|e| item(e, feed.feed_type.clone(), raws, base, tz))
+        .collect()
+}
 
 type Raws = Vec<String>;
 
-fn parse_with_raw_dates(bytes: &[u8], base: &Url) -> Result<(feed_rs::model::Feed, Raws), feed_rs::parser::ParseFeedError> {
+fn parse_with_raw_dates(bytes: &[u8], base: &Url) -> Result<(feed_rs::model::Feed, Raws), ParseFeedError> {
     let raws: Arc<Mutex<Raws>> = Arc::default();
     let sink = Arc::clone(&raws);
     let parser = feed_rs::parser::Builder::new()
@@ -102,7 +159,7 @@ fn parse_with_raw_dates(bytes: &[u8], base: &Url) -> Result<(feed_rs::model::Fee
         .build();
     // A panic inside the XML parser on hostile input must cost this feed, not the run.
     let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes))).map_err(|_| {
-        feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::IllegalState {
+        ParseFeedError::ParseError(ParseErrorKind::IllegalState {
             position: 0,
             reference: "the XML parser crashed on this input".into(),
         })
@@ -161,19 +218,6 @@ fn text_of(t: &Text) -> String {
 pub fn html_to_text(html: &str) -> String {
     let fragment = scraper::Html::parse_fragment(html);
     collapse_whitespace(&fragment.root_element().text().collect::<Vec<_>>().join(" "))
-}
-
-/// Removes C0 control characters other than tab, LF and CR. Returns the cleaned text and,
-/// if anything was removed, the count and the line and column of the first one.
-fn strip_forbidden_controls(text: &str) -> (std::borrow::Cow<'_, str>, Option<(usize, usize, usize)>) {
-    let forbidden = |c: char| (c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}';
-    let Some(first) = text.find(forbidden) else {
-        return (text.into(), None);
-    };
-    let line = text[..first].matches('\n').count() + 1;
-    let col = text[..first].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    let count = text.chars().filter(|c| forbidden(*c)).count();
-    (text.replace(forbidden, "").into(), Some((count, line, col)))
 }
 
 /// The feeds a page advertises (`<link rel="alternate">` of an RSS, Atom, RDF or JSON Feed
@@ -242,24 +286,18 @@ mod tests {
         );
     }
 
-    fn doc(bytes: &[u8]) -> Document {
-        Document {
-            url: Url::parse("file:///feeds/x.xml").unwrap(),
-            bytes: bytes.to_vec(),
-            content_type: None,
-            fetched_at: Utc::now(),
-            truncated: false,
-            max_bytes: 0,
-            redirects: Vec::new(),
-            from_cache: false,
-            elapsed: std::time::Duration::ZERO,
-        }
+    fn run(bytes: &[u8]) -> ParsedFeed {
+        let decoded = crate::charset::decode(bytes, None, None, None);
+        parse(
+            &decoded.text,
+            &Url::parse("file:///feeds/x.xml").unwrap(),
+            Some(chrono_tz::Europe::Paris),
+        )
+        .unwrap()
     }
 
-    fn run(bytes: &[u8]) -> ParsedFeed {
-        let d = doc(bytes);
-        let decoded = charset::decode(&d.bytes, None, None, None);
-        parse(&d, &decoded, Some(chrono_tz::Europe::Paris)).unwrap()
+    fn repairs(f: &ParsedFeed) -> Vec<&Note> {
+        f.notes.iter().filter(|n| matches!(n, Note::Repaired(_))).collect()
     }
 
     #[test]
@@ -305,10 +343,10 @@ mod tests {
         // Found by fuzzing: quick-xml panics on a declaration after the start.
         let f = run(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?><rss version=\"2.0\"><channel><title>t</title><item><title>a<?xml version=\"1.0\" encoding=\"windows-1252\"?>b</title></item></channel></rss>");
         assert_eq!(f.items[0].title.as_deref(), Some("ab"));
-        assert!(f.repairs.iter().any(|r| r.contains("XML declaration")));
+        assert!(repairs(&f).iter().any(|r| r.to_string().contains("XML declaration")));
         // A stylesheet instruction is not a declaration: nothing to repair.
         let f = run(b"<?xml version=\"1.0\"?><?xml-stylesheet type=\"text/xsl\" href=\"rss.xsl\"?><rss version=\"2.0\"><channel><title>t</title><item><title>a</title></item></channel></rss>");
-        assert_eq!((f.items.len(), f.repairs.len()), (1, 0), "{:?}", f.repairs);
+        assert_eq!((f.items.len(), f.notes.len()), (1, 0), "{:?}", f.notes);
     }
 
     #[test]
@@ -334,7 +372,46 @@ mod tests {
         assert_eq!(v.items.len(), 1);
         assert_eq!(f.items.len(), 2);
         assert_eq!(f.items[0].title.as_deref(), Some("ab"));
-        assert_eq!(f.repairs.len(), 2, "{:?}", f.repairs);
-        assert!(f.repairs[0].contains("line 1"));
+        assert_eq!(repairs(&f).len(), 2, "{:?}", f.notes);
+        assert!(repairs(&f)[0].to_string().contains("line 1"));
+    }
+
+    #[test]
+    fn an_html_page_and_an_empty_body_are_named_not_a_parse_error() {
+        let url = Url::parse("https://e.fr/rss").unwrap();
+        assert_eq!(parse("  \n ", &url, None).unwrap_err(), FeedError::Empty);
+        let page = "<!-- served by X -->\n<!DOCTYPE html><html><head><title>Accueil</title></head></html>";
+        assert_eq!(parse(page, &url, None).unwrap_err(), FeedError::Html);
+        assert_eq!(parse("<html lang=fr><body>", &url, None).unwrap_err(), FeedError::Html);
+        assert!(matches!(parse("<foo/>", &url, None).unwrap_err(), FeedError::Unreadable(_)));
+    }
+
+    #[test]
+    fn a_truncated_feed_keeps_the_entries_before_the_cut() {
+        // Issue 10, bug 6: a connection cut mid-document lost every item (`tag not closed`).
+        let f = run(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>Un</title><link>https://e.fr/1</link></item><item><title>Deux</title><link>https://e.fr/2</link></item><item><title>Tr");
+        let titles: Vec<_> = f.items.iter().map(|i| i.title.as_deref()).collect();
+        assert_eq!(titles, vec![Some("Un"), Some("Deux"), Some("Tr")]);
+        assert!(f.notes.iter().any(|n| matches!(n, Note::Truncated(3))), "{:?}", f.notes);
+        assert!(f.notes.iter().any(|n| matches!(n, Note::EntryByEntry(_))));
+    }
+
+    #[test]
+    fn one_unreadable_entry_costs_only_itself() {
+        let f = run(br#"<rss version="2.0"><channel><title>t</title><item><title>Un</title></item><item><title>Deux</tite></item><item><title>Trois</title></item></channel></rss>"#);
+        let titles: Vec<_> = f.items.iter().map(|i| i.title.as_deref()).collect();
+        assert_eq!(titles, vec![Some("Un"), Some("Trois")]);
+        assert!(
+            f.notes.iter().any(|n| matches!(n, Note::EntryUnreadable { index: 2, .. })),
+            "{:?}",
+            f.notes
+        );
+    }
+
+    #[test]
+    fn atom_03_feeds_are_not_read_as_empty() {
+        let f = run(br#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title><entry><title>Un</title><link rel="alternate" href="https://e.fr/1"/><issued>2017-05-06T10:00:00+02:00</issued></entry></feed>"#);
+        assert_eq!(f.items.len(), 1);
+        assert_eq!(f.items[0].dates[0].provenance, Provenance::FeedPublished);
     }
 }

@@ -1,0 +1,315 @@
+//! The command line as clap sees it: every flag defined once, its doc comment the `--help`
+//! text; groups of flags (fetching, dates) flattened into each command that takes them.
+
+use crate::fingerprint::Params;
+use crate::model::Severity;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Check news outlets for compliance with an election-period media blackout.
+///
+/// Rule files (TOML) define the election's zones and silence windows, the outlets to watch and
+/// the embargoed material; `blackout check` reads what the outlets published and reports
+/// items that carry that material inside a window.
+///
+/// Exit status: 0 when no finding reaches `--fail-on` and every source was checked, 1 when a
+/// finding does, 2 when the run could not be done (unreadable or invalid rule files, bad
+/// arguments, nothing readable), 3 when no finding reaches `--fail-on` but some source could
+/// not be checked, or only in part.
+#[derive(Debug, Parser)]
+#[command(name = "blackout", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log to stderr what is fetched and retried (-v), or more (-vv); `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the sources named in the rule files (or `--input`) against the rules.
+    ///
+    /// Feeds are read with their items' pages; every item is timed against the windows of its
+    /// outlet's audience and scanned for embargoed material. Broken feeds, pages and dates are
+    /// reported against their source and the run goes on; a source from which nothing could be
+    /// read is reported not checked, never clean.
+    Check(CheckArgs),
+    /// Print every window in every zone, in local time and UTC, and the union per outlet.
+    Windows(FilesArgs),
+    /// Show what a check sees in pages and feeds: for a page its title, class, decoding, every
+    /// date with its provenance and the ones a check would use, the scoped text blocks and the
+    /// links; for a feed its entries and what had to be repaired to read them.
+    ///
+    /// Inputs are local files or http(s) URLs (fetched once, without the cache or robots.txt:
+    /// you asked for them by name).
+    Extract(ExtractArgs),
+    /// Validate or test rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Build, inspect and try fingerprint indexes of a leaked corpus.
+    ///
+    /// An index holds keyed hashes of word shingles, not text: a regulator can hand it to
+    /// newsrooms without redistributing the leak. Whoever holds it can still confirm a guessed
+    /// sentence, so it is not a secret-keeping device (see README).
+    #[command(subcommand)]
+    Fingerprint(FingerprintCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FingerprintCommand {
+    /// Build an index from corpus directories or files.
+    ///
+    /// Reads .txt/.md, .eml (MIME decoded), .mbox and .html/.htm; PDF and office files are
+    /// counted and skipped. Document ids are paths relative to the corpus (Message-IDs for
+    /// mbox messages).
+    Build(BuildArgs),
+    /// Print an index's parameters and counts.
+    Info(InfoArgs),
+    /// Print the passages of articles (.html or text files) that reproduce indexed documents.
+    Match(MatchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Corpus directories or files.
+    #[arg(required = true, value_name = "CORPUS")]
+    pub corpus: Vec<PathBuf>,
+    /// Where to write the index.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Words per shingle.
+    #[arg(long, default_value_t = Params::default().k, value_parser = clap::value_parser!(u32).range(2..=64))]
+    pub k: u32,
+    /// Winnowing window, in shingles: any shared run of k + w - 1 words is guaranteed found.
+    #[arg(long, default_value_t = Params::default().w, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub w: u32,
+    /// Drop shingles found in more than this many documents (stamps, signatures).
+    #[arg(long, default_value_t = Params::default().max_docs, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_docs: u32,
+    /// Ordinary text (same formats as the corpus) whose shingles never count (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub background: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InfoArgs {
+    /// The index file.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MatchArgs {
+    /// The index file.
+    pub file: PathBuf,
+    /// Articles: .html/.htm pages (main text extracted) or plain text files.
+    #[arg(required = true, value_name = "ARTICLE")]
+    pub articles: Vec<PathBuf>,
+    /// Only show spans of at least this many words.
+    #[arg(long, default_value_t = 0)]
+    pub min_words: u32,
+    /// Print matching throughput (one core, extracted text only) to stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Rule files to combine: a jurisdiction file plus, e.g., a newsroom's sources file.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Read this local feed, page or directory instead of the sources' own locations
+    /// (repeatable). Feeds are recognised by extension (.xml .rss .atom .rdf .json), pages by
+    /// .html/.htm (other files given here are sniffed); a directory is read recursively
+    /// (links to directories are not followed).
+    #[arg(long, value_name = "PATH")]
+    pub input: Vec<PathBuf>,
+    /// Treat `--input` as this source of the rule files (its audience, zone and charset).
+    /// Without it, the input's audience is every zone of the election.
+    #[arg(long = "as", value_name = "SOURCE", requires = "input")]
+    pub input_source: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Lowest severity that makes the run exit with status 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Violation, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+    /// Evaluate as of this instant (RFC 3339, e.g. `2017-05-07T12:00:00Z`) instead of now.
+    /// Dates later than it are set aside as impossible.
+    #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+    pub at: Option<DateTime<Utc>>,
+    /// Print nothing when no finding reaches `--fail-on`, every source was checked and none
+    /// had a problem; print only what does otherwise (text format).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Fetch the page of every feed entry. By default an entry's page is fetched only when its
+    /// feed date is unknown or within `--margin` of a window that a rule could count it for
+    /// (or its feed says it was updated then); the others are judged on their feed data.
+    #[arg(long)]
+    pub all: bool,
+    /// How near a window, in hours, a feed date must be for its page to be fetched.
+    #[arg(long, default_value_t = 12, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=8760))]
+    pub margin: u32,
+    #[command(flatten)]
+    pub dates: DateArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+}
+
+/// How dates are judged plausible.
+#[derive(Debug, clap::Args)]
+pub struct DateArgs {
+    /// Dates before this day are implausible and not used (templates, birth dates, `1970`).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, default_value = "1995-01-01")]
+    pub date_floor: DateTime<Utc>,
+}
+
+/// How documents are fetched over HTTP(S), and how much of one is kept.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Fetching")]
+pub struct FetchArgs {
+    /// Requests in flight at once, all outlets together.
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    /// Requests in flight at once to one host.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub per_host: u32,
+    /// Least time between two requests to the same host, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub host_delay: u64,
+    /// Give up on a request (body included) after this many seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Largest body kept, in bytes, from the web (counted after decompression) and from files
+    /// alike; the rest is cut off and recorded as a problem.
+    #[arg(long, default_value_t = crate::fetch::DEFAULT_MAX_BODY, value_name = "BYTES")]
+    pub max_body: u64,
+    /// Retries after a connection error, a timeout or a 5xx status (with backoff), or a 429/503
+    /// (after the server's `Retry-After`).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub retries: u32,
+    /// A URL where site owners can learn who runs this crawler; added to the User-Agent.
+    #[arg(long, value_name = "URL")]
+    pub contact: Option<String>,
+    /// Refuse URLs whose host is, or resolves only to, a private, loopback or link-local
+    /// address, so feed links cannot reach the network the checker runs in.
+    #[arg(long)]
+    pub deny_private_networks: bool,
+}
+
+/// What a check remembers between runs and whom it obeys.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Fetching")]
+pub struct CrawlArgs {
+    /// Keep ETag/Last-Modified validators and bodies here between runs, so unchanged feeds
+    /// and pages are answered "304 Not Modified" and read from it [default:
+    /// $XDG_CACHE_HOME/blackout or ~/.cache/blackout].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache: Option<PathBuf>,
+    /// Always fetch in full: neither read nor update the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Fetch pages even where a site's robots.txt disallows them (for a regulator with a legal
+    /// duty to check; a source can also set `ignore_robots = true`).
+    #[arg(long)]
+    pub ignore_robots: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// A report for people, grouped by outlet.
+    Text,
+    /// One JSON document (the format is described in README.md).
+    Json,
+    /// One JSON object per line: findings, cleared items, unchecked pages, sources not
+    /// (fully) checked, problems, then a summary.
+    Jsonl,
+}
+
+/// The lowest severity that fails a run.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Violation,
+    Warning,
+    Notice,
+}
+
+impl From<FailOn> for Severity {
+    fn from(f: FailOn) -> Severity {
+        match f {
+            FailOn::Violation => Severity::Violation,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Notice => Severity::Notice,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// Pages or feeds to read: paths or http(s) URLs. A file is read as a feed when its
+    /// extension or its first bytes say so (as `check --input` does), a URL when its body does.
+    #[arg(required_unless_present = "jsonl", value_name = "PAGE|FEED")]
+    pub pages: Vec<String>,
+    /// Batch mode for evaluations: every HTML file under DIR (.html/.htm/.xhtml, or any file
+    /// without a known extension that starts as HTML), on all cores, one JSON object per line
+    /// in path order: `file` (relative to DIR), `title`, `text` (the article's blocks without
+    /// title and captions, one per line), `published` and `modified` as written (RFC 3339
+    /// with offset, or a bare day), `published_day` (the publisher's calendar day) with their
+    /// `*_provenance` and `*_confidence` (high, medium, low), `encoding`, `class` (article,
+    /// listing, interstitial, empty) and `class_reason`, or `error`.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["pages", "format"])]
+    pub jsonl: Option<PathBuf>,
+    /// Output format: `text` for people, `json` (one array).
+    #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
+    pub format: ExtractFormat,
+    /// IANA zone for dates the page writes without one (as a source's `tz`).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<chrono_tz::Tz>,
+    #[command(flatten)]
+    pub dates: DateArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExtractFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate rule files without reading any source; exit 2 if any is broken.
+    ///
+    /// Each file with an `[election]` table is validated as its own set, combined with every
+    /// given file that has none (e.g. a sources file), so `rules check rules/*.toml` works.
+    /// Fingerprint indexes are read and checked too.
+    Check(FilesArgs),
+    /// Run the `[[rule.test]]` cases and print TP/TN/FP/FN per rule; exit 1 on a failure.
+    ///
+    /// Files are grouped as for `rules check`. Each failure is printed with the test's
+    /// file:line. Tests are evaluated exactly as a check evaluates a page.
+    Test(FilesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FilesArgs {
+    /// Rule files to combine.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+}
+
+fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|e| format!("`{s}` is not a day ({e}); write e.g. `1995-01-01`"))
+}
+
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("`{s}` is not an RFC 3339 instant ({e}); write e.g. `2017-05-07T12:00:00Z`"))
+}

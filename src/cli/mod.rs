@@ -1,0 +1,312 @@
+//! The command line: arguments (`args`, where their doc comments are the `--help` text) wired
+//! to the library's stages. Nothing here decides anything a stage could; it loads, calls and
+//! writes, and turns errors into messages. Exit codes: 0 clean, 1 findings at or above
+//! `--fail-on`, 2 the run could not be done, 3 no finding but some source not (fully) checked.
+
+pub mod args;
+
+use crate::fingerprint;
+use crate::http::{HttpFetcher, HttpOptions};
+use crate::report::{self, Json, JsonLines, Outcome, Render, Text};
+use crate::rules::{Engine, RuleSet};
+use crate::run::{Hooks, Options, Run};
+use crate::sources::{Replacement, Selection};
+pub use args::Cli;
+use args::{BuildArgs, CheckArgs, Command, ExtractArgs, ExtractFormat, FetchArgs, FingerprintCommand, Format, MatchArgs, RulesCommand};
+use chrono::{SubsecRound, Utc};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Why a command stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// A message already rendered for the terminal; exit status 2.
+    Message(String),
+    /// The reader of our output went away (`blackout check … | head`): not an error.
+    BrokenPipe,
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Message(format!("error: cannot write output: {e}"))
+        }
+    }
+}
+
+/// `error: …` for any error of a stage.
+fn fail(e: impl std::fmt::Display) -> Failure {
+    Failure::Message(format!("error: {e}"))
+}
+
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    crate::progress::init_log(cli.verbose);
+    match cli.command {
+        Command::Check(a) => check(a, out),
+        Command::Windows(a) => {
+            let rules = load(&a.files)?;
+            out.write_all(report::windows_text(&rules).as_bytes())?;
+            Ok(Outcome::Clean)
+        }
+        Command::Extract(a) => match &a.jsonl {
+            Some(dir) => extract_batch(dir, &a, out),
+            None => extract(a, out),
+        },
+        Command::Rules(RulesCommand::Check(a)) => rules_check(&a.files, out),
+        Command::Rules(RulesCommand::Test(a)) => rules_test(&a.files, out),
+        Command::Fingerprint(FingerprintCommand::Build(a)) => fingerprint_build(a, out),
+        Command::Fingerprint(FingerprintCommand::Info(a)) => {
+            let index = fingerprint::Index::load(&a.file).map_err(fail)?;
+            let size = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+            out.write_all(report::fingerprint_info_text(&a.file, &index, size).as_bytes())?;
+            Ok(Outcome::Clean)
+        }
+        Command::Fingerprint(FingerprintCommand::Match(a)) => fingerprint_match(a, out),
+    }
+}
+
+fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {
+    RuleSet::load(files).map_err(|e| Failure::Message(e.to_string()))
+}
+
+fn engine(files: &[PathBuf]) -> Result<Engine, Failure> {
+    Engine::compile(load(files)?).map_err(fail)
+}
+
+/// The fetcher's options from the command line; `crawl` only for a check (the cache and
+/// robots.txt do not apply to pages named on the command line).
+fn http_options(fetch: &FetchArgs, crawl: Option<&args::CrawlArgs>) -> HttpOptions {
+    use std::time::Duration;
+    HttpOptions {
+        concurrency: fetch.concurrency as usize,
+        per_host: fetch.per_host as usize,
+        host_delay: Duration::from_millis(fetch.host_delay),
+        timeout: Duration::from_secs(fetch.timeout),
+        max_body: fetch.max_body,
+        retries: fetch.retries,
+        contact: fetch.contact.clone(),
+        deny_private: fetch.deny_private_networks,
+        obey_robots: crawl.is_some_and(|c| !c.ignore_robots),
+        // An unusable default cache (no home directory, read-only) only costs full fetches; a
+        // `--cache` the user named must work.
+        cache: crawl.filter(|c| !c.no_cache).and_then(|c| {
+            c.cache
+                .clone()
+                .or_else(|| crate::http::Cache::default_dir().filter(|d| std::fs::create_dir_all(d).is_ok()))
+        }),
+        ..HttpOptions::default()
+    }
+}
+
+fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let engine = engine(&a.files)?;
+    let options = Options {
+        at: a.at.unwrap_or_else(|| Utc::now().trunc_subsecs(0)),
+        date_floor: a.dates.date_floor,
+        replacement: Replacement {
+            inputs: a.input,
+            as_source: a.input_source,
+        },
+        selection: Selection {
+            all: a.all,
+            margin: chrono::Duration::hours(i64::from(a.margin)),
+        },
+    };
+    let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl))).map_err(fail)?;
+    let bar;
+    let mut hooks = Hooks::default();
+    if !a.quiet {
+        bar = crate::progress::Bar::new();
+        hooks.progress = &bar;
+    }
+    let report = Run::new(&engine, &fetcher, hooks).check(&options, &a.files).map_err(fail)?;
+    if report.nothing_read() {
+        let mut msg = String::from("error: no source could be read, so nothing was checked\n");
+        for p in &report.problems {
+            msg.push_str(&format!("  {}: {}\n", report::inert(&p.url), report::inert(&p.message)));
+        }
+        return Err(Failure::Message(msg));
+    }
+    let renderer: Box<dyn Render> = match a.format {
+        Format::Text => Box::new(Text {
+            quiet: a.quiet,
+            fail_on: a.fail_on.into(),
+        }),
+        Format::Json => Box::new(Json),
+        Format::Jsonl => Box::new(JsonLines),
+    };
+    renderer.render(&report, out)?;
+    Ok(report.outcome(a.fail_on.into()))
+}
+
+fn rules_check(files: &[PathBuf], out: &mut dyn Write) -> Result<Outcome, Failure> {
+    for files in election_groups(files) {
+        let engine = engine(&files)?;
+        let rules = engine.rules();
+        let tests: usize = rules.rules.iter().map(|r| r.tests.len()).sum();
+        writeln!(
+            out,
+            "ok: {}: {} zone(s), {} window(s), {} source(s), {} material(s), {} rule(s) with {tests} test(s)",
+            list(&files),
+            rules.zones.len(),
+            rules.windows.len(),
+            rules.sources.len(),
+            rules.materials.len(),
+            rules.rules.len()
+        )?;
+        if let Some(note) = rules.tzdb_note() {
+            writeln!(out, "note: {note}")?;
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+fn rules_test(files: &[PathBuf], out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (mut passed, mut failed) = (0, 0);
+    for files in election_groups(files) {
+        let engine = engine(&files)?;
+        let (text, p, f) = report::rule_tests_text(&list(&files), &crate::ruletest::run(&engine));
+        out.write_all(text.as_bytes())?;
+        passed += p;
+        failed += f;
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(if failed > 0 { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// Splits files for the validation commands: each file with an `[election]` table is its own
+/// set, together with every file without one (sources or rules shared across elections).
+/// Files that cannot be read or parsed go into every set, so their errors are reported.
+fn election_groups(files: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    let has_election = |p: &PathBuf| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .map(|t| t.contains_key("election"))
+    };
+    let (elections, shared): (Vec<&PathBuf>, Vec<&PathBuf>) = files.iter().partition(|p| has_election(p) == Some(true));
+    if elections.len() <= 1 {
+        return vec![files.to_vec()];
+    }
+    elections
+        .into_iter()
+        .map(|e| std::iter::once(e).chain(shared.iter().copied()).cloned().collect())
+        .collect()
+}
+
+fn list(files: &[PathBuf]) -> String {
+    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ")
+}
+
+fn extract(a: ExtractArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let here = std::env::current_dir().unwrap_or_default();
+    let mut locations = Vec::new();
+    for p in &a.pages {
+        let location = crate::fetch::Location::parse(p, &here).map_err(|why| Failure::Message(format!("error: `{p}`: {why}")))?;
+        locations.push(location);
+    }
+    let fetcher = HttpFetcher::new(http_options(&a.fetch, None)).map_err(fail)?;
+    let views = crate::inspect::views(&fetcher, &locations, a.tz, Utc::now(), a.dates.date_floor);
+    let mut shown = Vec::new();
+    let mut failed = String::new();
+    for (p, v) in a.pages.iter().zip(views) {
+        match v {
+            Ok(view) => shown.push(view),
+            Err(e) => failed.push_str(&format!("error: `{}`: {}\n", report::inert(p), report::inert(&e))),
+        }
+    }
+    match a.format {
+        ExtractFormat::Text => {
+            for (n, view) in shown.iter().enumerate() {
+                if n > 0 {
+                    writeln!(out)?;
+                }
+                out.write_all(view.to_text().as_bytes())?;
+            }
+        }
+        ExtractFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&shown).expect("views serialise"))?,
+    }
+    match (failed.is_empty(), shown.is_empty()) {
+        (true, _) => Ok(Outcome::Clean),
+        (false, true) => Err(Failure::Message(failed)),
+        (false, false) => {
+            eprint!("{failed}");
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+fn extract_batch(dir: &std::path::Path, a: &ExtractArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let pages = crate::fetch::scan_pages(dir).map_err(fail)?;
+    let local = crate::fetch::LocalFetcher {
+        max_body: a.fetch.max_body,
+    };
+    for line in crate::inspect::batch(&local, dir, &pages, a.tz, Utc::now(), a.dates.date_floor) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(Outcome::Clean)
+}
+
+fn fingerprint_build(a: BuildArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let started = std::time::Instant::now();
+    let (docs, corpus) = fingerprint::read_corpus(&a.corpus).map_err(fail)?;
+    if docs.is_empty() {
+        return Err(Failure::Message(
+            "error: no document could be read from the corpus; nothing was written".into(),
+        ));
+    }
+    let (background, _) = fingerprint::read_corpus(&a.background).map_err(|e| fail(format!("background: {e}")))?;
+    let background: Vec<String> = background.into_iter().map(|(_, t)| t).collect();
+    let read = started.elapsed();
+    let key = fingerprint::Key::random().map_err(fail)?;
+    let params = fingerprint::Params {
+        k: a.k,
+        w: a.w,
+        max_docs: a.max_docs,
+    };
+    let (index, stats) = fingerprint::Index::build(docs, &background, params, key);
+    index.save(&a.output).map_err(|e| fail(format!("cannot write the index: {e}")))?;
+    let size = std::fs::metadata(&a.output).map(|m| m.len()).unwrap_or(0);
+    let text = report::fingerprint_build_text(&a.output, &corpus, &stats, params, size, read, started.elapsed());
+    out.write_all(text.as_bytes())?;
+    Ok(Outcome::Clean)
+}
+
+fn fingerprint_match(a: MatchArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let index = fingerprint::Index::load(&a.file).map_err(fail)?;
+    let mut texts = Vec::new();
+    for path in &a.articles {
+        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+        let decoded = crate::charset::decode(&bytes, None, None, None).text;
+        let is_html = matches!(path.extension().and_then(|e| e.to_str()), Some("html" | "htm" | "xhtml"));
+        let text = match is_html {
+            true => {
+                let base = crate::fetch::Location::File(path.clone()).url();
+                crate::extract::extract(&decoded, &base, None)
+                    .map_err(|e| fail(format!("`{}`: {e}", path.display())))?
+                    .article
+                    .text
+            }
+            false => decoded,
+        };
+        texts.push(text);
+    }
+    let started = std::time::Instant::now();
+    let matches: Vec<fingerprint::FingerprintMatch> = texts.iter().map(|t| fingerprint::find(&index, t)).collect();
+    let elapsed = started.elapsed();
+    let (text, any) = report::fingerprint_match_text(&index, &a.articles, &texts, &matches, a.min_words);
+    out.write_all(text.as_bytes())?;
+    if a.stats {
+        let bytes: usize = texts.iter().map(String::len).sum();
+        let words: usize = matches.iter().map(|m| m.words).sum();
+        eprintln!(
+            "matched {} bytes ({words} words) of extracted text in {:.3} s on one core: {:.1} MB/s",
+            bytes,
+            elapsed.as_secs_f64(),
+            bytes as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9)
+        );
+    }
+    Ok(if any { Outcome::Findings } else { Outcome::Clean })
+}

@@ -1,0 +1,296 @@
+//! The feed read entry by entry, for when the strict parser refuses the document or misses
+//! entries: a connection cut mid-document, an unclosed CDATA section, one entry with markup the
+//! parser rejects, a dialect it does not know. A feed is never lost whole because of one flaw.
+//!
+//! A small lexer walks the markup (comments, CDATA sections, processing instructions and
+//! declarations are skipped as units) and cuts out every `<item>` / `<entry>` element with its
+//! matching end tag. Each is then parsed alone, wrapped in a minimal document of the feed's own
+//! kind that keeps the root's namespace declarations, so a broken entry costs only itself. An
+//! entry cut off by the end of the document is closed: the unfinished tag or section at the cut
+//! is dropped and the elements still open are closed in order, so its title and link survive.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// The root of a feed document, as the lexer saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    /// Local name: `rss`, `RDF`, `feed`, `channel`…
+    pub name: String,
+    /// The whole start tag's attributes, as written (namespace declarations among them).
+    pub attributes: String,
+}
+
+/// An entry element found in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The markup of the whole element, closed if the document was cut inside it.
+    pub markup: String,
+    /// The document ended inside this entry; `markup` was closed by hand.
+    pub cut: bool,
+}
+
+/// What the lexer found: the root element and the entries, in order.
+#[derive(Debug, Default)]
+pub struct Split {
+    pub root: Option<Root>,
+    pub entries: Vec<Entry>,
+    /// The text ends before the root element is closed.
+    pub cut: bool,
+}
+
+/// How many entries the markup holds (entries inside entries not counted).
+pub fn count(text: &str) -> usize {
+    let mut lexer = Lexer { text, at: 0 };
+    let (mut entries, mut depth) = (0, 0usize);
+    while let Some(token) = lexer.next() {
+        match token {
+            Token::Start { name, empty: false, .. } if matches!(local_name(name), "item" | "entry") => {
+                entries += usize::from(depth == 0);
+                depth += 1;
+            }
+            Token::End { name, .. } if depth > 0 && matches!(local_name(name), "item" | "entry") => depth -= 1,
+            Token::Cut { .. } => break,
+            _ => {}
+        }
+    }
+    entries
+}
+
+/// The local name of the document's first element.
+pub fn root_name(text: &str) -> Option<String> {
+    let mut lexer = Lexer { text, at: 0 };
+    match lexer.next()? {
+        Token::Start { name, .. } => Some(local_name(name).to_string()),
+        _ => None,
+    }
+}
+
+/// Cuts the entries (`item` or `entry` elements, any prefix) out of a feed's text.
+pub fn split(text: &str) -> Split {
+    let mut out = Split::default();
+    let mut lexer = Lexer { text, at: 0 };
+    // The entry being read: where it starts, its name and the elements open inside it.
+    let mut current: Option<(usize, String, Vec<String>)> = None;
+    let mut root_closed = false;
+    while let Some(token) = lexer.next() {
+        match token {
+            Token::Start {
+                name,
+                attributes,
+                empty,
+                at,
+            } => {
+                let local = local_name(name);
+                if out.root.is_none() {
+                    out.root = Some(Root {
+                        name: local.to_string(),
+                        attributes: attributes.to_string(),
+                    });
+                }
+                match &mut current {
+                    Some((_, _, open)) if !empty => open.push(name.to_string()),
+                    Some(_) => {}
+                    None if (local == "item" || local == "entry") && !empty => current = Some((at, name.to_string(), Vec::new())),
+                    None => {}
+                }
+            }
+            Token::End { name, end } => {
+                root_closed |= current.is_none() && out.root.as_ref().is_some_and(|r| r.name == local_name(name));
+                if let Some((start, entry_name, open)) = &mut current {
+                    // The entry's end tag closes it, whatever was left open inside (an element
+                    // of the same name nested in it excepted).
+                    if name == entry_name.as_str() && !open.iter().any(|o| o == name) {
+                        out.entries.push(Entry {
+                            markup: text[*start..end].to_string(),
+                            cut: false,
+                        });
+                        current = None;
+                    } else if let Some(i) = open.iter().rposition(|o| o == name) {
+                        open.truncate(i);
+                    }
+                }
+            }
+            Token::Cut { at } => {
+                out.cut = true;
+                if let Some((start, name, open)) = current.take() {
+                    let mut markup = text[start..at].to_string();
+                    for element in open.iter().rev().chain(std::iter::once(&name)) {
+                        markup.push_str(&format!("</{element}>"));
+                    }
+                    out.entries.push(Entry { markup, cut: true });
+                }
+                break;
+            }
+        }
+    }
+    if let Some((start, name, open)) = current {
+        // The text ended cleanly between two tags, inside the entry.
+        let mut markup = text[start..].to_string();
+        for element in open.iter().rev().chain(std::iter::once(&name)) {
+            markup.push_str(&format!("</{element}>"));
+        }
+        out.entries.push(Entry { markup, cut: true });
+    }
+    out.cut |= out.root.is_some() && !root_closed;
+    out
+}
+
+/// A minimal document of the root's kind around one entry, so that it parses on its own. The
+/// root's attributes are kept for their namespace declarations.
+pub fn wrap(root: Option<&Root>, entry: &str) -> String {
+    let attributes = root.map_or("", |r| r.attributes.as_str());
+    match root.map(|r| r.name.as_str()) {
+        Some("feed") => format!("<feed{attributes}>{entry}</feed>"),
+        Some("RDF") => format!(
+            "<rdf:RDF{attributes}><channel rdf:about=\"\"><title></title><link></link><description></description></channel>{entry}</rdf:RDF>"
+        ),
+        // `rss`, a bare `channel`, or no root at all: RSS 2.0 is what such entries are.
+        _ => {
+            static XMLNS: LazyLock<Regex> =
+                LazyLock::new(|| Regex::new(r#"\bxmlns(:[\w.-]+)?\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
+            let namespaces: String = XMLNS.find_iter(attributes).map(|m| format!(" {}", m.as_str())).collect();
+            format!("<rss version=\"2.0\"{namespaces}><channel><title></title>{entry}</channel></rss>")
+        }
+    }
+}
+
+fn local_name(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+enum Token<'a> {
+    Start {
+        name: &'a str,
+        attributes: &'a str,
+        empty: bool,
+        at: usize,
+    },
+    End {
+        name: &'a str,
+        end: usize,
+    },
+    /// The text ends inside markup (a tag, a CDATA section, a comment) that starts at `at`.
+    Cut {
+        at: usize,
+    },
+}
+
+struct Lexer<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn next(&mut self) -> Option<Token<'a>> {
+        loop {
+            let rel = self.text[self.at..].find('<')?;
+            let start = self.at + rel;
+            let rest = &self.text[start..];
+            // Comments, CDATA, processing instructions and declarations are skipped whole.
+            let skip = [("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"), ("<!", ">")]
+                .into_iter()
+                .find(|(open, _)| rest.starts_with(open));
+            if let Some((open, close)) = skip {
+                match rest[open.len()..].find(close) {
+                    Some(i) => self.at = start + open.len() + i + close.len(),
+                    None => return Some(Token::Cut { at: start }),
+                }
+                continue;
+            }
+            let Some(end) = tag_end(rest) else {
+                return Some(Token::Cut { at: start });
+            };
+            self.at = start + end + 1;
+            let inner = &rest[1..end];
+            if let Some(name) = inner.strip_prefix('/') {
+                return Some(Token::End {
+                    name: name.trim(),
+                    end: self.at,
+                });
+            }
+            let empty = inner.ends_with('/');
+            let inner = inner.trim_end_matches('/');
+            let name_end = inner.find(|c: char| c.is_whitespace()).unwrap_or(inner.len());
+            if name_end == 0 {
+                continue;
+            }
+            return Some(Token::Start {
+                name: &inner[..name_end],
+                attributes: &inner[name_end..],
+                empty,
+                at: start,
+            });
+        }
+    }
+}
+
+/// The offset of the `>` that closes the tag opening `tag` (quoted attribute values may hold
+/// `>`), if the text holds it.
+fn tag_end(tag: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    for (i, c) in tag.char_indices().skip(1) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return Some(i),
+            (None, '<') => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_cut_out_whole_whatever_they_hold() {
+        let text = r#"<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+            <!-- <item>not an item</item> -->
+            <item><title><![CDATA[a </item> b]]></title><description>x &gt; y</description></item>
+            <item><title a="1>2">two</title><item>nested</item></item>
+            <dc:creator/></channel></rss>"#;
+        let split = split(text);
+        assert_eq!(split.root.as_ref().unwrap().name, "rss");
+        let markup: Vec<&str> = split.entries.iter().map(|e| e.markup.as_str()).collect();
+        assert_eq!(
+            markup,
+            vec![
+                "<item><title><![CDATA[a </item> b]]></title><description>x &gt; y</description></item>",
+                "<item><title a=\"1>2\">two</title><item>nested</item></item>",
+            ]
+        );
+        assert!(split.entries.iter().all(|e| !e.cut));
+    }
+
+    #[test]
+    fn a_document_cut_mid_entry_keeps_what_came_before_and_closes_the_rest() {
+        let whole =
+            "<rss><channel><item><title>one</title></item><item><title>two</title><link>https://e.fr/2</link><description><![CDATA[cut her";
+        let split = split(whole);
+        assert_eq!(split.entries.len(), 2);
+        assert!(!split.entries[0].cut && split.entries[1].cut);
+        assert_eq!(
+            split.entries[1].markup,
+            "<item><title>two</title><link>https://e.fr/2</link><description></description></item>"
+        );
+        // Cut inside a start tag.
+        let split = super::split("<feed><entry><title>t</title><link href=\"https://e");
+        assert_eq!(split.entries[0].markup, "<entry><title>t</title></entry>");
+    }
+
+    #[test]
+    fn wrappers_keep_the_namespaces() {
+        let root = Root {
+            name: "rss".into(),
+            attributes: r#" version="0.94" xmlns:dc="http://purl.org/dc/elements/1.1/""#.into(),
+        };
+        assert_eq!(
+            wrap(Some(&root), "<item/>"),
+            r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title></title><item/></channel></rss>"#
+        );
+    }
+}

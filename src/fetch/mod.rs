@@ -1,0 +1,205 @@
+//! Getting bytes: where a source's feeds and pages live, and reading them with caps.
+//!
+//! [`LocalFetcher`] reads local files, directories and `file://` URLs; `http::HttpFetcher`
+//! adds HTTP(S). Everything after the [`Fetcher`] trait sees only a [`Document`] (the bytes,
+//! the URL asked for and the one they came from, status, headers, fetch time, redirects), never
+//! how the bytes were obtained. Both fetchers cut bodies at the same cap, so a replay from
+//! saved files reads exactly what the live run did.
+
+mod kinds;
+mod local;
+
+pub use kinds::{InputKind, files_under, kind_of, kind_of_file, scan_dir, scan_pages};
+pub use local::LocalFetcher;
+
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use url::Url;
+
+/// Largest body kept from one document unless told otherwise (`--max-body`, a source's
+/// `max_body`); the rest is cut off and recorded as a problem.
+pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
+
+/// Where an input lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    Http(Url),
+}
+
+impl Location {
+    /// Parses a rule-file location: a URL, or a path relative to `base_dir`.
+    pub fn parse(s: &str, base_dir: &Path) -> Result<Location, String> {
+        if s.trim().is_empty() {
+            return Err("empty location".into());
+        }
+        if let Ok(url) = Url::parse(s) {
+            return match url.scheme() {
+                "file" => url
+                    .to_file_path()
+                    .map(Location::File)
+                    .map_err(|()| "not a local file URL".to_string()),
+                "http" | "https" => Ok(Location::Http(url)),
+                other if other.len() > 1 => Err(format!("unsupported URL scheme `{other}`")),
+                // A one-letter "scheme" is a Windows drive letter: treat as a path.
+                _ => Ok(Location::File(base_dir.join(s))),
+            };
+        }
+        Ok(Location::File(base_dir.join(s)))
+    }
+
+    /// The URL that identifies the input in reports and against which relative links resolve.
+    pub fn url(&self) -> Url {
+        match self {
+            Location::Http(u) => u.clone(),
+            Location::File(p) => {
+                let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                Url::from_file_path(&abs).unwrap_or_else(|()| Url::parse("file:///").expect("static URL"))
+            }
+        }
+    }
+
+    /// Maps an item link to a location this fetcher can read: file URLs only for now.
+    pub fn from_url(url: &Url) -> Location {
+        match url.to_file_path() {
+            Ok(p) if url.scheme() == "file" => Location::File(p),
+            _ => Location::Http(url.clone()),
+        }
+    }
+}
+
+/// Bytes as fetched, with what we know about them.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The URL asked for.
+    pub url: Url,
+    /// Where the bytes came from, after any redirects (links in them resolve against it).
+    pub final_url: Url,
+    /// The HTTP status of the final response; `None` for a file.
+    pub status: Option<u16>,
+    /// The final response's headers, as sent (names lower-case); none for a file.
+    pub headers: Vec<(String, String)>,
+    pub bytes: Vec<u8>,
+    pub fetched_at: DateTime<Utc>,
+    /// Set when the body was cut at `max_bytes`.
+    pub truncated: bool,
+    pub max_bytes: u64,
+    /// The URLs redirected from, in order (empty without redirects).
+    pub redirects: Vec<Url>,
+    /// The server answered "not modified" and these are the bytes kept from an earlier run.
+    pub from_cache: bool,
+    /// How long the fetch took, waits for limits and retries included.
+    pub elapsed: std::time::Duration,
+}
+
+impl Document {
+    /// `Content-Type` as the transport declared it (none for files).
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.as_str())
+    }
+
+    /// Decodes the bytes (see `charset`), with the transport's charset and the site's
+    /// top-level domain as hints.
+    pub fn decode(&self, source_override: Option<&'static encoding_rs::Encoding>) -> crate::charset::Decoded {
+        let tld = self.final_url.domain().and_then(|d| d.rsplit('.').next());
+        crate::charset::decode(&self.bytes, source_override, self.content_type(), tld)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot read `{}`: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("fetching over HTTP is not available here; save the page and pass it with `--input`, or use a `file://` URL")]
+    HttpUnavailable,
+    #[error("{message}")]
+    Network { url: Url, stage: NetStage, message: String },
+}
+
+/// Where a network fetch failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetStage {
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    /// An HTTP status other than success.
+    Status,
+    RedirectLoop,
+    /// Disallowed by robots.txt.
+    Robots,
+    /// A private or loopback address, refused by `--deny-private-networks`.
+    Denied,
+    /// The body could not be read to its end.
+    Body,
+}
+
+/// A location to fetch, and whether the site's robots.txt has a say: it does for pages, not for
+/// the feeds an outlet advertises, nor where the rule file says to ignore it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub location: Location,
+    pub obey_robots: bool,
+    /// The largest body kept for this request, instead of the fetcher's cap.
+    pub max_body: Option<u64>,
+}
+
+/// Obtains documents. Implementations must be shareable across worker threads.
+pub trait Fetcher: Sync {
+    /// Fetches every request, calling `each(index, result)` as each completes: in any
+    /// order, from any thread, possibly several at once. Returns when all are done.
+    fn fetch_each(&self, requests: &[Request], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync));
+
+    /// Whether this fetcher can read `location` at all. A feed item whose page it cannot
+    /// reach is judged on what the feed itself says, without a problem per item.
+    fn reaches(&self, location: &Location) -> bool;
+}
+
+/// One result per index, filled in any order from any thread (as a fetcher calls back).
+pub struct Slots<T>(Vec<Mutex<Option<T>>>);
+
+impl<T> Slots<T> {
+    pub fn new(n: usize) -> Slots<T> {
+        Slots((0..n).map(|_| Mutex::new(None)).collect())
+    }
+
+    pub fn put(&self, i: usize, value: T) {
+        *self.0[i].lock().expect("slot lock") = Some(value);
+    }
+
+    pub fn into_values(self) -> impl Iterator<Item = Option<T>> {
+        self.0.into_iter().map(|m| m.into_inner().expect("slot lock"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        let base = Path::new("/rules");
+        assert_eq!(
+            Location::parse("feeds/a.xml", base).unwrap(),
+            Location::File("/rules/feeds/a.xml".into())
+        );
+        assert_eq!(
+            Location::parse("file:///tmp/a.xml", base).unwrap(),
+            Location::File("/tmp/a.xml".into())
+        );
+        assert!(matches!(
+            Location::parse("https://example.fr/rss", base).unwrap(),
+            Location::Http(_)
+        ));
+        assert!(Location::parse("ftp://example.fr/rss", base).is_err());
+    }
+
+    #[test]
+    fn http_is_refused_with_a_way_out() {
+        let err = LocalFetcher::default()
+            .fetch(&Location::Http(Url::parse("https://example.fr/").unwrap()), None)
+            .unwrap_err();
+        assert!(err.to_string().contains("--input"));
+    }
+}

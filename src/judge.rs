@@ -1,0 +1,454 @@
+//! An item's verdicts: its page and feed entries, timed against the windows of its outlet's
+//! audience and evaluated by the [`Engine`], become findings, cleared matches or a "not
+//! checked" — each finding with the [`FindingKey`] that later runs recognise it by.
+//!
+//! The item's documents are kept apart: the page as extracted, and what its feed entries say
+//! that the page does not (a feed summary is published too, but it is not on the page), each
+//! with its own text and offsets, so a span always names the document it quotes.
+
+use crate::article::{Article, DateReport, FoundDate, PageClass, TextBuilder, excerpt};
+use crate::charset::Basis;
+use crate::detect::{Hit, MatcherKind, Origin};
+use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Verdict, WindowId};
+use crate::problem::{Code, Problem};
+use crate::rules::{Engine, Gate, RuleMatch, RuleSet, Source, Text};
+use crate::sources::{Entry, FeedOnly};
+use crate::timing::{self, ItemDates, Timing};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use url::Url;
+
+/// A page as fetched and extracted.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub article: Article,
+    /// Where its bytes came from, after redirects.
+    pub url: Url,
+    pub fetched_at: DateTime<Utc>,
+    pub encoding: &'static str,
+    pub basis: Basis,
+    /// The URLs that redirected to it, in order.
+    pub redirects: Vec<Url>,
+}
+
+/// One item to judge: its address, its page if read, its feed entries.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    pub source: &'a Source,
+    pub url: &'a Url,
+    pub page: Option<&'a Page>,
+    pub entries: &'a [Entry],
+    pub feed_only: Option<FeedOnly>,
+}
+
+/// The instant a run evaluates as of, and the earliest plausible date.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    pub at: DateTime<Utc>,
+    pub floor: DateTime<Utc>,
+}
+
+/// Everything judging one item produced.
+#[derive(Debug, Default)]
+pub struct Judged {
+    pub item: Option<ItemReport>,
+    pub findings: Vec<Finding>,
+    pub cleared: Vec<Cleared>,
+    pub not_checked: Option<NotChecked>,
+    pub problems: Vec<Problem>,
+}
+
+/// A rule that fired on an item.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Short and stable: derived from `key` (see [`FindingKey::id`]).
+    pub id: String,
+    pub key: FindingKey,
+    pub rule: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub message: String,
+    pub materials: Vec<String>,
+    pub source: String,
+    pub foreign: bool,
+    pub url: String,
+    pub title: Option<String>,
+    pub window: String,
+    pub category: Category,
+    pub legal_force: LegalForce,
+    pub timing: Timing,
+    pub spans: Vec<SpanReport>,
+}
+
+/// A rule whose content matched, but whose timing does not count (e.g. published before the
+/// window and unchanged).
+#[derive(Debug, Clone, Serialize)]
+pub struct Cleared {
+    pub rule: String,
+    pub source: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub timing: Timing,
+}
+
+/// A page that was read but whose content could not all be seen (a section front, a consent
+/// or subscription wall, an empty page), on which no rule fired: neither a finding nor clean.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotChecked {
+    pub source: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub class: PageClass,
+    pub reason: String,
+}
+
+/// One passage (or link) that is a finding's evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpanReport {
+    pub scope: Scope,
+    /// The document whose extracted text `start..end` index: the page, or for feed text
+    /// (`summary` scope, a feed's title), the feed or sitemap that carried it.
+    pub document: String,
+    /// Byte offsets into that document's extracted text (`start == end` for an `href`).
+    pub start: usize,
+    pub end: usize,
+    pub matcher: MatcherKind,
+    pub material: String,
+    /// The phrase, hashtag, pattern or link prefix that matched, as written in the rules.
+    pub needle: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// For fingerprint spans: words reproduced and the leaked documents they come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub words: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<String>>,
+    /// Up to 60 characters of context on each side.
+    pub excerpt: String,
+}
+
+/// Every item read, with what was found about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemReport {
+    pub source: String,
+    pub url: String,
+    pub title: Option<String>,
+    /// The feed's summary of the item, as text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// When the page (or, without one, the feed) was read.
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// When an earlier run first saw the item (from the run's history, when it keeps one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+    /// How the page's bytes were decoded (absent when only the feed was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charset: Option<CharsetReport>,
+    /// URLs that redirected to the page, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<String>,
+    pub dates: Vec<DateReport>,
+    pub timings: Vec<Timing>,
+    /// The page's class (`article` for an item read from its feed alone).
+    pub class: PageClass,
+    /// Why the item was judged on its feed data alone, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed_only: Option<FeedOnly>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CharsetReport {
+    pub encoding: &'static str,
+    pub basis: Basis,
+}
+
+/// The documents of an item, ready to scan.
+struct Documents<'a> {
+    page: Option<&'a Page>,
+    /// What the feed entries say that the page does not, as one text.
+    feed: Article,
+    /// The listing the feed text came from.
+    listing: Option<&'a Url>,
+}
+
+impl Documents<'_> {
+    fn texts(&self) -> Vec<Text<'_>> {
+        let page = self.page.map(|p| Text {
+            article: &p.article,
+            origin: Origin::Page,
+        });
+        let feed = (!self.feed.blocks.is_empty()).then_some(Text {
+            article: &self.feed,
+            origin: Origin::Feed,
+        });
+        page.into_iter().chain(feed).collect()
+    }
+
+    fn text_of(&self, origin: Origin) -> (&str, String) {
+        match (origin, self.page) {
+            (Origin::Page, Some(p)) => (&p.article.text, p.url.to_string()),
+            _ => (&self.feed.text, self.listing.map(Url::to_string).unwrap_or_default()),
+        }
+    }
+}
+
+/// Judges one item: times it, evaluates the rules, records the outcome. `None` when the item
+/// has nothing to judge (no page could be read and no feed entry stands for it).
+pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
+    let mut out = Judged::default();
+    if item.page.is_none() && item.entries.is_empty() {
+        return out;
+    }
+    let docs = Documents {
+        page: item.page,
+        feed: feed_article(item.entries, item.page.map(|p| &p.article)),
+        listing: item.entries.first().map(|e| &e.listing),
+    };
+    let found: Vec<FoundDate> = dates_of(item);
+    let dates = ItemDates::choose(&found, clock.at, clock.floor);
+    out.problems = date_problems(item, &found, &dates);
+    let title = item.page.and_then(|p| p.article.title.clone()).or_else(|| docs.feed.title.clone());
+    let evaluation = engine.evaluate(&docs.texts());
+    let mut timings = Timings::new(engine.rules(), item.source, &dates);
+    for m in &evaluation.matches {
+        let rule = &engine.rules()[m.rule];
+        match timings.first_counting(m) {
+            Counting::Fires(window, timing, severity) => {
+                out.findings
+                    .push(finding(engine.rules(), item, &docs, m, window, timing, severity, &title))
+            }
+            Counting::Clears(timing) => out.cleared.push(Cleared {
+                rule: rule.id.clone(),
+                source: item.source.id.clone(),
+                url: item.url.to_string(),
+                title: title.clone(),
+                timing,
+            }),
+            Counting::NoWindow => {}
+        }
+    }
+    let class = item.page.map_or(PageClass::Article, |p| p.article.kind.class);
+    if let Gate::NotChecked { class, reason } = evaluation.gate
+        && out.findings.is_empty()
+    {
+        out.not_checked = Some(NotChecked {
+            source: item.source.id.clone(),
+            url: item.url.to_string(),
+            title: title.clone(),
+            class,
+            reason,
+        });
+    }
+    out.item = Some(ItemReport {
+        source: item.source.id.clone(),
+        url: item.url.to_string(),
+        title,
+        summary: item.entries.iter().find_map(|e| e.item.summary.clone()),
+        fetched_at: item
+            .page
+            .map(|p| p.fetched_at)
+            .or_else(|| item.entries.first().and_then(|e| e.fetched_at)),
+        first_seen: None,
+        charset: item.page.map(|p| CharsetReport {
+            encoding: p.encoding,
+            basis: p.basis,
+        }),
+        redirects: item.page.iter().flat_map(|p| p.redirects.iter().map(Url::to_string)).collect(),
+        dates: found.iter().map(Into::into).collect(),
+        timings: timings.computed,
+        class,
+        feed_only: item.feed_only,
+    });
+    out
+}
+
+/// The page's dates, then the feed entries' (each distinct date once).
+fn dates_of(item: Item) -> Vec<FoundDate> {
+    let mut found: Vec<FoundDate> = item.page.map(|p| p.article.dates.clone()).unwrap_or_default();
+    for d in item.entries.iter().flat_map(|e| &e.item.dates) {
+        if !found.iter().any(|f| f.provenance == d.provenance && f.raw == d.raw) {
+            found.push(d.clone());
+        }
+    }
+    found
+}
+
+/// What the feed entries say of the item: the title (only without a page, whose own title
+/// wins) and every summary and content not already on the page, in the `summary` scope.
+fn feed_article(entries: &[Entry], page: Option<&Article>) -> Article {
+    let mut b = TextBuilder::default();
+    if page.is_none()
+        && let Some(title) = entries.iter().find_map(|e| e.item.title.as_deref())
+    {
+        b.push(Scope::Title, title);
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for text in entries.iter().flat_map(|e| [&e.item.summary, &e.item.content]).flatten() {
+        let text = crate::article::collapse_whitespace(text);
+        if seen.contains(&text) || page.is_some_and(|p| p.text.contains(&text)) {
+            continue;
+        }
+        b.push(Scope::Summary, &text);
+        seen.push(text);
+    }
+    let (text, blocks) = b.finish();
+    Article {
+        title: entries.iter().find_map(|e| e.item.title.clone()),
+        text,
+        blocks,
+        ..Article::default()
+    }
+}
+
+fn date_problems(item: Item, found: &[FoundDate], dates: &ItemDates) -> Vec<Problem> {
+    let problem = |code, message: String| Problem::new(&item.source.id, item.url, code, message);
+    let mut out = Vec::new();
+    for d in found {
+        if let Err(e) = &d.parsed {
+            out.push(problem(Code::DateUnparseable, format!("{} `{}`: {e}", d.provenance.name(), d.raw)));
+        }
+    }
+    let set_aside = [
+        (&dates.future, Code::DateInFuture, "later than the evaluation time"),
+        (&dates.too_old, Code::DateTooOld, "earlier than the date floor"),
+    ];
+    for (list, code, why) in set_aside {
+        for d in list {
+            out.push(problem(code, format!("{} `{}` is {why}; not used", d.provenance.name(), d.raw)));
+        }
+    }
+    for msg in &dates.disagreements {
+        out.push(problem(Code::DatesDisagree, format!("dates disagree: {msg}")));
+    }
+    out
+}
+
+/// The item's timing per window, computed when a rule first asks for it. A window none of
+/// whose zones is in the outlet's audience does not apply to it.
+struct Timings<'a> {
+    rules: &'a RuleSet,
+    source: &'a Source,
+    dates: &'a ItemDates,
+    computed: Vec<Timing>,
+}
+
+impl<'a> Timings<'a> {
+    fn new(rules: &'a RuleSet, source: &'a Source, dates: &'a ItemDates) -> Timings<'a> {
+        Timings {
+            rules,
+            source,
+            dates,
+            computed: Vec::new(),
+        }
+    }
+
+    fn of(&mut self, w: WindowId) -> Option<Timing> {
+        let window = &self.rules[w];
+        if let Some(t) = self.computed.iter().find(|t| t.window == window.id) {
+            return Some(t.clone());
+        }
+        let spans: Vec<_> = window
+            .spans
+            .iter()
+            .copied()
+            .filter(|s| self.source.audience.contains(&s.zone))
+            .collect();
+        if spans.is_empty() {
+            return None;
+        }
+        let t = timing::verdict(&window.id, self.dates, &spans, |z| self.rules[z].id.clone());
+        self.computed.push(t.clone());
+        Some(t)
+    }
+
+    /// The first of the rule's windows whose timing makes it fire, with the severity (capped
+    /// at `warning` when the timing is unknown); else the first timing that applied, if any.
+    fn first_counting(&mut self, m: &RuleMatch) -> Counting {
+        let rule = &self.rules[m.rule];
+        let mut first = None;
+        for &w in &rule.windows {
+            let Some(t) = self.of(w) else { continue };
+            if rule.counts(self.rules[w].pre_window_content, t.verdict) {
+                let severity = match t.verdict {
+                    Verdict::Unknown => rule.severity.min(Severity::Warning),
+                    _ => rule.severity,
+                };
+                return Counting::Fires(w, t, severity);
+            }
+            first.get_or_insert(t);
+        }
+        first.map_or(Counting::NoWindow, Counting::Clears)
+    }
+}
+
+/// What a matching rule's timing makes of it.
+enum Counting {
+    /// It fires in this window, at this severity.
+    Fires(WindowId, Timing, Severity),
+    /// No window's timing counts: the match is cleared, by the first window's timing.
+    Clears(Timing),
+    /// None of its windows applies to the outlet's audience.
+    NoWindow,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    rules: &RuleSet,
+    item: Item,
+    docs: &Documents,
+    m: &RuleMatch,
+    w: WindowId,
+    timing: Timing,
+    severity: Severity,
+    title: &Option<String>,
+) -> Finding {
+    let rule = &rules[m.rule];
+    let window = &rules[w];
+    let mut materials: Vec<String> = m.evidence.iter().map(|h| rules[h.material].id.clone()).collect();
+    materials.sort();
+    materials.dedup();
+    let key = FindingKey {
+        rule: rule.id.clone(),
+        source: item.source.id.clone(),
+        url: item.url.to_string(),
+        materials: materials.clone(),
+    };
+    Finding {
+        id: key.id(),
+        key,
+        rule: rule.id.clone(),
+        severity,
+        status: rule.status,
+        message: rule.message.clone(),
+        materials,
+        source: item.source.id.clone(),
+        foreign: item.source.foreign,
+        url: item.url.to_string(),
+        title: title.clone(),
+        window: window.id.clone(),
+        category: window.category,
+        legal_force: window.legal_force,
+        timing,
+        spans: m.evidence.iter().map(|h| span(rules, docs, h)).collect(),
+    }
+}
+
+fn span(rules: &RuleSet, docs: &Documents, h: &Hit) -> SpanReport {
+    let (text, document) = docs.text_of(h.origin);
+    SpanReport {
+        scope: h.scope,
+        document,
+        start: h.range.start,
+        end: h.range.end,
+        matcher: h.kind,
+        material: rules[h.material].id.clone(),
+        needle: h.needle.clone(),
+        url: h.url.as_ref().map(Url::to_string),
+        words: h.reproduces.as_ref().map(|r| r.words),
+        documents: h.reproduces.as_ref().map(|r| r.documents.clone()),
+        excerpt: match h.range.is_empty() {
+            true => h.url.as_ref().map(Url::to_string).unwrap_or_default(),
+            false => excerpt(text, h.range.clone(), 60),
+        },
+    }
+}

@@ -1,0 +1,218 @@
+//! The report of a run and its renderers: text for people, JSON and JSON Lines for programs.
+//!
+//! [`Report`] is the model; a [`Render`]er writes it out, so further formats and delivery plug
+//! in beside the three here. The JSON shape is a contract (documented in the README): fields
+//! are only ever added. Everything that came from the web is untrusted; the text renderer
+//! strips control characters, so a title carrying an ANSI escape prints inert.
+
+mod json;
+mod tables;
+mod text;
+
+pub use json::{Json, JsonLines};
+pub use tables::{fingerprint_build_text, fingerprint_info_text, fingerprint_match_text, rule_tests_text, windows_text};
+pub use text::Text;
+
+use crate::judge::{Cleared, Finding, ItemReport, Judged, NotChecked};
+use crate::model::{Severity, Status};
+use crate::problem::Problem;
+use crate::rules::{RuleSet, Source};
+use crate::sources::FeedOnly;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Version of the JSON report format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Writes a report in one format.
+pub trait Render {
+    fn render(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub tool: String,
+    pub election: String,
+    pub evaluated_at: DateTime<Utc>,
+    pub rule_files: Vec<String>,
+    pub sources: Vec<SourceSummary>,
+    pub findings: Vec<Finding>,
+    /// Items whose content matched a rule but whose timing does not count (e.g. published
+    /// before the window and unchanged).
+    pub cleared: Vec<Cleared>,
+    /// Pages read whose content could not all be seen, on which no rule fired.
+    pub not_checked: Vec<NotChecked>,
+    pub problems: Vec<Problem>,
+    pub items: Vec<ItemReport>,
+}
+
+/// Whether a source was checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStatus {
+    #[default]
+    Checked,
+    /// Some of its inputs (a feed, a sitemap, a homepage, a listed page) could not be read.
+    Incomplete,
+    /// None of its inputs could be read: nothing is known of what it published.
+    NotChecked,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SourceSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub foreign: bool,
+    pub status: SourceStatus,
+    /// Why the source was not checked, or only in part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    pub documents: usize,
+    /// Documents that could not be fetched.
+    pub failed: usize,
+    /// Documents the server said were unchanged, read from the cache.
+    pub cached: usize,
+    /// Time spent fetching this source's documents, summed (requests overlap, so the sum
+    /// of all sources exceeds the run's wall time): a slow outlet shows here.
+    pub fetch_seconds: f64,
+    pub items: usize,
+    /// Items judged on their feed data alone, by reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub feed_only: BTreeMap<FeedOnly, usize>,
+}
+
+impl SourceSummary {
+    pub fn of(source: &Source) -> SourceSummary {
+        SourceSummary {
+            id: source.id.clone(),
+            name: source.name.clone(),
+            foreign: source.foreign,
+            ..Default::default()
+        }
+    }
+
+    /// Adds another tally's counts (of the same source).
+    pub fn add(&mut self, other: &SourceSummary) {
+        self.documents += other.documents;
+        self.failed += other.failed;
+        self.cached += other.cached;
+        self.fetch_seconds += other.fetch_seconds;
+        self.items += other.items;
+        for (why, n) in &other.feed_only {
+            *self.feed_only.entry(*why).or_default() += n;
+        }
+    }
+}
+
+/// What a report concludes, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every source checked, no finding at the threshold: exit 0.
+    Clean,
+    /// A finding of a stable rule at the threshold: exit 1.
+    Findings,
+    /// No such finding, but some source was not checked, or only in part: exit 3.
+    Incomplete,
+}
+
+impl Report {
+    pub fn new(rules: &RuleSet, at: DateTime<Utc>, rule_files: &[PathBuf]) -> Report {
+        Report {
+            format_version: FORMAT_VERSION,
+            tool: format!("blackout {}", env!("CARGO_PKG_VERSION")),
+            election: rules.election.id.clone(),
+            evaluated_at: at,
+            rule_files: rule_files.iter().map(|p| p.display().to_string()).collect(),
+            sources: vec![],
+            findings: vec![],
+            cleared: vec![],
+            not_checked: vec![],
+            problems: vec![],
+            items: vec![],
+        }
+    }
+
+    /// Adds one source: its summary, problems and judged items, in order.
+    pub fn add_source(&mut self, summary: SourceSummary, problems: Vec<Problem>, judged: Vec<Judged>) {
+        self.sources.push(summary);
+        self.problems.extend(problems);
+        for j in judged {
+            self.problems.extend(j.problems);
+            self.findings.extend(j.findings);
+            self.cleared.extend(j.cleared);
+            self.not_checked.extend(j.not_checked);
+            self.items.extend(j.item);
+        }
+    }
+
+    /// Findings gravest first, then by source, URL and rule.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.source.cmp(&b.source))
+                .then_with(|| a.url.cmp(&b.url))
+                .then_with(|| a.rule.cmp(&b.rule))
+        });
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    /// Whether any finding of a stable rule is at or above `threshold`. Experimental rules
+    /// are reported but never decide the exit status.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= threshold && f.status == Status::Stable)
+    }
+
+    /// Sources not checked at all, and checked only in part.
+    pub fn unchecked_sources(&self) -> (usize, usize) {
+        let count = |s| self.sources.iter().filter(|x| x.status == s).count();
+        (count(SourceStatus::NotChecked), count(SourceStatus::Incomplete))
+    }
+
+    /// Whether nothing at all could be read: the run could not be done.
+    pub fn nothing_read(&self) -> bool {
+        self.sources.iter().all(|s| s.documents == 0)
+    }
+
+    pub fn outcome(&self, threshold: Severity) -> Outcome {
+        if self.fails(threshold) {
+            Outcome::Findings
+        } else if self.unchecked_sources() != (0, 0) {
+            Outcome::Incomplete
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
+/// Makes untrusted text safe for a terminal: control characters (C0, DEL, C1, including
+/// ESC) and bidirectional overrides are replaced, newlines become spaces.
+pub fn inert(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_escapes_print_inert() {
+        assert_eq!(
+            inert("a\u{1b}[31mred\u{7}\u{9b}x\u{202e}y"),
+            "a\u{FFFD}[31mred\u{FFFD}\u{FFFD}x\u{FFFD}y"
+        );
+    }
+}

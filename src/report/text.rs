@@ -1,0 +1,298 @@
+//! The report for people, grouped by outlet. Problems that repeat (a feed of 20,000 entries
+//! whose pages all answer 404) are counted, with the first few addresses, rather than listed
+//! one per line; the JSON report keeps every one.
+
+use super::{Render, Report, SourceStatus, SourceSummary, inert};
+use crate::judge::{Cleared, Finding};
+use crate::model::{Severity, wire_name};
+use crate::problem::{Code, Problem};
+use crate::timing::Timing;
+use std::fmt::Write as _;
+
+/// How many problems of one kind a source lists before counting the rest.
+const SHOWN_PER_KIND: usize = 3;
+
+/// The text renderer. `quiet` prints nothing for a clean, complete run, and otherwise only
+/// what fails; `fail_on` is the threshold of a failing finding.
+pub struct Text {
+    pub quiet: bool,
+    pub fail_on: Severity,
+}
+
+impl Render for Text {
+    fn render(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.to_string(report).as_bytes())
+    }
+}
+
+impl Text {
+    pub fn to_string(&self, r: &Report) -> String {
+        let mut out = String::new();
+        let clean = !r.fails(self.fail_on) && r.problems.is_empty() && r.unchecked_sources() == (0, 0);
+        if self.quiet && clean {
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "blackout: election `{}`, evaluated as of {}",
+            r.election,
+            r.evaluated_at.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        for s in &r.sources {
+            self.source(&mut out, r, s);
+        }
+        if !self.quiet {
+            health(&mut out, r);
+        }
+        summary(&mut out, r);
+        out
+    }
+
+    fn source(&self, out: &mut String, r: &Report, s: &SourceSummary) {
+        let findings: Vec<&Finding> = r.findings.iter().filter(|f| f.source == s.id).collect();
+        let problems: Vec<&Problem> = r.problems.iter().filter(|p| p.source == s.id).collect();
+        let quiet_ok = findings.iter().all(|f| f.severity < self.fail_on) && problems.is_empty() && s.status == SourceStatus::Checked;
+        if self.quiet && quiet_ok {
+            return;
+        }
+        let name = s.name.as_deref().map(|n| format!(" ({})", inert(n))).unwrap_or_default();
+        let foreign = if s.foreign { " [foreign outlet]" } else { "" };
+        let _ = writeln!(
+            out,
+            "\n== {}{name}{foreign}: {} item(s), {} finding(s), {} problem(s)",
+            s.id,
+            s.items,
+            findings.len(),
+            problems.len()
+        );
+        if let Some(why) = &s.status_reason {
+            let status = match s.status {
+                SourceStatus::NotChecked => "NOT CHECKED",
+                _ => "CHECKED IN PART",
+            };
+            let _ = writeln!(out, "  {status}: {}", inert(why));
+        }
+        for f in findings.iter().filter(|f| !self.quiet || f.severity >= self.fail_on) {
+            finding(out, f);
+        }
+        for n in r.not_checked.iter().filter(|n| n.source == s.id) {
+            let _ = writeln!(out, "  {:<9} {}: {}", "unchecked", inert(&n.url), inert(&n.reason));
+        }
+        if !self.quiet {
+            for c in r.cleared.iter().filter(|c| c.source == s.id) {
+                cleared(out, c);
+            }
+            for (why, n) in &s.feed_only {
+                let _ = writeln!(out, "  {:<9} {n} item(s) judged on their feed alone: {}", "note", why.explain());
+            }
+        }
+        problem_lines(out, &problems);
+    }
+}
+
+fn finding(out: &mut String, f: &Finding) {
+    let _ = writeln!(out, "  {:<9} {}  {}", severity_label(f.severity), f.rule, inert(&f.url));
+    if let Some(t) = &f.title {
+        let _ = writeln!(out, "            title: {}", inert(t));
+    }
+    let _ = writeln!(out, "            {}", inert(&f.message));
+    let _ = writeln!(out, "            timing: {}", timing_line(&f.timing));
+    for sp in &f.spans {
+        let what = match &sp.url {
+            Some(u) => format!("link {}", inert(u)),
+            None => format!("{} {}..{}: \"{}\"", wire_name(&sp.scope), sp.start, sp.end, inert(&sp.excerpt)),
+        };
+        let _ = writeln!(out, "            match ({} of `{}`): {what}", wire_name(&sp.matcher), sp.material);
+    }
+}
+
+fn cleared(out: &mut String, c: &Cleared) {
+    let _ = writeln!(out, "  {:<9} {}  {}", "ok", c.rule, inert(&c.url));
+    let _ = writeln!(out, "            matched, but {}", timing_line(&c.timing));
+}
+
+/// Problems in the order they came, one line each, except that beyond [`SHOWN_PER_KIND`] of
+/// one code the rest are counted: the same message at many addresses on one line, and then
+/// how many more there are.
+fn problem_lines(out: &mut String, problems: &[&Problem]) {
+    let mut codes: Vec<Code> = Vec::new();
+    for p in problems {
+        if !codes.contains(&p.code) {
+            codes.push(p.code);
+        }
+    }
+    for code in codes {
+        let of_code: Vec<&&Problem> = problems.iter().filter(|p| p.code == code).collect();
+        if of_code.len() <= SHOWN_PER_KIND {
+            for p in of_code {
+                let _ = writeln!(
+                    out,
+                    "  {:<9} {} at {}: {}",
+                    "problem",
+                    wire_name(&p.stage),
+                    inert(&p.url),
+                    inert(&p.message)
+                );
+            }
+            continue;
+        }
+        let mut messages: Vec<(&str, Vec<&str>)> = Vec::new();
+        for p in &of_code {
+            match messages.iter_mut().find(|(m, _)| *m == p.message) {
+                Some((_, urls)) => urls.push(&p.url),
+                None => messages.push((&p.message, vec![&p.url])),
+            }
+        }
+        let stage = wire_name(&of_code[0].stage);
+        for (message, urls) in messages.iter().take(SHOWN_PER_KIND) {
+            let shown: Vec<String> = urls.iter().take(SHOWN_PER_KIND).map(|u| inert(u)).collect();
+            let more = match urls.len().saturating_sub(SHOWN_PER_KIND) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            let count = if urls.len() > 1 {
+                format!(" ×{}", urls.len())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "  {:<9} {stage}{count} at {}{more}: {}",
+                "problem",
+                shown.join(", "),
+                inert(message)
+            );
+        }
+        let hidden: usize = messages.iter().skip(SHOWN_PER_KIND).map(|(_, u)| u.len()).sum();
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "  {:<9} {stage}: {hidden} more of this kind ({code}); `--format json` lists every one",
+                "problem"
+            );
+        }
+    }
+}
+
+fn health(out: &mut String, r: &Report) {
+    let width = r.sources.iter().map(|s| s.id.chars().count()).max().unwrap_or(0).max(6);
+    let _ = writeln!(out, "\nhealth: {:<width$}  fetched  cached  failed  fetch time  status", "source");
+    for s in &r.sources {
+        let status = match s.status {
+            SourceStatus::Checked => "checked",
+            SourceStatus::Incomplete => "IN PART",
+            SourceStatus::NotChecked => "NOT CHECKED",
+        };
+        let _ = writeln!(
+            out,
+            "        {:<width$}  {:>7}  {:>6}  {:>6}  {:>8.1} s  {status}",
+            inert(&s.id),
+            s.documents,
+            s.cached,
+            s.failed,
+            s.fetch_seconds
+        );
+    }
+}
+
+fn summary(out: &mut String, r: &Report) {
+    let items: usize = r.sources.iter().map(|s| s.items).sum();
+    let (not_checked, in_part) = r.unchecked_sources();
+    let incomplete = match (not_checked, in_part) {
+        (0, 0) => String::new(),
+        (n, p) => format!("; INCOMPLETE: {n} source(s) not checked, {p} checked in part"),
+    };
+    let _ = writeln!(
+        out,
+        "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s), {} not checked (not articles); {} problem(s){incomplete}",
+        r.count(Severity::Violation),
+        r.count(Severity::Warning),
+        r.count(Severity::Notice),
+        items,
+        r.sources.len(),
+        r.not_checked.len(),
+        r.problems.len()
+    );
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Violation => "VIOLATION",
+        Severity::Warning => "warning",
+        Severity::Notice => "notice",
+    }
+}
+
+fn timing_line(t: &Timing) -> String {
+    let verdict = wire_name(&t.verdict).replace('_', " ");
+    let Some(d) = &t.date else {
+        return format!("{verdict} window `{}` (no usable date)", t.window);
+    };
+    let zones = match (t.zones_inside.len(), t.zones_outside.len()) {
+        (0, _) => String::new(),
+        (n, 0) => format!("; inside for every zone of the audience ({n})"),
+        (n, m) if n <= m => format!("; inside for {} only", t.zones_inside.join(", ")),
+        (n, m) => format!("; inside for {n} of {} zones, not for {}", n + m, t.zones_outside.join(", ")),
+    };
+    let precision = if d.when.is_exact() {
+        String::new()
+    } else {
+        format!(
+            ", {} precision, between {} and {}",
+            d.when.precision,
+            d.when.earliest.format("%Y-%m-%dT%H:%MZ"),
+            d.when.latest.format("%Y-%m-%dT%H:%MZ")
+        )
+    };
+    format!(
+        "{verdict} window `{}`: {} from {} \"{}\"{precision}{zones}",
+        t.window,
+        d.when.instant().format("%Y-%m-%dT%H:%M:%SZ"),
+        d.provenance.name(),
+        inert(&d.raw)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::Code;
+
+    fn problem(code: Code, url: &str, message: &str) -> Problem {
+        Problem::new("s", &url::Url::parse(url).unwrap(), code, message)
+    }
+
+    #[test]
+    fn repeated_problems_are_counted_not_listed() {
+        // Issue 10, bug 5: 20,000 entries whose pages answer 404 gave a 20,129-line report.
+        let mut ps: Vec<Problem> = (0..20_000)
+            .map(|i| problem(Code::HttpStatus, &format!("https://e.fr/{i}"), "HTTP 404 Not Found"))
+            .collect();
+        ps.push(problem(Code::HttpStatus, "https://e.fr/x", "HTTP 500 Internal Server Error"));
+        ps.push(problem(Code::DateUnparseable, "https://e.fr/d", "pubDate `hier`: not a date"));
+        let refs: Vec<&Problem> = ps.iter().collect();
+        let mut out = String::new();
+        problem_lines(&mut out, &refs);
+        assert_eq!(
+            out,
+            "  problem   http ×20000 at https://e.fr/0, https://e.fr/1, https://e.fr/2 and 19997 more: HTTP 404 Not Found\n\
+             \x20 problem   http at https://e.fr/x: HTTP 500 Internal Server Error\n\
+             \x20 problem   date at https://e.fr/d: pubDate `hier`: not a date\n"
+        );
+    }
+
+    #[test]
+    fn many_kinds_of_one_code_are_counted_after_the_first_few() {
+        let ps: Vec<Problem> = (0..10)
+            .map(|i| problem(Code::DateUnparseable, &format!("https://e.fr/{i}"), &format!("`{i}`: not a date")))
+            .collect();
+        let refs: Vec<&Problem> = ps.iter().collect();
+        let mut out = String::new();
+        problem_lines(&mut out, &refs);
+        assert_eq!(out.lines().count(), 4, "{out}");
+        assert!(
+            out.ends_with("  problem   date: 7 more of this kind (D001); `--format json` lists every one\n"),
+            "{out}"
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Fetched documents into what the next stage needs — a homepage's feeds, a listing's entries,
+//! a page's article — with every failure recorded against its source, never fatal.
+
+use super::Tally;
+use crate::charset::{Basis, Decoded};
+use crate::extract::{ExtractError, Extracted};
+use crate::feed::{self, FeedError, FeedItem, Note, sitemap};
+use crate::fetch::{Document, FetchError, Location, NetStage};
+use crate::judge::Page;
+use crate::problem::Code;
+use crate::rules::Source;
+use chrono_tz::Tz;
+use url::Url;
+
+/// How a page is extracted: `extract::extract` in a run; a seam for tests.
+pub type Extractor = fn(&str, &Url, Option<Tz>) -> Result<Extracted, ExtractError>;
+
+/// How many sitemaps of one index are read.
+pub const MAX_CHILD_SITEMAPS: usize = 50;
+
+/// A fetch result accepted and decoded, or `None` (the failure recorded).
+pub fn accept(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<(Document, Decoded)> {
+    let doc = match fetched {
+        Ok(d) => d,
+        Err(e) => {
+            let url = location.url();
+            tracing::info!(source = %source.id, %url, error = %e, "not fetched");
+            out.summary.failed += 1;
+            out.problem(source, &url, code_of(&e), e.to_string());
+            return None;
+        }
+    };
+    out.summary.documents += 1;
+    out.summary.cached += usize::from(doc.from_cache);
+    out.summary.fetch_seconds += doc.elapsed.as_secs_f64();
+    if doc.truncated {
+        let message = format!("larger than {} bytes; only the beginning was read", doc.max_bytes);
+        out.problem(source, &doc.final_url, Code::BodyCut, message);
+    }
+    let decoded = doc.decode(source.charset);
+    if decoded.basis == Basis::Utf8OverDeclaration {
+        let message = "declares a legacy encoding but is valid UTF-8; read as UTF-8";
+        out.problem(source, &doc.final_url, Code::Utf8OverDeclaration, message);
+    }
+    if decoded.had_errors {
+        let message = format!(
+            "bytes invalid in {} were replaced (encoding chosen from {})",
+            decoded.encoding.name(),
+            crate::model::wire_name(&decoded.basis)
+        );
+        out.problem(source, &doc.final_url, Code::BytesReplaced, message);
+    }
+    Some((doc, decoded))
+}
+
+fn code_of(e: &FetchError) -> Code {
+    match e {
+        FetchError::Io { .. } => Code::FileUnreadable,
+        FetchError::HttpUnavailable => Code::HttpUnavailable,
+        FetchError::Network { stage, .. } => match stage {
+            NetStage::Dns => Code::DnsFailed,
+            NetStage::Connect => Code::ConnectFailed,
+            NetStage::Tls => Code::TlsFailed,
+            NetStage::Timeout => Code::TimedOut,
+            NetStage::Status => Code::HttpStatus,
+            NetStage::RedirectLoop => Code::RedirectLoop,
+            NetStage::Robots => Code::RobotsDisallowed,
+            NetStage::Denied => Code::PrivateAddress,
+            NetStage::Body => Code::BodyBroken,
+        },
+    }
+}
+
+/// The feeds a homepage advertises; none is a problem of its source.
+pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<Vec<Url>> {
+    let (doc, decoded) = accept(fetched, location, source, out)?;
+    let feeds = feed::advertised(&decoded.text, &doc.final_url);
+    if feeds.is_empty() {
+        let message =
+            "the homepage advertises no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type): name the feed with `feed =`";
+        out.problem(source, &doc.final_url, Code::NoFeedAdvertised, message);
+        return None;
+    }
+    Some(feeds)
+}
+
+/// What a feed or sitemap listed.
+#[derive(Debug, Default)]
+pub struct Listed {
+    pub entries: Vec<FeedItem>,
+    /// The sitemaps a sitemap index lists (at most [`MAX_CHILD_SITEMAPS`]).
+    pub children: Vec<Url>,
+    pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A feed or sitemap read into entries; `None` when nothing could be read from it.
+pub fn listing(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<Listed> {
+    let (doc, decoded) = accept(fetched, location, source, out)?;
+    let url = &doc.final_url;
+    let mut listed = Listed {
+        fetched_at: Some(doc.fetched_at),
+        ..Listed::default()
+    };
+    if sitemap::is_sitemap(&decoded.text) {
+        match sitemap::parse(&decoded.text, url, source.tz) {
+            Ok(sitemap::Sitemap::Urls(entries)) => listed.entries = entries,
+            Ok(sitemap::Sitemap::Index(mut children)) => {
+                if children.len() > MAX_CHILD_SITEMAPS {
+                    let message = format!(
+                        "the sitemap index lists {} sitemaps; only the first {MAX_CHILD_SITEMAPS} are read",
+                        children.len()
+                    );
+                    out.problem(source, url, Code::SitemapIndexCut, message);
+                    children.truncate(MAX_CHILD_SITEMAPS);
+                }
+                listed.children = children;
+            }
+            Err(e) => {
+                out.problem(source, url, Code::SitemapUnreadable, e.to_string());
+                return None;
+            }
+        }
+        return Some(listed);
+    }
+    match feed::parse(&decoded.text, url, source.tz) {
+        Ok(parsed) => {
+            for note in parsed.notes {
+                let code = match note {
+                    Note::Repaired(_) => Code::FeedRepaired,
+                    Note::EntryByEntry(_) => Code::FeedReadEntryByEntry,
+                    Note::Truncated(_) => Code::FeedTruncated,
+                    Note::EntryUnreadable { .. } => Code::EntryUnreadable,
+                };
+                out.problem(source, url, code, note.to_string());
+            }
+            listed.entries = parsed.items;
+            Some(listed)
+        }
+        Err(e) => {
+            let code = match e {
+                FeedError::Empty => Code::EmptyBody,
+                FeedError::Html => Code::HtmlNotFeed,
+                FeedError::Unreadable(_) => Code::NotAFeed,
+            };
+            out.problem(source, url, code, e.to_string());
+            None
+        }
+    }
+}
+
+/// A page decoded and extracted, in isolation: a panic in extraction (a bug, on hostile
+/// input) costs this page, recorded, never the run.
+pub fn page(
+    fetched: Result<Document, FetchError>,
+    location: &Location,
+    source: &Source,
+    extract: Extractor,
+    out: &mut Tally,
+) -> Option<Page> {
+    let (doc, decoded) = accept(fetched, location, source, out)?;
+    let extracted = match super::isolated(|| extract(&decoded.text, &doc.final_url, source.tz)) {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => {
+            out.problem(source, &doc.final_url, Code::PageTooDeep, e.to_string());
+            return None;
+        }
+        Err(panic) => {
+            let message = format!("extraction failed on this page (an internal error: {panic}); the page was not checked");
+            out.problem(source, &doc.final_url, Code::ExtractionCrashed, message);
+            return None;
+        }
+    };
+    for p in extracted.problems {
+        out.problem(source, &doc.final_url, Code::InvalidJsonLd, p);
+    }
+    Some(Page {
+        article: extracted.article,
+        url: doc.final_url,
+        fetched_at: doc.fetched_at,
+        encoding: decoded.encoding.name(),
+        basis: decoded.basis,
+        redirects: doc.redirects,
+    })
+}

@@ -1,0 +1,397 @@
+//! What to read: the plan (the rule files' sources, or `--input` standing for one) and the
+//! worklist of items built from what the listings (feeds, sitemaps) said.
+//!
+//! An item is one thing an outlet published, keyed by (source, normalised URL): however many
+//! feeds or sitemaps of the source list it, it is one item, judged once, its feed entries
+//! merged; a page listed both by a feed and in the source's directory is the feed's item. Each
+//! page URL is fetched once per run, however many sources read it.
+//!
+//! Which pages are fetched: a saved page always; a web page when the fetcher can reach it and
+//! its entry's dates do not rule it out — an entry dated outside every window (by more than
+//! `--margin`) a rule could count it for is judged on its feed data alone, unless its feed says
+//! it was updated near or inside a window. The report says how many were, and why.
+
+use crate::article::normalize_url;
+use crate::feed::FeedItem;
+use crate::fetch::{Fetcher, InputKind, Location, kind_of_file, scan_dir};
+use crate::model::{SourceId, Verdict};
+use crate::problem::{Code, Problem};
+use crate::rules::{RuleSet, Source};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use url::Url;
+
+/// What a run reads: its sources and their inputs.
+#[derive(Debug)]
+pub struct Plan {
+    pub sources: Vec<Source>,
+    pub inputs: Vec<Input>,
+    /// Directories that could not be listed, against their source.
+    pub problems: Vec<(SourceId, Problem)>,
+}
+
+/// One location a source reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub source: SourceId,
+    pub kind: Kind,
+    pub location: Location,
+}
+
+/// How an input is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A homepage whose advertised feeds are read.
+    Home,
+    /// A feed or a sitemap (told apart by their content).
+    Listing,
+    Page,
+}
+
+/// Why no plan could be made from the arguments.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("`--as {id}`: no source with this id in the rule files{}", suggest(.suggestion))]
+    UnknownSource { id: String, suggestion: Option<String> },
+    #[error("`--input {}`: no such file or directory", .0.display())]
+    MissingInput(PathBuf),
+}
+
+fn suggest(s: &Option<String>) -> String {
+    s.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
+}
+
+/// Local inputs that replace the sources' own locations (`--input`, `--as`).
+#[derive(Debug, Clone, Default)]
+pub struct Replacement {
+    pub inputs: Vec<PathBuf>,
+    /// The source whose audience, zone and charset apply to them (default: every zone).
+    pub as_source: Option<String>,
+}
+
+impl Plan {
+    /// The rule files' sources, or the one source `--input` stands for.
+    pub fn new(rules: &RuleSet, replacement: &Replacement) -> Result<Plan, PlanError> {
+        if replacement.inputs.is_empty() {
+            let mut plan = Plan {
+                sources: rules.sources.clone(),
+                inputs: Vec::new(),
+                problems: Vec::new(),
+            };
+            for (i, s) in rules.sources.iter().enumerate() {
+                let id = SourceId(i);
+                let listings = s.feeds.iter().chain(&s.sitemaps).map(|l| (Kind::Listing, l));
+                let located = s
+                    .homes
+                    .iter()
+                    .map(|l| (Kind::Home, l))
+                    .chain(listings)
+                    .chain(s.pages.iter().map(|l| (Kind::Page, l)));
+                for (kind, location) in located {
+                    plan.add(id, kind, location.clone());
+                }
+                for dir in &s.dirs {
+                    plan.list(id, dir);
+                }
+            }
+            return Ok(plan);
+        }
+        let source = match &replacement.as_source {
+            Some(id) => rules.source(id).cloned().ok_or_else(|| PlanError::UnknownSource {
+                id: id.clone(),
+                suggestion: crate::rules::diag::did_you_mean(id, rules.sources.iter().map(|s| s.id.as_str())).map(str::to_string),
+            })?,
+            None => input_source(rules),
+        };
+        let mut plan = Plan {
+            sources: vec![source],
+            inputs: Vec::new(),
+            problems: Vec::new(),
+        };
+        for path in &replacement.inputs {
+            if path.is_dir() {
+                plan.list(SourceId(0), path);
+            } else if path.is_file() {
+                let kind = match kind_of_file(path) {
+                    InputKind::Feed => Kind::Listing,
+                    InputKind::Page => Kind::Page,
+                };
+                plan.add(SourceId(0), kind, Location::File(path.clone()));
+            } else {
+                return Err(PlanError::MissingInput(path.clone()));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Adds an input once per source.
+    pub fn add(&mut self, source: SourceId, kind: Kind, location: Location) {
+        let input = Input { source, kind, location };
+        if !self.inputs.contains(&input) {
+            self.inputs.push(input);
+        }
+    }
+
+    /// The feeds and pages under a directory (recursively, links to directories not followed).
+    fn list(&mut self, source: SourceId, dir: &std::path::Path) {
+        match scan_dir(dir) {
+            Ok(found) => {
+                for (kind, path) in found {
+                    let kind = match kind {
+                        InputKind::Feed => Kind::Listing,
+                        InputKind::Page => Kind::Page,
+                    };
+                    self.add(source, kind, Location::File(path));
+                }
+            }
+            Err(e) => {
+                let url = Location::File(dir.to_path_buf()).url();
+                let problem = Problem::new(&self.sources[source.index()].id, &url, Code::FileUnreadable, e.to_string());
+                self.problems.push((source, problem));
+            }
+        }
+    }
+
+    pub fn source(&self, id: SourceId) -> &Source {
+        &self.sources[id.index()]
+    }
+}
+
+/// The source `--input` stands for without `--as`: every zone of the election, no zone for
+/// zone-less dates, the documents' own charsets.
+fn input_source(rules: &RuleSet) -> Source {
+    Source {
+        id: "input".into(),
+        name: Some("--input".into()),
+        feeds: vec![],
+        homes: vec![],
+        sitemaps: vec![],
+        pages: vec![],
+        dirs: vec![],
+        audience: (0..rules.zones.len()).map(crate::model::ZoneId).collect(),
+        tz: None,
+        charset: None,
+        foreign: false,
+        ignore_robots: false,
+        max_body: None,
+    }
+}
+
+/// Whether `link`, found in a document read from `from`, may be followed: web to web, disk to
+/// disk. A feed read from disk (a replay, the demo) stays offline; a document from the web
+/// never leads to a local file (a `file:` link in it is untrusted input).
+pub fn same_kind(link: &Location, from: &Location) -> bool {
+    matches!(
+        (link, from),
+        (Location::Http(_), Location::Http(_)) | (Location::File(_), Location::File(_))
+    )
+}
+
+/// A listing (feed or sitemap) as read, with the entries it holds.
+#[derive(Debug)]
+pub struct Listing {
+    pub source: SourceId,
+    pub location: Location,
+    /// When it was fetched; `None` when it could not be.
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub entries: Vec<FeedItem>,
+}
+
+/// One feed entry of an item, with the listing it came from.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub item: FeedItem,
+    /// The feed or sitemap that listed it.
+    pub listing: Url,
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
+/// Why an item is judged on what its feed says, without its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedOnly {
+    /// The entry names no page.
+    NoLink,
+    /// The feed was read from disk and the page is on the web (or the reverse).
+    Offline,
+    /// Dated before every window a rule could count it for, by more than the margin, and not
+    /// updated near one.
+    BeforeWindows,
+    /// Dated after every window a rule could count it for, by more than the margin.
+    AfterWindows,
+}
+
+impl FeedOnly {
+    pub fn explain(self) -> &'static str {
+        match self {
+            FeedOnly::NoLink => "their entries name no page",
+            FeedOnly::Offline => "their pages are on the web and the feed was read from disk (or the reverse)",
+            FeedOnly::BeforeWindows => "dated before the windows by more than the margin and not updated near them (`--all` fetches them)",
+            FeedOnly::AfterWindows => "dated after the windows by more than the margin (`--all` fetches them)",
+        }
+    }
+}
+
+/// One item to judge.
+#[derive(Debug, Clone)]
+pub struct WorkItem {
+    pub source: SourceId,
+    /// The page's normalised address, or for an entry without a page, its listing's.
+    pub url: Url,
+    /// Its entries in the listings, in order (none for a page listed directly).
+    pub entries: Vec<Entry>,
+    /// Its page among the run's pages, when fetched.
+    pub page: Option<usize>,
+    pub feed_only: Option<FeedOnly>,
+}
+
+/// A page to fetch, and the items that read it.
+#[derive(Debug, Clone)]
+pub struct PageFetch {
+    pub location: Location,
+    pub items: Vec<usize>,
+}
+
+/// Every item of the run, and the pages to fetch for them.
+#[derive(Debug, Default)]
+pub struct Worklist {
+    pub items: Vec<WorkItem>,
+    pub pages: Vec<PageFetch>,
+}
+
+/// How pages are chosen.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection {
+    /// Fetch every entry's page.
+    pub all: bool,
+    /// How near a window a date must be for the page to be fetched.
+    pub margin: Duration,
+}
+
+/// Where an item is in the worklist: by (source, URL), or for an entry without a page, by its
+/// place in its listing (such entries are never merged with one another).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ItemKey {
+    Url(SourceId, Url),
+    Unlinked(SourceId, Url, usize),
+}
+
+impl Worklist {
+    /// The items of every listing and listed page, merged by (source, URL), in input order.
+    pub fn build(plan: &Plan, listings: Vec<Listing>, rules: &RuleSet, fetcher: &dyn Fetcher, selection: Selection) -> Worklist {
+        let mut list = Worklist::default();
+        let mut items: HashMap<ItemKey, usize> = HashMap::new();
+        let mut pages: HashMap<Url, usize> = HashMap::new();
+        for listing in listings {
+            let source = plan.source(listing.source);
+            let listing_url = listing.location.url();
+            for (n, entry) in listing.entries.into_iter().enumerate() {
+                let key = match &entry.link {
+                    Some(link) => ItemKey::Url(listing.source, normalize_url(link)),
+                    None => ItemKey::Unlinked(listing.source, listing_url.clone(), n),
+                };
+                let page = entry.link.as_ref().map(Location::from_url).ok_or(FeedOnly::NoLink).and_then(|l| {
+                    if !fetcher.reaches(&l) || !same_kind(&l, &listing.location) {
+                        Err(FeedOnly::Offline)
+                    } else if matches!(l, Location::File(_)) || selection.all {
+                        Ok(l)
+                    } else {
+                        worth_fetching(&entry, source, rules, selection.margin).map(|()| l)
+                    }
+                });
+                let entry = Entry {
+                    item: entry,
+                    listing: listing_url.clone(),
+                    fetched_at: listing.fetched_at,
+                };
+                let url = match &key {
+                    ItemKey::Url(_, u) => u.clone(),
+                    ItemKey::Unlinked(..) => listing_url.clone(),
+                };
+                let i = list.item(&mut items, key, listing.source, url);
+                list.items[i].entries.push(entry);
+                list.attach(&mut pages, i, page);
+            }
+        }
+        for input in plan.inputs.iter().filter(|i| i.kind == Kind::Page) {
+            let url = normalize_url(&input.location.url());
+            let i = list.item(&mut items, ItemKey::Url(input.source, url.clone()), input.source, url);
+            list.attach(&mut pages, i, Ok(input.location.clone()));
+        }
+        list
+    }
+
+    fn item(&mut self, items: &mut HashMap<ItemKey, usize>, key: ItemKey, source: SourceId, url: Url) -> usize {
+        *items.entry(key).or_insert_with(|| {
+            self.items.push(WorkItem {
+                source,
+                url,
+                entries: Vec::new(),
+                page: None,
+                feed_only: None,
+            });
+            self.items.len() - 1
+        })
+    }
+
+    /// Gives item `i` its page (fetched once per URL) or, failing that, why it has none. A page
+    /// wins over a reason: an entry listed twice needs its page if either listing says so.
+    fn attach(&mut self, pages: &mut HashMap<Url, usize>, i: usize, page: Result<Location, FeedOnly>) {
+        let item = &mut self.items[i];
+        match page {
+            Ok(location) if item.page.is_none() => {
+                let next = self.pages.len();
+                let p = *pages.entry(normalize_url(&location.url())).or_insert(next);
+                if p == next {
+                    self.pages.push(PageFetch {
+                        location,
+                        items: Vec::new(),
+                    });
+                }
+                self.pages[p].items.push(i);
+                item.page = Some(p);
+                item.feed_only = None;
+            }
+            Ok(_) => {}
+            Err(why) if item.page.is_none() => item.feed_only = Some(item.feed_only.map_or(why, |w| w.min(why))),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date that
+/// some rule could count for some window of the outlet's audience, `margin` included. A date
+/// inside (or near) a window counts, a publication or update date alike; one clearly before
+/// counts only where a rule counts content published before the window (an update near the
+/// window, which the page may show, is read from the feed's own update date); one clearly after,
+/// only where a rule says so.
+fn worth_fetching(entry: &FeedItem, source: &Source, rules: &RuleSet, margin: Duration) -> Result<(), FeedOnly> {
+    let dates: Vec<crate::dates::When> = entry.dates.iter().filter_map(|d| d.parsed.as_ref().ok().copied()).collect();
+    if dates.is_empty() {
+        return Ok(());
+    }
+    let mut all_before = true;
+    for rule in &rules.rules {
+        for &w in &rule.windows {
+            let window = &rules[w];
+            let before_counts = rule.counts(window.pre_window_content, Verdict::Before);
+            let after_counts = rule.counts(window.pre_window_content, Verdict::After);
+            for span in window.spans.iter().filter(|s| source.audience.contains(&s.zone)) {
+                for d in &dates {
+                    let before = d.latest + margin < span.start;
+                    let after = d.earliest >= span.end + margin;
+                    if (!before && !after) || (before && before_counts) || (after && after_counts) {
+                        return Ok(());
+                    }
+                    all_before &= before;
+                }
+            }
+        }
+    }
+    Err(if all_before {
+        FeedOnly::BeforeWindows
+    } else {
+        FeedOnly::AfterWindows
+    })
+}
