@@ -176,25 +176,44 @@ enum Place {
     Straddles,
 }
 
+/// Where a date interval lies relative to a window's spans. Both exclude their end: a date
+/// interval `[earliest, latest)` (a point when the two are equal) is inside a span when it
+/// lies wholly in it, before when it ends by the time every span starts, after when it meets
+/// no span and is not before them all (after the last, or between two zones' windows), and
+/// straddles an edge otherwise.
 fn place(w: &When, spans: &[ZoneSpan]) -> Place {
-    let (lo, hi) = (w.earliest, w.latest);
-    let hull_start = spans.iter().map(|s| s.start).min();
-    let hull_end = spans.iter().map(|s| s.end).max();
-    let (Some(hs), Some(he)) = (hull_start, hull_end) else {
+    if spans.is_empty() {
         return Place::Straddles;
-    };
-    let inside_one = |s: &ZoneSpan| lo >= s.start && (hi < s.end || (hi == lo && lo < s.end));
-    if spans.iter().any(inside_one) {
+    }
+    if spans.iter().any(|s| within(w, s)) {
         Place::Inside
-    } else if hi < hs || (hi == hs && lo < hi) {
+    } else if spans.iter().all(|s| ends_before(w, s)) {
         Place::Before
-    } else if lo >= he {
-        Place::After
-    } else if spans.iter().all(|s| hi < s.start || lo >= s.end) {
-        // Between two zones' windows of the audience: inside none.
+    } else if !spans.iter().any(|s| meets(w, s)) {
         Place::After
     } else {
         Place::Straddles
+    }
+}
+
+/// The whole date interval lies in the span.
+fn within(w: &When, s: &ZoneSpan) -> bool {
+    w.earliest >= s.start && w.earliest < s.end && w.latest <= s.end
+}
+
+/// Some instant of the date interval lies in the span.
+fn meets(w: &When, s: &ZoneSpan) -> bool {
+    match w.is_exact() {
+        true => s.start <= w.earliest && w.earliest < s.end,
+        false => w.earliest < s.end && w.latest > s.start,
+    }
+}
+
+/// Every instant of the date interval comes before the span starts.
+fn ends_before(w: &When, s: &ZoneSpan) -> bool {
+    match w.is_exact() {
+        true => w.earliest < s.start,
+        false => w.latest <= s.start,
     }
 }
 
@@ -203,9 +222,7 @@ fn place(w: &When, spans: &[ZoneSpan]) -> Place {
 pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: impl Fn(crate::model::ZoneId) -> String) -> Timing {
     let make = |verdict, date: Option<&DateRef>| {
         let (inside, outside): (Vec<&ZoneSpan>, Vec<&ZoneSpan>) = match date {
-            Some(d) => spans
-                .iter()
-                .partition(|s| d.when.earliest >= s.start && d.when.latest <= s.end && d.when.earliest < s.end),
+            Some(d) => spans.iter().partition(|s| within(&d.when, s)),
             None => (vec![], vec![]),
         };
         Timing {
@@ -381,5 +398,76 @@ mod tests {
             utc("1980-01-01T00:00:00Z"),
         );
         assert!(d.published.is_some(), "the floor is configurable");
+    }
+
+    proptest::proptest! {
+        /// A verdict never contradicts the interval arithmetic: `inside` only when some zone's
+        /// window holds the whole interval, `before` only when it ends before every window
+        /// starts, `after` only when it meets no window and is not before them all, `unknown`
+        /// only when it meets a window without lying in one (never for an exact instant).
+        /// Intervals exclude their end, like windows.
+        #[test]
+        fn verdicts_never_contradict_the_intervals(
+            windows in proptest::collection::vec((0i64..50, 1i64..15), 1..4),
+            start in 0i64..70,
+            length in proptest::prop_oneof![proptest::strategy::Just(0i64), 1i64..26],
+            modified in proptest::option::of(0i64..70),
+        ) {
+            use crate::model::ZoneId;
+            // Whole hours on a short span of time, so that ends and starts often coincide.
+            let at = |h: i64| utc("2017-05-04T00:00:00Z") + Duration::hours(h);
+            let spans: Vec<ZoneSpan> = windows
+                .iter()
+                .enumerate()
+                .map(|(i, (s, len))| ZoneSpan { zone: ZoneId(i), start: at(*s), end: at(s + len) })
+                .collect();
+            let when = |lo: i64, len: i64| When {
+                earliest: at(lo),
+                latest: at(lo + len),
+                precision: if len == 0 { crate::dates::Precision::Second } else { crate::dates::Precision::Day },
+                zone: crate::dates::Zone::Explicit,
+                written: at(lo).naive_utc(),
+                offset: None,
+            };
+            let date = |lo, len, provenance| DateRef { provenance, raw: String::new(), when: when(lo, len) };
+            let dates = ItemDates {
+                published: Some(date(start, length, Provenance::JsonLdPublished)),
+                modified: modified.map(|m| date(m, 0, Provenance::JsonLdModified)),
+                ..ItemDates::default()
+            };
+            let t = verdict("w", &dates, &spans, |z| z.index().to_string());
+            let point = |lo: i64, len: i64| (at(lo), at(lo + len), len == 0);
+            let within = |(lo, hi, exact): (DateTime<Utc>, DateTime<Utc>, bool), s: &ZoneSpan| {
+                lo >= s.start && lo < s.end && (exact || hi <= s.end)
+            };
+            let meets = |(lo, hi, exact): (DateTime<Utc>, DateTime<Utc>, bool), s: &ZoneSpan| {
+                if exact { s.start <= lo && lo < s.end } else { lo < s.end && hi > s.start }
+            };
+            let before = |(lo, hi, exact): (DateTime<Utc>, DateTime<Utc>, bool), s: &ZoneSpan| {
+                if exact { lo < s.start } else { hi <= s.start }
+            };
+            let p = point(start, length);
+            let placed = |d| {
+                if spans.iter().any(|s| within(d, s)) {
+                    Verdict::Inside
+                } else if spans.iter().all(|s| before(d, s)) {
+                    Verdict::Before
+                } else if !spans.iter().any(|s| meets(d, s)) {
+                    Verdict::After
+                } else {
+                    Verdict::Unknown
+                }
+            };
+            let expected = match (placed(p), modified.map(|m| placed(point(m, 0)))) {
+                (Verdict::Before, Some(Verdict::Inside)) => Verdict::ChangedInside,
+                (Verdict::Before, Some(Verdict::Unknown)) => Verdict::Unknown,
+                (v, _) => v,
+            };
+            proptest::prop_assert_eq!(t.verdict, expected, "published {:?} modified {:?} windows {:?}", p, modified, windows);
+            let inside: Vec<String> = spans.iter().filter(|s| t.date.as_ref().is_some_and(|d| {
+                within((d.when.earliest, d.when.latest, d.when.is_exact()), s)
+            })).map(|s| s.zone.index().to_string()).collect();
+            proptest::prop_assert_eq!(&t.zones_inside, &inside);
+        }
     }
 }

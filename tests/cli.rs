@@ -210,6 +210,29 @@ fn rule_file_errors_are_exact() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    // Every code the README documents has a golden case.
+    let goldens: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "stderr"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let documented: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("| R")
+                .and_then(|r| r.get(..3))
+                .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+        })
+        .collect();
+    assert!(documented.len() >= 22, "{documented:?}");
+    for n in documented {
+        assert!(
+            goldens.contains(&format!("error[R{n}]")),
+            "no golden case in tests/rule-errors/ for R{n}"
+        );
+    }
 }
 
 #[test]

@@ -803,3 +803,75 @@ fn a_page_that_is_not_an_article_is_reported_not_checked_never_clean() {
     assert_eq!(report["items"][0]["class"], "listing");
     assert_eq!(report["items"][0]["timings"].as_array().unwrap().len(), 0);
 }
+
+/// Issue 10, bug 4: a source whose feed answers 404 ended with `failed 0`-like health and exit
+/// 0 when another source was fine. It is not checked, and the run is incomplete (exit 3).
+#[test]
+fn a_source_whose_feed_is_missing_is_not_checked() {
+    let server = Server::start();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/demo/feeds/le-quotidien.xml");
+    server.serve(
+        "/ok.xml",
+        ResponseTemplate::new(200).set_body_raw(std::fs::read(demo).unwrap(), "application/rss+xml"),
+    );
+    server.serve("/gone.xml", ResponseTemplate::new(404));
+    let sources = format!(
+        "[[source]]\nid = \"ok\"\nfeed = \"{}\"\naudience = \"all\"\n\n[[source]]\nid = \"gone\"\nfeed = \"{}\"\naudience = \"all\"\n",
+        server.url("/ok.xml"),
+        server.url("/gone.xml")
+    );
+    let (code, report) = check_sources_with(&sources, &["--margin", "0"]);
+    assert_eq!(code, 3, "{report:#}");
+    let gone = &report["sources"][1];
+    assert_eq!(
+        (gone["status"].as_str(), gone["failed"].as_u64()),
+        (Some("not_checked"), Some(1)),
+        "{gone}"
+    );
+    assert!(gone["status_reason"].as_str().unwrap().contains("HTTP 404"), "{gone}");
+    assert_eq!(report["sources"][0]["status"], "checked");
+}
+
+/// Issue 10, bug 7: every entry's page was fetched, even entries dated years before the window
+/// (20,000 pages of entries dated 2000-01-01). Such an entry is judged on its feed data, and
+/// the report says so, unless its feed says it was updated near the window.
+#[test]
+fn entries_dated_long_before_the_window_are_not_fetched() {
+    let server = Server::start();
+    let item = |n: u32, dates: &str| {
+        format!(
+            "<entry><title>n{n}</title><id>urn:{n}</id><link href=\"{}\"/>{dates}</entry>",
+            server.url(&format!("/p/{n}.html"))
+        )
+    };
+    let entries = [
+        item(1, "<published>2000-01-01T00:00:00Z</published>"),
+        item(
+            2,
+            "<published>2000-01-01T00:00:00Z</published><updated>2000-01-02T00:00:00Z</updated>",
+        ),
+        // Published long before, updated inside the window: the page may show the change.
+        item(
+            3,
+            "<published>2000-01-01T00:00:00Z</published><updated>2017-05-06T10:00:00Z</updated>",
+        ),
+        item(4, "<published>2017-05-06T10:00:00Z</published>"),
+    ]
+    .concat();
+    let feed = format!("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><id>urn:f</id>{entries}</feed>");
+    server.serve("/feed.xml", ResponseTemplate::new(200).set_body_raw(feed, "application/atom+xml"));
+    for n in 1..=4 {
+        server.serve(
+            &format!("/p/{n}.html"),
+            ResponseTemplate::new(200).set_body_raw("<html><body><article><p>texte</p></article></body></html>", "text/html"),
+        );
+    }
+    let (_, report) = check_sources(&format!(
+        "[[source]]\nid = \"s\"\nfeed = \"{}\"\naudience = \"all\"\n",
+        server.url("/feed.xml")
+    ));
+    let hits: Vec<usize> = (1..=4).map(|n| server.hits(&format!("/p/{n}.html"))).collect();
+    assert_eq!(hits, vec![0, 0, 1, 1]);
+    assert_eq!(report["sources"][0]["feed_only"]["before_windows"], 2, "{report:#}");
+    assert_eq!(report["items"].as_array().unwrap().len(), 4);
+}

@@ -3,4 +3,5 @@
 mod cli;
 mod dates;
 mod http;
+mod regression;
 mod util;

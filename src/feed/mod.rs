@@ -124,7 +124,10 @@ fn entry_by_entry(text: &str, base: &Url, tz: Option<Tz>) -> (Vec<FeedItem>, Vec
     for (index, entry) in split.entries.iter().enumerate() {
         let document = tolerant::wrap(split.root.as_ref(), &entry.markup);
         match parse_with_raw_dates(document.as_bytes(), base) {
-            Ok((feed, raws)) => items.extend(self::items(&feed, &raws, base, tz)),
+            // An entry cut before anything of it was read is not an entry.
+            Ok((feed, raws)) => items.extend(self::items(&feed, &raws, base, tz).into_iter().filter(|i| {
+                !(entry.cut && i.link.is_none() && i.title.is_none() && i.summary.is_none() && i.content.is_none() && i.dates.is_empty())
+            })),
             Err(e) => notes.push(Note::EntryUnreadable {
                 index: index + 1,
                 error: e.to_string(),

@@ -208,7 +208,7 @@ impl Loader {
         }
         let hint = match abbreviation_zones(written) {
             Some(zones) => format!(
-                "`{written}` is an abbreviation, not a zone (its offset changes with the place's DST rules): name a place on that clock, such as {}",
+                "`{written}` is an abbreviation, not a zone: name a place on that clock (its summer and winter time come with it), such as {}",
                 ticked(zones)
             ),
             None => {
@@ -716,7 +716,7 @@ impl Loader {
             Err(e) => {
                 self.unusable_indexes.insert(m.id.get_ref().clone());
                 self.error("R027", file, p.span(), format!("unusable fingerprint index: {e}")).hint =
-                    Some("rebuild it with `blackout fingerprint build`, or get an intact copy from whoever built it".into());
+                    Some("`blackout fingerprint info FILE` tells whether an index is intact; `blackout fingerprint build CORPUS -o FILE` makes a new one".into());
                 None
             }
         }

@@ -401,10 +401,48 @@ mod tests {
     #[test]
     fn a_panic_becomes_an_error_with_its_message() {
         assert_eq!(isolated(|| 1), Ok(1));
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
         let r: Result<(), String> = isolated(|| panic!("boom at {}", 3));
-        std::panic::set_hook(hook);
         assert_eq!(r, Err("boom at 3".into()));
+    }
+
+    /// Issue 10, bug 11: a panic in one document's extraction ended the whole run. It costs
+    /// that page, recorded as a problem; the other pages are judged.
+    #[test]
+    fn a_panic_in_one_page_costs_that_page_only() {
+        fn fragile(html: &str, url: &Url, tz: Option<chrono_tz::Tz>) -> Result<crate::extract::Extracted, crate::extract::ExtractError> {
+            assert!(!html.contains("BOOM"), "an extraction bug");
+            crate::extract::extract(html, url, tz)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.html"),
+            "<article><p>Un texte ordinaire, sans rien de particulier.</p></article>",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("b.html"), "<article><p>BOOM</p></article>").unwrap();
+        let rules =
+            crate::rules::RuleSet::load(&[concat!(env!("CARGO_MANIFEST_DIR"), "/rules/fr-2017-presidentielle.toml").into()]).unwrap();
+        let engine = Engine::compile(rules).unwrap();
+        let fetcher = crate::fetch::LocalFetcher::default();
+        let mut run = Run::new(&engine, &fetcher, Hooks::default());
+        run.extract = fragile;
+        let options = Options {
+            at: Utc::now(),
+            date_floor: crate::timing::default_floor(),
+            replacement: Replacement {
+                inputs: vec![dir.path().to_path_buf()],
+                as_source: None,
+            },
+            selection: Selection {
+                all: false,
+                margin: chrono::Duration::hours(12),
+            },
+        };
+        let report = run.check(&options, &[]).unwrap();
+        assert_eq!(report.items.len(), 1);
+        assert!(report.items[0].url.ends_with("a.html"));
+        let codes: Vec<Code> = report.problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, vec![Code::ExtractionCrashed]);
+        assert!(report.problems[0].message.contains("an extraction bug"), "{:?}", report.problems);
     }
 }
