@@ -80,6 +80,31 @@ fn demo_text_report_is_stable() {
     assert_eq!(got, std::fs::read_to_string(golden).unwrap_or_default());
 }
 
+/// The whole JSON report of the demo, as a golden file: the documented contract (`BLESS=1`
+/// rewrites it). Paths of the checkout become `[ROOT]`, fetch times `[FETCHED_AT]` and 0, and
+/// finding ids (derived from keys that hold those paths) `[ID]`.
+#[test]
+fn demo_json_report_is_stable() {
+    let r = run(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z", "--format", "json"]);
+    let mut report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    for item in report["items"].as_array_mut().unwrap() {
+        item["fetched_at"] = "[FETCHED_AT]".into();
+    }
+    for source in report["sources"].as_array_mut().unwrap() {
+        source["fetch_seconds"] = 0.into();
+    }
+    for finding in report["findings"].as_array_mut().unwrap() {
+        finding["id"] = "[ID]".into();
+    }
+    let root = url::Url::from_directory_path(env!("CARGO_MANIFEST_DIR")).unwrap().to_string();
+    let got = serde_json::to_string_pretty(&report).unwrap().replace(&root, "[ROOT]/") + "\n";
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/demo.json");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&golden, &got).unwrap();
+    }
+    assert_eq!(got, std::fs::read_to_string(golden).unwrap_or_default());
+}
+
 #[test]
 fn json_contract_fields() {
     let (_, report) = check_json(&[FR, DEMO]);
