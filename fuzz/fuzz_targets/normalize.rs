@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|s: &str| {
-    let n = blackout::detect::normalize::normalize(s);
+    let n = blackout::normalize::normalize(s);
     assert_eq!(n.origin.len(), n.text.len() + 1);
     for (i, _) in n.text.char_indices() {
         let r = n.original_range(i, n.text.len(), s);

@@ -122,12 +122,9 @@ fn entry_by_entry(text: &str, base: &Url, tz: Option<Tz>) -> (Vec<FeedItem>, Vec
     let mut items = Vec::new();
     let mut notes = Vec::new();
     for (index, entry) in split.entries.iter().enumerate() {
-        let document = tolerant::wrap(split.root.as_ref(), &entry.markup);
+        let document = tolerant::wrap(split.root.as_ref(), entry);
         match parse_with_raw_dates(document.as_bytes(), base) {
-            // An entry cut before anything of it was read is not an entry.
-            Ok((feed, raws)) => items.extend(self::items(&feed, &raws, base, tz).into_iter().filter(|i| {
-                !(entry.cut && i.link.is_none() && i.title.is_none() && i.summary.is_none() && i.content.is_none() && i.dates.is_empty())
-            })),
+            Ok((feed, raws)) => items.extend(self::items(&feed, &raws, base, tz)),
             Err(e) => notes.push(Note::EntryUnreadable {
                 index: index + 1,
                 error: e.to_string(),

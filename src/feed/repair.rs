@@ -4,8 +4,12 @@
 //! * characters XML forbids (C0 controls other than tab, CR, LF), which one stray byte from a
 //!   CMS puts in a title;
 //! * an XML declaration after the start (quick-xml panics on it; found by fuzzing);
+//! * RSS 2.0 written with a namespace prefix (`<r:rss>`, `<r:item>`), which RSS 2.0 does not
+//!   have and the parser does not expect;
 //! * Atom 0.3 (`http://purl.org/atom/ns#`), which the parser does not know and would read as
 //!   a feed without entries: its namespace and its `issued`/`modified` dates are Atom 1.0's;
+//! * an `&` that starts no reference (`?a=1&b=2` in a link, as CMSs write it) and `&#X41;`
+//!   with a capital X, which XML refuses and every feed reader reads;
 //! * Atom text whose `type` is a MIME type or empty (`application/xhtml+xml`, `text/html`,
 //!   `""`) or whose content is base64 (`application/octet-stream`, 0.3's `mode="base64"`):
 //!   the parser accepts only `text`, `html` and `xhtml`.
@@ -39,6 +43,15 @@ pub fn repair(text: &str) -> Repaired<'_> {
         repairs.push("removed an XML declaration found after the start of the document".into());
         text = Cow::Owned(format!("{}{tail}", &text[..5]));
     }
+    if let Some((fixed, count)) = escape_stray_ampersands(&text) {
+        repairs.push(format!("{count} `&` that start(s) no entity or character reference escaped"));
+        text = Cow::Owned(fixed);
+    }
+    if let Some(prefix) = PREFIXED_RSS.captures(&text).map(|c| c[1].to_string()) {
+        let tags = Regex::new(&format!(r"<(/?){}:", regex::escape(&prefix))).expect("escaped prefix");
+        text = Cow::Owned(tags.replace_all(&text, "<$1").into_owned());
+        repairs.push(format!("RSS 2.0 elements read without their `{prefix}:` prefix"));
+    }
     if ATOM_03.is_match(&text) {
         let renamed = ATOM_03.replace_all(&text, "http://www.w3.org/2005/Atom");
         let renamed = ATOM_03_DATES.replace_all(&renamed, |c: &Captures| {
@@ -48,7 +61,10 @@ pub fn repair(text: &str) -> Repaired<'_> {
         text = Cow::Owned(renamed.into_owned());
         repairs.push("Atom 0.3 read as Atom 1.0".into());
     }
+    // Only Atom's own text constructs: other vocabularies (Media RSS's `type="plain"`) have
+    // types of their own.
     if (text.contains("type=") || text.contains("mode="))
+        && super::tolerant::root_name(&text).as_deref() == Some("feed")
         && let Some((fixed, changed)) = rewrite_text_constructs(&text)
     {
         repairs.push(format!(
@@ -76,11 +92,15 @@ pub fn as_rss2(text: &str) -> String {
 }
 
 static STRAY_DECLARATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<\?xml\s[^>]*\?>").expect("static regex"));
+/// `<P:rss` as the document's first element (after a prolog, comments or a doctype).
+static PREFIXED_RSS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?s:\s*(?:<!--.*?-->\s*|<[?!][^>]*>\s*)*)<([\w.-]+):rss[\s>]").expect("static regex"));
 static ATOM_03: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"http://purl\.org/atom/ns#").expect("static regex"));
 static ATOM_03_DATES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<(/?(?:[\w.-]+:)?)(issued|modified)\b").expect("static regex"));
-/// The start tag of an Atom text construct or content element, with its attributes.
+/// The start tag of an Atom text construct or content element (unprefixed, or `atom:`), with
+/// its attributes.
 static TEXT_CONSTRUCT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<((?:[\w.-]+:)?(?:title|subtitle|tagline|summary|content|rights|copyright|info))(\s[^>]*?)?>").expect("static regex")
+    Regex::new(r"<((?:atom:)?(?:title|subtitle|tagline|summary|content|rights|copyright|info))(\s[^>]*?)?>").expect("static regex")
 });
 static TYPE_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\stype\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
 static MODE_ATTR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\smode\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
@@ -142,6 +162,65 @@ fn text_construct(name: &str, attributes: &str, content: &str) -> Option<String>
     Some(format!("<{name}{kept} type=\"{new_kind}\">{new_content}</{name}>"))
 }
 
+/// The text with every `&` that starts no reference written `&amp;` (and `&#X` as `&#x`),
+/// outside CDATA sections and comments; `None` when there is none.
+fn escape_stray_ampersands(text: &str) -> Option<(String, usize)> {
+    let mut out = String::new();
+    let (mut copied, mut count, mut at) = (0, 0, 0);
+    while let Some(rel) = text[at..].find(['&', '<']) {
+        let i = at + rel;
+        let rest = &text[i..];
+        let skip = [("<![CDATA[", "]]>"), ("<!--", "-->")]
+            .into_iter()
+            .find(|(open, _)| rest.starts_with(open))
+            .map(|(open, close)| {
+                rest[open.len()..]
+                    .find(close)
+                    .map_or(text.len(), |e| i + open.len() + e + close.len())
+            });
+        if let Some(end) = skip {
+            at = end;
+            continue;
+        }
+        at = i + 1;
+        if rest.starts_with('<') {
+            continue;
+        }
+        let (fixed, kept) = match reference_len(&rest[1..]) {
+            Some((_, true)) => ("&#x", 3),
+            Some(_) => continue,
+            None => ("&amp;", 1),
+        };
+        out.push_str(&text[copied..i]);
+        out.push_str(fixed);
+        copied = i + kept;
+        count += 1;
+    }
+    (count > 0).then(|| {
+        out.push_str(&text[copied..]);
+        (out, count)
+    })
+}
+
+/// The length of the reference after an `&` (`amp;`, `#38;`, `#x26;`), and whether it is a
+/// hexadecimal one written with a capital X; `None` if none starts there.
+fn reference_len(after: &str) -> Option<(usize, bool)> {
+    let bytes = after.as_bytes();
+    let (digits, start, upper): (fn(u8) -> bool, usize, bool) = match bytes {
+        [b'#', b'x', ..] => (|b: u8| b.is_ascii_hexdigit(), 2, false),
+        [b'#', b'X', ..] => (|b: u8| b.is_ascii_hexdigit(), 2, true),
+        [b'#', ..] => (|b: u8| b.is_ascii_digit(), 1, false),
+        [b, ..] if b.is_ascii_alphabetic() || *b == b'_' || *b == b':' => (
+            |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'),
+            0,
+            false,
+        ),
+        _ => return None,
+    };
+    let len = bytes[start..].iter().take_while(|b| digits(**b)).count();
+    (len > 0 && bytes.get(start + len) == Some(&b';')).then_some((start + len + 1, upper))
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -173,6 +252,30 @@ mod tests {
             r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">a</div></title><summary type="text">s</summary><content type="html">Example &lt;b&gt;Atom&lt;/b&gt;</content><title type="html">ok</title></entry></feed>"#
         );
         assert_eq!(r.repairs.len(), 1, "{:?}", r.repairs);
+    }
+
+    #[test]
+    fn stray_ampersands_are_escaped_outside_cdata() {
+        let r = repair(
+            "<rss><item><link>http://e/?a=1&b=2&amp;c=&#38;&#X41;&eacute;</link><title><![CDATA[a & b]]></title><!-- x & y --></item></rss>",
+        );
+        assert_eq!(
+            r.text,
+            "<rss><item><link>http://e/?a=1&amp;b=2&amp;c=&#38;&#x41;&eacute;</link><title><![CDATA[a & b]]></title><!-- x & y --></item></rss>"
+        );
+        assert_eq!(r.repairs.len(), 1);
+        assert!(repair("<rss>&amp; &#x26; <![CDATA[&]]></rss>").repairs.is_empty());
+    }
+
+    #[test]
+    fn prefixed_rss_loses_its_prefix() {
+        let r = repair(
+            "<!-- a > b --><r:rss version=\"2.0\" xmlns:r=\"http://backend.userland.com/rss2\"><r:channel><r:item><r:title>x</r:title></r:item></r:channel></r:rss>",
+        );
+        assert_eq!(
+            r.text,
+            "<!-- a > b --><rss version=\"2.0\" xmlns:r=\"http://backend.userland.com/rss2\"><channel><item><title>x</title></item></channel></rss>"
+        );
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct Entry {
     pub markup: String,
     /// The document ended inside this entry; `markup` was closed by hand.
     pub cut: bool,
+    /// An Atom `entry` (else an RSS `item`).
+    pub atom: bool,
 }
 
 /// What the lexer found: the root element and the entries, in order.
@@ -101,10 +103,7 @@ pub fn split(text: &str) -> Split {
                     // The entry's end tag closes it, whatever was left open inside (an element
                     // of the same name nested in it excepted).
                     if name == entry_name.as_str() && !open.iter().any(|o| o == name) {
-                        out.entries.push(Entry {
-                            markup: text[*start..end].to_string(),
-                            cut: false,
-                        });
+                        out.entries.push(entry(text[*start..end].to_string(), entry_name, &[], false));
                         current = None;
                     } else if let Some(i) = open.iter().rposition(|o| o == name) {
                         open.truncate(i);
@@ -114,11 +113,7 @@ pub fn split(text: &str) -> Split {
             Token::Cut { at } => {
                 out.cut = true;
                 if let Some((start, name, open)) = current.take() {
-                    let mut markup = text[start..at].to_string();
-                    for element in open.iter().rev().chain(std::iter::once(&name)) {
-                        markup.push_str(&format!("</{element}>"));
-                    }
-                    out.entries.push(Entry { markup, cut: true });
+                    out.entries.push(entry(text[start..at].to_string(), &name, &open, true));
                 }
                 break;
             }
@@ -126,32 +121,43 @@ pub fn split(text: &str) -> Split {
     }
     if let Some((start, name, open)) = current {
         // The text ended cleanly between two tags, inside the entry.
-        let mut markup = text[start..].to_string();
-        for element in open.iter().rev().chain(std::iter::once(&name)) {
-            markup.push_str(&format!("</{element}>"));
-        }
-        out.entries.push(Entry { markup, cut: true });
+        out.entries.push(entry(text[start..].to_string(), &name, &open, true));
     }
     out.cut |= out.root.is_some() && !root_closed;
     out
 }
 
-/// A minimal document of the root's kind around one entry, so that it parses on its own. The
-/// root's attributes are kept for their namespace declarations.
-pub fn wrap(root: Option<&Root>, entry: &str) -> String {
-    let attributes = root.map_or("", |r| r.attributes.as_str());
-    match root.map(|r| r.name.as_str()) {
-        Some("feed") => format!("<feed{attributes}>{entry}</feed>"),
-        Some("RDF") => format!(
-            "<rdf:RDF{attributes}><channel rdf:about=\"\"><title></title><link></link><description></description></channel>{entry}</rdf:RDF>"
-        ),
-        // `rss`, a bare `channel`, or no root at all: RSS 2.0 is what such entries are.
-        _ => {
-            static XMLNS: LazyLock<Regex> =
-                LazyLock::new(|| Regex::new(r#"\bxmlns(:[\w.-]+)?\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
-            let namespaces: String = XMLNS.find_iter(attributes).map(|m| format!(" {}", m.as_str())).collect();
-            format!("<rss version=\"2.0\"{namespaces}><channel><title></title>{entry}</channel></rss>")
+/// An entry's markup, with `open` elements (innermost last) and the entry itself closed when
+/// the document was cut inside it.
+fn entry(mut markup: String, name: &str, open: &[String], cut: bool) -> Entry {
+    if cut {
+        for element in open.iter().rev().map(String::as_str).chain(std::iter::once(name)) {
+            markup.push_str(&format!("</{element}>"));
         }
+    }
+    Entry {
+        markup,
+        cut,
+        atom: local_name(name) == "entry",
+    }
+}
+
+/// A minimal document around one entry, so that it parses on its own, keeping the root's
+/// prefixed namespace declarations: an Atom feed for an `entry`, RSS 2.0 for an `item` of any
+/// dialect — RSS 1.0 and 0.90 included, whose items have RSS 2.0's elements but a default
+/// namespace the RSS 2.0 reader does not expect (and whose strict reader drops an item without
+/// a `link`, which RSS 2.0 allows).
+pub fn wrap(root: Option<&Root>, entry: &Entry) -> String {
+    static PREFIXED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\bxmlns:[\w.-]+\s*=\s*("[^"]*"|'[^']*')"#).expect("static regex"));
+    let attributes = root.map_or("", |r| r.attributes.as_str());
+    let namespaces: String = PREFIXED.find_iter(attributes).map(|m| format!(" {}", m.as_str())).collect();
+    match (entry.atom, root.map(|r| r.name.as_str())) {
+        (true, Some("feed")) => format!("<feed{attributes}>{}</feed>", entry.markup),
+        (true, _) => format!("<feed xmlns=\"http://www.w3.org/2005/Atom\"{namespaces}>{}</feed>", entry.markup),
+        (false, _) => format!(
+            "<rss version=\"2.0\"{namespaces}><channel><title></title>{}</channel></rss>",
+            entry.markup
+        ),
     }
 }
 
@@ -283,14 +289,24 @@ mod tests {
     }
 
     #[test]
-    fn wrappers_keep_the_namespaces() {
+    fn wrappers_keep_the_prefixed_namespaces() {
         let root = Root {
-            name: "rss".into(),
-            attributes: r#" version="0.94" xmlns:dc="http://purl.org/dc/elements/1.1/""#.into(),
+            name: "RDF".into(),
+            attributes: r#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/""#.into(),
         };
+        let item = entry("<item/>".into(), "item", &[], false);
         assert_eq!(
-            wrap(Some(&root), "<item/>"),
+            wrap(Some(&root), &item),
             r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title></title><item/></channel></rss>"#
+        );
+        let atom = Root {
+            name: "feed".into(),
+            attributes: r#" xmlns="http://www.w3.org/2005/Atom" xml:lang="fr""#.into(),
+        };
+        let e = entry("<entry/>".into(), "entry", &[], false);
+        assert_eq!(
+            wrap(Some(&atom), &e),
+            r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><entry/></feed>"#
         );
     }
 }
