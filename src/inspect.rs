@@ -16,6 +16,17 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// Why a page could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error(transparent)]
+    Extract(#[from] crate::extract::ExtractError),
+    #[error("not fetched")]
+    NotFetched,
+}
+
 /// A page or a feed, as a check reads it.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
@@ -40,7 +51,7 @@ pub fn views(
     tz: Option<Tz>,
     at: DateTime<Utc>,
     floor: DateTime<Utc>,
-) -> Vec<Result<View, String>> {
+) -> Vec<Result<View, InspectError>> {
     let requests: Vec<Request> = locations
         .iter()
         .map(|l| Request {
@@ -49,20 +60,17 @@ pub fn views(
             max_body: None,
         })
         .collect();
-    let views: Slots<Result<View, String>> = Slots::new(requests.len());
+    let views: Slots<Result<View, InspectError>> = Slots::new(requests.len());
     fetcher.fetch_each(&requests, &|i, fetched| {
         let view = fetched
-            .map_err(|e| e.to_string())
+            .map_err(InspectError::from)
             .and_then(|doc| view(&doc, &locations[i], tz, at, floor));
         views.put(i, view);
     });
-    views
-        .into_values()
-        .map(|v| v.unwrap_or_else(|| Err("not fetched".into())))
-        .collect()
+    views.into_values().map(|v| v.unwrap_or(Err(InspectError::NotFetched))).collect()
 }
 
-fn view(doc: &Document, location: &Location, tz: Option<Tz>, at: DateTime<Utc>, floor: DateTime<Utc>) -> Result<View, String> {
+fn view(doc: &Document, location: &Location, tz: Option<Tz>, at: DateTime<Utc>, floor: DateTime<Utc>) -> Result<View, InspectError> {
     let decoded = doc.decode(None);
     let is_feed = match location {
         Location::File(path) => kind_of_file(path) == InputKind::Feed,
@@ -73,7 +81,7 @@ fn view(doc: &Document, location: &Location, tz: Option<Tz>, at: DateTime<Utc>, 
     if is_feed {
         return Ok(View::Feed(FeedView::new(&doc.final_url, &decoded, tz)));
     }
-    let x = crate::extract::extract(&decoded.text, &doc.final_url, tz).map_err(|e| e.to_string())?;
+    let x = crate::extract::extract(&decoded.text, &doc.final_url, tz)?;
     Ok(View::Page(Box::new(PageView::new(
         &doc.final_url,
         &x.article,
@@ -166,7 +174,7 @@ pub fn batch(local: &LocalFetcher, dir: &Path, pages: &[PathBuf], tz: Option<Tz>
         .par_iter()
         .map(|path| {
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
-            let mut line = batch_line(local, path, tz, at, floor).unwrap_or_else(|e| serde_json::json!({ "error": e }));
+            let mut line = batch_line(local, path, tz, at, floor).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
             line["file"] = file.into();
             line.to_string()
         })
@@ -179,12 +187,10 @@ fn batch_line(
     tz: Option<Tz>,
     at: DateTime<Utc>,
     floor: DateTime<Utc>,
-) -> Result<serde_json::Value, String> {
-    let doc = local.fetch(&Location::File(path.to_path_buf()), None).map_err(|e| e.to_string())?;
+) -> Result<serde_json::Value, InspectError> {
+    let doc = local.fetch(&Location::File(path.to_path_buf()), None)?;
     let decoded = doc.decode(None);
-    let a = crate::extract::extract(&decoded.text, &doc.final_url, tz)
-        .map_err(|e| e.to_string())?
-        .article;
+    let a = crate::extract::extract(&decoded.text, &doc.final_url, tz)?.article;
     let text: Vec<&str> = a
         .blocks
         .iter()

@@ -214,7 +214,7 @@ fn extract(a: ExtractArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     for (p, v) in a.pages.iter().zip(views) {
         match v {
             Ok(view) => shown.push(view),
-            Err(e) => failed.push_str(&format!("error: `{}`: {}\n", report::inert(p), report::inert(&e))),
+            Err(e) => failed.push_str(&format!("error: `{}`: {}\n", report::inert(p), report::inert(&e.to_string()))),
         }
     }
     match a.format {

@@ -28,20 +28,28 @@ pub enum Location {
     Http(Url),
 }
 
+/// Why a location cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocationError {
+    #[error("empty location")]
+    Empty,
+    #[error("not a local file URL")]
+    NotLocal,
+    #[error("unsupported URL scheme `{0}`")]
+    Scheme(String),
+}
+
 impl Location {
     /// Parses a rule-file location: a URL, or a path relative to `base_dir`.
-    pub fn parse(s: &str, base_dir: &Path) -> Result<Location, String> {
+    pub fn parse(s: &str, base_dir: &Path) -> Result<Location, LocationError> {
         if s.trim().is_empty() {
-            return Err("empty location".into());
+            return Err(LocationError::Empty);
         }
         if let Ok(url) = Url::parse(s) {
             return match url.scheme() {
-                "file" => url
-                    .to_file_path()
-                    .map(Location::File)
-                    .map_err(|()| "not a local file URL".to_string()),
+                "file" => url.to_file_path().map(Location::File).map_err(|()| LocationError::NotLocal),
                 "http" | "https" => Ok(Location::Http(url)),
-                other if other.len() > 1 => Err(format!("unsupported URL scheme `{other}`")),
+                other if other.len() > 1 => Err(LocationError::Scheme(other.to_string())),
                 // A one-letter "scheme" is a Windows drive letter: treat as a path.
                 _ => Ok(Location::File(base_dir.join(s))),
             };

@@ -298,15 +298,22 @@ fn request(source: &Source, location: &Location, page: bool) -> Request {
     }
 }
 
+/// A panic caught while processing one document, with its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Panic(pub String);
+
 /// Runs `f`, turning a panic into an error carrying its message: one document's bug must cost
 /// that document, not the run.
-pub fn isolated<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub fn isolated<T>(f: impl FnOnce() -> T) -> Result<T, Panic> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into())
+        Panic(
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into()),
+        )
     })
 }
 
@@ -401,8 +408,8 @@ mod tests {
     #[test]
     fn a_panic_becomes_an_error_with_its_message() {
         assert_eq!(isolated(|| 1), Ok(1));
-        let r: Result<(), String> = isolated(|| panic!("boom at {}", 3));
-        assert_eq!(r, Err("boom at 3".into()));
+        let r: Result<(), Panic> = isolated(|| panic!("boom at {}", 3));
+        assert_eq!(r, Err(Panic("boom at 3".into())));
     }
 
     /// Issue 10, bug 11: a panic in one document's extraction ended the whole run. It costs
