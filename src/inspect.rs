@@ -6,7 +6,7 @@
 
 use crate::article::{Article, DateReport};
 use crate::charset::Basis;
-use crate::fetch::{Document, Fetcher, InputKind, LocalFetcher, Location, Request, Slots, kind_of_file};
+use crate::fetch::{Document, Fetcher, InputKind, LocalFetcher, Location, Request, Slots, kind_of_bytes, kind_of_file};
 use crate::model::{Scope, wire_name};
 use crate::report::inert;
 use crate::timing::{DateRef, ItemDates};
@@ -74,9 +74,7 @@ fn view(doc: &Document, location: &Location, tz: Option<Tz>, at: DateTime<Utc>, 
     let decoded = doc.decode(None);
     let is_feed = match location {
         Location::File(path) => kind_of_file(path) == InputKind::Feed,
-        Location::Http(_) => doc
-            .content_type()
-            .is_some_and(|t| t.contains("xml") || t.contains("json") || t.contains("rss")),
+        Location::Http(_) => kind_of_bytes(&doc.bytes) == InputKind::Feed,
     };
     if is_feed {
         return Ok(View::Feed(FeedView::new(&doc.final_url, &decoded, tz)));

@@ -1,7 +1,7 @@
 //! Regression tests for the bugs of issue 10 (the check's middle), one per bug, named after
 //! it. Each failed on the release before the pipeline was split into stages.
 
-use crate::util::{check_json, run};
+use crate::util::{check_json, run, strings};
 use std::path::Path;
 
 const FR: &str = "rules/fr-2017-presidentielle.toml";
@@ -19,12 +19,7 @@ fn two_feeds_listing_one_article_give_one_item_and_one_finding() {
     assert_eq!(code, 1, "{report}");
     let items = report["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{report:#}");
-    let findings: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let findings = strings(&report, "findings", "rule");
     assert_eq!(findings, vec!["macronleaks-content"]);
     // Both entries' summaries are kept, as feed text beside the page.
     let summary_spans = report["findings"][0]["spans"].as_array().unwrap();
@@ -44,12 +39,7 @@ fn a_short_page_linking_into_the_dump_is_a_finding_not_an_empty_page() {
     )
     .unwrap();
     let (code, report) = check_json(&[FR, "--input", page.to_str().unwrap(), "--at", "2017-05-08T00:00:00Z"]);
-    let rules: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = strings(&report, "findings", "rule");
     assert_eq!(rules, vec!["macronleaks-dump-link"], "{report:#}");
     assert!(report["not_checked"].as_array().unwrap().is_empty(), "{report:#}");
     // Undated, so its timing is unknown and the finding is capped at a warning.
@@ -87,12 +77,7 @@ fn a_source_that_could_not_be_read_is_not_checked_and_the_run_is_incomplete() {
         status,
         vec![("courrier", "checked"), ("echo", "not_checked"), ("vide", "not_checked")]
     );
-    let codes: Vec<&str> = report["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap())
-        .collect();
+    let codes = strings(&report, "problems", "code");
     assert_eq!(codes, vec!["L002", "L003"]);
     let r = run(&["check", FR, &sources, "--format", "jsonl", "--at", "2017-05-08T00:00:00Z"]);
     let lines: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -137,20 +122,10 @@ fn a_truncated_feed_keeps_its_first_entries() {
     std::fs::write(&feed, cut).unwrap();
     let (code, report) = check_json(&[FR, "--input", feed.to_str().unwrap(), "--at", "2017-05-08T00:00:00Z"]);
     assert_ne!(code, 2, "{report}");
-    let titles: Vec<&str> = report["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|i| i["title"].as_str())
-        .collect();
+    let titles = strings(&report, "items", "title");
     assert_eq!(titles.len(), 3, "{titles:?}");
     assert!(titles[2].starts_with("Dernier meeting"), "{titles:?}");
-    let codes: Vec<&str> = report["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap())
-        .collect();
+    let codes = strings(&report, "problems", "code");
     assert!(codes.contains(&"L004"), "{codes:?}");
 }
 

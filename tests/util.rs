@@ -49,3 +49,13 @@ pub fn findings(report: &serde_json::Value) -> Vec<(String, String, String, Stri
         })
         .collect()
 }
+
+/// The string field `key` of every object in the report's list `list` (`findings`, `problems`…).
+pub fn strings<'a>(report: &'a serde_json::Value, list: &str, key: &str) -> Vec<&'a str> {
+    report[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{list}` in {report}"))
+        .iter()
+        .filter_map(|v| v[key].as_str())
+        .collect()
+}

@@ -250,7 +250,8 @@ impl From<FailOn> for Severity {
 #[derive(Debug, clap::Args)]
 pub struct ExtractArgs {
     /// Pages or feeds to read: paths or http(s) URLs. A file is read as a feed when its
-    /// extension or its first bytes say so (as `check --input` does), a URL when its body does.
+    /// extension or its first bytes say so (as `check --input` does), a URL when its first
+    /// bytes do (an XML or JSON document).
     #[arg(required_unless_present = "jsonl", value_name = "PAGE|FEED")]
     pub pages: Vec<String>,
     /// Batch mode for evaluations: every HTML file under DIR (.html/.htm/.xhtml, or any file

@@ -51,7 +51,13 @@ pub fn kind_of_file(path: &Path) -> InputKind {
     }
     let mut head = [0u8; 512];
     let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
-    let text = String::from_utf8_lossy(&head[..n]);
+    kind_of_bytes(&head[..n])
+}
+
+/// Classifies a document by its first bytes: an XML or JSON document is a feed, anything else
+/// a page.
+pub fn kind_of_bytes(bytes: &[u8]) -> InputKind {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
     let start = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     let feed_roots = ["<?xml", "<rss", "<feed", "<rdf:RDF", "{"];
     let is_feed = feed_roots.iter().any(|r| start.starts_with(r)) && !start.to_ascii_lowercase().contains("<html");

@@ -9,7 +9,7 @@
 mod kinds;
 mod local;
 
-pub use kinds::{InputKind, files_under, kind_of, kind_of_file, scan_dir, scan_pages};
+pub use kinds::{InputKind, files_under, kind_of, kind_of_bytes, kind_of_file, scan_dir, scan_pages};
 pub use local::LocalFetcher;
 
 use chrono::{DateTime, Utc};
