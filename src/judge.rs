@@ -6,7 +6,7 @@
 //! that the page does not (a feed summary is published too, but it is not on the page), each
 //! with its own text and offsets, so a span always names the document it quotes.
 
-use crate::article::{Article, DateReport, FoundDate, PageClass, TextBuilder, excerpt};
+use crate::article::{Article, DateReport, FoundDate, Link, PageClass, TextBuilder, collapse_whitespace, excerpt};
 use crate::charset::Basis;
 use crate::detect::{Hit, MatcherKind, Origin};
 use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Verdict, WindowId};
@@ -162,61 +162,116 @@ pub struct CharsetReport {
     pub basis: Basis,
 }
 
-/// The documents of an item, ready to scan.
+/// The documents of an item, ready to scan: its page, and per listing that carries it, what
+/// the listing's entries say that the page does not.
 struct Documents<'a> {
     page: Option<&'a Page>,
-    /// What the feed entries say that the page does not, as one text.
-    feed: Article,
-    /// The listing the feed text came from.
-    listing: Option<&'a Url>,
+    feeds: Vec<(&'a Url, Article)>,
 }
 
-impl Documents<'_> {
+impl<'a> Documents<'a> {
+    /// The feed text is grouped by listing, so each span's offsets index one listing's text;
+    /// a summary already on the page, or already in an earlier listing, is not repeated. The
+    /// feed's title is the item's only without a page.
+    fn new(page: Option<&'a Page>, entries: &'a [Entry]) -> Documents<'a> {
+        let mut feeds: Vec<(&Url, Article)> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        let on_page = |text: &str| page.is_some_and(|p| p.article.text.contains(text));
+        for e in entries {
+            let at = match feeds.iter().position(|(l, _)| *l == &e.listing) {
+                Some(at) => at,
+                None => {
+                    feeds.push((&e.listing, Article::default()));
+                    feeds.len() - 1
+                }
+            };
+            let article = &mut feeds[at].1;
+            let mut b = TextBuilder::continuing(std::mem::take(&mut article.text), std::mem::take(&mut article.blocks));
+            if page.is_none()
+                && let Some(title) = e.item.title.as_deref().filter(|t| !seen.contains(&collapse_whitespace(t)))
+            {
+                b.push(Scope::Title, title);
+                seen.push(collapse_whitespace(title));
+            }
+            for text in [&e.item.summary, &e.item.content].into_iter().flatten() {
+                let text = collapse_whitespace(text);
+                if !seen.contains(&text) && !on_page(&text) {
+                    b.push(Scope::Summary, &text);
+                    seen.push(text);
+                }
+            }
+            (article.text, article.blocks) = b.finish();
+            article.title = article.title.take().or_else(|| e.item.title.clone());
+            for url in &e.item.links {
+                if !article.links.iter().any(|l| &l.url == url) {
+                    article.links.push(Link {
+                        url: url.clone(),
+                        within: Scope::Summary,
+                    });
+                }
+            }
+        }
+        Documents { page, feeds }
+    }
+
     fn texts(&self) -> Vec<Text<'_>> {
         let page = self.page.map(|p| Text {
             article: &p.article,
             origin: Origin::Page,
         });
-        let feed = (!self.feed.blocks.is_empty()).then_some(Text {
-            article: &self.feed,
-            origin: Origin::Feed,
-        });
-        page.into_iter().chain(feed).collect()
+        let feeds = self
+            .feeds
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, a))| !a.blocks.is_empty() || !a.links.is_empty())
+            .map(|(n, (_, article))| Text {
+                article,
+                origin: Origin::Feed(n),
+            });
+        page.into_iter().chain(feeds).collect()
     }
 
+    /// The text a hit's offsets index, and the address of its document.
     fn text_of(&self, origin: Origin) -> (&str, String) {
         match (origin, self.page) {
             (Origin::Page, Some(p)) => (&p.article.text, p.url.to_string()),
-            _ => (&self.feed.text, self.listing.map(Url::to_string).unwrap_or_default()),
+            (Origin::Feed(n), _) if n < self.feeds.len() => (&self.feeds[n].1.text, self.feeds[n].0.to_string()),
+            _ => ("", String::new()),
         }
+    }
+
+    /// The item's title: the page's, else its first feed entry's.
+    fn title(&self) -> Option<String> {
+        self.page
+            .and_then(|p| p.article.title.clone())
+            .or_else(|| self.feeds.iter().find_map(|(_, a)| a.title.clone()))
     }
 }
 
-/// Judges one item: times it, evaluates the rules, records the outcome. `None` when the item
+/// Judges one item: times it, evaluates the rules, records the outcome. Nothing when the item
 /// has nothing to judge (no page could be read and no feed entry stands for it).
 pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     let mut out = Judged::default();
     if item.page.is_none() && item.entries.is_empty() {
         return out;
     }
-    let docs = Documents {
-        page: item.page,
-        feed: feed_article(item.entries, item.page.map(|p| &p.article)),
-        listing: item.entries.first().map(|e| &e.listing),
-    };
+    let docs = Documents::new(item.page, item.entries);
     let found: Vec<FoundDate> = dates_of(item);
     let dates = ItemDates::choose(&found, clock.at, clock.floor);
     out.problems = date_problems(item, &found, &dates);
-    let title = item.page.and_then(|p| p.article.title.clone()).or_else(|| docs.feed.title.clone());
+    let title = docs.title();
     let evaluation = engine.evaluate(&docs.texts());
     let mut timings = Timings::new(engine.rules(), item.source, &dates);
+    let context = Context {
+        rules: engine.rules(),
+        item,
+        docs: &docs,
+        title: &title,
+    };
     for m in &evaluation.matches {
         let rule = &engine.rules()[m.rule];
         match timings.first_counting(m) {
-            Counting::Fires(window, timing, severity) => {
-                out.findings
-                    .push(finding(engine.rules(), item, &docs, m, window, timing, severity, &title))
-            }
+            Counting::Fires(window, timing, severity) => out.findings.push(context.finding(m, window, timing, severity)),
             Counting::Clears(timing) => out.cleared.push(Cleared {
                 rule: rule.id.clone(),
                 source: item.source.id.clone(),
@@ -271,33 +326,6 @@ fn dates_of(item: Item) -> Vec<FoundDate> {
         }
     }
     found
-}
-
-/// What the feed entries say of the item: the title (only without a page, whose own title
-/// wins) and every summary and content not already on the page, in the `summary` scope.
-fn feed_article(entries: &[Entry], page: Option<&Article>) -> Article {
-    let mut b = TextBuilder::default();
-    if page.is_none()
-        && let Some(title) = entries.iter().find_map(|e| e.item.title.as_deref())
-    {
-        b.push(Scope::Title, title);
-    }
-    let mut seen: Vec<String> = Vec::new();
-    for text in entries.iter().flat_map(|e| [&e.item.summary, &e.item.content]).flatten() {
-        let text = crate::article::collapse_whitespace(text);
-        if seen.contains(&text) || page.is_some_and(|p| p.text.contains(&text)) {
-            continue;
-        }
-        b.push(Scope::Summary, &text);
-        seen.push(text);
-    }
-    let (text, blocks) = b.finish();
-    Article {
-        title: entries.iter().find_map(|e| e.item.title.clone()),
-        text,
-        blocks,
-        ..Article::default()
-    }
 }
 
 fn date_problems(item: Item, found: &[FoundDate], dates: &ItemDates) -> Vec<Problem> {
@@ -391,64 +419,65 @@ enum Counting {
     NoWindow,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finding(
-    rules: &RuleSet,
-    item: Item,
-    docs: &Documents,
-    m: &RuleMatch,
-    w: WindowId,
-    timing: Timing,
-    severity: Severity,
-    title: &Option<String>,
-) -> Finding {
-    let rule = &rules[m.rule];
-    let window = &rules[w];
-    let mut materials: Vec<String> = m.evidence.iter().map(|h| rules[h.material].id.clone()).collect();
-    materials.sort();
-    materials.dedup();
-    let key = FindingKey {
-        rule: rule.id.clone(),
-        source: item.source.id.clone(),
-        url: item.url.to_string(),
-        materials: materials.clone(),
-    };
-    Finding {
-        id: key.id(),
-        key,
-        rule: rule.id.clone(),
-        severity,
-        status: rule.status,
-        message: rule.message.clone(),
-        materials,
-        source: item.source.id.clone(),
-        foreign: item.source.foreign,
-        url: item.url.to_string(),
-        title: title.clone(),
-        window: window.id.clone(),
-        category: window.category,
-        legal_force: window.legal_force,
-        timing,
-        spans: m.evidence.iter().map(|h| span(rules, docs, h)).collect(),
-    }
+/// What a finding is built from.
+struct Context<'a> {
+    rules: &'a RuleSet,
+    item: Item<'a>,
+    docs: &'a Documents<'a>,
+    title: &'a Option<String>,
 }
 
-fn span(rules: &RuleSet, docs: &Documents, h: &Hit) -> SpanReport {
-    let (text, document) = docs.text_of(h.origin);
-    SpanReport {
-        scope: h.scope,
-        document,
-        start: h.range.start,
-        end: h.range.end,
-        matcher: h.kind,
-        material: rules[h.material].id.clone(),
-        needle: h.needle.clone(),
-        url: h.url.as_ref().map(Url::to_string),
-        words: h.reproduces.as_ref().map(|r| r.words),
-        documents: h.reproduces.as_ref().map(|r| r.documents.clone()),
-        excerpt: match h.range.is_empty() {
-            true => h.url.as_ref().map(Url::to_string).unwrap_or_default(),
-            false => excerpt(text, h.range.clone(), 60),
-        },
+impl Context<'_> {
+    fn finding(&self, m: &RuleMatch, w: WindowId, timing: Timing, severity: Severity) -> Finding {
+        let (rules, item) = (self.rules, self.item);
+        let rule = &rules[m.rule];
+        let window = &rules[w];
+        let mut materials: Vec<String> = m.evidence.iter().map(|h| rules[h.material].id.clone()).collect();
+        materials.sort();
+        materials.dedup();
+        let key = FindingKey {
+            rule: rule.id.clone(),
+            source: item.source.id.clone(),
+            url: item.url.to_string(),
+            materials: materials.clone(),
+        };
+        Finding {
+            id: key.id(),
+            key,
+            rule: rule.id.clone(),
+            severity,
+            status: rule.status,
+            message: rule.message.clone(),
+            materials,
+            source: item.source.id.clone(),
+            foreign: item.source.foreign,
+            url: item.url.to_string(),
+            title: self.title.clone(),
+            window: window.id.clone(),
+            category: window.category,
+            legal_force: window.legal_force,
+            timing,
+            spans: m.evidence.iter().map(|h| self.span(h)).collect(),
+        }
+    }
+
+    fn span(&self, h: &Hit) -> SpanReport {
+        let (text, document) = self.docs.text_of(h.origin);
+        SpanReport {
+            scope: h.scope,
+            document,
+            start: h.range.start,
+            end: h.range.end,
+            matcher: h.kind,
+            material: self.rules[h.material].id.clone(),
+            needle: h.needle.clone(),
+            url: h.url.as_ref().map(Url::to_string),
+            words: h.reproduces.as_ref().map(|r| r.words),
+            documents: h.reproduces.as_ref().map(|r| r.documents.clone()),
+            excerpt: match h.range.is_empty() {
+                true => h.url.as_ref().map(Url::to_string).unwrap_or_default(),
+                false => excerpt(text, h.range.clone(), 60),
+            },
+        }
     }
 }

@@ -103,6 +103,8 @@ codes! {
     SitemapUnreadable = "L007", Feed;
     /// A sitemap index listing more sitemaps than are read.
     SitemapIndexCut = "L008", Feed;
+    /// A sitemap index listed by a sitemap index (only one level is read).
+    SitemapIndexNested = "L011", Feed;
     /// A homepage that advertises no feed.
     NoFeedAdvertised = "L009", Feed;
     /// A feed the strict parser refused, read entry by entry.

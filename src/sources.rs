@@ -14,7 +14,7 @@
 use crate::article::normalize_url;
 use crate::feed::FeedItem;
 use crate::fetch::{Fetcher, InputKind, Location, kind_of_file, scan_dir};
-use crate::model::{SourceId, Verdict};
+use crate::model::{Digest, SourceId, Verdict};
 use crate::problem::{Code, Problem};
 use crate::rules::{RuleSet, Source};
 use chrono::{DateTime, Duration, Utc};
@@ -220,6 +220,8 @@ pub enum FeedOnly {
     BeforeWindows,
     /// Dated after every window a rule could count it for, by more than the margin.
     AfterWindows,
+    /// No rule's window covers a zone of the outlet's audience: nothing can count it.
+    NoWindow,
 }
 
 impl FeedOnly {
@@ -229,6 +231,7 @@ impl FeedOnly {
             FeedOnly::Offline => "their pages are on the web and the feed was read from disk (or the reverse)",
             FeedOnly::BeforeWindows => "dated before the windows by more than the margin and not updated near them (`--all` fetches them)",
             FeedOnly::AfterWindows => "dated after the windows by more than the margin (`--all` fetches them)",
+            FeedOnly::NoWindow => "no rule's window covers a zone of the outlet's audience",
         }
     }
 }
@@ -237,7 +240,8 @@ impl FeedOnly {
 #[derive(Debug, Clone)]
 pub struct WorkItem {
     pub source: SourceId,
-    /// The page's normalised address, or for an entry without a page, its listing's.
+    /// The page's normalised address, or for an entry without a link, its listing's with a
+    /// fragment naming the entry (see [`unlinked_url`]).
     pub url: Url,
     /// Its entries in the listings, in order (none for a page listed directly).
     pub entries: Vec<Entry>,
@@ -269,27 +273,19 @@ pub struct Selection {
     pub margin: Duration,
 }
 
-/// Where an item is in the worklist: by (source, URL), or for an entry without a page, by its
-/// place in its listing (such entries are never merged with one another).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum ItemKey {
-    Url(SourceId, Url),
-    Unlinked(SourceId, Url, usize),
-}
-
 impl Worklist {
     /// The items of every listing and listed page, merged by (source, URL), in input order.
     pub fn build(plan: &Plan, listings: Vec<Listing>, rules: &RuleSet, fetcher: &dyn Fetcher, selection: Selection) -> Worklist {
         let mut list = Worklist::default();
-        let mut items: HashMap<ItemKey, usize> = HashMap::new();
+        let mut items: HashMap<(SourceId, Url), usize> = HashMap::new();
         let mut pages: HashMap<Url, usize> = HashMap::new();
         for listing in listings {
             let source = plan.source(listing.source);
             let listing_url = listing.location.url();
-            for (n, entry) in listing.entries.into_iter().enumerate() {
-                let key = match &entry.link {
-                    Some(link) => ItemKey::Url(listing.source, normalize_url(link)),
-                    None => ItemKey::Unlinked(listing.source, listing_url.clone(), n),
+            for entry in listing.entries {
+                let url = match &entry.link {
+                    Some(link) => normalize_url(link),
+                    None => unlinked_url(&listing_url, &entry),
                 };
                 let page = entry.link.as_ref().map(Location::from_url).ok_or(FeedOnly::NoLink).and_then(|l| {
                     if !fetcher.reaches(&l) || !same_kind(&l, &listing.location) {
@@ -305,25 +301,21 @@ impl Worklist {
                     listing: listing_url.clone(),
                     fetched_at: listing.fetched_at,
                 };
-                let url = match &key {
-                    ItemKey::Url(_, u) => u.clone(),
-                    ItemKey::Unlinked(..) => listing_url.clone(),
-                };
-                let i = list.item(&mut items, key, listing.source, url);
+                let i = list.item(&mut items, listing.source, url);
                 list.items[i].entries.push(entry);
                 list.attach(&mut pages, i, page);
             }
         }
         for input in plan.inputs.iter().filter(|i| i.kind == Kind::Page) {
             let url = normalize_url(&input.location.url());
-            let i = list.item(&mut items, ItemKey::Url(input.source, url.clone()), input.source, url);
+            let i = list.item(&mut items, input.source, url);
             list.attach(&mut pages, i, Ok(input.location.clone()));
         }
         list
     }
 
-    fn item(&mut self, items: &mut HashMap<ItemKey, usize>, key: ItemKey, source: SourceId, url: Url) -> usize {
-        *items.entry(key).or_insert_with(|| {
+    fn item(&mut self, items: &mut HashMap<(SourceId, Url), usize>, source: SourceId, url: Url) -> usize {
+        *items.entry((source, url.clone())).or_insert_with(|| {
             self.items.push(WorkItem {
                 source,
                 url,
@@ -360,6 +352,24 @@ impl Worklist {
     }
 }
 
+/// The address that stands for an entry without a link: its listing's, with a fragment that is
+/// a digest of what the entry says (title, summary, content, dates as written), so that it is
+/// the same in every run and two different entries never share it (nor a finding's key).
+fn unlinked_url(listing: &Url, entry: &FeedItem) -> Url {
+    let mut said = String::new();
+    for part in [&entry.title, &entry.summary, &entry.content].into_iter().flatten() {
+        said.push_str(part);
+        said.push('\u{1f}');
+    }
+    for d in &entry.dates {
+        said.push_str(&d.raw);
+        said.push('\u{1f}');
+    }
+    let mut url = listing.clone();
+    url.set_fragment(Some(&format!("entry-{}", &Digest::of(said.as_bytes()).hex()[..12])));
+    url
+}
+
 /// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date that
 /// some rule could count for some window of the outlet's audience, `margin` included. A date
 /// inside (or near) a window counts, a publication or update date alike; one clearly before
@@ -371,13 +381,14 @@ fn worth_fetching(entry: &FeedItem, source: &Source, rules: &RuleSet, margin: Du
     if dates.is_empty() {
         return Ok(());
     }
-    let mut all_before = true;
+    let (mut all_before, mut any_window) = (true, false);
     for rule in &rules.rules {
         for &w in &rule.windows {
             let window = &rules[w];
             let before_counts = rule.counts(window.pre_window_content, Verdict::Before);
             let after_counts = rule.counts(window.pre_window_content, Verdict::After);
             for span in window.spans.iter().filter(|s| source.audience.contains(&s.zone)) {
+                any_window = true;
                 for d in &dates {
                     let before = d.latest + margin < span.start;
                     let after = d.earliest >= span.end + margin;
@@ -389,9 +400,9 @@ fn worth_fetching(entry: &FeedItem, source: &Source, rules: &RuleSet, margin: Du
             }
         }
     }
-    Err(if all_before {
-        FeedOnly::BeforeWindows
-    } else {
-        FeedOnly::AfterWindows
+    Err(match (any_window, all_before) {
+        (false, _) => FeedOnly::NoWindow,
+        (true, true) => FeedOnly::BeforeWindows,
+        (true, false) => FeedOnly::AfterWindows,
     })
 }

@@ -94,6 +94,20 @@ fn demo_json_report_is_stable() {
         source["fetch_seconds"] = 0.into();
     }
     for finding in report["findings"].as_array_mut().unwrap() {
+        // The id is the key's: recomputed here from the key as reported.
+        let key = &finding["key"];
+        let key = blackout::model::FindingKey {
+            rule: key["rule"].as_str().unwrap().into(),
+            source: key["source"].as_str().unwrap().into(),
+            url: key["url"].as_str().unwrap().into(),
+            materials: key["materials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().into())
+                .collect(),
+        };
+        assert_eq!(finding["id"], key.id());
         finding["id"] = "[ID]".into();
     }
     let root = url::Url::from_directory_path(env!("CARGO_MANIFEST_DIR")).unwrap().to_string();
@@ -701,4 +715,17 @@ fn fingerprint_build_info_and_match_end_to_end() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no document could be read"), "{}", r.stderr);
     assert!(!dir.path().join("none.fp").exists());
+}
+
+/// Every runtime problem code is listed, with its stage, in the README's table.
+#[test]
+fn every_problem_code_is_documented() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for code in blackout::problem::Code::ALL {
+        let stage = blackout::model::wire_name(&code.stage());
+        assert!(
+            readme.contains(&format!("| {code} | `{stage}` |")),
+            "README lacks the row `| {code} | `{stage}` | …`"
+        );
+    }
 }

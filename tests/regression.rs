@@ -186,3 +186,85 @@ fn an_unknown_source_for_as_suggests_the_nearest() {
         r.stderr
     );
 }
+
+/// Found in review: entries without a link all stood for their feed's address, so two
+/// different ones shared one finding key. Each has its own address (the feed's, with a digest
+/// of what the entry says), the same from one run to the next.
+#[test]
+fn entries_without_a_link_have_their_own_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |title: &str| {
+        format!(
+            "<item><title>{title}</title><description>Le lot est sur archive.org/details/EMLEAKS/ depuis vendredi.</description><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>"
+        )
+    };
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(
+        &feed,
+        format!(
+            "<rss version=\"2.0\"><channel><title>t</title>{}{}</channel></rss>",
+            entry("Un"),
+            entry("Deux")
+        ),
+    )
+    .unwrap();
+    let args = [FR, "--input", feed.to_str().unwrap(), "--at", "2017-05-08T00:00:00Z"];
+    let (_, report) = check_json(&args);
+    let ids = strings(&report, "findings", "id");
+    assert_eq!(ids.len(), 2, "{report:#}");
+    assert_ne!(ids[0], ids[1]);
+    let urls = strings(&report, "items", "url");
+    assert!(urls.iter().all(|u| u.contains("feed.xml#entry-")), "{urls:?}");
+    let (_, again) = check_json(&args);
+    assert_eq!(strings(&again, "findings", "id"), ids, "stable across runs");
+}
+
+/// Found in review: a link into the dump in a feed-only item's summary was dropped with the
+/// summary's markup.
+#[test]
+fn links_in_a_feed_summary_are_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(
+        &feed,
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>Les documents</title><link>https://web.example.fr/a</link>\
+         <description>&lt;p&gt;Ils sont &lt;a href=\"https://archive.org/details/EMLEAKS/lot-1.zip\"&gt;ici&lt;/a&gt;.&lt;/p&gt;</description>\
+         <pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item></channel></rss>",
+    )
+    .unwrap();
+    let (_, report) = check_json(&[FR, "--input", feed.to_str().unwrap(), "--at", "2017-05-08T00:00:00Z"]);
+    assert_eq!(strings(&report, "findings", "rule"), vec!["macronleaks-dump-link"], "{report:#}");
+    assert_eq!(
+        report["findings"][0]["spans"][0]["document"],
+        url::Url::from_file_path(&feed).unwrap().as_str()
+    );
+}
+
+/// Found in review: when two sources list the same page and it cannot be read, the second was
+/// told nothing (no problem, "not checked" without a reason).
+#[test]
+fn a_page_two_sources_list_is_reported_to_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        "schema = 1\n[[source]]\nid = \"a\"\npages = [\"missing.html\"]\naudience = \"all\"\n\n\
+         [[source]]\nid = \"b\"\npages = [\"missing.html\"]\naudience = \"all\"\n",
+    )
+    .unwrap();
+    let r = run(&["check", FR, sources.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    for s in report["sources"].as_array().unwrap() {
+        assert_eq!(s["status"], "not_checked");
+        assert_eq!(s["failed"], 1);
+        assert!(s["status_reason"].as_str().unwrap().contains("missing.html: cannot read"), "{s}");
+    }
+    assert_eq!(strings(&report, "problems", "source"), vec!["a", "b"]);
+    assert!(
+        r.stderr
+            .contains("error: nothing was checked: no source could be read\n  a: nothing could be read:"),
+        "{}",
+        r.stderr
+    );
+}

@@ -122,13 +122,6 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         hooks.progress = &bar;
     }
     let report = Run::new(&engine, &fetcher, hooks).check(&options, &a.files).map_err(fail)?;
-    if report.nothing_read() {
-        let mut msg = String::from("error: no source could be read, so nothing was checked\n");
-        for p in &report.problems {
-            msg.push_str(&format!("  {}: {}\n", report::inert(&p.url), report::inert(&p.message)));
-        }
-        return Err(Failure::Message(msg));
-    }
     let renderer: Box<dyn Render> = match a.format {
         Format::Text => Box::new(Text {
             quiet: a.quiet,
@@ -138,6 +131,15 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Format::Jsonl => Box::new(JsonLines),
     };
     renderer.render(&report, out)?;
+    if report.nothing_checked() {
+        // The report says why, source by source; the error says it again where scripts look.
+        let mut msg = String::from("error: nothing was checked: no source could be read\n");
+        for s in &report.sources {
+            let why = s.status_reason.as_deref().unwrap_or_default();
+            msg.push_str(&format!("  {}: {}\n", s.id, report::inert(why)));
+        }
+        return Err(Failure::Message(msg));
+    }
     Ok(report.outcome(a.fail_on.into()))
 }
 

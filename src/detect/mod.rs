@@ -32,12 +32,12 @@ pub enum MatcherKind {
     Fingerprint,
 }
 
-/// Which of an item's documents a text came from: its page, or its entry in a feed (or
-/// sitemap). Offsets of a hit index the extracted text of that document only.
+/// Which of an item's documents a text came from: its page, or what the n-th listing (feed or
+/// sitemap) carrying it says. Offsets of a hit index the extracted text of that document only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Origin {
     Page,
-    Feed,
+    Feed(usize),
 }
 
 /// One place where a material matched.
@@ -330,7 +330,7 @@ mod tests {
             ],
         );
         let kinds: Vec<(MatcherKind, String)> = d
-            .scan(&a, Origin::Feed)
+            .scan(&a, Origin::Feed(0))
             .iter()
             .map(|h| {
                 (

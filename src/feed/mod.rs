@@ -32,6 +32,9 @@ pub struct FeedItem {
     pub summary: Option<String>,
     /// Full content (`content:encoded`, Atom `content`), as text.
     pub content: Option<String>,
+    /// The links and embeds of the summary and content (a feed-only item's link into a dump is
+    /// published too), resolved against the feed's address.
+    pub links: Vec<Url>,
     pub dates: Vec<FoundDate>,
 }
 
@@ -47,7 +50,8 @@ pub struct ParsedFeed {
 pub enum Note {
     #[error("repaired: {0}")]
     Repaired(String),
-    #[error("the strict parser refused the feed ({0}); read entry by entry")]
+    /// Why the feed was read entry by entry (the strict parser refused it, or missed entries).
+    #[error("{0}; read entry by entry")]
     EntryByEntry(String),
     #[error("the feed is cut short (the connection or the file ended inside it); {0} entr(ies) before the cut were read")]
     Truncated(usize),
@@ -58,7 +62,7 @@ pub enum Note {
 /// Why a document could not be read as a feed at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FeedError {
-    #[error("empty body: nothing to read")]
+    #[error("empty body: nothing to read; check that the address is the feed's")]
     Empty,
     #[error("an HTML page, not a feed: use `home =` to discover the feeds it advertises, or `pages =` to read it as a page")]
     Html,
@@ -91,8 +95,8 @@ pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<ParsedFeed, FeedE
         Ok((feed, raws)) if feed.entries.len() >= in_markup => items(&feed, &raws, base, tz),
         strict => {
             let why = match &strict {
-                Ok((feed, _)) => format!("it found {} of the {in_markup} entries", feed.entries.len()),
-                Err(e) => e.to_string(),
+                Ok((feed, _)) => format!("the strict parser read {} of the feed's {in_markup} entries", feed.entries.len()),
+                Err(e) => format!("the strict parser refused the feed ({e})"),
             };
             let (recovered, mut more) = entry_by_entry(&text, base, tz);
             match strict {
@@ -118,7 +122,7 @@ fn looks_like_html(start: &str) -> bool {
 
 /// Every entry parsed alone (see `tolerant`), with a note for each cut or unreadable one.
 fn entry_by_entry(text: &str, base: &Url, tz: Option<Tz>) -> (Vec<FeedItem>, Vec<Note>) {
-    let split = tolerant::split(text);
+    let split = tolerant::split(text, tolerant::FEED_ENTRIES);
     let mut items = Vec::new();
     let mut notes = Vec::new();
     for (index, entry) in split.entries.iter().enumerate() {
@@ -192,31 +196,50 @@ fn item(e: &feed_rs::model::Entry, kind: FeedType, raws: &Raws, base: &Url, tz: 
         .and_then(|l| base.join(l.href.trim()).ok())
         .or_else(|| Url::parse(&e.id).ok().filter(|u| matches!(u.scheme(), "http" | "https")))
         .map(|u| normalize_url(&u));
+    let mut links = Vec::new();
+    let summary = e.summary.as_ref().map(|t| text_of(t, base, &mut links));
+    let content = e
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .map(|c| fragment(c, base, &mut links));
     FeedItem {
         link,
-        title: e.title.as_ref().map(text_of).filter(|t| !t.is_empty()),
-        summary: e.summary.as_ref().map(text_of).filter(|t| !t.is_empty()),
-        content: e
-            .content
+        title: e
+            .title
             .as_ref()
-            .and_then(|c| c.body.as_deref())
-            .map(html_to_text)
+            .map(|t| text_of(t, base, &mut Vec::new()))
             .filter(|t| !t.is_empty()),
+        summary: summary.filter(|t| !t.is_empty()),
+        content: content.filter(|t| !t.is_empty()),
+        links,
         dates,
     }
 }
 
-fn text_of(t: &Text) -> String {
+fn text_of(t: &Text, base: &Url, links: &mut Vec<Url>) -> String {
     if t.content_type.to_string().contains("html") || t.content.contains('<') || t.content.contains('&') {
-        html_to_text(&t.content)
+        fragment(&t.content, base, links)
     } else {
         collapse_whitespace(&t.content)
     }
 }
 
-/// Text of an HTML fragment (feed summaries are HTML more often than not).
-pub fn html_to_text(html: &str) -> String {
+/// The text of an HTML fragment (feed summaries are HTML more often than not), and its links
+/// and embeds (`href`, `src`) added to `links`, resolved against `base`, http(s) only.
+fn fragment(html: &str, base: &Url, links: &mut Vec<Url>) -> String {
+    static LINKED: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("a[href], iframe[src], embed[src], img[src], source[src]").expect("static selector"));
     let fragment = scraper::Html::parse_fragment(html);
+    for e in fragment.select(&LINKED) {
+        let target = e.value().attr("href").or_else(|| e.value().attr("src")).unwrap_or_default();
+        if let Ok(url) = base.join(target.trim())
+            && matches!(url.scheme(), "http" | "https")
+            && !links.contains(&url)
+        {
+            links.push(url);
+        }
+    }
     collapse_whitespace(&fragment.root_element().text().collect::<Vec<_>>().join(" "))
 }
 

@@ -2,8 +2,8 @@
 //! `publication_date` and `title`, or a plain `lastmod`; a `<sitemapindex>` lists more sitemaps.
 //! Elements are matched by local name, so any namespace prefix works.
 
+use super::{FeedItem, Note};
 use crate::article::{FoundDate, Provenance};
-use crate::feed::FeedItem;
 use chrono_tz::Tz;
 use url::Url;
 
@@ -36,57 +36,89 @@ pub fn is_sitemap(text: &str) -> bool {
     matches!(root.as_deref(), Some("urlset" | "sitemapindex"))
 }
 
-/// Reads a sitemap; `tz` is the outlet's zone for dates written without one.
-pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<Sitemap, SitemapError> {
+/// Reads a sitemap; `tz` is the outlet's zone for dates written without one. A `<urlset>` the
+/// XML parser refuses (cut off mid-transfer, one broken entry) is read `<url>` by `<url>`, as a
+/// feed is, with notes saying so.
+pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<(Sitemap, Vec<Note>), SitemapError> {
     let text = crate::charset::relabel_xml_as_utf8(text);
-    let doc = roxmltree::Document::parse(&text).map_err(|e| SitemapError::Unreadable(e.to_string()))?;
-    let root = doc.root_element();
-    let child_text = |node: roxmltree::Node, name: &str| {
-        node.descendants()
-            .find(|n| n.is_element() && n.tag_name().name() == name)
-            .and_then(|n| n.text())
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
+    let refused = match roxmltree::Document::parse(&text) {
+        Ok(doc) => return read(doc.root_element(), base, tz).map(|s| (s, Vec::new())),
+        Err(e) => e.to_string(),
     };
-    let loc = |node: roxmltree::Node| {
-        child_text(node, "loc")
-            .and_then(|l| base.join(&l).ok())
-            .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
-    };
+    let split = super::tolerant::split(&text, &["url"]);
+    if split.root.as_ref().is_none_or(|r| r.name != "urlset") || split.entries.is_empty() {
+        return Err(SitemapError::Unreadable(refused));
+    }
+    let attributes = split.root.as_ref().map_or("", |r| r.attributes.as_str());
+    let mut urls = Vec::new();
+    let mut notes = vec![Note::EntryByEntry(format!("the XML parser refused the sitemap ({refused})"))];
+    for (index, entry) in split.entries.iter().enumerate() {
+        let one = format!("<urlset{attributes}>{}</urlset>", entry.markup);
+        match roxmltree::Document::parse(&one).map_err(|e| e.to_string()) {
+            Ok(doc) => urls.extend(entries(doc.root_element(), base, tz)),
+            Err(error) => notes.push(Note::EntryUnreadable { index: index + 1, error }),
+        }
+    }
+    if split.cut {
+        notes.push(Note::Truncated(urls.len()));
+    }
+    Ok((Sitemap::Urls(urls), notes))
+}
+
+fn read(root: roxmltree::Node, base: &Url, tz: Option<Tz>) -> Result<Sitemap, SitemapError> {
     match root.tag_name().name() {
         "sitemapindex" => Ok(Sitemap::Index(
             root.children()
                 .filter(|n| n.tag_name().name() == "sitemap")
-                .filter_map(loc)
+                .filter_map(|n| loc(n, base))
                 .collect(),
         )),
-        "urlset" => Ok(Sitemap::Urls(
-            root.children()
-                .filter(|n| n.tag_name().name() == "url")
-                .filter_map(|u| {
-                    let link = loc(u)?;
-                    let mut dates = Vec::new();
-                    for (name, provenance) in [
-                        ("publication_date", Provenance::SitemapPublished),
-                        ("lastmod", Provenance::SitemapLastmod),
-                    ] {
-                        if let Some(raw) = child_text(u, name) {
-                            let parsed = crate::dates::parse(&raw, tz);
-                            dates.push(FoundDate { raw, provenance, parsed });
-                        }
-                    }
-                    Some(FeedItem {
-                        link: Some(link),
-                        title: child_text(u, "title"),
-                        summary: None,
-                        content: None,
-                        dates,
-                    })
-                })
-                .collect(),
-        )),
+        "urlset" => Ok(Sitemap::Urls(entries(root, base, tz))),
         other => Err(SitemapError::Root(other.to_string())),
     }
+}
+
+/// The `<url>` children of a `<urlset>` as entries: address, news title and dates.
+fn entries(urlset: roxmltree::Node, base: &Url, tz: Option<Tz>) -> Vec<FeedItem> {
+    urlset
+        .children()
+        .filter(|n| n.tag_name().name() == "url")
+        .filter_map(|u| {
+            let link = loc(u, base)?;
+            let mut dates = Vec::new();
+            for (name, provenance) in [
+                ("publication_date", Provenance::SitemapPublished),
+                ("lastmod", Provenance::SitemapLastmod),
+            ] {
+                if let Some(raw) = child_text(u, name) {
+                    let parsed = crate::dates::parse(&raw, tz);
+                    dates.push(FoundDate { raw, provenance, parsed });
+                }
+            }
+            Some(FeedItem {
+                link: Some(link),
+                title: child_text(u, "title"),
+                summary: None,
+                content: None,
+                links: Vec::new(),
+                dates,
+            })
+        })
+        .collect()
+}
+
+fn child_text(node: roxmltree::Node, name: &str) -> Option<String> {
+    node.descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == name)
+        .and_then(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+fn loc(node: roxmltree::Node, base: &Url) -> Option<Url> {
+    child_text(node, "loc")
+        .and_then(|l| base.join(&l).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
 }
 
 #[cfg(test)]
@@ -104,7 +136,7 @@ mod tests {
   <url><loc>/b.html</loc><lastmod>2017-05-05</lastmod></url>
 </urlset>"#;
         assert!(is_sitemap(news));
-        let Sitemap::Urls(items) = parse(news, &base, None).unwrap() else {
+        let (Sitemap::Urls(items), _) = parse(news, &base, None).unwrap() else {
             panic!()
         };
         assert_eq!(items.len(), 2);
@@ -116,10 +148,24 @@ mod tests {
 
         let index = r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>https://www.example.fr/news-1.xml</loc></sitemap></sitemapindex>"#;
         assert!(is_sitemap(index));
-        let Sitemap::Index(urls) = parse(index, &base, None).unwrap() else {
+        let (Sitemap::Index(urls), _) = parse(index, &base, None).unwrap() else {
             panic!()
         };
         assert_eq!(urls, vec![Url::parse("https://www.example.fr/news-1.xml").unwrap()]);
         assert!(!is_sitemap("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel/></rss>"));
+    }
+
+    #[test]
+    fn a_sitemap_cut_off_keeps_its_first_urls() {
+        let base = Url::parse("https://www.example.fr/sitemap-news.xml").unwrap();
+        let cut = r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>/a.html</loc><news:news><news:title>Un</news:title></news:news></url><url><loc>/b.html</loc><lastmod>2017-05-0"#;
+        let (Sitemap::Urls(items), notes) = parse(cut, &base, None).unwrap() else {
+            panic!()
+        };
+        let links: Vec<&str> = items.iter().map(|i| i.link.as_ref().unwrap().path()).collect();
+        assert_eq!(links, vec!["/a.html", "/b.html"]);
+        assert_eq!(items[0].title.as_deref(), Some("Un"));
+        assert!(notes.contains(&Note::Truncated(2)), "{notes:?}");
+        assert!(parse("<urlset><ur", &base, None).is_err());
     }
 }

@@ -41,17 +41,20 @@ pub struct Split {
     pub cut: bool,
 }
 
-/// How many entries the markup holds (entries inside entries not counted).
+/// The elements a feed's entries are: RSS `item`s and Atom `entry`s, with any prefix.
+pub const FEED_ENTRIES: &[&str] = &["item", "entry"];
+
+/// How many feed entries the markup holds (entries inside entries not counted).
 pub fn count(text: &str) -> usize {
     let mut lexer = Lexer { text, at: 0 };
     let (mut entries, mut depth) = (0, 0usize);
     while let Some(token) = lexer.next() {
         match token {
-            Token::Start { name, empty: false, .. } if matches!(local_name(name), "item" | "entry") => {
+            Token::Start { name, empty: false, .. } if FEED_ENTRIES.contains(&local_name(name)) => {
                 entries += usize::from(depth == 0);
                 depth += 1;
             }
-            Token::End { name, .. } if depth > 0 && matches!(local_name(name), "item" | "entry") => depth -= 1,
+            Token::End { name, .. } if depth > 0 && FEED_ENTRIES.contains(&local_name(name)) => depth -= 1,
             Token::Cut { .. } => break,
             _ => {}
         }
@@ -68,8 +71,9 @@ pub fn root_name(text: &str) -> Option<String> {
     }
 }
 
-/// Cuts the entries (`item` or `entry` elements, any prefix) out of a feed's text.
-pub fn split(text: &str) -> Split {
+/// Cuts the entries (elements whose local name is one of `names`: [`FEED_ENTRIES`] for a
+/// feed, `url` for a sitemap) out of a document's text.
+pub fn split(text: &str, names: &[&str]) -> Split {
     let mut out = Split::default();
     let mut lexer = Lexer { text, at: 0 };
     // The entry being read: where it starts, its name and the elements open inside it.
@@ -93,7 +97,7 @@ pub fn split(text: &str) -> Split {
                 match &mut current {
                     Some((_, _, open)) if !empty => open.push(name.to_string()),
                     Some(_) => {}
-                    None if (local == "item" || local == "entry") && !empty => current = Some((at, name.to_string(), Vec::new())),
+                    None if names.contains(&local) && !empty => current = Some((at, name.to_string(), Vec::new())),
                     None => {}
                 }
             }
@@ -259,7 +263,7 @@ mod tests {
             <item><title><![CDATA[a </item> b]]></title><description>x &gt; y</description></item>
             <item><title a="1>2">two</title><item>nested</item></item>
             <dc:creator/></channel></rss>"#;
-        let split = split(text);
+        let split = split(text, FEED_ENTRIES);
         assert_eq!(split.root.as_ref().unwrap().name, "rss");
         let markup: Vec<&str> = split.entries.iter().map(|e| e.markup.as_str()).collect();
         assert_eq!(
@@ -276,7 +280,7 @@ mod tests {
     fn a_document_cut_mid_entry_keeps_what_came_before_and_closes_the_rest() {
         let whole =
             "<rss><channel><item><title>one</title></item><item><title>two</title><link>https://e.fr/2</link><description><![CDATA[cut her";
-        let split = split(whole);
+        let split = split(whole, FEED_ENTRIES);
         assert_eq!(split.entries.len(), 2);
         assert!(!split.entries[0].cut && split.entries[1].cut);
         assert_eq!(
@@ -284,7 +288,7 @@ mod tests {
             "<item><title>two</title><link>https://e.fr/2</link><description></description></item>"
         );
         // Cut inside a start tag.
-        let split = super::split("<feed><entry><title>t</title><link href=\"https://e");
+        let split = super::split("<feed><entry><title>t</title><link href=\"https://e", FEED_ENTRIES);
         assert_eq!(split.entries[0].markup, "<entry><title>t</title></entry>");
     }
 

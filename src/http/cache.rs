@@ -20,11 +20,30 @@ pub struct Validators {
     pub content_type: Option<String>,
 }
 
-/// What the cache holds for a URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the cache holds for a URL: its validators, read at once, and its body, read only when
+/// the server says it is still current — from the same open file, so an entry replaced in the
+/// meantime by another run cannot pair these validators with another body.
+#[derive(Debug)]
 pub struct Entry {
     pub validators: Validators,
-    pub body: Vec<u8>,
+    file: std::io::BufReader<std::fs::File>,
+    body_length: usize,
+}
+
+impl Entry {
+    /// The stored body, at most `cap` bytes (and whether it was cut); `None` if the file no
+    /// longer holds all of it.
+    pub fn body(mut self, cap: u64) -> Option<(Vec<u8>, bool)> {
+        use std::io::Read;
+        let mut body = Vec::with_capacity(self.body_length);
+        self.file.read_to_end(&mut body).ok()?;
+        if body.len() != self.body_length {
+            return None;
+        }
+        let cut = body.len() as u64 > cap;
+        body.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
+        Some((body, cut))
+    }
 }
 
 /// The header line of an entry file.
@@ -72,15 +91,23 @@ impl Cache {
             .join(format!("{:016x}.entry", xxhash_rust::xxh3::xxh3_64(url.as_str().as_bytes())))
     }
 
-    /// The validators and body stored for `url`, if an intact entry is there.
+    /// The entry stored for `url`, if there is an intact one (its header reads back and the
+    /// file is as long as it says, so validators are never sent for a body that is not all
+    /// there); its body is read only when asked for.
     pub fn lookup(&self, url: &Url) -> Option<Entry> {
-        let bytes = std::fs::read(self.path(url)).ok()?;
-        let newline = bytes.iter().position(|b| *b == b'\n')?;
-        let header: Header = serde_json::from_slice(&bytes[..newline]).ok()?;
-        let body = &bytes[newline + 1..];
-        (header.validators.url == url.as_str() && header.body_length == body.len()).then(|| Entry {
+        use std::io::{BufRead, Read};
+        let file = std::fs::File::open(self.path(url)).ok()?;
+        let size = file.metadata().ok()?.len();
+        let mut file = std::io::BufReader::new(file);
+        let mut line = Vec::new();
+        // A header is a few hundred bytes; a longer first line is not one.
+        file.by_ref().take(64 * 1024).read_until(b'\n', &mut line).ok()?;
+        let header: Header = serde_json::from_slice(line.strip_suffix(b"\n")?).ok()?;
+        let intact = size == line.len() as u64 + header.body_length as u64;
+        (intact && header.validators.url == url.as_str()).then_some(Entry {
             validators: header.validators,
-            body: body.to_vec(),
+            file,
+            body_length: header.body_length,
         })
     }
 
@@ -116,22 +143,23 @@ mod tests {
         }
     }
 
+    fn read(cache: &Cache, url: &Url) -> Option<(Option<String>, Vec<u8>)> {
+        let entry = cache.lookup(url)?;
+        let etag = entry.validators.etag.clone();
+        Some((etag, entry.body(u64::MAX)?.0))
+    }
+
     #[test]
     fn stores_and_finds_by_url() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
         let url = Url::parse("https://example.fr/feed.xml").unwrap();
-        assert_eq!(cache.lookup(&url), None);
-        let v = validators(&url, "\"v1\"");
-        cache.store(&url, &v, b"<rss/>\n").unwrap();
-        assert_eq!(
-            cache.lookup(&url),
-            Some(Entry {
-                validators: v,
-                body: b"<rss/>\n".to_vec()
-            })
-        );
-        assert_eq!(cache.lookup(&Url::parse("https://example.fr/other").unwrap()), None);
+        assert!(cache.lookup(&url).is_none());
+        cache.store(&url, &validators(&url, "\"v1\""), b"<rss/>\n").unwrap();
+        assert_eq!(read(&cache, &url), Some((Some("\"v1\"".into()), b"<rss/>\n".to_vec())));
+        assert!(cache.lookup(&Url::parse("https://example.fr/other").unwrap()).is_none());
+        let (body, cut) = cache.lookup(&url).unwrap().body(3).unwrap();
+        assert_eq!((body.as_slice(), cut), (&b"<rs"[..], true));
     }
 
     #[test]
@@ -142,18 +170,17 @@ mod tests {
         let cache = Cache::open(dir.path()).unwrap();
         let url = Url::parse("https://example.fr/a").unwrap();
         cache.store(&url, &validators(&url, "\"v1\""), b"one").unwrap();
+        // An entry being read keeps its own body when another run replaces it.
+        let open = cache.lookup(&url).unwrap();
         cache.store(&url, &validators(&url, "\"v2\""), b"two, longer").unwrap();
+        assert_eq!(open.body(u64::MAX).unwrap().0, b"one");
         let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(files.len(), 1, "one file per URL, no temporary left");
-        let entry = cache.lookup(&url).unwrap();
-        assert_eq!(
-            (entry.validators.etag.as_deref(), entry.body.as_slice()),
-            (Some("\"v2\""), &b"two, longer"[..])
-        );
-        // A torn entry (shorter body than its header says) is absent, not wrong.
+        assert_eq!(read(&cache, &url), Some((Some("\"v2\"".into()), b"two, longer".to_vec())));
+        // A torn entry (shorter body than its header says) is no entry: no validators are sent.
         let path = files[0].as_ref().unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
-        assert_eq!(cache.lookup(&url), None);
+        assert!(cache.lookup(&url).is_none());
     }
 }

@@ -409,28 +409,32 @@ impl Shared {
         };
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            let Some(entry) = known else {
+            // The headers that describe the body are the stored response's; the body is read
+            // off the event loop's thread, like any file.
+            let stored = known.and_then(|entry| {
+                let headers: Vec<(String, String)> = entry
+                    .validators
+                    .content_type
+                    .iter()
+                    .map(|ct| ("content-type".to_string(), ct.clone()))
+                    .collect();
+                tokio::task::block_in_place(|| entry.body(cap)).map(|body| (headers, body))
+            });
+            let Some((headers, (bytes, truncated))) = stored else {
                 return Err(Failure::Final(net(
                     NetStage::Status,
-                    "HTTP 304 without a cached copy to reuse".into(),
+                    "HTTP 304 without a cached copy to reuse (the cache entry is gone or torn; `--no-cache` fetches in full)".into(),
                 )));
             };
-            // The headers that describe the body are the stored response's.
-            let headers = entry
-                .validators
-                .content_type
-                .iter()
-                .map(|ct| ("content-type".to_string(), ct.clone()))
-                .collect();
             return Ok(Hop::Done(
                 Box::new(Document {
                     url: url.clone(),
                     final_url: url.clone(),
                     status: Some(status.as_u16()),
                     headers,
-                    bytes: entry.body,
+                    bytes,
                     fetched_at: Utc::now(),
-                    truncated: false,
+                    truncated,
                     max_bytes: cap,
                     redirects: Vec::new(),
                     from_cache: true,

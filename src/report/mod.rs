@@ -175,9 +175,9 @@ impl Report {
         (count(SourceStatus::NotChecked), count(SourceStatus::Incomplete))
     }
 
-    /// Whether nothing at all could be read: the run could not be done.
-    pub fn nothing_read(&self) -> bool {
-        self.sources.iter().all(|s| s.documents == 0)
+    /// Whether no source could be checked at all: the run could not be done.
+    pub fn nothing_checked(&self) -> bool {
+        self.sources.iter().all(|s| s.status == SourceStatus::NotChecked)
     }
 
     pub fn outcome(&self, threshold: Severity) -> Outcome {

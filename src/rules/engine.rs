@@ -187,6 +187,6 @@ mod tests {
         // Spans of two documents do not.
         assert!(!fp.eval(&[span(Origin::Page, "a", 7), span(Origin::Page, "b", 5)], &scopes));
         // Nor does the same passage counted once on the page and once in the feed.
-        assert!(!fp.eval(&[span(Origin::Page, "a", 7), span(Origin::Feed, "a", 7)], &scopes));
+        assert!(!fp.eval(&[span(Origin::Page, "a", 7), span(Origin::Feed(0), "a", 7)], &scopes));
     }
 }

@@ -248,7 +248,9 @@ impl Loader {
         let rounds = self.rounds(efile, election)?;
         let zones = self.zones(files, &rounds, &citations);
         let zone_ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
-        let reference_zone = self.zone_ref((efile, &election.get_ref().reference_zone), &zone_ids)?;
+        // A reference zone that failed its own checks (say, a misspelt `tz`) was reported there;
+        // the other tables are still checked, so every problem is reported at once.
+        let reference_zone = self.zone_ref((efile, &election.get_ref().reference_zone), &zone_ids);
         let groups = self.groups(files, &zones);
         let windows = self.windows(files, &rounds, &zones, &groups, &citations);
         let sources = self.sources(files, &zones, &groups);
@@ -261,7 +263,7 @@ impl Loader {
                 name: e.name.clone(),
                 country: e.country.clone(),
                 kind: e.kind.clone(),
-                reference_zone,
+                reference_zone: reference_zone?,
                 tzdb_computed_with: e.tzdb_computed_with.clone(),
             },
             rounds,

@@ -66,16 +66,17 @@ impl History for NoHistory {
     }
 }
 
-/// Sees every document the run fetched, as fetched, before anything reads it.
+/// Sees every fetch of the run as it ends, before anything reads the document: the document as
+/// fetched, or why there is none.
 pub trait Recorder: Sync {
-    fn record(&self, doc: &Document);
+    fn record(&self, location: &Location, fetched: &Result<Document, FetchError>);
 }
 
 /// Keeps nothing.
 pub struct NoRecorder;
 
 impl Recorder for NoRecorder {
-    fn record(&self, _: &Document) {}
+    fn record(&self, _: &Location, _: &Result<Document, FetchError>) {}
 }
 
 /// The hooks of a run.
@@ -119,8 +120,9 @@ impl<'a> Run<'a> {
         let mut plan = Plan::new(self.engine.rules(), &options.replacement)?;
         let mut tallies: Vec<Tally> = plan.sources.iter().map(Tally::of).collect();
         for (s, p) in std::mem::take(&mut plan.problems) {
-            tallies[s.index()].problems.push(p);
-            tallies[s.index()].input(false);
+            let t = &mut tallies[s.index()];
+            t.problems.push(p);
+            t.input(t.failed());
         }
         self.discover(&mut plan, &mut tallies);
         let listings = self.read_listings(&plan, &mut tallies);
@@ -151,9 +153,7 @@ impl<'a> Run<'a> {
         let plain: Vec<Request> = requests.iter().map(|(_, r)| r.clone()).collect();
         self.fetcher.fetch_each(&plain, &|i, fetched| {
             progress.done(fetched.is_err());
-            if let Ok(doc) = &fetched {
-                self.hooks.recorder.record(doc);
-            }
+            self.hooks.recorder.record(&plain[i].location, &fetched);
             let mut tally = Tally::default();
             each(i, fetched, &mut tally);
             done.put(i, tally);
@@ -175,9 +175,9 @@ impl<'a> Run<'a> {
         let found: Slots<Vec<Url>> = Slots::new(homes.len());
         self.fetch_all("homes", &requests, tallies, &|i, fetched, out| {
             let (s, location) = &homes[i];
-            let feeds = read::home(fetched, location, plan.source(*s), out);
-            out.input(feeds.is_some());
-            found.put(i, feeds.unwrap_or_default());
+            let (feeds, reading) = read::home(fetched, location, plan.source(*s), out);
+            out.input(reading);
+            found.put(i, feeds);
         });
         for ((s, home), feeds) in homes.iter().zip(found.into_values()) {
             for url in feeds.unwrap_or_default() {
@@ -189,7 +189,8 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Reads every feed and sitemap, then the sitemaps that sitemap indexes list (one level).
+    /// Reads every feed and sitemap, then the sitemaps that sitemap indexes list (one level: an
+    /// index listed by an index is reported, not read).
     fn read_listings(&self, plan: &Plan, tallies: &mut [Tally]) -> Vec<Listing> {
         let mut todo: Vec<(SourceId, Location)> = plan
             .inputs
@@ -203,9 +204,17 @@ impl<'a> Run<'a> {
             let read: Slots<read::Listed> = Slots::new(todo.len());
             self.fetch_all(stage, &requests, tallies, &|i, fetched, out| {
                 let (s, location) = &todo[i];
-                let listed = read::listing(fetched, location, plan.source(*s), out);
-                out.input(listed.is_some());
-                read.put(i, listed.unwrap_or_default());
+                let (listed, mut reading) = read::listing(fetched, location, plan.source(*s), out);
+                if stage == "sitemaps" && !listed.children.is_empty() {
+                    let message = format!(
+                        "a sitemap index listed by a sitemap index: its {} sitemaps are not read (only one level of indexes is)",
+                        listed.children.len()
+                    );
+                    out.problem(plan.source(*s), &location.url(), Code::SitemapIndexNested, message);
+                    reading = Reading::Partly(out.last_failure());
+                }
+                out.input(reading);
+                read.put(i, listed);
             });
             let mut children = Vec::new();
             for ((s, location), listed) in todo.into_iter().zip(read.into_values()) {
@@ -230,8 +239,9 @@ impl<'a> Run<'a> {
         listings
     }
 
-    /// Fetches the pages, extracting each once and judging every item that reads it as it
-    /// arrives; then judges the items without a page on their feed data.
+    /// Fetches the pages, extracting each once per reading (the zone and charset of the sources
+    /// that read it) and judging every item that reads it as it arrives; then judges the items
+    /// without a page on their feed data.
     fn judge_all(&self, plan: &Plan, work: &Worklist, clock: Clock, tallies: &mut [Tally]) {
         let judged: Slots<Tally> = Slots::new(work.items.len());
         let finish = |i: usize, page: Option<&Page>, mut out: Tally| {
@@ -257,21 +267,32 @@ impl<'a> Run<'a> {
             .pages
             .iter()
             .map(|p| {
-                let s = work.items[p.items[0]].source;
-                (s, request(plan.source(s), &p.location, true))
+                let readers = readers(work, p);
+                (
+                    readers[0],
+                    page_request(&readers.iter().map(|s| plan.source(*s)).collect::<Vec<_>>(), &p.location),
+                )
             })
             .collect();
-        self.fetch_all("pages", &requests, tallies, &|p, fetched, out| {
+        self.fetch_all("pages", &requests, tallies, &|p, fetched, _| {
             let users = &work.pages[p].items;
-            let first = &work.items[users[0]];
-            // Problems of the page go to the first source that reads it; the article to all.
-            let page = read::page(fetched, &work.pages[p].location, plan.source(first.source), self.extract, out);
+            let mut read = PageReads::new(plan, readers(work, &work.pages[p]));
+            let doc = read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch);
+            let pages = read.extract(doc.as_ref(), self.extract);
             for &i in users {
-                let mut own = Tally::default();
+                let s = work.items[i].source;
+                let mut own = read.take_for(s);
+                let page = pages
+                    .iter()
+                    .find(|(key, _)| *key == reading_key(plan.source(s)))
+                    .and_then(|(_, p)| p.as_ref());
                 if work.items[i].entries.is_empty() {
-                    own.input(page.is_some());
+                    own.input(match page {
+                        Some(_) => Reading::Whole,
+                        None => Reading::Failed(read.failure(s)),
+                    });
                 }
-                finish(i, page.as_ref(), own);
+                finish(i, page, own);
             }
         });
         (0..work.items.len())
@@ -279,9 +300,112 @@ impl<'a> Run<'a> {
             .filter(|i| work.items[*i].page.is_none())
             .for_each(|i| finish(i, None, Tally::default()));
         for (w, t) in work.items.iter().zip(judged.into_values()) {
-            let t = t.unwrap_or_default();
-            tallies[w.source.index()].absorb(t);
+            tallies[w.source.index()].absorb(t.unwrap_or_default());
         }
+    }
+}
+
+/// The distinct sources that read a page, in the order of its items.
+fn readers(work: &Worklist, page: &crate::sources::PageFetch) -> Vec<SourceId> {
+    let mut out: Vec<SourceId> = Vec::new();
+    for &i in &page.items {
+        if !out.contains(&work.items[i].source) {
+            out.push(work.items[i].source);
+        }
+    }
+    out
+}
+
+/// What a page is extracted with: its readers' charset and zone. Readers that agree share one
+/// extraction.
+type ReadingKey = (Option<&'static encoding_rs::Encoding>, Option<chrono_tz::Tz>);
+
+fn reading_key(source: &Source) -> ReadingKey {
+    (source.charset, source.tz)
+}
+
+/// One page's fetch and extractions, and what each source that reads it is told: the fetch's
+/// counts and problems go to every reader (each depends on it), an extraction's problems to
+/// the readers that share it.
+struct PageReads<'a> {
+    plan: &'a Plan,
+    readers: Vec<SourceId>,
+    /// The readers already told.
+    told: Vec<SourceId>,
+    fetch: Tally,
+    extractions: Vec<(ReadingKey, Tally)>,
+}
+
+impl<'a> PageReads<'a> {
+    fn new(plan: &'a Plan, readers: Vec<SourceId>) -> PageReads<'a> {
+        PageReads {
+            plan,
+            readers,
+            told: Vec::new(),
+            fetch: Tally::default(),
+            extractions: Vec::new(),
+        }
+    }
+
+    fn first(&self) -> &'a Source {
+        self.plan.source(self.readers[0])
+    }
+
+    /// The page extracted once per distinct reading of its readers.
+    fn extract(&mut self, doc: Option<&Document>, extract: Extractor) -> Vec<(ReadingKey, Option<Page>)> {
+        let mut pages: Vec<(ReadingKey, Option<Page>)> = Vec::new();
+        for s in &self.readers {
+            let source = self.plan.source(*s);
+            let key = reading_key(source);
+            if pages.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            let mut tally = Tally::default();
+            let page = doc.and_then(|d| read::page(d, source, extract, &mut tally));
+            self.extractions.push((key, tally));
+            pages.push((key, page));
+        }
+        pages
+    }
+
+    /// What source `s` is told, the first time it is asked for (then nothing more).
+    fn take_for(&mut self, s: SourceId) -> Tally {
+        if self.told.contains(&s) {
+            return Tally::default();
+        }
+        self.told.push(s);
+        let source = self.plan.source(s);
+        let mut own = self.fetch.attributed(source);
+        if let Some((_, t)) = self.extractions.iter().find(|(k, _)| *k == reading_key(source)) {
+            own.absorb(t.attributed(source));
+        }
+        own
+    }
+
+    /// Why the page could not be read for source `s`.
+    fn failure(&self, s: SourceId) -> String {
+        let source = self.plan.source(s);
+        self.extractions
+            .iter()
+            .find(|(k, _)| *k == reading_key(source))
+            .map(|(_, t)| t)
+            .filter(|t| !t.problems.is_empty())
+            .unwrap_or(&self.fetch)
+            .last_failure()
+    }
+}
+
+/// The request for a page that several sources may read: robots.txt has a say unless one of
+/// them ignores it (the page is fetched for that one anyway, once), and the body cap is the
+/// largest any asks for — the default one if any relies on it.
+fn page_request(readers: &[&Source], location: &Location) -> Request {
+    Request {
+        location: location.clone(),
+        obey_robots: readers.iter().all(|s| !s.ignore_robots),
+        max_body: match readers.iter().any(|s| s.max_body.is_none()) {
+            true => None,
+            false => readers.iter().filter_map(|s| s.max_body).max(),
+        },
     }
 }
 
@@ -317,16 +441,24 @@ pub fn isolated<T>(f: impl FnOnce() -> T) -> Result<T, Panic> {
     })
 }
 
+/// How one of a source's own inputs (a homepage, feed, sitemap or listed page) was read; a
+/// failure or a partial read carries its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    Whole,
+    Partly(String),
+    Failed(String),
+}
+
 /// What one source's documents and items gave, gathered as they arrive.
 #[derive(Debug, Default)]
 pub struct Tally {
     pub summary: SourceSummary,
     pub judged: Vec<Judged>,
     pub problems: Vec<Problem>,
-    /// Inputs (homepages, feeds, sitemaps, listed pages) read, and not.
-    inputs_read: usize,
-    inputs_failed: usize,
-    /// Why the first input that failed did (the message of its problem).
+    /// The source's own inputs: read whole, in part, not at all.
+    inputs: [usize; 3],
+    /// Why the first input not read whole was not.
     first_failure: Option<String>,
 }
 
@@ -342,10 +474,30 @@ impl Tally {
         self.summary.add(&other.summary);
         self.judged.extend(other.judged);
         self.problems.extend(other.problems);
-        self.inputs_read += other.inputs_read;
-        self.inputs_failed += other.inputs_failed;
+        for (mine, theirs) in self.inputs.iter_mut().zip(other.inputs) {
+            *mine += theirs;
+        }
         if self.first_failure.is_none() {
             self.first_failure = other.first_failure;
+        }
+    }
+
+    /// A copy of this tally's counts and problems for another source reading the same
+    /// document (the problems restated against it).
+    fn attributed(&self, source: &Source) -> Tally {
+        let mut summary = SourceSummary::default();
+        summary.add(&self.summary);
+        Tally {
+            summary,
+            problems: self
+                .problems
+                .iter()
+                .map(|p| Problem {
+                    source: source.id.clone(),
+                    ..p.clone()
+                })
+                .collect(),
+            ..Tally::default()
         }
     }
 
@@ -353,15 +505,29 @@ impl Tally {
         self.problems.push(Problem::new(&source.id, url, code, message));
     }
 
-    /// One of the source's own inputs was read, or not (its problem just recorded says why).
-    fn input(&mut self, read: bool) {
-        if read {
-            self.inputs_read += 1;
-            return;
-        }
-        self.inputs_failed += 1;
+    /// The last problem recorded, as a reason: `URL: message`.
+    pub fn last_failure(&self) -> String {
+        self.problems
+            .last()
+            .map(|p| format!("{}: {}", p.url, p.message))
+            .unwrap_or_default()
+    }
+
+    /// An input could not be read, for the reason just recorded.
+    pub fn failed(&self) -> Reading {
+        Reading::Failed(self.last_failure())
+    }
+
+    /// One of the source's own inputs was read, in part, or not.
+    fn input(&mut self, reading: Reading) {
+        let (slot, why) = match reading {
+            Reading::Whole => (0, None),
+            Reading::Partly(why) => (1, Some(why)),
+            Reading::Failed(why) => (2, Some(why)),
+        };
+        self.inputs[slot] += 1;
         if self.first_failure.is_none() {
-            self.first_failure = self.problems.last().map(|p| format!("{}: {}", p.url, p.message));
+            self.first_failure = why;
         }
     }
 
@@ -376,12 +542,13 @@ impl Tally {
         self.judged.push(j);
     }
 
-    /// Sets the source's status: checked, checked in part (an input could not be read), or
-    /// not checked (nothing could be), with the reason.
+    /// Sets the source's status: checked, checked in part (an input could not be read, or only
+    /// in part), or not checked (nothing could be read), with the reason.
     fn finish(mut self) -> Tally {
-        let (read, failed) = (self.inputs_read, self.inputs_failed);
+        let [whole, partly, failed] = self.inputs;
         let first = self.first_failure.take().unwrap_or_default();
-        (self.summary.status, self.summary.status_reason) = match (read, failed) {
+        let all = whole + partly + failed;
+        (self.summary.status, self.summary.status_reason) = match (whole + partly, partly + failed) {
             (0, 0) => (
                 SourceStatus::NotChecked,
                 Some("nothing to read: the source lists no feed or page".into()),
@@ -392,9 +559,9 @@ impl Tally {
                 Some(format!("none of its {n} inputs could be read; the first: {first}")),
             ),
             (_, 0) => (SourceStatus::Checked, None),
-            (r, n) => (
+            (_, n) => (
                 SourceStatus::Incomplete,
-                Some(format!("{n} of its {} inputs could not be read; the first: {first}", r + n)),
+                Some(format!("{n} of its {all} inputs could not be read whole; the first: {first}")),
             ),
         };
         self

@@ -1,7 +1,7 @@
 //! Fetched documents into what the next stage needs — a homepage's feeds, a listing's entries,
 //! a page's article — with every failure recorded against its source, never fatal.
 
-use super::Tally;
+use super::{Reading, Tally};
 use crate::charset::{Basis, Decoded};
 use crate::extract::{ExtractError, Extracted};
 use crate::feed::{self, FeedError, FeedItem, Note, sitemap};
@@ -19,7 +19,14 @@ pub type Extractor = fn(&str, &Url, Option<Tz>) -> Result<Extracted, ExtractErro
 pub const MAX_CHILD_SITEMAPS: usize = 50;
 
 /// A fetch result accepted and decoded, or `None` (the failure recorded).
-pub fn accept(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<(Document, Decoded)> {
+fn accept(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<(Document, Decoded)> {
+    let doc = self::fetched(fetched, location, source, out)?;
+    let decoded = decode(&doc, source, out);
+    Some((doc, decoded))
+}
+
+/// A fetch result counted against its source, its failure or truncation recorded.
+pub fn fetched(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<Document> {
     let doc = match fetched {
         Ok(d) => d,
         Err(e) => {
@@ -34,9 +41,18 @@ pub fn accept(fetched: Result<Document, FetchError>, location: &Location, source
     out.summary.cached += usize::from(doc.from_cache);
     out.summary.fetch_seconds += doc.elapsed.as_secs_f64();
     if doc.truncated {
-        let message = format!("larger than {} bytes; only the beginning was read", doc.max_bytes);
+        let message = format!(
+            "larger than {} bytes; only the beginning was read (raise `--max-body` or the source's `max_body`)",
+            doc.max_bytes
+        );
         out.problem(source, &doc.final_url, Code::BodyCut, message);
     }
+    Some(doc)
+}
+
+/// A document's text in the source's charset (or as the document says), with what was
+/// mislabelled or replaced recorded.
+fn decode(doc: &Document, source: &Source, out: &mut Tally) -> Decoded {
     let decoded = doc.decode(source.charset);
     if decoded.basis == Basis::Utf8OverDeclaration {
         let message = "declares a legacy encoding but is valid UTF-8; read as UTF-8";
@@ -50,7 +66,7 @@ pub fn accept(fetched: Result<Document, FetchError>, location: &Location, source
         );
         out.problem(source, &doc.final_url, Code::BytesReplaced, message);
     }
-    Some((doc, decoded))
+    decoded
 }
 
 fn code_of(e: &FetchError) -> Code {
@@ -72,16 +88,18 @@ fn code_of(e: &FetchError) -> Code {
 }
 
 /// The feeds a homepage advertises; none is a problem of its source.
-pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<Vec<Url>> {
-    let (doc, decoded) = accept(fetched, location, source, out)?;
+pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> (Vec<Url>, Reading) {
+    let Some((doc, decoded)) = accept(fetched, location, source, out) else {
+        return (Vec::new(), out.failed());
+    };
     let feeds = feed::advertised(&decoded.text, &doc.final_url);
     if feeds.is_empty() {
         let message =
             "the homepage advertises no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type): name the feed with `feed =`";
         out.problem(source, &doc.final_url, Code::NoFeedAdvertised, message);
-        return None;
+        return (feeds, out.failed());
     }
-    Some(feeds)
+    (feeds, Reading::Whole)
 }
 
 /// What a feed or sitemap listed.
@@ -93,71 +111,82 @@ pub struct Listed {
     pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// A feed or sitemap read into entries; `None` when nothing could be read from it.
-pub fn listing(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> Option<Listed> {
-    let (doc, decoded) = accept(fetched, location, source, out)?;
+/// A feed or sitemap read into entries, and how much of it could be read: a document cut at
+/// the size cap or mid-transfer, or with an entry that could not be read, is read in part.
+pub fn listing(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> (Listed, Reading) {
+    let Some((doc, decoded)) = accept(fetched, location, source, out) else {
+        return (Listed::default(), out.failed());
+    };
     let url = &doc.final_url;
     let mut listed = Listed {
         fetched_at: Some(doc.fetched_at),
         ..Listed::default()
     };
-    if sitemap::is_sitemap(&decoded.text) {
-        match sitemap::parse(&decoded.text, url, source.tz) {
-            Ok(sitemap::Sitemap::Urls(entries)) => listed.entries = entries,
-            Ok(sitemap::Sitemap::Index(mut children)) => {
-                if children.len() > MAX_CHILD_SITEMAPS {
-                    let message = format!(
-                        "the sitemap index lists {} sitemaps; only the first {MAX_CHILD_SITEMAPS} are read",
-                        children.len()
-                    );
-                    out.problem(source, url, Code::SitemapIndexCut, message);
-                    children.truncate(MAX_CHILD_SITEMAPS);
+    let read = if sitemap::is_sitemap(&decoded.text) {
+        sitemap::parse(&decoded.text, url, source.tz)
+            .map_err(|e| (Code::SitemapUnreadable, e.to_string()))
+            .map(|(map, notes)| {
+                match map {
+                    sitemap::Sitemap::Urls(entries) => listed.entries = entries,
+                    sitemap::Sitemap::Index(children) => listed.children = index(children, source, url, out),
                 }
-                listed.children = children;
-            }
-            Err(e) => {
-                out.problem(source, url, Code::SitemapUnreadable, e.to_string());
-                return None;
-            }
-        }
-        return Some(listed);
-    }
-    match feed::parse(&decoded.text, url, source.tz) {
-        Ok(parsed) => {
-            for note in parsed.notes {
-                let code = match note {
-                    Note::Repaired(_) => Code::FeedRepaired,
-                    Note::EntryByEntry(_) => Code::FeedReadEntryByEntry,
-                    Note::Truncated(_) => Code::FeedTruncated,
-                    Note::EntryUnreadable { .. } => Code::EntryUnreadable,
+                notes
+            })
+    } else {
+        feed::parse(&decoded.text, url, source.tz)
+            .map_err(|e| {
+                let code = match e {
+                    FeedError::Empty => Code::EmptyBody,
+                    FeedError::Html => Code::HtmlNotFeed,
+                    FeedError::Unreadable(_) => Code::NotAFeed,
                 };
-                out.problem(source, url, code, note.to_string());
-            }
-            listed.entries = parsed.items;
-            Some(listed)
+                (code, e.to_string())
+            })
+            .map(|parsed| {
+                listed.entries = parsed.items;
+                parsed.notes
+            })
+    };
+    let notes = match read {
+        Ok(notes) => notes,
+        Err((code, message)) => {
+            out.problem(source, url, code, message);
+            return (listed, out.failed());
         }
-        Err(e) => {
-            let code = match e {
-                FeedError::Empty => Code::EmptyBody,
-                FeedError::Html => Code::HtmlNotFeed,
-                FeedError::Unreadable(_) => Code::NotAFeed,
-            };
-            out.problem(source, url, code, e.to_string());
-            None
+    };
+    let mut partly = doc.truncated.then(|| out.last_failure());
+    for note in notes {
+        let code = match note {
+            Note::Repaired(_) => Code::FeedRepaired,
+            Note::EntryByEntry(_) => Code::FeedReadEntryByEntry,
+            Note::Truncated(_) => Code::FeedTruncated,
+            Note::EntryUnreadable { .. } => Code::EntryUnreadable,
+        };
+        out.problem(source, url, code, note.to_string());
+        if matches!(code, Code::FeedTruncated | Code::EntryUnreadable) {
+            partly.get_or_insert_with(|| out.last_failure());
         }
     }
+    (listed, partly.map_or(Reading::Whole, Reading::Partly))
 }
 
-/// A page decoded and extracted, in isolation: a panic in extraction (a bug, on hostile
-/// input) costs this page, recorded, never the run.
-pub fn page(
-    fetched: Result<Document, FetchError>,
-    location: &Location,
-    source: &Source,
-    extract: Extractor,
-    out: &mut Tally,
-) -> Option<Page> {
-    let (doc, decoded) = accept(fetched, location, source, out)?;
+/// The sitemaps an index lists, at most [`MAX_CHILD_SITEMAPS`].
+fn index(mut children: Vec<Url>, source: &Source, url: &Url, out: &mut Tally) -> Vec<Url> {
+    if children.len() > MAX_CHILD_SITEMAPS {
+        let message = format!(
+            "the sitemap index lists {} sitemaps; only the first {MAX_CHILD_SITEMAPS} are read",
+            children.len()
+        );
+        out.problem(source, url, Code::SitemapIndexCut, message);
+        children.truncate(MAX_CHILD_SITEMAPS);
+    }
+    children
+}
+
+/// A fetched page decoded and extracted for one reader (its charset, its zone), in isolation:
+/// a panic in extraction (a bug, on hostile input) costs this page, recorded, never the run.
+pub fn page(doc: &Document, source: &Source, extract: Extractor, out: &mut Tally) -> Option<Page> {
+    let decoded = decode(doc, source, out);
     let extracted = match super::isolated(|| extract(&decoded.text, &doc.final_url, source.tz)) {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => {
@@ -175,10 +204,10 @@ pub fn page(
     }
     Some(Page {
         article: extracted.article,
-        url: doc.final_url,
+        url: doc.final_url.clone(),
         fetched_at: doc.fetched_at,
         encoding: decoded.encoding.name(),
         basis: decoded.basis,
-        redirects: doc.redirects,
+        redirects: doc.redirects.clone(),
     })
 }
