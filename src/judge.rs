@@ -178,10 +178,10 @@ impl<'a> Documents<'a> {
         let mut seen: Vec<String> = Vec::new();
         let on_page = |text: &str| page.is_some_and(|p| p.article.text.contains(text));
         for e in entries {
-            let at = match feeds.iter().position(|(l, _)| *l == &e.listing) {
+            let at = match feeds.iter().position(|(l, _)| *l == &*e.listing) {
                 Some(at) => at,
                 None => {
-                    feeds.push((&e.listing, Article::default()));
+                    feeds.push((&*e.listing, Article::default()));
                     feeds.len() - 1
                 }
             };

@@ -10,9 +10,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = blackout::cli::Cli::parse();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let result = blackout::cli::run(cli, &mut out).and_then(|o| out.flush().map(|()| o).map_err(Into::into));
+    // Buffered: reports are written in many small pieces, and a line-buffered stdout would make
+    // a system call of each line of a JSON report.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = blackout::cli::run(cli, &mut out);
+    // What was written reaches stdout before any error reaches stderr.
+    let flushed = out.flush().map_err(Failure::from);
+    let result = result.and_then(|o| flushed.map(|()| o));
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),

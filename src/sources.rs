@@ -20,6 +20,7 @@ use crate::rules::{RuleSet, Source};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use url::Url;
 
 /// What a run reads: its sources and their inputs.
@@ -202,8 +203,8 @@ pub struct Listing {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub item: FeedItem,
-    /// The feed or sitemap that listed it.
-    pub listing: Url,
+    /// The feed or sitemap that listed it (shared by all its entries).
+    pub listing: Arc<Url>,
     pub fetched_at: Option<DateTime<Utc>>,
 }
 
@@ -281,7 +282,7 @@ impl Worklist {
         let mut pages: HashMap<Url, usize> = HashMap::new();
         for listing in listings {
             let source = plan.source(listing.source);
-            let listing_url = listing.location.url();
+            let listing_url = Arc::new(listing.location.url());
             for entry in listing.entries {
                 let url = match &entry.link {
                     Some(link) => normalize_url(link),
@@ -298,7 +299,7 @@ impl Worklist {
                 });
                 let entry = Entry {
                     item: entry,
-                    listing: listing_url.clone(),
+                    listing: Arc::clone(&listing_url),
                     fetched_at: listing.fetched_at,
                 };
                 let i = list.item(&mut items, listing.source, url);
@@ -319,7 +320,9 @@ impl Worklist {
             self.items.push(WorkItem {
                 source,
                 url,
-                entries: Vec::new(),
+                // Most items have one entry: room for one (a default first growth makes room
+                // for four, a megabyte per thousand items of nothing).
+                entries: Vec::with_capacity(1),
                 page: None,
                 feed_only: None,
             });

@@ -141,26 +141,21 @@ impl<'a> Run<'a> {
         Ok(report)
     }
 
-    /// Fetches `requests` (all sources together), recording each document, and hands each
-    /// result to `each` with the tally it should go to, merged into `tallies` afterwards.
-    fn fetch_all(&self, stage: &'static str, requests: &[(SourceId, Request)], tallies: &mut [Tally], each: &OnFetched) {
+    /// Fetches `requests` (all sources together), recording each outcome, and hands each to
+    /// `each` as it arrives; what `each` returns comes back in request order.
+    fn fetch_all<T: Send>(&self, stage: &'static str, requests: &[Request], each: &OnFetched<T>) -> Vec<Option<T>> {
         if requests.is_empty() {
-            return;
+            return Vec::new();
         }
         let progress = self.hooks.progress;
         progress.stage(stage, requests.len());
-        let done: Slots<Tally> = Slots::new(requests.len());
-        let plain: Vec<Request> = requests.iter().map(|(_, r)| r.clone()).collect();
-        self.fetcher.fetch_each(&plain, &|i, fetched| {
+        let done: Slots<T> = Slots::new(requests.len());
+        self.fetcher.fetch_each(requests, &|i, fetched| {
             progress.done(fetched.is_err());
-            self.hooks.recorder.record(&plain[i].location, &fetched);
-            let mut tally = Tally::default();
-            each(i, fetched, &mut tally);
-            done.put(i, tally);
+            self.hooks.recorder.record(&requests[i].location, &fetched);
+            done.put(i, each(i, fetched));
         });
-        for ((s, _), t) in requests.iter().zip(done.into_values()) {
-            tallies[s.index()].absorb(t.unwrap_or_default());
-        }
+        done.into_values().collect()
     }
 
     /// Reads the homepages and adds the feeds they advertise to the plan (each once per source).
@@ -171,16 +166,18 @@ impl<'a> Run<'a> {
             .filter(|i| i.kind == Kind::Home)
             .map(|i| (i.source, i.location.clone()))
             .collect();
-        let requests: Vec<(SourceId, Request)> = homes.iter().map(|(s, l)| (*s, request(plan.source(*s), l, true))).collect();
-        let found: Slots<Vec<Url>> = Slots::new(homes.len());
-        self.fetch_all("homes", &requests, tallies, &|i, fetched, out| {
+        let requests: Vec<Request> = homes.iter().map(|(s, l)| request(plan.source(*s), l, true)).collect();
+        let found = self.fetch_all("homes", &requests, &|i, fetched| {
             let (s, location) = &homes[i];
-            let (feeds, reading) = read::home(fetched, location, plan.source(*s), out);
+            let mut out = Tally::default();
+            let (feeds, reading) = read::home(fetched, location, plan.source(*s), &mut out);
             out.input(reading);
-            found.put(i, feeds);
+            (out, feeds)
         });
-        for ((s, home), feeds) in homes.iter().zip(found.into_values()) {
-            for url in feeds.unwrap_or_default() {
+        for ((s, home), found) in homes.iter().zip(found) {
+            let (out, feeds) = found.unwrap_or_default();
+            tallies[s.index()].absorb(out);
+            for url in feeds {
                 let location = Location::from_url(&url);
                 if same_kind(&location, home) {
                     plan.add(*s, Kind::Listing, location);
@@ -200,11 +197,11 @@ impl<'a> Run<'a> {
             .collect();
         let mut listings = Vec::new();
         for stage in ["feeds", "sitemaps"] {
-            let requests: Vec<(SourceId, Request)> = todo.iter().map(|(s, l)| (*s, request(plan.source(*s), l, false))).collect();
-            let read: Slots<read::Listed> = Slots::new(todo.len());
-            self.fetch_all(stage, &requests, tallies, &|i, fetched, out| {
+            let requests: Vec<Request> = todo.iter().map(|(s, l)| request(plan.source(*s), l, false)).collect();
+            let read = self.fetch_all(stage, &requests, &|i, fetched| {
                 let (s, location) = &todo[i];
-                let (listed, mut reading) = read::listing(fetched, location, plan.source(*s), out);
+                let mut out = Tally::default();
+                let (listed, mut reading) = read::listing(fetched, location, plan.source(*s), &mut out);
                 if stage == "sitemaps" && !listed.children.is_empty() {
                     let message = format!(
                         "a sitemap index listed by a sitemap index: its {} sitemaps are not read (only one level of indexes is)",
@@ -214,11 +211,12 @@ impl<'a> Run<'a> {
                     reading = Reading::Partly(out.last_failure());
                 }
                 out.input(reading);
-                read.put(i, listed);
+                (out, listed)
             });
             let mut children = Vec::new();
-            for ((s, location), listed) in todo.into_iter().zip(read.into_values()) {
-                let listed = listed.unwrap_or_default();
+            for ((s, location), read) in todo.into_iter().zip(read) {
+                let (out, listed) = read.unwrap_or_default();
+                tallies[s.index()].absorb(out);
                 children.extend(
                     listed
                         .children
@@ -263,18 +261,12 @@ impl<'a> Run<'a> {
             }
             judged.put(i, out);
         };
-        let requests: Vec<(SourceId, Request)> = work
+        let requests: Vec<Request> = work
             .pages
             .iter()
-            .map(|p| {
-                let readers = readers(work, p);
-                (
-                    readers[0],
-                    page_request(&readers.iter().map(|s| plan.source(*s)).collect::<Vec<_>>(), &p.location),
-                )
-            })
+            .map(|p| page_request(&readers(work, p).iter().map(|s| plan.source(*s)).collect::<Vec<_>>(), &p.location))
             .collect();
-        self.fetch_all("pages", &requests, tallies, &|p, fetched, _| {
+        self.fetch_all("pages", &requests, &|p, fetched| {
             let users = &work.pages[p].items;
             let mut read = PageReads::new(plan, readers(work, &work.pages[p]));
             let doc = read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch);
@@ -409,8 +401,8 @@ fn page_request(readers: &[&Source], location: &Location) -> Request {
     }
 }
 
-/// What a stage does with each fetched document, recording into the tally it is given.
-type OnFetched<'a> = dyn Fn(usize, Result<Document, FetchError>, &mut Tally) + Sync + 'a;
+/// What a stage does with each fetch's outcome as it arrives.
+type OnFetched<'a, T> = dyn Fn(usize, Result<Document, FetchError>) -> T + Sync + 'a;
 
 /// A request for a source's document: robots.txt has a say for pages and homepages, not for
 /// the feeds an outlet advertises, nor where the source says to ignore it.
@@ -539,6 +531,9 @@ impl Tally {
                 *self.summary.feed_only.entry(why).or_default() += 1;
             }
         }
+        // An item's own tally holds one judgment until the run ends: room for exactly one
+        // (a first push makes room for four, some 1.5 KB per item of nothing).
+        self.judged.reserve_exact(1);
         self.judged.push(j);
     }
 
