@@ -193,16 +193,20 @@ impl<'a> Documents<'a> {
                 b.push(Scope::Title, title);
                 seen.push(collapse_whitespace(title));
             }
+            let mut said = false;
             for text in [&e.item.summary, &e.item.content].into_iter().flatten() {
                 let text = collapse_whitespace(text);
                 if !seen.contains(&text) && !on_page(&text) {
                     b.push(Scope::Summary, &text);
                     seen.push(text);
+                    said = true;
                 }
             }
             (article.text, article.blocks) = b.finish();
             article.title = article.title.take().or_else(|| e.item.title.clone());
-            for url in &e.item.links {
+            // The links of a summary that is already on the page, or in an earlier feed, are
+            // theirs too.
+            for url in e.item.links.iter().filter(|_| said) {
                 if !article.links.iter().any(|l| &l.url == url) {
                     article.links.push(Link {
                         url: url.clone(),

@@ -188,7 +188,8 @@ impl fmt::Display for Digest {
 pub struct FindingKey {
     pub rule: String,
     pub source: String,
-    /// The item's address without fragment or tracking parameters.
+    /// The item's address without fragment or tracking parameters; for an entry without a
+    /// link, its feed's address with `#entry-` and a digest of what the entry says.
     pub url: String,
     /// Sorted, without repeats.
     pub materials: Vec<String>,

@@ -241,8 +241,8 @@ impl FeedOnly {
 #[derive(Debug, Clone)]
 pub struct WorkItem {
     pub source: SourceId,
-    /// The page's normalised address, or for an entry without a link, its listing's with a
-    /// fragment naming the entry (see [`unlinked_url`]).
+    /// The page's normalised address, or for an entry without a link, its first listing's with
+    /// a fragment naming the entry (see [`entry_digest`]).
     pub url: Url,
     /// Its entries in the listings, in order (none for a page listed directly).
     pub entries: Vec<Entry>,
@@ -255,6 +255,8 @@ pub struct WorkItem {
 #[derive(Debug, Clone)]
 pub struct PageFetch {
     pub location: Location,
+    /// The sources that read it through this fetch say to ignore robots.txt.
+    pub ignore_robots: bool,
     pub items: Vec<usize>,
 }
 
@@ -278,15 +280,20 @@ impl Worklist {
     /// The items of every listing and listed page, merged by (source, URL), in input order.
     pub fn build(plan: &Plan, listings: Vec<Listing>, rules: &RuleSet, fetcher: &dyn Fetcher, selection: Selection) -> Worklist {
         let mut list = Worklist::default();
-        let mut items: HashMap<(SourceId, Url), usize> = HashMap::new();
-        let mut pages: HashMap<Url, usize> = HashMap::new();
+        let mut items: HashMap<(SourceId, ItemKey), usize> = HashMap::new();
+        let mut pages: HashMap<(Url, bool), usize> = HashMap::new();
         for listing in listings {
             let source = plan.source(listing.source);
             let listing_url = Arc::new(listing.location.url());
             for entry in listing.entries {
-                let url = match &entry.link {
-                    Some(link) => normalize_url(link),
-                    None => unlinked_url(&listing_url, &entry),
+                let (key, url) = match &entry.link {
+                    Some(link) => (ItemKey::Url(normalize_url(link)), normalize_url(link)),
+                    None => {
+                        let digest = entry_digest(&entry);
+                        let mut url = (*listing_url).clone();
+                        url.set_fragment(Some(&format!("entry-{digest}")));
+                        (ItemKey::Unlinked(digest), url)
+                    }
                 };
                 let page = entry.link.as_ref().map(Location::from_url).ok_or(FeedOnly::NoLink).and_then(|l| {
                     if !fetcher.reaches(&l) || !same_kind(&l, &listing.location) {
@@ -302,21 +309,21 @@ impl Worklist {
                     listing: Arc::clone(&listing_url),
                     fetched_at: listing.fetched_at,
                 };
-                let i = list.item(&mut items, listing.source, url);
+                let i = list.item(&mut items, listing.source, key, url);
                 list.items[i].entries.push(entry);
-                list.attach(&mut pages, i, page);
+                list.attach(&mut pages, i, page, source.ignore_robots);
             }
         }
         for input in plan.inputs.iter().filter(|i| i.kind == Kind::Page) {
             let url = normalize_url(&input.location.url());
-            let i = list.item(&mut items, input.source, url);
-            list.attach(&mut pages, i, Ok(input.location.clone()));
+            let i = list.item(&mut items, input.source, ItemKey::Url(url.clone()), url);
+            list.attach(&mut pages, i, Ok(input.location.clone()), plan.source(input.source).ignore_robots);
         }
         list
     }
 
-    fn item(&mut self, items: &mut HashMap<(SourceId, Url), usize>, source: SourceId, url: Url) -> usize {
-        *items.entry((source, url.clone())).or_insert_with(|| {
+    fn item(&mut self, items: &mut HashMap<(SourceId, ItemKey), usize>, source: SourceId, key: ItemKey, url: Url) -> usize {
+        *items.entry((source, key)).or_insert_with(|| {
             self.items.push(WorkItem {
                 source,
                 url,
@@ -330,17 +337,21 @@ impl Worklist {
         })
     }
 
-    /// Gives item `i` its page (fetched once per URL) or, failing that, why it has none. A page
-    /// wins over a reason: an entry listed twice needs its page if either listing says so.
-    fn attach(&mut self, pages: &mut HashMap<Url, usize>, i: usize, page: Result<Location, FeedOnly>) {
+    /// Gives item `i` its page or, failing that, why it has none. A page wins over a reason: an
+    /// entry listed twice needs its page if either listing says so. A page is fetched once per
+    /// URL and robots.txt policy: sources that obey it and sources that ignore it
+    /// (`ignore_robots`) do not share a fetch, since the site may refuse the one and not the
+    /// other.
+    fn attach(&mut self, pages: &mut HashMap<(Url, bool), usize>, i: usize, page: Result<Location, FeedOnly>, ignore_robots: bool) {
         let item = &mut self.items[i];
         match page {
             Ok(location) if item.page.is_none() => {
                 let next = self.pages.len();
-                let p = *pages.entry(normalize_url(&location.url())).or_insert(next);
+                let p = *pages.entry((normalize_url(&location.url()), ignore_robots)).or_insert(next);
                 if p == next {
                     self.pages.push(PageFetch {
                         location,
+                        ignore_robots,
                         items: Vec::new(),
                     });
                 }
@@ -355,22 +366,33 @@ impl Worklist {
     }
 }
 
-/// The address that stands for an entry without a link: its listing's, with a fragment that is
-/// a digest of what the entry says (title, summary, content, dates as written), so that it is
-/// the same in every run and two different entries never share it (nor a finding's key).
-fn unlinked_url(listing: &Url, entry: &FeedItem) -> Url {
+/// Where an item is in the worklist, within its source: by its page's normalised address, or
+/// for an entry without a link, by a digest of what it says — so the same entry carried by two
+/// feeds of the outlet is one item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ItemKey {
+    Url(Url),
+    Unlinked(String),
+}
+
+/// What identifies an entry without a link: a digest of its title, summary, content and dates
+/// (each field marked, so no two different entries share it), the same in every run. Such an
+/// item's address is its first listing's with `#entry-` and this digest, which is also what
+/// its findings' keys hold.
+fn entry_digest(entry: &FeedItem) -> String {
     let mut said = String::new();
-    for part in [&entry.title, &entry.summary, &entry.content].into_iter().flatten() {
-        said.push_str(part);
+    for (mark, part) in [("t", &entry.title), ("s", &entry.summary), ("c", &entry.content)] {
+        said.push_str(mark);
+        if let Some(part) = part {
+            said.push(':');
+            said.push_str(part);
+        }
         said.push('\u{1f}');
     }
     for d in &entry.dates {
-        said.push_str(&d.raw);
-        said.push('\u{1f}');
+        said.push_str(&format!("d:{}={}\u{1f}", d.provenance.name(), d.raw));
     }
-    let mut url = listing.clone();
-    url.set_fragment(Some(&format!("entry-{}", &Digest::of(said.as_bytes()).hex()[..12])));
-    url
+    Digest::of(said.as_bytes()).hex()[..12].to_string()
 }
 
 /// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date that

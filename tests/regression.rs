@@ -268,3 +268,52 @@ fn a_page_two_sources_list_is_reported_to_both() {
         r.stderr
     );
 }
+
+/// Found in review: a page read by two sources was cut at the default cap even when one of them
+/// asked for more, and a listed page cut at the cap left its source "checked".
+#[test]
+fn a_shared_page_is_read_with_the_largest_cap_and_a_cut_page_is_a_partial_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    let filler = "<p>Un paragraphe ordinaire, sans rien de particulier, pour occuper de la place.</p>".repeat(80);
+    std::fs::write(
+        &page,
+        format!("<article><h1>Titre</h1>{filler}<p>Le mot-dièse #MacronLeaks circule.</p></article>"),
+    )
+    .unwrap();
+    let sources = dir.path().join("sources.toml");
+    let source = |id: &str, cap: &str| format!("[[source]]\nid = \"{id}\"\npages = [\"page.html\"]\naudience = \"all\"\n{cap}\n");
+    std::fs::write(
+        &sources,
+        format!("schema = 1\n{}{}", source("a", ""), source("b", "max_body = 100000")),
+    )
+    .unwrap();
+    let (code, report) = check_json(&[FR, sources.to_str().unwrap(), "--max-body", "2000", "--fail-on", "notice"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(strings(&report, "findings", "source"), vec!["a", "b"]);
+    assert!(report["problems"].as_array().unwrap().is_empty(), "{report:#}");
+    // Alone, the source with the default cap reads the page in part: not a clean run.
+    std::fs::write(&sources, format!("schema = 1\n{}", source("a", ""))).unwrap();
+    let (code, report) = check_json(&[FR, sources.to_str().unwrap(), "--max-body", "2000"]);
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["sources"][0]["status"], "incomplete");
+    assert_eq!(strings(&report, "problems", "code"), vec!["F020"]);
+}
+
+/// Found in review: the same entry without a link, carried by two feeds of one outlet, was two
+/// items (one per feed).
+#[test]
+fn an_unlinked_entry_in_two_feeds_is_one_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = "<item><title>Un</title><description>Le mot-dièse #MacronLeaks circule.</description><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>";
+    for name in ["a.xml", "b.xml"] {
+        std::fs::write(
+            dir.path().join(name),
+            format!("<rss version=\"2.0\"><channel><title>t</title>{entry}</channel></rss>"),
+        )
+        .unwrap();
+    }
+    let (_, report) = check_json(&[FR, "--input", dir.path().to_str().unwrap(), "--at", "2017-05-08T00:00:00Z"]);
+    assert_eq!(report["items"].as_array().unwrap().len(), 1, "{report:#}");
+    assert_eq!(strings(&report, "findings", "rule"), vec!["macronleaks-mention"]);
+}

@@ -113,6 +113,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
             all: a.all,
             margin: chrono::Duration::hours(i64::from(a.margin)),
         },
+        max_body: a.fetch.max_body,
     };
     let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl))).map_err(fail)?;
     let bar;

@@ -36,33 +36,44 @@ pub fn is_sitemap(text: &str) -> bool {
     matches!(root.as_deref(), Some("urlset" | "sitemapindex"))
 }
 
-/// Reads a sitemap; `tz` is the outlet's zone for dates written without one. A `<urlset>` the
-/// XML parser refuses (cut off mid-transfer, one broken entry) is read `<url>` by `<url>`, as a
-/// feed is, with notes saying so.
+/// Reads a sitemap; `tz` is the outlet's zone for dates written without one. A sitemap the XML
+/// parser refuses (cut off mid-transfer, one broken entry) is read `<url>` by `<url>` (an index
+/// `<sitemap>` by `<sitemap>`), as a feed is, with notes saying so.
 pub fn parse(text: &str, base: &Url, tz: Option<Tz>) -> Result<(Sitemap, Vec<Note>), SitemapError> {
     let text = crate::charset::relabel_xml_as_utf8(text);
     let refused = match roxmltree::Document::parse(&text) {
         Ok(doc) => return read(doc.root_element(), base, tz).map(|s| (s, Vec::new())),
         Err(e) => e.to_string(),
     };
-    let split = super::tolerant::split(&text, &["url"]);
-    if split.root.as_ref().is_none_or(|r| r.name != "urlset") || split.entries.is_empty() {
-        return Err(SitemapError::Unreadable(refused));
-    }
+    let root = super::tolerant::root_name(&text).unwrap_or_default();
+    let element = match root.as_str() {
+        "urlset" => "url",
+        "sitemapindex" => "sitemap",
+        _ => return Err(SitemapError::Unreadable(refused)),
+    };
+    let split = super::tolerant::split(&text, &[element]);
     let attributes = split.root.as_ref().map_or("", |r| r.attributes.as_str());
-    let mut urls = Vec::new();
+    let mut read = match root.as_str() {
+        "urlset" => Sitemap::Urls(Vec::new()),
+        _ => Sitemap::Index(Vec::new()),
+    };
     let mut notes = vec![Note::EntryByEntry(format!("the XML parser refused the sitemap ({refused})"))];
     for (index, entry) in split.entries.iter().enumerate() {
-        let one = format!("<urlset{attributes}>{}</urlset>", entry.markup);
-        match roxmltree::Document::parse(&one).map_err(|e| e.to_string()) {
-            Ok(doc) => urls.extend(entries(doc.root_element(), base, tz)),
-            Err(error) => notes.push(Note::EntryUnreadable { index: index + 1, error }),
+        let one = format!("<{root}{attributes}>{}</{root}>", entry.markup);
+        match (roxmltree::Document::parse(&one).map_err(|e| e.to_string()), &mut read) {
+            (Ok(doc), Sitemap::Urls(urls)) => urls.extend(entries(doc.root_element(), base, tz)),
+            (Ok(doc), Sitemap::Index(maps)) => maps.extend(doc.root_element().children().filter_map(|n| loc(n, base))),
+            (Err(error), _) => notes.push(Note::EntryUnreadable { index: index + 1, error }),
         }
     }
     if split.cut {
-        notes.push(Note::Truncated(urls.len()));
+        let read_whole = match &read {
+            Sitemap::Urls(urls) => urls.len(),
+            Sitemap::Index(maps) => maps.len(),
+        };
+        notes.push(Note::Truncated(read_whole));
     }
-    Ok((Sitemap::Urls(urls), notes))
+    Ok((read, notes))
 }
 
 fn read(root: roxmltree::Node, base: &Url, tz: Option<Tz>) -> Result<Sitemap, SitemapError> {
@@ -166,6 +177,16 @@ mod tests {
         assert_eq!(links, vec!["/a.html", "/b.html"]);
         assert_eq!(items[0].title.as_deref(), Some("Un"));
         assert!(notes.contains(&Note::Truncated(2)), "{notes:?}");
-        assert!(parse("<urlset><ur", &base, None).is_err());
+        // The cut `lastmod` (`2017-05-0`) is dropped, not read as a date.
+        assert!(items[1].dates.is_empty(), "{:?}", items[1].dates);
+        let (Sitemap::Index(maps), _) = parse(
+            "<sitemapindex><sitemap><loc>/1.xml</loc></sitemap><sitemap><loc>/2.xml</loc></sitemap><sitemap><loc>/3",
+            &base,
+            None,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(maps.iter().map(|u| u.path()).collect::<Vec<_>>(), vec!["/1.xml", "/2.xml"]);
     }
 }

@@ -76,8 +76,7 @@ pub fn root_name(text: &str) -> Option<String> {
 pub fn split(text: &str, names: &[&str]) -> Split {
     let mut out = Split::default();
     let mut lexer = Lexer { text, at: 0 };
-    // The entry being read: where it starts, its name and the elements open inside it.
-    let mut current: Option<(usize, String, Vec<String>)> = None;
+    let mut current: Option<InEntry> = None;
     let mut root_closed = false;
     while let Some(token) = lexer.next() {
         match token {
@@ -95,54 +94,77 @@ pub fn split(text: &str, names: &[&str]) -> Split {
                     });
                 }
                 match &mut current {
-                    Some((_, _, open)) if !empty => open.push(name.to_string()),
+                    Some(e) if !empty => e.open.push((name.to_string(), at)),
                     Some(_) => {}
-                    None if names.contains(&local) && !empty => current = Some((at, name.to_string(), Vec::new())),
+                    None if names.contains(&local) && !empty => {
+                        current = Some(InEntry {
+                            start: at,
+                            name: name.to_string(),
+                            open: Vec::new(),
+                        })
+                    }
                     None => {}
                 }
             }
             Token::End { name, end } => {
                 root_closed |= current.is_none() && out.root.as_ref().is_some_and(|r| r.name == local_name(name));
-                if let Some((start, entry_name, open)) = &mut current {
+                if let Some(e) = &mut current {
                     // The entry's end tag closes it, whatever was left open inside (an element
                     // of the same name nested in it excepted).
-                    if name == entry_name.as_str() && !open.iter().any(|o| o == name) {
-                        out.entries.push(entry(text[*start..end].to_string(), entry_name, &[], false));
+                    if name == e.name && !e.open.iter().any(|(o, _)| o == name) {
+                        out.entries.push(whole(text[e.start..end].to_string(), &e.name));
                         current = None;
-                    } else if let Some(i) = open.iter().rposition(|o| o == name) {
-                        open.truncate(i);
+                    } else if let Some(i) = e.open.iter().rposition(|(o, _)| o == name) {
+                        e.open.truncate(i);
                     }
                 }
             }
             Token::Cut { at } => {
                 out.cut = true;
-                if let Some((start, name, open)) = current.take() {
-                    out.entries.push(entry(text[start..at].to_string(), &name, &open, true));
+                if let Some(e) = current.take() {
+                    out.entries.push(cut(text, at, e));
                 }
                 break;
             }
         }
     }
-    if let Some((start, name, open)) = current {
-        // The text ended cleanly between two tags, inside the entry.
-        out.entries.push(entry(text[start..].to_string(), &name, &open, true));
+    if let Some(e) = current {
+        // The text ended between two tags, inside the entry.
+        out.entries.push(cut(text, text.len(), e));
     }
     out.cut |= out.root.is_some() && !root_closed;
     out
 }
 
-/// An entry's markup, with `open` elements (innermost last) and the entry itself closed when
-/// the document was cut inside it.
-fn entry(mut markup: String, name: &str, open: &[String], cut: bool) -> Entry {
-    if cut {
-        for element in open.iter().rev().map(String::as_str).chain(std::iter::once(name)) {
-            markup.push_str(&format!("</{element}>"));
-        }
+fn whole(markup: String, name: &str) -> Entry {
+    Entry {
+        markup,
+        cut: false,
+        atom: local_name(name) == "entry",
+    }
+}
+
+/// The entry being read: where it starts, its name, and the elements open inside it with
+/// where each starts.
+struct InEntry {
+    start: usize,
+    name: String,
+    open: Vec<(String, usize)>,
+}
+
+/// An entry the document was cut inside, at `end`: the element the cut fell in is dropped
+/// (what it held is incomplete: half a title, `2017-05-0`, half an address), and the elements
+/// still open around it and the entry itself are closed, in order.
+fn cut(text: &str, end: usize, mut e: InEntry) -> Entry {
+    let end = e.open.pop().map_or(end, |(_, at)| at);
+    let mut markup = text[e.start..end].to_string();
+    for element in e.open.iter().rev().map(|(o, _)| o.as_str()).chain(std::iter::once(e.name.as_str())) {
+        markup.push_str(&format!("</{element}>"));
     }
     Entry {
         markup,
-        cut,
-        atom: local_name(name) == "entry",
+        cut: true,
+        atom: local_name(&e.name) == "entry",
     }
 }
 
@@ -283,13 +305,16 @@ mod tests {
         let split = split(whole, FEED_ENTRIES);
         assert_eq!(split.entries.len(), 2);
         assert!(!split.entries[0].cut && split.entries[1].cut);
+        // The description the cut fell in is dropped; what came whole before it is kept.
         assert_eq!(
             split.entries[1].markup,
-            "<item><title>two</title><link>https://e.fr/2</link><description></description></item>"
+            "<item><title>two</title><link>https://e.fr/2</link></item>"
         );
-        // Cut inside a start tag.
+        // Cut inside a start tag, and inside nested elements.
         let split = super::split("<feed><entry><title>t</title><link href=\"https://e", FEED_ENTRIES);
         assert_eq!(split.entries[0].markup, "<entry><title>t</title></entry>");
+        let split = super::split("<urlset><url><loc>/a</loc><news:news><news:title>Ab", &["url"]);
+        assert_eq!(split.entries[0].markup, "<url><loc>/a</loc><news:news></news:news></url>");
     }
 
     #[test]
@@ -298,7 +323,7 @@ mod tests {
             name: "RDF".into(),
             attributes: r#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/""#.into(),
         };
-        let item = entry("<item/>".into(), "item", &[], false);
+        let item = whole("<item/>".into(), "item");
         assert_eq!(
             wrap(Some(&root), &item),
             r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title></title><item/></channel></rss>"#
@@ -307,7 +332,7 @@ mod tests {
             name: "feed".into(),
             attributes: r#" xmlns="http://www.w3.org/2005/Atom" xml:lang="fr""#.into(),
         };
-        let e = entry("<entry/>".into(), "entry", &[], false);
+        let e = whole("<entry/>".into(), "entry");
         assert_eq!(
             wrap(Some(&atom), &e),
             r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><entry/></feed>"#

@@ -168,6 +168,13 @@ impl Loader {
         }
         let mut d = Diagnostic::new("R012", file, value.span(), format!("unknown {what} `{}`", value.get_ref()))
             .label(format!("no {what} has this id"));
+        // Ids defined but dropped by their own errors are still candidates for a typo.
+        let mut known: Vec<&str> = known.to_vec();
+        for (ns, id) in self.ids.keys() {
+            if what.contains(ns) && !known.contains(&id.as_str()) {
+                known.push(id);
+            }
+        }
         d = d.hint(match did_you_mean(value.get_ref(), known.iter().copied()) {
             Some(best) => format!("did you mean `{best}`?"),
             None if known.is_empty() => format!("no {what} is defined in the rule files of this run"),

@@ -33,6 +33,9 @@ pub struct Options {
     pub date_floor: DateTime<Utc>,
     pub replacement: Replacement,
     pub selection: Selection,
+    /// The body cap of a source that names none (`--max-body`): a page several sources read is
+    /// fetched with the largest cap any of them has.
+    pub max_body: u64,
 }
 
 /// Told how a run advances: a progress bar on a terminal, nothing otherwise.
@@ -131,7 +134,7 @@ impl<'a> Run<'a> {
             at: options.at,
             floor: options.date_floor,
         };
-        self.judge_all(&plan, &work, clock, &mut tallies);
+        self.judge_all(&plan, &work, clock, options.max_body, &mut tallies);
         let mut report = Report::new(self.engine.rules(), options.at, rule_files);
         for t in tallies {
             let t = t.finish();
@@ -201,15 +204,15 @@ impl<'a> Run<'a> {
             let read = self.fetch_all(stage, &requests, &|i, fetched| {
                 let (s, location) = &todo[i];
                 let mut out = Tally::default();
-                let (listed, mut reading) = read::listing(fetched, location, plan.source(*s), &mut out);
-                if stage == "sitemaps" && !listed.children.is_empty() {
-                    let message = format!(
-                        "a sitemap index listed by a sitemap index: its {} sitemaps are not read (only one level of indexes is)",
-                        listed.children.len()
-                    );
-                    out.problem(plan.source(*s), &location.url(), Code::SitemapIndexNested, message);
+                let source = plan.source(*s);
+                let (mut listed, mut reading) = read::listing(fetched, location, source, &mut out);
+                if let Some((code, message)) = children_left(stage, listed.children.len()) {
+                    out.problem(source, &location.url(), code, message);
                     reading = Reading::Partly(out.last_failure());
                 }
+                listed
+                    .children
+                    .truncate(if stage == "feeds" { read::MAX_CHILD_SITEMAPS } else { 0 });
                 out.input(reading);
                 (out, listed)
             });
@@ -240,7 +243,7 @@ impl<'a> Run<'a> {
     /// Fetches the pages, extracting each once per reading (the zone and charset of the sources
     /// that read it) and judging every item that reads it as it arrives; then judges the items
     /// without a page on their feed data.
-    fn judge_all(&self, plan: &Plan, work: &Worklist, clock: Clock, tallies: &mut [Tally]) {
+    fn judge_all(&self, plan: &Plan, work: &Worklist, clock: Clock, max_body: u64, tallies: &mut [Tally]) {
         let judged: Slots<Tally> = Slots::new(work.items.len());
         let finish = |i: usize, page: Option<&Page>, mut out: Tally| {
             let w = &work.items[i];
@@ -264,7 +267,11 @@ impl<'a> Run<'a> {
         let requests: Vec<Request> = work
             .pages
             .iter()
-            .map(|p| page_request(&readers(work, p).iter().map(|s| plan.source(*s)).collect::<Vec<_>>(), &p.location))
+            .map(|p| Request {
+                location: p.location.clone(),
+                obey_robots: !p.ignore_robots,
+                max_body: readers(work, p).iter().map(|s| plan.source(*s).max_body.unwrap_or(max_body)).max(),
+            })
             .collect();
         self.fetch_all("pages", &requests, &|p, fetched| {
             let users = &work.pages[p].items;
@@ -279,9 +286,10 @@ impl<'a> Run<'a> {
                     .find(|(key, _)| *key == reading_key(plan.source(s)))
                     .and_then(|(_, p)| p.as_ref());
                 if work.items[i].entries.is_empty() {
-                    own.input(match page {
-                        Some(_) => Reading::Whole,
-                        None => Reading::Failed(read.failure(s)),
+                    own.input(match (page, doc.as_ref().is_some_and(|d| d.truncated)) {
+                        (Some(_), false) => Reading::Whole,
+                        (Some(_), true) => Reading::Partly(read.fetch.failure_of(Code::BodyCut)),
+                        (None, _) => Reading::Failed(read.failure(s)),
                     });
                 }
                 finish(i, page, own);
@@ -387,22 +395,29 @@ impl<'a> PageReads<'a> {
     }
 }
 
-/// The request for a page that several sources may read: robots.txt has a say unless one of
-/// them ignores it (the page is fetched for that one anyway, once), and the body cap is the
-/// largest any asks for — the default one if any relies on it.
-fn page_request(readers: &[&Source], location: &Location) -> Request {
-    Request {
-        location: location.clone(),
-        obey_robots: readers.iter().all(|s| !s.ignore_robots),
-        max_body: match readers.iter().any(|s| s.max_body.is_none()) {
-            true => None,
-            false => readers.iter().filter_map(|s| s.max_body).max(),
-        },
-    }
-}
-
 /// What a stage does with each fetch's outcome as it arrives.
 type OnFetched<'a, T> = dyn Fn(usize, Result<Document, FetchError>) -> T + Sync + 'a;
+
+/// The sitemaps of an index that are not read, as a problem: beyond the first
+/// [`read::MAX_CHILD_SITEMAPS`] of a sitemap index, and all those of an index listed by an index
+/// (one level of indexes is read).
+fn children_left(stage: &str, children: usize) -> Option<(Code, String)> {
+    match stage {
+        "feeds" if children <= read::MAX_CHILD_SITEMAPS => None,
+        "feeds" => Some((
+            Code::SitemapIndexCut,
+            format!(
+                "the sitemap index lists {children} sitemaps; only the first {} are read",
+                read::MAX_CHILD_SITEMAPS
+            ),
+        )),
+        _ if children == 0 => None,
+        _ => Some((
+            Code::SitemapIndexNested,
+            format!("a sitemap index listed by a sitemap index: its {children} sitemaps are not read (only one level of indexes is)"),
+        )),
+    }
+}
 
 /// A request for a source's document: robots.txt has a say for pages and homepages, not for
 /// the feeds an outlet advertises, nor where the source says to ignore it.
@@ -431,6 +446,10 @@ pub fn isolated<T>(f: impl FnOnce() -> T) -> Result<T, Panic> {
                 .unwrap_or_else(|| "a panic".into()),
         )
     })
+}
+
+fn reason(p: &Problem) -> String {
+    format!("{}: {}", p.url, p.message)
 }
 
 /// How one of a source's own inputs (a homepage, feed, sitemap or listed page) was read; a
@@ -499,10 +518,12 @@ impl Tally {
 
     /// The last problem recorded, as a reason: `URL: message`.
     pub fn last_failure(&self) -> String {
-        self.problems
-            .last()
-            .map(|p| format!("{}: {}", p.url, p.message))
-            .unwrap_or_default()
+        self.problems.last().map(reason).unwrap_or_default()
+    }
+
+    /// The last problem of this code, as a reason.
+    pub fn failure_of(&self, code: Code) -> String {
+        self.problems.iter().rfind(|p| p.code == code).map(reason).unwrap_or_default()
     }
 
     /// An input could not be read, for the reason just recorded.
@@ -606,6 +627,7 @@ mod tests {
                 all: false,
                 margin: chrono::Duration::hours(12),
             },
+            max_body: crate::fetch::DEFAULT_MAX_BODY,
         };
         let report = run.check(&options, &[]).unwrap();
         assert_eq!(report.items.len(), 1);

@@ -106,7 +106,7 @@ pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: 
 #[derive(Debug, Default)]
 pub struct Listed {
     pub entries: Vec<FeedItem>,
-    /// The sitemaps a sitemap index lists (at most [`MAX_CHILD_SITEMAPS`]).
+    /// The sitemaps a sitemap index lists.
     pub children: Vec<Url>,
     pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -128,7 +128,7 @@ pub fn listing(fetched: Result<Document, FetchError>, location: &Location, sourc
             .map(|(map, notes)| {
                 match map {
                     sitemap::Sitemap::Urls(entries) => listed.entries = entries,
-                    sitemap::Sitemap::Index(children) => listed.children = index(children, source, url, out),
+                    sitemap::Sitemap::Index(children) => listed.children = children,
                 }
                 notes
             })
@@ -154,7 +154,7 @@ pub fn listing(fetched: Result<Document, FetchError>, location: &Location, sourc
             return (listed, out.failed());
         }
     };
-    let mut partly = doc.truncated.then(|| out.last_failure());
+    let mut partly = doc.truncated.then(|| out.failure_of(Code::BodyCut));
     for note in notes {
         let code = match note {
             Note::Repaired(_) => Code::FeedRepaired,
@@ -168,19 +168,6 @@ pub fn listing(fetched: Result<Document, FetchError>, location: &Location, sourc
         }
     }
     (listed, partly.map_or(Reading::Whole, Reading::Partly))
-}
-
-/// The sitemaps an index lists, at most [`MAX_CHILD_SITEMAPS`].
-fn index(mut children: Vec<Url>, source: &Source, url: &Url, out: &mut Tally) -> Vec<Url> {
-    if children.len() > MAX_CHILD_SITEMAPS {
-        let message = format!(
-            "the sitemap index lists {} sitemaps; only the first {MAX_CHILD_SITEMAPS} are read",
-            children.len()
-        );
-        out.problem(source, url, Code::SitemapIndexCut, message);
-        children.truncate(MAX_CHILD_SITEMAPS);
-    }
-    children
 }
 
 /// A fetched page decoded and extracted for one reader (its charset, its zone), in isolation:
