@@ -9,7 +9,7 @@
 use crate::article::{Article, DateReport, FoundDate, Link, PageClass, TextBuilder, collapse_whitespace, excerpt};
 use crate::charset::Basis;
 use crate::detect::{Hit, MatcherKind, Origin};
-use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Verdict, WindowId};
+use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tracking, Verdict, WindowId};
 use crate::problem::{Code, Problem};
 use crate::rules::{Engine, Gate, RuleMatch, RuleSet, Source, Text};
 use crate::sources::{Entry, FeedOnly};
@@ -78,6 +78,13 @@ pub struct Finding {
     pub legal_force: LegalForce,
     pub timing: Timing,
     pub spans: Vec<SpanReport>,
+    /// The digest of the item's content it was found in (see [`crate::identity`]): a review
+    /// holds for this version only.
+    pub version: String,
+    /// New since the last run, or open since an earlier one: `state`, `first_run`,
+    /// `first_reported` (absent without a state store).
+    #[serde(flatten)]
+    pub tracking: Option<Tracking>,
 }
 
 /// A rule whose content matched, but whose timing does not count (e.g. published before the
@@ -133,6 +140,10 @@ pub struct ItemReport {
     pub source: String,
     pub url: String,
     pub title: Option<String>,
+    /// The feed's id of the entry (RSS `guid`, Atom `id`), kept for the record; the item is
+    /// known by its URL (see [`crate::identity`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
     /// The feed's summary of the item, as text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
@@ -154,6 +165,9 @@ pub struct ItemReport {
     /// Why the item was judged on its feed data alone, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feed_only: Option<FeedOnly>,
+    /// The digest of its content as read this time (page and feed text, without counters and
+    /// relative times): a new value is a new version.
+    pub version: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -264,13 +278,16 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     let dates = ItemDates::choose(&found, clock.at, clock.floor);
     out.problems = date_problems(item, &found, &dates);
     let title = docs.title();
-    let evaluation = engine.evaluate(&docs.texts());
+    let texts = docs.texts();
+    let version = crate::identity::version_digest(texts.iter().map(|t| t.article.text.as_str())).hex();
+    let evaluation = engine.evaluate(&texts);
     let mut timings = Timings::new(engine.rules(), item.source, &dates);
     let context = Context {
         rules: engine.rules(),
         item,
         docs: &docs,
         title: &title,
+        version: &version,
     };
     for m in &evaluation.matches {
         let rule = &engine.rules()[m.rule];
@@ -302,6 +319,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         source: item.source.id.clone(),
         url: item.url.to_string(),
         title,
+        guid: item.entries.iter().find_map(|e| e.item.guid.clone()),
         summary: item.entries.iter().find_map(|e| e.item.summary.clone()),
         fetched_at: item
             .page
@@ -317,6 +335,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         timings: timings.computed,
         class,
         feed_only: item.feed_only,
+        version,
     });
     out
 }
@@ -429,6 +448,7 @@ struct Context<'a> {
     item: Item<'a>,
     docs: &'a Documents<'a>,
     title: &'a Option<String>,
+    version: &'a str,
 }
 
 impl Context<'_> {
@@ -462,6 +482,8 @@ impl Context<'_> {
             legal_force: window.legal_force,
             timing,
             spans: m.evidence.iter().map(|h| self.span(h)).collect(),
+            version: self.version.to_string(),
+            tracking: None,
         }
     }
 

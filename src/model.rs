@@ -209,6 +209,37 @@ impl FindingKey {
     }
 }
 
+/// Where a finding stands across runs, as the state store knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingState {
+    /// Not reported by an earlier run (or reported, resolved, and back).
+    New,
+    /// Reported by an earlier run and still there.
+    Open,
+    /// Reported by an earlier run, gone from this one (or no longer matching).
+    Resolved,
+}
+
+/// Why a finding was resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// The item was read again and the rule no longer matches it (edited, or the rule changed).
+    NoLongerMatching,
+    /// The item is no longer listed by its source's feeds and sitemaps, so it was not read:
+    /// it may still be online.
+    NoLongerListed,
+}
+
+/// A finding's place in the store: its state and the run that first reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tracking {
+    pub state: FindingState,
+    pub first_run: i64,
+    pub first_reported: chrono::DateTime<chrono::Utc>,
+}
+
 /// The name a value has in the JSON output (`"changed_inside"`, `"jsonld:datePublished"`), for
 /// messages and text reports, so that both always say the same thing.
 pub fn wire_name<T: Serialize>(v: &T) -> String {

@@ -147,6 +147,10 @@ pub struct Problem {
     pub stage: Stage,
     pub code: Code,
     pub message: String,
+    /// The first of the unbroken series of runs that met it (from the state store): a
+    /// problem met last night too is not news (`--new-only` leaves it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_run: Option<i64>,
 }
 
 impl Problem {
@@ -157,6 +161,7 @@ impl Problem {
             stage: code.stage(),
             code,
             message: message.into(),
+            since_run: None,
         }
     }
 }

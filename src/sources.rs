@@ -14,7 +14,7 @@
 use crate::article::normalize_url;
 use crate::feed::FeedItem;
 use crate::fetch::{Fetcher, InputKind, Location, kind_of_file, scan_dir};
-use crate::model::{Digest, SourceId, Verdict};
+use crate::model::{SourceId, Verdict};
 use crate::problem::{Code, Problem};
 use crate::rules::{RuleSet, Source};
 use chrono::{DateTime, Duration, Utc};
@@ -159,11 +159,14 @@ impl Plan {
     }
 }
 
+/// The id of the source `--input` stands for without `--as`.
+pub const INPUT_SOURCE: &str = "input";
+
 /// The source `--input` stands for without `--as`: every zone of the election, no zone for
 /// zone-less dates, the documents' own charsets.
 fn input_source(rules: &RuleSet) -> Source {
     Source {
-        id: "input".into(),
+        id: INPUT_SOURCE.into(),
         name: Some("--input".into()),
         feeds: vec![],
         homes: vec![],
@@ -242,7 +245,7 @@ impl FeedOnly {
 pub struct WorkItem {
     pub source: SourceId,
     /// The page's normalised address, or for an entry without a link, its first listing's with
-    /// a fragment naming the entry (see [`entry_digest`]).
+    /// a fragment naming the entry (see [`crate::identity::entry_digest`]).
     pub url: Url,
     /// Its entries in the listings, in order (none for a page listed directly).
     pub entries: Vec<Entry>,
@@ -289,7 +292,7 @@ impl Worklist {
                 let (key, url) = match &entry.link {
                     Some(link) => (ItemKey::Url(normalize_url(link)), normalize_url(link)),
                     None => {
-                        let digest = entry_digest(&entry);
+                        let digest = crate::identity::entry_digest(&entry);
                         let mut url = (*listing_url).clone();
                         url.set_fragment(Some(&format!("entry-{digest}")));
                         (ItemKey::Unlinked(digest), url)
@@ -373,26 +376,6 @@ impl Worklist {
 enum ItemKey {
     Url(Url),
     Unlinked(String),
-}
-
-/// What identifies an entry without a link: a digest of its title, summary, content and dates
-/// (each field marked, so no two different entries share it), the same in every run. Such an
-/// item's address is its first listing's with `#entry-` and this digest, which is also what
-/// its findings' keys hold.
-fn entry_digest(entry: &FeedItem) -> String {
-    let mut said = String::new();
-    for (mark, part) in [("t", &entry.title), ("s", &entry.summary), ("c", &entry.content)] {
-        said.push_str(mark);
-        if let Some(part) = part {
-            said.push(':');
-            said.push_str(part);
-        }
-        said.push('\u{1f}');
-    }
-    for d in &entry.dates {
-        said.push_str(&format!("d:{}={}\u{1f}", d.provenance.name(), d.raw));
-    }
-    Digest::of(said.as_bytes()).hex()[..12].to_string()
 }
 
 /// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date that

@@ -66,13 +66,17 @@ fn demo_reports_violations_a_mention_and_an_item_outside_the_window() {
     assert!(problem["message"].as_str().unwrap().contains("`samedi soir`"));
 }
 
-/// The whole text report of the demo, as a golden file (`BLESS=1` rewrites it). Paths of the
-/// checkout are replaced by `[ROOT]`.
+/// The whole text report of the demo's first run on a new state store, as a golden file
+/// (`BLESS=1` rewrites it). Paths of the checkout are replaced by `[ROOT]`, the store's by
+/// `[STATE]`.
 #[test]
 fn demo_text_report_is_stable() {
-    let r = run(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z"]);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let r = run(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z", "--state", state]);
     let root = url::Url::from_directory_path(env!("CARGO_MANIFEST_DIR")).unwrap().to_string();
-    let got = r.stdout.replace(&root, "[ROOT]/");
+    let got = r.stdout.replace(&root, "[ROOT]/").replace(state, "[STATE]");
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/demo.stdout");
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&golden, &got).unwrap();
@@ -81,12 +85,27 @@ fn demo_text_report_is_stable() {
 }
 
 /// The whole JSON report of the demo, as a golden file: the documented contract (`BLESS=1`
-/// rewrites it). Paths of the checkout become `[ROOT]`, fetch times `[FETCHED_AT]` and 0, and
-/// finding ids (derived from keys that hold those paths) `[ID]`.
+/// rewrites it), from the first run on a new state store. Paths of the checkout become
+/// `[ROOT]`, the store's `[STATE]`, fetch times `[FETCHED_AT]` and 0, and finding ids (derived
+/// from keys that hold those paths) `[ID]`.
 #[test]
 fn demo_json_report_is_stable() {
-    let r = run(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z", "--format", "json"]);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let r = run(&[
+        "check",
+        FR,
+        DEMO,
+        "--at",
+        "2026-01-01T00:00:00Z",
+        "--format",
+        "json",
+        "--state",
+        state,
+    ]);
     let mut report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    report["state"]["store"] = "[STATE]".into();
     for item in report["items"].as_array_mut().unwrap() {
         item["fetched_at"] = "[FETCHED_AT]".into();
     }
@@ -616,8 +635,7 @@ fn a_closed_pipe_is_not_an_error() {
         format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
     )
     .unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("blackout"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let mut child = crate::util::blackout_process()
         .args(["check", FR, "--format", "json", "--input", feed.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -1,7 +1,7 @@
 //! Fetching over HTTP against real servers on 127.0.0.1: wiremock, and for concurrency a
 //! small server that counts the connections it is serving at once.
 
-use crate::util::check_json;
+use crate::util::{Server, check_json};
 use blackout::fetch::{Document, FetchError, Fetcher, Location, NetStage, Request};
 use blackout::http::{HttpFetcher, HttpOptions};
 use std::io::{Read, Write};
@@ -9,36 +9,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// A mock server on its own runtime, so the code under test runs on a plain thread.
-struct Server {
-    runtime: tokio::runtime::Runtime,
-    mock: MockServer,
-}
-
-impl Server {
-    fn start() -> Server {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let mock = runtime.block_on(MockServer::start());
-        Server { runtime, mock }
-    }
-
-    fn serve(&self, route: &str, response: ResponseTemplate) {
-        self.runtime
-            .block_on(Mock::given(method("GET")).and(path(route)).respond_with(response).mount(&self.mock));
-    }
-
-    fn url(&self, route: &str) -> url::Url {
-        url::Url::parse(&format!("{}{route}", self.mock.uri())).unwrap()
-    }
-
-    fn hits(&self, route: &str) -> usize {
-        let requests = self.runtime.block_on(self.mock.received_requests()).unwrap_or_default();
-        requests.iter().filter(|r| r.url.path() == route).count()
-    }
-}
+use wiremock::matchers::path;
+use wiremock::{Mock, ResponseTemplate};
 
 fn quick() -> HttpOptions {
     HttpOptions {

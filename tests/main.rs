@@ -4,4 +4,5 @@ mod cli;
 mod dates;
 mod http;
 mod regression;
+mod state;
 mod util;

@@ -1,12 +1,27 @@
 //! Helpers shared by the CLI tests.
 
 use assert_cmd::Command;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// The `blackout` binary, run from the package root so relative paths in output are stable.
+/// The `blackout` binary, run from the package root so relative paths in output are stable,
+/// with a default state store of its own (empty: no test sees another's runs, nor the user's).
 pub fn blackout() -> Command {
-    let mut cmd = Command::cargo_bin("blackout").expect("binary built");
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    Command::from_std(blackout_process())
+}
+
+/// The same, as a process to spawn (and kill).
+pub fn blackout_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("blackout"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("XDG_DATA_HOME", fresh_data_home());
     cmd
+}
+
+/// A directory of its own for each run of the binary, under cargo's scratch directory.
+pub fn fresh_data_home() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("data-{}-{n}", std::process::id()))
 }
 
 pub struct Run {
@@ -58,4 +73,42 @@ pub fn strings<'a>(report: &'a serde_json::Value, list: &str, key: &str) -> Vec<
         .iter()
         .filter_map(|v| v[key].as_str())
         .collect()
+}
+
+/// A mock server on its own runtime, so the code under test runs on a plain thread.
+pub struct Server {
+    pub runtime: tokio::runtime::Runtime,
+    pub mock: MockServer,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let mock = runtime.block_on(MockServer::start());
+        Server { runtime, mock }
+    }
+
+    pub fn serve(&self, route: &str, response: ResponseTemplate) {
+        self.runtime
+            .block_on(Mock::given(method("GET")).and(path(route)).respond_with(response).mount(&self.mock));
+    }
+
+    /// Answers every GET whose path matches `pattern` (a regex).
+    pub fn serve_matching(&self, pattern: &str, response: ResponseTemplate) {
+        self.runtime.block_on(
+            Mock::given(method("GET"))
+                .and(wiremock::matchers::path_regex(pattern))
+                .respond_with(response)
+                .mount(&self.mock),
+        );
+    }
+
+    pub fn url(&self, route: &str) -> url::Url {
+        url::Url::parse(&format!("{}{route}", self.mock.uri())).unwrap()
+    }
+
+    pub fn hits(&self, route: &str) -> usize {
+        let requests = self.runtime.block_on(self.mock.received_requests()).unwrap_or_default();
+        requests.iter().filter(|r| r.url.path() == route).count()
+    }
 }

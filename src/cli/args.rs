@@ -14,9 +14,10 @@ use std::path::PathBuf;
 /// items that carry that material inside a window.
 ///
 /// Exit status: 0 when no finding reaches `--fail-on` and every source was checked, 1 when a
-/// finding does, 2 when the run could not be done (unreadable or invalid rule files, bad
-/// arguments, nothing readable), 3 when no finding reaches `--fail-on` but some source could
-/// not be checked, or only in part.
+/// finding does (with `--new-only`, a new one), 2 when the run could not be done (unreadable
+/// or invalid rule files, bad arguments, nothing readable, a state store that cannot be used
+/// or written), 3 when no finding reaches `--fail-on` but some source could not be checked, or
+/// only in part.
 #[derive(Debug, Parser)]
 #[command(name = "blackout", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -55,6 +56,83 @@ pub enum Command {
     /// sentence, so it is not a secret-keeping device (see README).
     #[command(subcommand)]
     Fingerprint(FingerprintCommand),
+    /// Look inside the state store: runs, sources' health, findings, items; check or prune it.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Record a reviewer's verdict on a finding (its id is in every report).
+    ///
+    /// A finding judged a false positive is no longer reported while the content it matched
+    /// stays the same; when that content changes (a new version of the item), it is reported
+    /// again. A confirmation is recorded and shown in `state findings`.
+    Review(ReviewArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// The runs: when, with which rule files, what came out.
+    Runs(StateListArgs),
+    /// Each source's health in its latest run, and since when it has not been checked.
+    Sources(StateListArgs),
+    /// The findings with their state (new, open, resolved) and latest review.
+    Findings(StateListArgs),
+    /// The items seen: first and last seen, and how many versions of their content.
+    Items(StateListArgs),
+    /// Check the store's integrity and print its schema version; exit 2 if damaged.
+    Check(StoreArg),
+    /// Forget runs before a day, and items last seen before it that no finding names; the
+    /// findings, their reviews and the items and versions they rest on are kept.
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StoreArg {
+    /// The state store [default: $XDG_DATA_HOME/blackout/state.db or
+    /// ~/.local/share/blackout/state.db].
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StateListArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Only this source (its id in the rule files).
+    #[arg(long, value_name = "ID")]
+    pub source: Option<String>,
+    /// One JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Forget what is older than this day (UTC midnight).
+    #[arg(long, required = true, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub before: DateTime<Utc>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("verdict").required(true).args(["false_positive", "confirm"]))]
+pub struct ReviewArgs {
+    /// The finding's id, as reports and `state findings` show it.
+    #[arg(value_name = "FINDING")]
+    pub finding: String,
+    /// The finding is not a violation: do not report it again while its content is unchanged.
+    #[arg(long)]
+    pub false_positive: bool,
+    /// The finding is a violation: record it so.
+    #[arg(long)]
+    pub confirm: bool,
+    /// Why, in a few words (kept with the review).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Who reviews [default: $USER].
+    #[arg(long, value_name = "NAME")]
+    pub reviewer: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,9 +232,33 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub dates: DateArgs,
     #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
     pub fetch: FetchArgs,
     #[command(flatten)]
     pub crawl: CrawlArgs,
+}
+
+/// Which state store a check remembers its runs in.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "State across runs")]
+pub struct StateArgs {
+    /// The state store (SQLite): the runs, the items seen and when, their versions, the
+    /// findings new, open and resolved, and their reviews [default:
+    /// $XDG_DATA_HOME/blackout/state.db or ~/.local/share/blackout/state.db; an unusable
+    /// default is skipped with a notice, a store named here must work].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// A one-off run: read and write no state store (every finding is then unmarked).
+    #[arg(long)]
+    pub no_state: bool,
+    /// Report and count only findings new since the previous run (and not dismissed by a
+    /// review); exit status 1 then means "new findings".
+    #[arg(long, conflicts_with = "no_state")]
+    pub new_only: bool,
+    /// Seconds to wait for another run holding the store before giving up (exit 2).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub lock_timeout: u64,
 }
 
 /// How dates are judged plausible.

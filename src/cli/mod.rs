@@ -4,6 +4,7 @@
 //! `--fail-on`, 2 the run could not be done, 3 no finding but some source not (fully) checked.
 
 pub mod args;
+mod state;
 
 use crate::fingerprint;
 use crate::http::{HttpFetcher, HttpOptions};
@@ -11,6 +12,7 @@ use crate::report::{self, Json, JsonLines, Outcome, Render, Text};
 use crate::rules::{Engine, RuleSet};
 use crate::run::{Hooks, Options, Run};
 use crate::sources::{Replacement, Selection};
+use crate::store::Recall;
 pub use args::Cli;
 use args::{BuildArgs, CheckArgs, Command, ExtractArgs, ExtractFormat, FetchArgs, FingerprintCommand, Format, MatchArgs, RulesCommand};
 use chrono::{SubsecRound, Utc};
@@ -64,6 +66,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
             Ok(Outcome::Clean)
         }
         Command::Fingerprint(FingerprintCommand::Match(a)) => fingerprint_match(a, out),
+        Command::State(c) => state::command(c, out),
+        Command::Review(a) => state::review(a, out),
     }
 }
 
@@ -101,13 +105,14 @@ fn http_options(fetch: &FetchArgs, crawl: Option<&args::CrawlArgs>) -> HttpOptio
 }
 
 fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let started_at = Utc::now();
     let engine = engine(&a.files)?;
     let options = Options {
         at: a.at.unwrap_or_else(|| Utc::now().trunc_subsecs(0)),
         date_floor: a.dates.date_floor,
         replacement: Replacement {
-            inputs: a.input,
-            as_source: a.input_source,
+            inputs: a.input.clone(),
+            as_source: a.input_source.clone(),
         },
         selection: Selection {
             all: a.all,
@@ -115,14 +120,69 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         },
         max_body: a.fetch.max_body,
     };
+    // The store is opened and locked before anything is fetched: a run that cannot record
+    // what it finds, or that would overlap another, stops before it costs the outlets a fetch.
+    let store = state::open_for_check(&a.state)?;
+    let lock = match &store {
+        Some(store) if store.read_only() => {
+            eprintln!(
+                "note: state store `{}` is read-only: this run recalls what earlier runs saw, but cannot be recorded (it will exit 2)",
+                store.path().display()
+            );
+            None
+        }
+        Some(store) => Some(
+            store
+                .lock(std::time::Duration::from_secs(a.state.lock_timeout), &mut |dead| {
+                    eprintln!(
+                        "note: state store `{}`: took over the lock of process {} on `{}` (since {}), which ended without giving it back",
+                        store.path().display(),
+                        dead.pid,
+                        dead.host,
+                        dead.since.format("%Y-%m-%dT%H:%M:%SZ")
+                    );
+                })
+                .map_err(fail)?,
+        ),
+        None => None,
+    };
+    let recall = match &store {
+        Some(store) => {
+            let mut ids: Vec<&str> = engine.rules().sources.iter().map(|s| s.id.as_str()).collect();
+            ids.extend(
+                a.input_source
+                    .as_deref()
+                    .or(Some(crate::sources::INPUT_SOURCE))
+                    .filter(|_| !a.input.is_empty()),
+            );
+            store.recall(&ids).map_err(fail)?
+        }
+        None => Recall::default(),
+    };
     let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl))).map_err(fail)?;
     let bar;
-    let mut hooks = Hooks::default();
+    let mut hooks = Hooks {
+        history: &recall,
+        ..Hooks::default()
+    };
     if !a.quiet {
         bar = crate::progress::Bar::new();
         hooks.progress = &bar;
     }
-    let report = Run::new(&engine, &fetcher, hooks).check(&options, &a.files).map_err(fail)?;
+    let mut report = Run::new(&engine, &fetcher, hooks).check(&options, &a.files).map_err(fail)?;
+    // A store that cannot take the run (disk full, read-only) costs the marks, not the report:
+    // it is printed unmarked, and the error comes after it.
+    let unrecorded = match &store {
+        Some(store) => {
+            let meta = state::run_meta(&a, started_at)?;
+            store.commit(&mut report, &meta).err()
+        }
+        None => None,
+    };
+    drop(lock);
+    if a.state.new_only {
+        report.only_new();
+    }
     let renderer: Box<dyn Render> = match a.format {
         Format::Text => Box::new(Text {
             quiet: a.quiet,
@@ -132,6 +192,11 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Format::Jsonl => Box::new(JsonLines),
     };
     renderer.render(&report, out)?;
+    if let Some(e) = unrecorded {
+        return Err(Failure::Message(format!(
+            "error: the run was not recorded, so the next run will report its findings as new again: {e}"
+        )));
+    }
     if report.nothing_checked() {
         // The report says why, source by source; the error says it again where scripts look.
         let mut msg = String::from("error: nothing was checked: no source could be read\n");

@@ -27,6 +27,9 @@ use url::Url;
 #[derive(Debug, Clone)]
 pub struct FeedItem {
     pub link: Option<Url>,
+    /// The feed's own id of the entry (RSS `guid`, Atom `id`), as written; recorded, never
+    /// trusted as the item's identity (see [`crate::identity`]).
+    pub guid: Option<String>,
     pub title: Option<String>,
     /// Summary or description, as text.
     pub summary: Option<String>,
@@ -155,6 +158,8 @@ fn parse_with_raw_dates(bytes: &[u8], base: &Url) -> Result<(feed_rs::model::Fee
     let sink = Arc::clone(&raws);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
+        // No made-up ids: an entry without one has none (`FeedItem::guid`).
+        .id_generator(|_, _, _| String::new())
         .timestamp_parser(move |s: &str| {
             let mut list = sink.lock().unwrap_or_else(|e| e.into_inner());
             list.push(s.to_string());
@@ -205,6 +210,9 @@ fn item(e: &feed_rs::model::Entry, kind: FeedType, raws: &Raws, base: &Url, tz: 
         .map(|c| fragment(c, base, &mut links));
     FeedItem {
         link,
+        guid: Some(e.id.trim())
+            .filter(|id| !id.is_empty())
+            .map(|id| id.chars().take(1000).collect()),
         title: e
             .title
             .as_ref()

@@ -108,6 +108,7 @@ fn entries(urlset: roxmltree::Node, base: &Url, tz: Option<Tz>) -> Vec<FeedItem>
             }
             Some(FeedItem {
                 link: Some(link),
+                guid: None,
                 title: child_text(u, "title"),
                 summary: None,
                 content: None,

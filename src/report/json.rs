@@ -1,6 +1,7 @@
 //! The report for programs: one JSON document (the documented contract), or JSON Lines — one
-//! object per finding, cleared match, unchecked page, source not (fully) checked and problem,
-//! each with its `type`, then a summary line with the counts.
+//! object per finding, cleared match, unchecked page, source not (fully) checked, problem,
+//! resolved and dismissed finding, each with its `type`, then a summary line with the counts
+//! (and the run's `state` when a store recorded it).
 
 use super::{FORMAT_VERSION, Render, Report, SourceStatus};
 use crate::model::Severity;
@@ -43,13 +44,22 @@ impl Render for JsonLines {
         for p in &r.problems {
             line("problem", value(p))?;
         }
+        for g in &r.resolved {
+            line("resolved", value(g))?;
+        }
+        for d in &r.suppressed {
+            line("dismissed", value(d))?;
+        }
         let (not_checked, in_part) = r.unchecked_sources();
-        let summary = serde_json::json!({
+        let mut summary = serde_json::json!({
             "format_version": FORMAT_VERSION, "tool": r.tool, "election": r.election, "evaluated_at": r.evaluated_at,
             "violations": r.count(Severity::Violation), "warnings": r.count(Severity::Warning), "notices": r.count(Severity::Notice),
             "items": r.sources.iter().map(|s| s.items).sum::<usize>(), "not_checked": r.not_checked.len(),
             "problems": r.problems.len(), "sources_not_checked": not_checked, "sources_checked_in_part": in_part,
         });
+        if let Some(state) = &r.state {
+            summary["state"] = value(state);
+        }
         line("summary", summary)
     }
 }

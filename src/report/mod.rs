@@ -10,7 +10,7 @@ mod tables;
 mod text;
 
 pub use json::{Json, JsonLines};
-pub use tables::{fingerprint_build_text, fingerprint_info_text, fingerprint_match_text, rule_tests_text, windows_text};
+pub use tables::{Tabular, fingerprint_build_text, fingerprint_info_text, fingerprint_match_text, rule_tests_text, table, windows_text};
 pub use text::Text;
 
 use crate::judge::{Cleared, Finding, ItemReport, Judged, NotChecked};
@@ -47,6 +47,59 @@ pub struct Report {
     pub not_checked: Vec<NotChecked>,
     pub problems: Vec<Problem>,
     pub items: Vec<ItemReport>,
+    /// Findings an earlier run reported that this run no longer finds, their source checked.
+    pub resolved: Vec<Resolved>,
+    /// Findings a reviewer judged false positives, found again in the content reviewed.
+    pub suppressed: Vec<Suppressed>,
+    /// The run as the state store recorded it (absent with `--no-state`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateRun>,
+}
+
+/// A finding an earlier run reported and this one does not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    pub id: String,
+    /// Always `resolved`: the same field a finding's state is in.
+    pub state: crate::model::FindingState,
+    pub resolution: crate::model::Resolution,
+    pub key: crate::model::FindingKey,
+    pub first_run: i64,
+    pub first_reported: DateTime<Utc>,
+    pub last_run: i64,
+    pub last_reported: DateTime<Utc>,
+}
+
+/// A finding found again in the very version a reviewer judged a false positive.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    pub id: String,
+    pub key: crate::model::FindingKey,
+    pub reviewer: String,
+    pub reviewed_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Which store a run was recorded in, under which run number, and how its findings stand
+/// (counted before `--new-only` leaves out the open ones).
+#[derive(Debug, Clone, Serialize)]
+pub struct StateRun {
+    pub store: String,
+    pub run: i64,
+    pub new: usize,
+    pub open: usize,
+    pub resolved: usize,
+    pub dismissed: usize,
+    /// Whether only the new findings are reported (`--new-only`).
+    pub new_only: bool,
+}
+
+/// A run of the store, by number and when it evaluated.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRef {
+    pub run: i64,
+    pub at: DateTime<Utc>,
 }
 
 /// Whether a source was checked.
@@ -82,6 +135,13 @@ pub struct SourceSummary {
     /// Items judged on their feed data alone, by reason.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub feed_only: BTreeMap<FeedOnly, usize>,
+    /// When not checked (or only in part): the first run of the streak of runs it has not been
+    /// checked in, from the state store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<RunRef>,
+    /// The last run that checked it whole, from the state store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_checked: Option<RunRef>,
 }
 
 impl SourceSummary {
@@ -132,6 +192,9 @@ impl Report {
             not_checked: vec![],
             problems: vec![],
             items: vec![],
+            resolved: vec![],
+            suppressed: vec![],
+            state: None,
         }
     }
 
@@ -178,6 +241,28 @@ impl Report {
     /// Whether no source could be checked at all: the run could not be done.
     pub fn nothing_checked(&self) -> bool {
         self.sources.iter().all(|s| s.status == SourceStatus::NotChecked)
+    }
+
+    /// Keeps only the findings new since the last run (`--new-only`): what a nightly mail says.
+    /// Problems met by the previous run too are left out with them, and sources that were
+    /// already not checked whole in the previous run are said once, when they began to fail
+    /// (urlwatch's `max_tries`): they stay in `sources`, and in the exit status.
+    pub fn only_new(&mut self) {
+        let Some(state) = &mut self.state else { return };
+        state.new_only = true;
+        let run = state.run;
+        self.findings
+            .retain(|f| f.tracking.as_ref().is_none_or(|t| t.state == crate::model::FindingState::New));
+        self.problems.retain(|p| p.since_run.is_none_or(|since| since == run));
+    }
+
+    /// Whether the source is not checked whole, and was not in the runs before either: said
+    /// once, in the run it began (with `--new-only`).
+    pub fn known_failure(&self, s: &SourceSummary) -> bool {
+        self.state.as_ref().is_some_and(|st| st.new_only)
+            && s.failing_since
+                .as_ref()
+                .is_some_and(|f| f.run < self.state.as_ref().map_or(0, |st| st.run))
     }
 
     pub fn outcome(&self, threshold: Severity) -> Outcome {

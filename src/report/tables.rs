@@ -1,5 +1,5 @@
-//! What the commands other than `check` print: the `windows` table, `rules test` results and
-//! the `fingerprint` commands' summaries.
+//! What the commands other than `check` print: the `windows` table, `rules test` results, the
+//! `fingerprint` commands' summaries and the `state` tables.
 
 use super::inert;
 use crate::article::excerpt;
@@ -224,4 +224,34 @@ pub fn fingerprint_match_text(
         }
     }
     (out, any)
+}
+/// Rows of a table for people: the column names, and each row's cells. Cells are untrusted
+/// (titles and addresses come from the web) and are made inert when printed.
+pub trait Tabular {
+    const HEADERS: &'static [&'static str];
+    fn cells(&self) -> Vec<String>;
+}
+
+/// A table with a header and aligned columns; the last column is not padded (it holds the
+/// long values: addresses, titles, reasons).
+pub fn table<T: Tabular>(rows: &[T]) -> String {
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| r.cells().iter().map(|c| inert(c)).collect()).collect();
+    let mut widths: Vec<usize> = T::HEADERS.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = T::HEADERS.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(&cells) {
+        let last = row.len().saturating_sub(1);
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == last { c.clone() } else { format!("{c:<w$}", w = widths[i]) })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
 }

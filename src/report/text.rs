@@ -4,7 +4,7 @@
 
 use super::{Render, Report, SourceStatus, SourceSummary, inert};
 use crate::judge::{Cleared, Finding};
-use crate::model::{Severity, wire_name};
+use crate::model::{FindingState, Resolution, Severity, wire_name};
 use crate::problem::{Code, Problem};
 use crate::timing::Timing;
 use std::fmt::Write as _;
@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 const SHOWN_PER_KIND: usize = 3;
 
 /// The text renderer. `quiet` prints nothing for a clean, complete run, and otherwise only
-/// what fails; `fail_on` is the threshold of a failing finding.
+/// what fails; `fail_on` is the threshold of a failing finding. After `--new-only`, a source
+/// that was already failing in the previous run counts as said (its streak began earlier and
+/// was reported then).
 pub struct Text {
     pub quiet: bool,
     pub fail_on: Severity,
@@ -28,7 +30,8 @@ impl Render for Text {
 impl Text {
     pub fn to_string(&self, r: &Report) -> String {
         let mut out = String::new();
-        let clean = !r.fails(self.fail_on) && r.problems.is_empty() && r.unchecked_sources() == (0, 0);
+        let all_checked = r.sources.iter().all(|s| s.status == SourceStatus::Checked || r.known_failure(s));
+        let clean = !r.fails(self.fail_on) && r.problems.is_empty() && all_checked;
         if self.quiet && clean {
             return out;
         }
@@ -51,7 +54,9 @@ impl Text {
     fn source(&self, out: &mut String, r: &Report, s: &SourceSummary) {
         let findings: Vec<&Finding> = r.findings.iter().filter(|f| f.source == s.id).collect();
         let problems: Vec<&Problem> = r.problems.iter().filter(|p| p.source == s.id).collect();
-        let quiet_ok = findings.iter().all(|f| f.severity < self.fail_on) && problems.is_empty() && s.status == SourceStatus::Checked;
+        let quiet_ok = findings.iter().all(|f| f.severity < self.fail_on)
+            && problems.is_empty()
+            && (s.status == SourceStatus::Checked || r.known_failure(s));
         if self.quiet && quiet_ok {
             return;
         }
@@ -72,8 +77,50 @@ impl Text {
             };
             let _ = writeln!(out, "  {status}: {}", inert(why));
         }
+        if let Some(since) = &s.failing_since {
+            let last = match &s.last_checked {
+                Some(r) => format!("last checked whole in run {} ({})", r.run, minute(r.at)),
+                None => "never checked whole".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<9} not checked whole since run {} ({}); {last}",
+                "",
+                since.run,
+                minute(since.at)
+            );
+        }
         for f in findings.iter().filter(|f| !self.quiet || f.severity >= self.fail_on) {
             finding(out, f);
+        }
+        if !self.quiet {
+            for g in r.resolved.iter().filter(|g| g.key.source == s.id) {
+                let _ = writeln!(out, "  {:<9} {}  {}", "resolved", g.key.rule, inert(&g.key.url));
+                let _ = writeln!(
+                    out,
+                    "            finding {}: reported from run {} ({}) to run {} ({}); {}",
+                    g.id,
+                    g.first_run,
+                    minute(g.first_reported),
+                    g.last_run,
+                    minute(g.last_reported),
+                    match g.resolution {
+                        Resolution::NoLongerMatching => "read again, it no longer matches",
+                        Resolution::NoLongerListed => "no longer listed by the outlet, so not read again (it may still be online)",
+                    }
+                );
+            }
+            for d in r.suppressed.iter().filter(|d| d.key.source == s.id) {
+                let _ = writeln!(out, "  {:<9} {}  {}", "dismissed", d.key.rule, inert(&d.key.url));
+                let note = d.note.as_deref().map(|n| format!(": {}", inert(n))).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "            finding {}: a false positive for {} ({}), content unchanged since{note}",
+                    d.id,
+                    inert(&d.reviewer),
+                    minute(d.reviewed_at)
+                );
+            }
         }
         for n in r.not_checked.iter().filter(|n| n.source == s.id) {
             let _ = writeln!(out, "  {:<9} {}: {}", "unchecked", inert(&n.url), inert(&n.reason));
@@ -92,6 +139,12 @@ impl Text {
 
 fn finding(out: &mut String, f: &Finding) {
     let _ = writeln!(out, "  {:<9} {}  {}", severity_label(f.severity), f.rule, inert(&f.url));
+    let state = match &f.tracking {
+        None => String::new(),
+        Some(t) if t.state == FindingState::New => ", NEW".into(),
+        Some(t) => format!(", open since run {} ({})", t.first_run, minute(t.first_reported)),
+    };
+    let _ = writeln!(out, "            finding {}{state}", f.id);
     if let Some(t) = &f.title {
         let _ = writeln!(out, "            title: {}", inert(t));
     }
@@ -202,6 +255,23 @@ fn summary(out: &mut String, r: &Report) {
         (0, 0) => String::new(),
         (n, p) => format!("; INCOMPLETE: {n} source(s) not checked, {p} checked in part"),
     };
+    if let Some(state) = &r.state {
+        let only = if state.new_only {
+            " (only the new ones are listed: --new-only)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "\nstate: run {} in {}: {} new finding(s), {} open, {} resolved, {} dismissed by review{only}",
+            state.run,
+            inert(&state.store),
+            state.new,
+            state.open,
+            state.resolved,
+            state.dismissed
+        );
+    }
     let _ = writeln!(
         out,
         "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s), {} not checked (not articles); {} problem(s){incomplete}",
@@ -213,6 +283,10 @@ fn summary(out: &mut String, r: &Report) {
         r.not_checked.len(),
         r.problems.len()
     );
+}
+
+fn minute(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%MZ").to_string()
 }
 
 fn severity_label(s: Severity) -> &'static str {

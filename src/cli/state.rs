@@ -1,0 +1,149 @@
+//! The state store on the command line: which store a check uses, what it records of the run
+//! beyond its report, and the `state` and `review` commands.
+
+use super::args::{CheckArgs, ReviewArgs, StateArgs, StateCommand, StateListArgs, StoreArg};
+use super::{Failure, fail};
+use crate::report::{Outcome, Tabular, table};
+use crate::store::{ReviewVerdict, RunMeta, Store};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The store a check records its run in: the one named (which must work), else the default
+/// one when it can be used, else none — with a notice, since nothing will be remembered. With
+/// `--new-only` a store is needed: without one every finding would be "new" each night.
+pub fn open_for_check(a: &StateArgs) -> Result<Option<Store>, Failure> {
+    if a.no_state {
+        return Ok(None);
+    }
+    if let Some(path) = &a.state {
+        return Store::open(path).map(Some).map_err(fail);
+    }
+    let unusable = match Store::default_path() {
+        Some(path) => match Store::open(&path) {
+            Ok(store) => return Ok(Some(store)),
+            Err(e) => e.to_string(),
+        },
+        None => "no default state store: neither XDG_DATA_HOME nor HOME is set".to_string(),
+    };
+    if a.new_only {
+        return Err(Failure::Message(format!(
+            "error: {unusable}\n  `--new-only` needs a state store to tell new findings from old: name one with `--state PATH`"
+        )));
+    }
+    eprintln!("note: {unusable}; this run remembers nothing (`--state PATH` names a store, `--no-state` silences this note)");
+    Ok(None)
+}
+
+/// What the store keeps of a run beyond its report: the rule files with their digests (which
+/// rules produced these findings) and the options that shape verdicts.
+pub fn run_meta(a: &CheckArgs, started_at: DateTime<Utc>) -> Result<RunMeta, Failure> {
+    let mut rule_files = Vec::new();
+    for path in &a.files {
+        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{}` again to record it: {e}", path.display())))?;
+        rule_files.push((path.display().to_string(), crate::model::Digest::of(&bytes).hex()));
+    }
+    let options = serde_json::json!({
+        "at": a.at,
+        "all": a.all,
+        "margin_hours": a.margin,
+        "date_floor": a.dates.date_floor.format("%Y-%m-%d").to_string(),
+        "fail_on": crate::model::wire_name(&crate::model::Severity::from(a.fail_on)),
+        "input": a.input,
+        "as": a.input_source,
+        "max_body": a.fetch.max_body,
+        "new_only": a.state.new_only,
+    });
+    Ok(RunMeta {
+        started_at,
+        rule_files,
+        options,
+        fail_on: a.fail_on.into(),
+    })
+}
+
+/// `blackout state …`.
+pub fn command(c: StateCommand, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    match c {
+        StateCommand::Runs(a) => list(&a, out, |s, source| s.runs(source)),
+        StateCommand::Sources(a) => list(&a, out, |s, source| s.sources(source)),
+        StateCommand::Findings(a) => list(&a, out, |s, source| s.findings(source)),
+        StateCommand::Items(a) => list(&a, out, |s, source| s.items(source)),
+        StateCommand::Check(a) => {
+            let store = existing(&a)?;
+            let (problems, version) = store.check().map_err(fail)?;
+            let ok = problems.len() == 1 && problems[0] == "ok";
+            writeln!(out, "{}: schema version {version}", store.path().display())?;
+            for p in &problems {
+                writeln!(out, "integrity: {p}")?;
+            }
+            match ok {
+                true => Ok(Outcome::Clean),
+                false => Err(Failure::Message(format!(
+                    "error: state store `{}` is damaged (above); keep a copy, then start a new one or restore a backup",
+                    store.path().display()
+                ))),
+            }
+        }
+        StateCommand::Prune(a) => {
+            let mut store = existing(&a.store)?;
+            let (runs, items) = store.prune(a.before).map_err(fail)?;
+            writeln!(
+                out,
+                "pruned {runs} run(s) and {items} item(s) from before {}; findings and their versions are kept",
+                a.before.format("%Y-%m-%d")
+            )?;
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+/// Prints rows of the store as a table, or as one JSON array.
+fn list<T: Tabular + Serialize>(
+    a: &StateListArgs,
+    out: &mut dyn Write,
+    rows: impl Fn(&Store, Option<&str>) -> Result<Vec<T>, crate::store::StoreError>,
+) -> Result<Outcome, Failure> {
+    let store = existing(&a.store)?;
+    let rows = rows(&store, a.source.as_deref()).map_err(fail)?;
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| fail(format!("cannot write output: {e}")))?;
+        writeln!(out)?;
+    } else {
+        out.write_all(table(&rows).as_bytes())?;
+    }
+    Ok(Outcome::Clean)
+}
+
+/// `blackout review FINDING …`.
+pub fn review(a: ReviewArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let mut store = existing(&a.store)?;
+    let verdict = match a.false_positive {
+        true => ReviewVerdict::FalsePositive,
+        false => ReviewVerdict::Confirmed,
+    };
+    let reviewer = a
+        .reviewer
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .ok_or_else(|| Failure::Message("error: who reviews? `$USER` is not set: name the reviewer with `--reviewer NAME`".into()))?;
+    store
+        .review(&a.finding, verdict, a.note.as_deref(), &reviewer, Utc::now())
+        .map_err(fail)?;
+    let said = match verdict {
+        ReviewVerdict::FalsePositive => "a false positive: not reported again while its content is unchanged",
+        ReviewVerdict::Confirmed => "confirmed",
+    };
+    writeln!(out, "finding {}: {said} (reviewer {reviewer})", a.finding)?;
+    Ok(Outcome::Clean)
+}
+
+fn existing(a: &StoreArg) -> Result<Store, Failure> {
+    let path: PathBuf = match &a.state {
+        Some(p) => p.clone(),
+        None => Store::default_path().ok_or_else(|| {
+            Failure::Message("error: no default state store: neither XDG_DATA_HOME nor HOME is set; name one with `--state PATH`".into())
+        })?,
+    };
+    Store::open_existing(&path).map_err(fail)
+}

@@ -1,0 +1,710 @@
+//! The state store across runs: findings new, open, resolved and dismissed; item identity
+//! across feeds that change their GUIDs and links; the health of sources across runs; the
+//! lock between overlapping runs; and nothing lost or doubled when a run is killed, the disk
+//! is full or the store is read-only.
+
+use crate::util::{Server, blackout_process, run};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use wiremock::ResponseTemplate;
+
+const FR: &str = "rules/fr-2017-presidentielle.toml";
+const DEMO: &str = "rules/demo/sources.toml";
+
+/// A store of its own in a directory of its own.
+struct Store {
+    dir: tempfile::TempDir,
+    path: String,
+}
+
+fn store() -> Store {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db").to_str().unwrap().to_string();
+    Store { dir, path }
+}
+
+/// `check --format json --state STORE ARGS…`: exit code, report, stderr.
+fn check(store: &Store, args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["check", "--format", "json", "--state", &store.path];
+    all.extend_from_slice(args);
+    let r = run(&all);
+    let report = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}); stderr:\n{}\nstdout:\n{}", r.stderr, r.stdout));
+    (r.code, report, r.stderr)
+}
+
+/// `state KIND --json --state STORE`, parsed.
+fn state(store: &Store, kind: &str) -> Vec<Value> {
+    let r = run(&["state", kind, "--json", "--state", &store.path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str::<Value>(&r.stdout).unwrap().as_array().unwrap().clone()
+}
+
+/// `(state, first_run)` of each finding of a report, by its title's first letter or URL.
+fn states(report: &Value) -> Vec<(String, String, i64)> {
+    let mut out: Vec<(String, String, i64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["url"].as_str().unwrap().to_string(),
+                f["state"].as_str().unwrap_or("-").to_string(),
+                f["first_run"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_demo_is_new_on_its_first_run_and_open_on_the_second() {
+    let s = store();
+    let (code, first, _) = check(&s, &[FR, DEMO, "--at", "2026-01-01T00:00:00Z"]);
+    assert_eq!(code, 1);
+    assert_eq!(first["state"]["run"], 1);
+    assert_eq!(
+        (first["state"]["new"].as_u64(), first["state"]["open"].as_u64()),
+        (Some(5), Some(0))
+    );
+    assert!(
+        states(&first).iter().all(|(_, st, run)| st == "new" && *run == 1),
+        "{:?}",
+        states(&first)
+    );
+
+    let (code, second, _) = check(&s, &[FR, DEMO, "--at", "2026-01-02T00:00:00Z"]);
+    assert_eq!(code, 1, "old findings still fail a run without --new-only");
+    assert_eq!(
+        (second["state"]["new"].as_u64(), second["state"]["open"].as_u64()),
+        (Some(0), Some(5))
+    );
+    for f in second["findings"].as_array().unwrap() {
+        assert_eq!((f["state"].as_str(), f["first_run"].as_i64()), (Some("open"), Some(1)), "{f}");
+        assert_eq!(f["first_reported"], "2026-01-01T00:00:00Z");
+    }
+    // Items remember when they were first seen; the run's `--at` is the observation instant.
+    for item in second["items"].as_array().unwrap() {
+        assert_eq!(item["first_seen"], "2026-01-01T00:00:00Z", "{item}");
+    }
+
+    // The nightly mail: nothing new, so nothing printed and exit 0.
+    let r = run(&[
+        "check",
+        FR,
+        DEMO,
+        "--state",
+        &s.path,
+        "--new-only",
+        "-q",
+        "--at",
+        "2026-01-03T00:00:00Z",
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    // Text: each finding says where it stands.
+    let r = run(&["check", FR, DEMO, "--state", &s.path, "--at", "2026-01-04T00:00:00Z"]);
+    assert!(r.stdout.contains("open since run 1 (2026-01-01T00:00Z)"), "{}", r.stdout);
+    assert!(r.stdout.contains("state: run 4 in "), "{}", r.stdout);
+
+    // A one-off run reads and writes nothing, and marks nothing.
+    let before = state(&s, "runs").len();
+    let r = run(&["check", FR, DEMO, "--no-state", "--format", "json"]);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(report.get("state").is_none() && report["findings"][0].get("state").is_none());
+    assert_eq!(state(&s, "runs").len(), before);
+}
+
+/// Feed readers' lessons: a GUID minted on every fetch, tracking parameters, a re-post under a
+/// new GUID, two articles sharing a GUID, an entry without a link (fixtures/identity).
+#[test]
+fn items_keep_their_identity_across_runs() {
+    let s = store();
+    let feed = s.dir.path().join("feed.xml");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/identity");
+    let night = |n: u32, at: &str| {
+        std::fs::copy(fixtures.join(format!("night{n}.xml")), &feed).unwrap();
+        check(
+            &s,
+            &[FR, DEMO, "--input", feed.to_str().unwrap(), "--as", "le-quotidien", "--at", at],
+        )
+    };
+    let (_, first, _) = night(1, "2017-05-07T01:00:00Z");
+    assert_eq!(first["state"]["new"], 6, "{}", first["findings"]);
+    let (_, second, _) = night(2, "2017-05-07T03:00:00Z");
+    assert_eq!(
+        (second["state"]["new"].as_u64(), second["state"]["open"].as_u64()),
+        (Some(0), Some(6))
+    );
+    assert_eq!(second["resolved"].as_array().unwrap().len(), 0);
+
+    let items = state(&s, "items");
+    let mut urls: Vec<&str> = items.iter().map(|i| i["url"].as_str().unwrap()).collect();
+    urls.sort();
+    let base = "https://www.lequotidien.example.fr/";
+    let linked: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|p| format!("{base}{p}")).collect();
+    assert_eq!(
+        &urls[1..],
+        linked.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        "{urls:?}"
+    );
+    assert!(urls[0].contains("feed.xml#entry-"), "the entry without a link: {}", urls[0]);
+    assert_eq!(urls.len(), 6, "{urls:?}");
+    for i in &items {
+        assert_eq!(
+            (i["first_seen"].as_str(), i["last_seen"].as_str()),
+            (Some("2017-05-07T01:00:00Z"), Some("2017-05-07T03:00:00Z")),
+            "{i}"
+        );
+        assert_eq!(i["versions"], 1, "{i}");
+    }
+}
+
+/// A feed of this store's directory with items `(slug, summary)`, all dated inside the
+/// window, read as the demo's `le-quotidien`.
+fn write_feed(s: &Store, items: &[(&str, &str)]) -> PathBuf {
+    let entries: String = items
+        .iter()
+        .map(|(slug, summary)| {
+            format!(
+                "<item><title>{slug}</title><link>https://www.lequotidien.example.fr/{slug}</link>\
+                 <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>{summary}</description></item>"
+            )
+        })
+        .collect();
+    let feed = s.dir.path().join("feed.xml");
+    std::fs::write(
+        &feed,
+        format!("<rss version=\"2.0\"><channel><title>t</title>{entries}</channel></rss>"),
+    )
+    .unwrap();
+    feed
+}
+
+fn night(s: &Store, items: &[(&str, &str)], at: &str, extra: &[&str]) -> (i32, Value) {
+    let feed = write_feed(s, items);
+    let mut args = vec![
+        FR,
+        DEMO,
+        "--input",
+        feed.to_str().unwrap(),
+        "--as",
+        "le-quotidien",
+        "--at",
+        at,
+        "--fail-on",
+        "notice",
+    ];
+    args.extend_from_slice(extra);
+    let (code, report, _) = check(s, &args);
+    (code, report)
+}
+
+fn finding_id(report: &Value, slug: &str) -> String {
+    let url = format!("https://www.lequotidien.example.fr/{slug}");
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["url"] == url.as_str())
+        .unwrap_or_else(|| panic!("no finding for {slug}: {}", report["findings"]))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn findings_are_new_open_dismissed_reported_again_resolved_and_back() {
+    let s = store();
+    let x1 = ("x", "Un lecteur cite #MacronLeaks.");
+    let y = ("y", "#MacronLeaks : la Commission réagit.");
+    let (code, n1) = night(&s, &[x1, y], "2017-05-07T01:00:00Z", &[]);
+    assert_eq!((code, n1["state"]["new"].as_u64()), (1, Some(2)));
+    let x = finding_id(&n1, "x");
+
+    let r = run(&[
+        "review",
+        &x,
+        "--false-positive",
+        "--note",
+        "a reader's quote",
+        "--reviewer",
+        "alice",
+        "--state",
+        &s.path,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("a false positive"), "{}", r.stdout);
+    let r = run(&["review", "000000000000", "--confirm", "--reviewer", "bob", "--state", &s.path]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no finding `000000000000`"), "{}", r.stderr);
+
+    // Same content: dismissed, not reported; the other is open, so nothing is new.
+    let (code, n2) = night(&s, &[x1, y], "2017-05-07T02:00:00Z", &["--new-only"]);
+    assert_eq!(code, 0, "--new-only: nothing new → 0");
+    assert_eq!(n2["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(n2["suppressed"][0]["id"], x.as_str());
+    assert_eq!(n2["suppressed"][0]["reviewer"], "alice");
+    assert_eq!(
+        (n2["state"]["open"].as_u64(), n2["state"]["dismissed"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    // The content it matched changed: a new version, reported again.
+    let x2 = ("x", "Un lecteur cite #MacronLeaks, et l'article le reprend désormais.");
+    let (_, n3) = night(&s, &[x2, y], "2017-05-07T03:00:00Z", &[]);
+    assert_eq!(finding_id(&n3, "x"), x);
+    assert_eq!(n3["suppressed"].as_array().unwrap().len(), 0);
+
+    // Y leaves the feed: resolved, and said why.
+    let (_, n4) = night(&s, &[x2], "2017-05-07T04:00:00Z", &[]);
+    let gone = &n4["resolved"][0];
+    assert_eq!(
+        (gone["key"]["url"].as_str(), gone["resolution"].as_str()),
+        (Some("https://www.lequotidien.example.fr/y"), Some("no_longer_listed"))
+    );
+    assert_eq!((gone["first_run"].as_i64(), gone["last_run"].as_i64()), (Some(1), Some(3)));
+
+    // Y back: new again, from this run.
+    let (code, n5) = night(&s, &[x2, y], "2017-05-07T05:00:00Z", &["--new-only"]);
+    assert_eq!(code, 1, "--new-only: a new finding → 1");
+    assert_eq!(states(&n5), vec![("https://www.lequotidien.example.fr/y".into(), "new".into(), 5)]);
+
+    let findings = state(&s, "findings");
+    let reviewed = findings.iter().find(|f| f["id"] == x.as_str()).unwrap();
+    assert_eq!(
+        (reviewed["review"]["verdict"].as_str(), reviewed["review"]["note"].as_str()),
+        (Some("false_positive"), Some("a reader's quote"))
+    );
+    let table = run(&["state", "findings", "--state", &s.path]).stdout;
+    assert!(table.starts_with("finding ") && table.contains("false_positive (alice)"), "{table}");
+}
+
+#[test]
+fn a_source_that_keeps_failing_is_reported_failing_since_and_its_findings_stay_open() {
+    let s = store();
+    let feed = write_feed(&s, &[("y", "#MacronLeaks : la Commission réagit.")]);
+    let (_dir, sources) = sources_reading(feed.to_str().unwrap());
+    let nightly = |at: &str, extra: &[&str]| {
+        run(&[
+            &[
+                "check",
+                FR,
+                sources.to_str().unwrap(),
+                "--state",
+                &s.path,
+                "--at",
+                at,
+                "--fail-on",
+                "notice",
+            ],
+            extra,
+        ]
+        .concat())
+    };
+    assert_eq!(nightly("2017-05-07T01:00:00Z", &[]).code, 1);
+    std::fs::remove_file(&feed).unwrap();
+    let r = nightly("2017-05-07T02:00:00Z", &["--new-only", "-q"]);
+    assert_eq!(r.code, 2, "nothing could be read");
+    assert!(r.stdout.contains("NOT CHECKED"), "said the night it began: {}", r.stdout);
+    let r = nightly("2017-05-07T03:00:00Z", &[]);
+    assert!(
+        r.stdout
+            .contains("not checked whole since run 2 (2017-05-07T02:00Z); last checked whole in run 1 (2017-05-07T01:00Z)"),
+        "{}",
+        r.stdout
+    );
+    // With --new-only, said once: not again the next night (the exit status still says it).
+    let r = nightly("2017-05-07T04:00:00Z", &["--new-only", "-q"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+    // Not read is not gone: the finding stays where it was.
+    let findings = state(&s, "findings");
+    assert_eq!(findings[0]["status"], "new");
+    let sources = state(&s, "sources");
+    assert_eq!(
+        (sources[0]["failing_since"].as_i64(), sources[0]["last_checked"].as_i64()),
+        (Some(2), Some(1)),
+        "{sources:?}"
+    );
+    let table = run(&["state", "sources", "--state", &s.path]).stdout;
+    assert!(
+        table.contains("lq") && table.contains("run 2") && table.contains("run 1"),
+        "{table}"
+    );
+}
+
+/// A sources file of one outlet, `lq`, national, reading this feed.
+fn sources_reading(feed: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    let text = format!("schema = 1\n[[source]]\nid = \"lq\"\nfeed = \"{feed}\"\naudience = \"all\"\ntz = \"Europe/Paris\"\n");
+    std::fs::write(&sources, text).unwrap();
+    (dir, sources)
+}
+
+/// A loopback outlet whose feed answers after `delay`.
+fn slow_outlet(delay: Duration) -> (Server, tempfile::TempDir, PathBuf) {
+    let server = Server::start();
+    let feed = "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title>\
+                <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>#MacronLeaks</description></item></channel></rss>";
+    server.serve(
+        "/feed.xml",
+        ResponseTemplate::new(200)
+            .set_body_raw(feed, "application/rss+xml")
+            .set_delay(delay),
+    );
+    let (dir, sources) = sources_reading(server.url("/feed.xml").as_str());
+    (server, dir, sources)
+}
+
+#[test]
+fn an_overlapping_run_waits_then_names_the_holder_and_a_killed_holder_is_taken_over() {
+    let (_server, _dir, sources) = slow_outlet(Duration::from_secs(30));
+    let s = store();
+    let args = [
+        "check",
+        FR,
+        sources.to_str().unwrap(),
+        "--state",
+        &s.path,
+        "--no-cache",
+        "-q",
+        "--timeout",
+        "60",
+    ];
+    let mut holder = blackout_process().args(args).spawn().unwrap();
+    wait_for_lock(&s.path);
+    let waited = std::time::Instant::now();
+    let r = run(&[&args[..], &["--lock-timeout", "1"]].concat());
+    assert!(waited.elapsed() >= Duration::from_secs(1));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("is in use by process {} on `", holder.id())),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("`--lock-timeout` waits longer"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing fetched, nothing reported");
+
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let r = run(&["check", FR, DEMO, "--state", &s.path, "-q", "--lock-timeout", "0"]);
+    assert!(
+        r.stderr.contains(&format!("took over the lock of process {}", holder.id())),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+/// Kills runs at random points over a loopback outlet, then runs to the end: every finding is
+/// in the store once, none was reported new twice, and the store is sound.
+#[test]
+fn runs_killed_at_random_points_lose_nothing_and_double_nothing() {
+    const ITEMS: usize = 400;
+    let server = Server::start();
+    let base = server.url("/n/");
+    let entries: String = (0..ITEMS)
+        .map(|i| {
+            format!(
+                "<item><title>n{i}</title><link>{base}{i}</link>\
+                 <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>Article {i}</description></item>"
+            )
+        })
+        .collect();
+    server.serve(
+        "/feed.xml",
+        ResponseTemplate::new(200).set_body_raw(
+            format!("<rss version=\"2.0\"><channel><title>t</title>{entries}</channel></rss>"),
+            "application/rss+xml",
+        ),
+    );
+    let page = "<html><head><title>Article</title><meta property=\"article:published_time\" content=\"2017-05-06T10:00:00+02:00\"></head>\
+                <body><article><h1>Article</h1><p>Ce que l'on sait des documents publiés sous le mot-dièse #MacronLeaks, \
+                et ce que la Commission demande aux médias pendant la période de réserve.</p></article></body></html>";
+    server.serve_matching(
+        r"^/n/\d+$",
+        ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=utf-8"),
+    );
+    let (dir, sources) = sources_reading(server.url("/feed.xml").as_str());
+    let s = store();
+    let args = [
+        "check",
+        FR,
+        sources.to_str().unwrap(),
+        "--state",
+        &s.path,
+        "--no-cache",
+        "-q",
+        "--format",
+        "json",
+        "--per-host",
+        "8",
+        "--lock-timeout",
+        "30",
+        "--fail-on",
+        "notice",
+    ];
+    let timed = std::time::Instant::now();
+    let probe = s.dir.path().join("probe.db");
+    let r = run(&[
+        "check",
+        FR,
+        sources.to_str().unwrap(),
+        "--state",
+        probe.to_str().unwrap(),
+        "--no-cache",
+        "-q",
+        "--format",
+        "json",
+        "--per-host",
+        "8",
+    ]);
+    let whole = timed.elapsed();
+    let probe: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(probe["findings"].as_array().unwrap().len(), ITEMS, "{}", r.stderr);
+
+    // 30 kills at pseudo-random delays over the span of a whole run (a fixed seed: a failure
+    // can be replayed).
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut new_seen = std::collections::HashMap::<String, usize>::new();
+    for _ in 0..30 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let delay = whole.mul_f64((seed >> 11) as f64 / (1u64 << 53) as f64 * 1.2);
+        let mut child = blackout_process()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        // A run that finished before the kill printed its report: count what it called new.
+        if let Ok(report) = serde_json::from_slice::<Value>(&out.stdout) {
+            for f in report["findings"].as_array().unwrap() {
+                if f["state"] == "new" {
+                    *new_seen.entry(f["id"].as_str().unwrap().to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let completed = |args: &[&str]| {
+        let r = run(args);
+        (r.code, serde_json::from_str::<Value>(&r.stdout).unwrap())
+    };
+    let (code, last) = completed(&args);
+    assert_eq!(code, 1);
+    for f in last["findings"].as_array().unwrap() {
+        if f["state"] == "new" {
+            *new_seen.entry(f["id"].as_str().unwrap().to_string()).or_default() += 1;
+        }
+    }
+    assert_eq!(last["findings"].as_array().unwrap().len(), ITEMS, "no finding lost");
+    assert!(new_seen.values().all(|n| *n == 1), "a finding reported new twice: {new_seen:?}");
+    let (_, again) = completed(&args);
+    assert_eq!(
+        (again["state"]["new"].as_u64(), again["state"]["open"].as_u64()),
+        (Some(0), Some(ITEMS as u64))
+    );
+    let findings = state(&s, "findings");
+    assert_eq!(findings.len(), ITEMS, "each finding stored once");
+    let recorded = state(&s, "runs").len() - 2;
+    eprintln!(
+        "30 runs killed after up to {:.0} ms: {recorded} had committed, {} had not",
+        whole.as_secs_f64() * 1200.0,
+        30 - recorded
+    );
+    assert!(recorded < 30, "no kill landed before a commit: the delays are too long");
+    // Every recorded run finished: a run is in the store whole or not at all.
+    assert!(state(&s, "runs").iter().all(|r| r["outcome"].is_string()));
+    let r = run(&["state", "check", "--state", &s.path]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("integrity: ok"), "{}", r.stdout);
+}
+
+/// A snapshot of what a store holds, to show it unchanged.
+fn snapshot(s: &Store) -> String {
+    ["runs", "sources", "findings", "items"]
+        .iter()
+        .map(|k| serde_json::to_string(&state(s, k)).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The error and the report of a run whose store cannot take it.
+fn assert_unrecorded(r: &crate::util::Run, store: &str, rule: &str) {
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.contains(rule), "the report is still printed: {}", r.stdout);
+    assert!(
+        r.stderr.contains("the run was not recorded") && r.stderr.contains(store),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_read_only_store_costs_the_record_not_the_report() {
+    let s = store();
+    assert_eq!(run(&["check", FR, DEMO, "--state", &s.path, "-q"]).code, 1);
+    let before = snapshot(&s);
+    let guard = ReadOnly::make(Path::new(&s.path));
+    let Some(_guard) = guard else {
+        eprintln!("skipped: cannot make a file read-only for this user here (root without chattr)");
+        return;
+    };
+    let r = run(&["check", FR, DEMO, "--state", &s.path]);
+    assert_unrecorded(&r, &s.path, "macronleaks-content");
+    assert!(r.stderr.contains("is read-only"), "{}", r.stderr);
+    drop(_guard);
+    assert_eq!(snapshot(&s), before);
+}
+
+/// A file made read-only for this user until dropped: by its mode, or for root (whom modes
+/// do not stop) by the immutable attribute.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn make(path: &Path) -> Option<ReadOnly> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).ok()?;
+        let root = run_tool("id", &["-u"]).is_some_and(|o| o.trim() == "0");
+        if root && run_tool("chattr", &["+i", path.to_str()?]).is_none() {
+            return None;
+        }
+        Some(ReadOnly(path.to_path_buf()))
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = run_tool("chattr", &["-i", self.0.to_str().unwrap()]);
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o644));
+    }
+}
+
+fn run_tool(tool: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(tool).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Disk full: the store's file system fills up while a run fetches (a small tmpfs, where this
+/// user may mount one; else a file size limit, `RLIMIT_FSIZE`, set on the running process,
+/// under which writes fail as on a full disk).
+#[test]
+fn a_full_disk_costs_the_record_not_the_report_and_leaves_the_store_as_it_was() {
+    let s = store();
+    let mount = s.dir.path().join("small");
+    std::fs::create_dir(&mount).unwrap();
+    let tmpfs = run_tool("mount", &["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount.to_str().unwrap()]).is_some();
+    let _unmount = Unmount(tmpfs.then(|| mount.clone()));
+    if !tmpfs {
+        eprintln!("note: cannot mount a tmpfs here; a file size limit stands for the full disk");
+    }
+    // Its own directory is unused: the store lives on the small file system.
+    let on = Store {
+        dir: tempfile::tempdir().unwrap(),
+        path: mount.join("state.db").to_str().unwrap().to_string(),
+    };
+    assert_eq!(run(&["check", FR, DEMO, "--state", &on.path, "-q"]).code, 1);
+    let before = snapshot(&on);
+
+    let (_server, _dir, sources) = slow_outlet(Duration::from_secs(2));
+    let mut cmd = blackout_process();
+    cmd.args([
+        "check",
+        FR,
+        sources.to_str().unwrap(),
+        "--state",
+        &on.path,
+        "--no-cache",
+        "--fail-on",
+        "notice",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    // SAFETY: only async-signal-safe calls between fork and exec. Past a file size limit a
+    // write fails (EFBIG) instead of killing the process.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    wait_for_lock(&on.path);
+    if tmpfs {
+        let mut f = std::fs::File::create(mount.join("filler")).unwrap();
+        while std::io::Write::write_all(&mut f, &[0u8; 4096]).is_ok() {}
+    } else {
+        let limit = libc::rlimit { rlim_cur: 1, rlim_max: 1 };
+        // SAFETY: a plain system call on our own child, with a valid limit.
+        let ok = unsafe { libc::prlimit(child.id() as libc::pid_t, libc::RLIMIT_FSIZE, &limit, std::ptr::null_mut()) };
+        assert_eq!(ok, 0, "prlimit: {}", std::io::Error::last_os_error());
+    }
+    let out = child.wait_with_output().unwrap();
+    let r = crate::util::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_unrecorded(&r, &on.path, "macronleaks-mention");
+    let _ = std::fs::remove_file(mount.join("filler"));
+    assert_eq!(snapshot(&on), before, "the store is as it was");
+    let r = run(&["state", "check", "--state", &on.path]);
+    assert!(r.stdout.contains("integrity: ok"), "{}{}", r.stdout, r.stderr);
+}
+
+/// Waits until a run holds the store's lock (it wrote its name in the lock file).
+fn wait_for_lock(store: &str) {
+    let lock = format!("{store}.lock");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).map_or(true, |l| l.is_empty()) {
+        assert!(started.elapsed() < Duration::from_secs(20), "the run never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+struct Unmount(Option<PathBuf>);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        if let Some(m) = &self.0 {
+            let _ = run_tool("umount", &[m.to_str().unwrap()]);
+        }
+    }
+}
+
+#[test]
+fn the_state_commands_look_inside_check_and_prune() {
+    let s = store();
+    let r = run(&["state", "runs", "--state", &s.path]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no state store at") && !Path::new(&s.path).exists(),
+        "a typo creates nothing: {}",
+        r.stderr
+    );
+    check(&s, &[FR, DEMO, "--at", "2017-05-07T01:00:00Z"]);
+    check(&s, &[FR, DEMO, "--at", "2017-06-01T01:00:00Z"]);
+    let findings = state(&s, "findings").len();
+    let runs = run(&["state", "runs", "--state", &s.path]).stdout;
+    assert!(runs.starts_with("run  evaluated at"), "{runs}");
+    assert_eq!(runs.lines().count(), 3, "{runs}");
+    assert_eq!(state(&s, "items").len(), 8);
+    let r = run(&["state", "items", "--source", "le-veilleur-be", "--json", "--state", &s.path]);
+    assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap().as_array().unwrap().len(), 1);
+    let r = run(&["state", "check", "--state", &s.path]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("schema version") && r.stdout.contains("integrity: ok"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["state", "prune", "--before", "2017-05-08", "--state", &s.path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("pruned 1 run(s)"), "{}", r.stdout);
+    assert_eq!(state(&s, "runs").len(), 1);
+    assert_eq!(state(&s, "findings").len(), findings, "findings are kept");
+}
