@@ -4,7 +4,9 @@
 //!
 //! Usage: fetch-bench-server PORT OUTLETS FEEDS_PER_OUTLET ITEMS_PER_FEED
 //! Listens on 127.0.0.2..=127.0.0.(OUTLETS+1):PORT; prints `ready` once listening; on stdin's
-//! end prints `max-in-flight-per-host N` and `requests N`, then exits.
+//! end prints `max-in-flight-per-host N` and `requests N`, then exits. With `NIGHT=n` in the
+//! environment it serves the web as of the n-th night of `bench/state.sh`: each night, one
+//! article in 20 has changed since the night before.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -101,8 +103,13 @@ fn feed(host: &str, feed: usize, items: usize) -> String {
     out
 }
 
-fn article(host: &str, path: &str) -> String {
-    let mut next = rng(seed_of(path));
+/// How many times an article has changed by night `night`: each night, one in 20 does.
+fn revision(path: &str, night: u64) -> u64 {
+    (1..=night).filter(|n| seed_of(&format!("{path}#{n}")).is_multiple_of(20)).count() as u64
+}
+
+fn article(host: &str, path: &str, night: u64) -> String {
+    let mut next = rng(seed_of(path) ^ revision(path, night).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let target = 60_000 + (next() % 90_000) as usize;
     let mut body = String::with_capacity(target + 4096);
     body.push_str(&format!(
@@ -131,7 +138,7 @@ fn article(host: &str, path: &str) -> String {
     body
 }
 
-async fn serve(listener: TcpListener, host_index: usize, host: String, feeds: usize, items: usize, stats: Arc<Stats>) {
+async fn serve(listener: TcpListener, host_index: usize, host: String, feeds: usize, items: usize, night: u64, stats: Arc<Stats>) {
     loop {
         let Ok((mut socket, _)) = listener.accept().await else { continue };
         let (host, stats) = (host.clone(), stats.clone());
@@ -161,7 +168,7 @@ async fn serve(listener: TcpListener, host_index: usize, host: String, feeds: us
                         _ => ("404 Not Found", "text/plain", String::from("no such feed")),
                     }
                 } else if path.starts_with("/articles/") {
-                    ("200 OK", "text/html; charset=utf-8", article(&host, &path))
+                    ("200 OK", "text/html; charset=utf-8", article(&host, &path, night))
                 } else {
                     ("404 Not Found", "text/plain", String::from("not found"))
                 };
@@ -186,6 +193,7 @@ async fn main() {
         eprintln!("usage: fetch-bench-server PORT OUTLETS FEEDS_PER_OUTLET ITEMS_PER_FEED");
         std::process::exit(2);
     };
+    let night: u64 = std::env::var("NIGHT").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
     let stats = Arc::new(Stats {
         in_flight: (0..outlets).map(|_| AtomicUsize::new(0)).collect(),
         most: AtomicUsize::new(0),
@@ -196,7 +204,7 @@ async fn main() {
         let listener = TcpListener::bind(&addr)
             .await
             .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
-        tokio::spawn(serve(listener, o, addr, feeds, items, stats.clone()));
+        tokio::spawn(serve(listener, o, addr, feeds, items, night, stats.clone()));
     }
     println!("ready");
     // Runs until stdin closes.

@@ -25,10 +25,10 @@ measure() { # label, then the command
   BEST_MS=$best
 }
 
-measure "demo (rules/demo, 3 sources, 8 items)" $bin check rules/fr-2017-presidentielle.toml rules/demo/sources.toml
+measure "demo (rules/demo, 3 sources, 8 items)" $bin check rules/fr-2017-presidentielle.toml rules/demo/sources.toml --no-state
 if [ -d "$data" ]; then
   bytes=$(cat "$data"/articles/*.html "$data"/feeds/*.xml | wc -c)
-  measure "leakbench-dev (7 feeds, 300 pages, $((bytes / 1024)) KiB)" $bin check rules/fr-2017-presidentielle.toml --input "$data/feeds" --format json
+  measure "leakbench-dev (7 feeds, 300 pages, $((bytes / 1024)) KiB)" $bin check rules/fr-2017-presidentielle.toml --input "$data/feeds" --no-state --format json
   awk -v b="$bytes" -v ms="$BEST_MS" 'BEGIN { printf "  throughput: %.1f MB/s of HTML and XML, end to end, %d cores\n", b / 1e6 / (ms / 1000), '"$(nproc)"' }'
 else
   echo "($data not found: skipped)"

@@ -75,9 +75,11 @@ pub fn init_log(verbose: u8) {
             _ => "blackout=debug",
         })
     });
-    // A second initialisation (tests calling `run` twice) is harmless.
+    // A second initialisation (tests calling `run` twice) is harmless. Colours only on a
+    // terminal: a log in a file or a cron mail must not carry escape codes.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

@@ -426,7 +426,7 @@ fn runs_killed_at_random_points_lose_nothing_and_double_nothing() {
         r"^/n/\d+$",
         ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=utf-8"),
     );
-    let (dir, sources) = sources_reading(server.url("/feed.xml").as_str());
+    let (_dir, sources) = sources_reading(server.url("/feed.xml").as_str());
     let s = store();
     let args = [
         "check",

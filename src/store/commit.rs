@@ -31,12 +31,20 @@ impl Store {
         if self.read_only {
             return Err(StoreError::ReadOnly { path: self.path.clone() });
         }
+        let started = std::time::Instant::now();
         let sqlite = super::sqlite(&self.path);
         // Unchecked: the run holds the store's lock (a shared borrow) while it commits; the
         // connection is used by this thread alone, so no other transaction can be open on it.
         let tx = self.conn.unchecked_transaction().map_err(&sqlite)?;
         let run = record(&tx, report, meta).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
+        tracing::info!(
+            run,
+            items = report.items.len(),
+            findings = report.findings.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "state recorded"
+        );
         let new = report
             .findings
             .iter()
