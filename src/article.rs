@@ -123,6 +123,13 @@ pub enum Provenance {
     /// A sitemap's `lastmod`.
     #[serde(rename = "sitemap:lastmod")]
     SitemapLastmod,
+    /// Seen by blackout itself: the item was first listed by this instant, and absent from
+    /// the last whole read of its listing before it (when there was one).
+    #[serde(rename = "observed:first_seen")]
+    ObservedFirstSeen,
+    /// Seen by blackout itself: the item's content differs from its last capture.
+    #[serde(rename = "observed:changed")]
+    ObservedChanged,
 }
 
 impl Provenance {
@@ -133,6 +140,7 @@ impl Provenance {
             | Provenance::ItempropModified
             | Provenance::FeedUpdated
             | Provenance::SitemapLastmod => Role::Modified,
+            Provenance::ObservedFirstSeen | Provenance::ObservedChanged => Role::Observed,
             _ => Role::Published,
         }
     }
@@ -154,6 +162,7 @@ impl Provenance {
             | Provenance::SitemapLastmod => 4,
             Provenance::UrlPath => 5,
             Provenance::VisibleText => 6,
+            Provenance::ObservedFirstSeen | Provenance::ObservedChanged => 7,
         }
     }
 
@@ -182,6 +191,9 @@ impl Provenance {
 pub enum Role {
     Published,
     Modified,
+    /// What blackout saw itself, not what the publisher says: never chosen as the
+    /// publisher's date, weighed beside it (see [`crate::timing::ItemDates::observe`]).
+    Observed,
 }
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tr
 use crate::problem::{Code, Problem};
 use crate::rules::{Engine, Gate, RuleMatch, RuleSet, Source, Text};
 use crate::sources::{Entry, FeedOnly};
-use crate::timing::{self, ItemDates, Timing};
+use crate::timing::{self, Between, ItemDates, Observed, Timing};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
@@ -39,6 +39,8 @@ pub struct Item<'a> {
     pub page: Option<&'a Page>,
     pub entries: &'a [Entry],
     pub feed_only: Option<FeedOnly>,
+    /// What earlier runs saw of it, when the run keeps a history.
+    pub observed: Option<&'a Observed>,
 }
 
 /// The instant a run evaluates as of, and the earliest plausible date.
@@ -149,9 +151,17 @@ pub struct ItemReport {
     pub summary: Option<String>,
     /// When the page (or, without one, the feed) was read.
     pub fetched_at: Option<DateTime<Utc>>,
-    /// When an earlier run first saw the item (from the run's history, when it keeps one).
+    /// When a run first saw the item (this one, if none before), when the run keeps a history.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<DateTime<Utc>>,
+    /// The last whole read of a feed or sitemap listing the item, before it was first seen: it
+    /// was not listed then (absent when no such read exists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absent_at: Option<DateTime<Utc>>,
+    /// When a run saw its content change into what it is now: after the last capture of the
+    /// content before, by the first of this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Between>,
     /// How the page's bytes were decoded (absent when only the feed was read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charset: Option<CharsetReport>,
@@ -168,6 +178,13 @@ pub struct ItemReport {
     /// The digest of its content as read this time (page and feed text, without counters and
     /// relative times): a new value is a new version.
     pub version: String,
+}
+
+impl ItemReport {
+    /// Whether its page was read (only a page read has a charset).
+    pub fn read_page(&self) -> bool {
+        self.charset.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -275,11 +292,14 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     }
     let docs = Documents::new(item.page, item.entries);
     let found: Vec<FoundDate> = dates_of(item);
-    let dates = ItemDates::choose(&found, clock.at, clock.floor);
+    let mut dates = ItemDates::choose(&found, clock.at, clock.floor);
     out.problems = date_problems(item, &found, &dates);
     let title = docs.title();
     let texts = docs.texts();
     let version = crate::identity::version_digest(texts.iter().map(|t| t.article.text.as_str())).hex();
+    if let Some(o) = item.observed {
+        dates.observe(o, &version, item.page.is_some(), clock.at);
+    }
     let evaluation = engine.evaluate(&texts);
     let mut timings = Timings::new(engine.rules(), item.source, &dates);
     let context = Context {
@@ -325,13 +345,24 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
             .page
             .map(|p| p.fetched_at)
             .or_else(|| item.entries.first().and_then(|e| e.fetched_at)),
-        first_seen: None,
+        first_seen: item.observed.map(|o| o.first_seen),
+        absent_at: item.observed.and_then(|o| o.absent_at),
+        changed: dates.changed_between(),
         charset: item.page.map(|p| CharsetReport {
             encoding: p.encoding,
             basis: p.basis,
         }),
         redirects: item.page.iter().flat_map(|p| p.redirects.iter().map(Url::to_string)).collect(),
-        dates: found.iter().map(Into::into).collect(),
+        dates: found
+            .iter()
+            .map(Into::into)
+            .chain([&dates.appeared, &dates.changed].into_iter().flatten().map(|d| DateReport {
+                provenance: d.provenance,
+                raw: d.raw.clone(),
+                instant: Some(d.when.latest),
+                error: None,
+            }))
+            .collect(),
         timings: timings.computed,
         class,
         feed_only: item.feed_only,

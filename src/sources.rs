@@ -199,6 +199,8 @@ pub struct Listing {
     pub location: Location,
     /// When it was fetched; `None` when it could not be.
     pub fetched_at: Option<DateTime<Utc>>,
+    /// Read whole: what it does not list, it did not list (a read cut short proves nothing).
+    pub whole: bool,
     pub entries: Vec<FeedItem>,
 }
 

@@ -11,6 +11,12 @@
 //! 4. Published before the window and modified inside it is `changed_inside`: a modification
 //!    counts as a new publication (Conseil d'État 2002, Canada s. 324).
 //! 5. Feed and page dates that disagree by more than [`DISAGREEMENT`] are reported.
+//! 6. What blackout observed itself (with a state store) weighs beside the publisher's dates
+//!    ([`ItemDates::observe`]): an item absent from a whole read of its listing and listed by
+//!    a later one appeared in between; content that differs from its last capture changed
+//!    since. An observed interval replaces the publisher's date of the same role when the two
+//!    cannot both be true, and is then the date the verdict rests on (the publisher's is kept
+//!    in [`Timing::stated`]). Without an earlier read, nothing is observed.
 
 use crate::article::{FoundDate, Provenance, Role};
 use crate::dates::When;
@@ -59,6 +65,45 @@ pub struct ItemDates {
     pub too_old: Vec<DateRef>,
     /// The day the page's address names (`/2017/05/06/`), when it names one.
     pub address: Option<DateRef>,
+    /// When blackout saw the item appear: after the last whole read of its listing that did
+    /// not list it, by the first read that did.
+    pub appeared: Option<DateRef>,
+    /// When blackout saw its content change: after the last capture of its previous
+    /// version, by this run's.
+    pub changed: Option<DateRef>,
+}
+
+/// What earlier runs of blackout saw of an item (from the state store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// When a run first saw the item listed or read (this run's instant, if this is the first).
+    pub first_seen: DateTime<Utc>,
+    /// The last whole read, before `first_seen`, of a feed or sitemap that lists the item: it
+    /// was not listed then. `None` when no such read exists.
+    pub absent_at: Option<DateTime<Utc>>,
+    /// Its content as last captured by an earlier run of this same blackout.
+    pub capture: Option<Capture>,
+}
+
+/// An item's content as a run captured it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capture {
+    /// The version digest ([`crate::identity::version_digest`]), in hex.
+    pub version: String,
+    /// The last instant it was seen with that content.
+    pub at: DateTime<Utc>,
+    /// Whether its page was read (a capture from the feed alone differs from one with the
+    /// page without any change, so only captures of the same kind are compared).
+    pub page: bool,
+    /// When a run saw the item's content change into this version, if one did.
+    pub changed: Option<Between>,
+}
+
+/// An interval blackout observed something in: after one run's instant, by a later one's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Between {
+    pub after: DateTime<Utc>,
+    pub by: DateTime<Utc>,
 }
 
 impl ItemDates {
@@ -122,6 +167,74 @@ impl ItemDates {
         }
         out
     }
+
+    /// Adds what blackout observed: the interval in which the item appeared (when an earlier
+    /// whole read of its listing did not list it), and the one in which its content changed
+    /// into this run's `version` — now, when it differs from the last capture (read with or
+    /// without its `page` alike), closed by the run's instant `at`; or earlier, when the last
+    /// capture is this same content and a run saw it change into it.
+    pub fn observe(&mut self, o: &Observed, version: &str, page: bool, at: DateTime<Utc>) {
+        let stamp = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ");
+        if let Some(absent) = o.absent_at.filter(|a| *a < o.first_seen) {
+            let raw = format!("absent at {}, first seen {}", stamp(absent), stamp(o.first_seen));
+            self.appeared = Some(observed(Provenance::ObservedFirstSeen, raw, absent, o.first_seen));
+        }
+        let changed = match o.capture.as_ref().filter(|c| c.page == page) {
+            Some(c) if c.version != version && c.at < at => Some(Between { after: c.at, by: at }),
+            Some(c) if c.version == version => c.changed,
+            _ => None,
+        };
+        if let Some(b) = changed {
+            let raw = format!("previous content seen {}, this content first seen {}", stamp(b.after), stamp(b.by));
+            self.changed = Some(observed(Provenance::ObservedChanged, raw, b.after, b.by));
+        }
+    }
+
+    /// The interval in which blackout saw the item's content change into what it is now.
+    pub fn changed_between(&self) -> Option<Between> {
+        self.changed.as_ref().map(|c| Between {
+            after: c.when.earliest,
+            by: c.when.latest,
+        })
+    }
+
+    /// The dates the verdict rests on: the publisher's, except where an observation shows
+    /// them wrong — a publication date outside the interval in which the item appeared, a
+    /// modification date (or none) older than an observed change.
+    fn effective(&self) -> (Option<&DateRef>, Option<&DateRef>) {
+        let published = match (&self.published, &self.appeared) {
+            (Some(p), Some(a)) if !overlaps(&p.when, &a.when) => Some(a),
+            (None, Some(a)) => Some(a),
+            (p, _) => p.as_ref(),
+        };
+        let modified = match (&self.modified, &self.changed) {
+            (Some(m), Some(c)) if m.when.latest <= c.when.earliest => Some(c),
+            (None, Some(c)) => Some(c),
+            (m, _) => m.as_ref(),
+        };
+        (published, modified)
+    }
+}
+
+/// An interval blackout observed, from `after` (excluded) to `by`.
+fn observed(provenance: Provenance, raw: String, after: DateTime<Utc>, by: DateTime<Utc>) -> DateRef {
+    DateRef {
+        provenance,
+        raw,
+        when: When {
+            earliest: after,
+            latest: by,
+            precision: crate::dates::Precision::Second,
+            zone: crate::dates::Zone::Explicit,
+            written: by.naive_utc(),
+            offset: Some(chrono::FixedOffset::east_opt(0).expect("zero offset")),
+        },
+    }
+}
+
+/// Whether two date intervals share an instant (a point on the edge of an interval counts).
+fn overlaps(a: &When, b: &When) -> bool {
+    a.earliest <= b.latest && b.earliest <= a.latest
 }
 
 impl ItemDates {
@@ -165,6 +278,9 @@ pub struct Timing {
     pub zones_inside: Vec<String>,
     /// Zones of the audience whose window does not (yet, or no longer) contain it.
     pub zones_outside: Vec<String>,
+    /// When the verdict rests on what blackout observed, what the publisher's date said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stated: Option<DateRef>,
 }
 
 /// Position of a date interval relative to a window's spans.
@@ -233,10 +349,16 @@ pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: i
             date: date.cloned(),
             zones_inside: inside.iter().map(|s| zone_name(s.zone)).collect(),
             zones_outside: outside.iter().map(|s| zone_name(s.zone)).collect(),
+            stated: match date.map(|d| d.provenance) {
+                Some(Provenance::ObservedFirstSeen) => dates.published.clone(),
+                Some(Provenance::ObservedChanged) => dates.modified.clone().or_else(|| dates.published.clone()),
+                _ => None,
+            },
         }
     };
-    let p = dates.published.as_ref().map(|d| (d, place(&d.when, spans)));
-    let m = dates.modified.as_ref().map(|d| (d, place(&d.when, spans)));
+    let (published, modified) = dates.effective();
+    let p = published.map(|d| (d, place(&d.when, spans)));
+    let m = modified.map(|d| (d, place(&d.when, spans)));
     match (p, m) {
         (Some((d, Place::Inside)), _) => make(Verdict::Inside, Some(d)),
         (Some((_, Place::Before)), Some((md, Place::Inside))) => make(Verdict::ChangedInside, Some(md)),
@@ -469,5 +591,107 @@ mod tests {
             })).map(|s| s.zone.index().to_string()).collect();
             proptest::prop_assert_eq!(&t.zones_inside, &inside);
         }
+    }
+
+    /// The metropole's silence alone: 5 May 22:00Z to 7 May 18:00Z.
+    fn metropole(dates: &ItemDates) -> Timing {
+        verdict("w", dates, &spans()[..1], |_| "metropole".to_string())
+    }
+
+    fn observed_at(published: Option<&str>, absent_at: Option<&str>, first_seen: &str) -> ItemDates {
+        let found: Vec<FoundDate> = published.iter().map(|p| found(p, Provenance::FeedPubDate, None)).collect();
+        let mut d = ItemDates::choose(&found, utc("2026-01-01T00:00:00Z"), default_floor());
+        let o = Observed {
+            first_seen: utc(first_seen),
+            absent_at: absent_at.map(utc),
+            capture: None,
+        };
+        d.observe(&o, "v1", true, utc(first_seen));
+        d
+    }
+
+    #[test]
+    fn an_item_absent_from_a_read_inside_the_window_appeared_inside_whatever_it_says() {
+        // The page says 21:30Z, before the window; the feed read at 23:00Z did not list it.
+        let t = metropole(&observed_at(
+            Some("2017-05-05T21:30:00Z"),
+            Some("2017-05-05T23:00:00Z"),
+            "2017-05-06T02:00:00Z",
+        ));
+        assert_eq!(t.verdict, Verdict::Inside);
+        assert_eq!(t.provenance, Some(Provenance::ObservedFirstSeen));
+        assert_eq!(t.stated.as_ref().map(|s| s.raw.as_str()), Some("2017-05-05T21:30:00Z"));
+        assert_eq!(t.zones_inside, vec!["metropole"]);
+        // No stated date at all: the observation alone.
+        let t = metropole(&observed_at(None, Some("2017-05-05T23:00:00Z"), "2017-05-06T02:00:00Z"));
+        assert_eq!((t.verdict, t.stated.is_none()), (Verdict::Inside, true));
+    }
+
+    #[test]
+    fn an_observation_that_agrees_with_the_page_or_cannot_place_it_leaves_the_page_to_decide() {
+        // Absent at 21:00Z, listed by 02:00Z: 21:30Z is possible, and before the window.
+        let t = metropole(&observed_at(
+            Some("2017-05-05T21:30:00Z"),
+            Some("2017-05-05T21:00:00Z"),
+            "2017-05-06T02:00:00Z",
+        ));
+        assert_eq!((t.verdict, t.provenance), (Verdict::Before, Some(Provenance::FeedPubDate)));
+        // Absent at 21:45Z: the page's 21:30Z is wrong, but the item may have appeared before
+        // 22:00Z as well as after: unknown, not inside.
+        let t = metropole(&observed_at(
+            Some("2017-05-05T21:30:00Z"),
+            Some("2017-05-05T21:45:00Z"),
+            "2017-05-06T02:00:00Z",
+        ));
+        assert_eq!((t.verdict, t.provenance), (Verdict::Unknown, Some(Provenance::ObservedFirstSeen)));
+        // Without an earlier read, observation proves nothing.
+        let t = metropole(&observed_at(Some("2017-05-05T21:30:00Z"), None, "2017-05-06T02:00:00Z"));
+        assert_eq!((t.verdict, t.provenance), (Verdict::Before, Some(Provenance::FeedPubDate)));
+    }
+
+    #[test]
+    fn content_that_changed_between_two_captures_inside_changed_inside_even_without_a_modified_date() {
+        let found = [found("2017-05-04T10:00:00Z", Provenance::JsonLdPublished, None)];
+        let dates = |capture: Capture, version: &str, page: bool| {
+            let mut d = ItemDates::choose(&found, utc("2026-01-01T00:00:00Z"), default_floor());
+            let o = Observed {
+                first_seen: utc("2017-05-04T11:00:00Z"),
+                absent_at: None,
+                capture: Some(capture),
+            };
+            d.observe(&o, version, page, utc("2017-05-06T02:00:00Z"));
+            d
+        };
+        let at = |t: &str| Capture {
+            version: "v1".into(),
+            at: utc(t),
+            page: true,
+            changed: None,
+        };
+        let t = metropole(&dates(at("2017-05-05T23:00:00Z"), "v2", true));
+        assert_eq!(
+            (t.verdict, t.provenance),
+            (Verdict::ChangedInside, Some(Provenance::ObservedChanged))
+        );
+        assert_eq!(t.stated.map(|s| s.provenance), Some(Provenance::JsonLdPublished));
+        // Same content; or a capture of another kind (feed alone against page): no change seen.
+        assert_eq!(metropole(&dates(at("2017-05-05T23:00:00Z"), "v1", true)).verdict, Verdict::Before);
+        assert_eq!(metropole(&dates(at("2017-05-05T23:00:00Z"), "v2", false)).verdict, Verdict::Before);
+        // Last captured before the window: changed at some time around its start.
+        assert_eq!(metropole(&dates(at("2017-05-05T21:00:00Z"), "v2", true)).verdict, Verdict::Unknown);
+        // The next night, the same content: the change a run saw into it still counts.
+        let seen = Capture {
+            version: "v2".into(),
+            changed: Some(Between {
+                after: utc("2017-05-05T23:00:00Z"),
+                by: utc("2017-05-06T01:00:00Z"),
+            }),
+            ..at("2017-05-06T01:00:00Z")
+        };
+        let t = metropole(&dates(seen, "v2", true));
+        assert_eq!(
+            (t.verdict, t.date.unwrap().when.latest),
+            (Verdict::ChangedInside, utc("2017-05-06T01:00:00Z"))
+        );
     }
 }

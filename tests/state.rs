@@ -280,6 +280,145 @@ fn findings_are_new_open_dismissed_reported_again_resolved_and_back() {
     assert!(table.starts_with("finding ") && table.contains("false_positive (alice)"), "{table}");
 }
 
+/// `(url slug, verdict, provenance)` of each finding and cleared match of a report.
+fn timings(report: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = ["findings", "cleared"]
+        .iter()
+        .flat_map(|k| report[*k].as_array().unwrap().iter())
+        .map(|f| {
+            (
+                f["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string(),
+                f["timing"]["verdict"].as_str().unwrap().to_string(),
+                f["timing"]["provenance"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
+    // Every item says it was published on 4 May, before every zone's silence. An hour into
+    // the metropole's (5 May 23:00Z) the feed lists `a` and `c`; the next day (6 May 12:00Z)
+    // it lists `b` too, and `c` says something else: both happened inside the window.
+    let feed = |s: &Store, items: &[(&str, &str)]| {
+        let entries: String = items
+            .iter()
+            .map(|(slug, summary)| {
+                format!(
+                    "<item><title>{slug}</title><link>https://www.lequotidien.example.fr/{slug}</link>\
+                     <pubDate>Thu, 04 May 2017 10:00:00 +0200</pubDate><description>{summary}</description></item>"
+                )
+            })
+            .collect();
+        let path = s.dir.path().join("feed.xml");
+        std::fs::write(
+            &path,
+            format!("<rss version=\"2.0\"><channel><title>t</title>{entries}</channel></rss>"),
+        )
+        .unwrap();
+        path
+    };
+    let a = ("a", "#MacronLeaks : la Commission réagit.");
+    let b = ("b", "#MacronLeaks : ce que l'on sait.");
+    let c1 = ("c", "#MacronLeaks : les faits.");
+    let c2 = ("c", "#MacronLeaks : les faits, et ce qu'en dit l'équipe.");
+    let night = |s: &Store, items: &[(&str, &str)], at: &str, format: &str| {
+        let path = feed(s, items);
+        let args = [
+            "check",
+            FR,
+            DEMO,
+            "--input",
+            path.to_str().unwrap(),
+            "--as",
+            "le-quotidien",
+            "--at",
+            at,
+            "--fail-on",
+            "notice",
+            "--format",
+            format,
+            "--state",
+            &s.path,
+        ];
+        run(&args)
+    };
+    let json = |r: crate::util::Run| serde_json::from_str::<Value>(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+
+    let s = store();
+    let before = json(night(&s, &[a, c1], "2017-05-05T23:00:00Z", "json"));
+    assert_eq!(
+        timings(&before),
+        vec![
+            ("a".into(), "before".into(), "feed:pubDate".into()),
+            ("c".into(), "before".into(), "feed:pubDate".into())
+        ]
+    );
+    let inside = json(night(&s, &[a, b, c2], "2017-05-06T12:00:00Z", "json"));
+    assert_eq!(
+        timings(&inside),
+        vec![
+            ("a".into(), "before".into(), "feed:pubDate".into()),
+            ("b".into(), "inside".into(), "observed:first_seen".into()),
+            ("c".into(), "changed_inside".into(), "observed:changed".into()),
+        ]
+    );
+    let finding = |slug: &str| {
+        inside["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["url"].as_str().unwrap().ends_with(slug))
+            .unwrap()
+            .clone()
+    };
+    let b_timing = &finding("/b")["timing"];
+    assert_eq!(b_timing["stated"]["raw"], "Thu, 04 May 2017 10:00:00 +0200");
+    assert_eq!(
+        (b_timing["date"]["earliest"].as_str(), b_timing["date"]["latest"].as_str()),
+        (Some("2017-05-05T23:00:00Z"), Some("2017-05-06T12:00:00Z"))
+    );
+    let b_item = inside["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["url"].as_str().unwrap().ends_with("/b"))
+        .unwrap();
+    assert_eq!(
+        (b_item["first_seen"].as_str(), b_item["absent_at"].as_str()),
+        (Some("2017-05-06T12:00:00Z"), Some("2017-05-05T23:00:00Z"))
+    );
+    assert!(
+        b_item["dates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["provenance"] == "observed:first_seen")
+    );
+
+    // The next night says the same of `b` (its first sighting is remembered), and the text
+    // report says both what the page says and what blackout saw.
+    let text = night(&s, &[a, b, c2], "2017-05-06T13:00:00Z", "text").stdout;
+    assert!(
+        text.contains(
+            "inside window `r2-macronleaks` by observation: the page says 2017-05-04T08:00:00Z (feed:pubDate \"Thu, 04 May 2017 10:00:00 +0200\"); first seen by blackout 2017-05-06T12:00:00Z, absent at 2017-05-05T23:00:00Z"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("changed inside window `r2-macronleaks` by observation: its content changed after 2017-05-05T23:00:00Z and by 2017-05-06T12:00:00Z"), "{text}");
+
+    // Without the earlier read, observation proves nothing: the publisher's dates decide.
+    let fresh = store();
+    let alone = json(night(&fresh, &[a, b, c2], "2017-05-06T12:00:00Z", "json"));
+    assert!(
+        timings(&alone).iter().all(|(_, v, p)| v == "before" && p == "feed:pubDate"),
+        "{:?}",
+        timings(&alone)
+    );
+}
+
 #[test]
 fn a_source_that_keeps_failing_is_reported_failing_since_and_its_findings_stay_open() {
     let s = store();

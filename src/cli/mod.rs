@@ -155,7 +155,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
                     .or(Some(crate::sources::INPUT_SOURCE))
                     .filter(|_| !a.input.is_empty()),
             );
-            store.recall(&ids).map_err(fail)?
+            store.recall(&ids, crate::report::TOOL).map_err(fail)?
         }
         None => Recall::default(),
     };

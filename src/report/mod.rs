@@ -54,6 +54,20 @@ pub struct Report {
     /// The run as the state store recorded it (absent with `--no-state`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<StateRun>,
+    /// The feeds and sitemaps this run read whole: for the state store, the reads a later
+    /// item can be proved absent from. Not part of the JSON contract.
+    #[serde(skip)]
+    pub listings_read: Vec<ListingRead>,
+}
+
+/// This blackout, as reports and the state store name it.
+pub const TOOL: &str = concat!("blackout ", env!("CARGO_PKG_VERSION"));
+
+/// A feed or sitemap a run read whole.
+#[derive(Debug, Clone)]
+pub struct ListingRead {
+    pub source: String,
+    pub url: String,
 }
 
 /// A finding an earlier run reported and this one does not.
@@ -182,7 +196,7 @@ impl Report {
     pub fn new(rules: &RuleSet, at: DateTime<Utc>, rule_files: &[PathBuf]) -> Report {
         Report {
             format_version: FORMAT_VERSION,
-            tool: format!("blackout {}", env!("CARGO_PKG_VERSION")),
+            tool: TOOL.to_string(),
             election: rules.election.id.clone(),
             evaluated_at: at,
             rule_files: rule_files.iter().map(|p| p.display().to_string()).collect(),
@@ -195,6 +209,7 @@ impl Report {
             resolved: vec![],
             suppressed: vec![],
             state: None,
+            listings_read: Vec::new(),
         }
     }
 

@@ -3,10 +3,12 @@
 //! one per line; the JSON report keeps every one.
 
 use super::{Render, Report, SourceStatus, SourceSummary, inert};
+use crate::article::Provenance;
 use crate::judge::{Cleared, Finding};
 use crate::model::{FindingState, Resolution, Severity, wire_name};
 use crate::problem::{Code, Problem};
-use crate::timing::Timing;
+use crate::timing::{DateRef, Timing};
+use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
 /// How many problems of one kind a source lists before counting the rest.
@@ -308,6 +310,9 @@ fn timing_line(t: &Timing) -> String {
         (n, m) if n <= m => format!("; inside for {} only", t.zones_inside.join(", ")),
         (n, m) => format!("; inside for {n} of {} zones, not for {}", n + m, t.zones_outside.join(", ")),
     };
+    if let Some(line) = observed_line(t, d, &verdict, &zones) {
+        return line;
+    }
     let precision = if d.when.is_exact() {
         String::new()
     } else {
@@ -325,6 +330,34 @@ fn timing_line(t: &Timing) -> String {
         d.provenance.name(),
         inert(&d.raw)
     )
+}
+
+/// A timing that rests on what blackout saw itself, beside what the page says: "the page says
+/// 5 May 21:30; first seen by blackout 6 May 02:00, absent at 5 May 23:00".
+fn observed_line(t: &Timing, d: &DateRef, verdict: &str, zones: &str) -> Option<String> {
+    let stamp = |i: DateTime<Utc>| i.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let says = |what: &str| match &t.stated {
+        Some(s) => format!(
+            "the page says {} ({} \"{}\")",
+            stamp(s.when.instant()),
+            s.provenance.name(),
+            inert(&s.raw)
+        ),
+        None => format!("the page states no {what} date"),
+    };
+    let (after, by) = (stamp(d.when.earliest), stamp(d.when.latest));
+    let w = &t.window;
+    match d.provenance {
+        Provenance::ObservedFirstSeen => Some(format!(
+            "{verdict} window `{w}` by observation: {}; first seen by blackout {by}, absent at {after}{zones}",
+            says("publication")
+        )),
+        Provenance::ObservedChanged => Some(format!(
+            "{verdict} window `{w}` by observation: its content changed after {after} and by {by}; {}{zones}",
+            says("modification")
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! nothing here stops the run for one bad input: each failure becomes a problem against its
 //! source, and a source from which nothing could be read is reported not checked.
 //!
-//! Two hooks let later versions remember across runs without touching the stages: a
-//! [`History`] the run asks about each item, and a [`Recorder`] that sees every document
-//! fetched. [`NoHistory`] and [`NoRecorder`] stand in for them today.
+//! Two hooks let the run remember across runs without touching the stages: a [`History`] the
+//! run asks about each item (the state store's [`crate::store::Recall`]), and a [`Recorder`]
+//! that sees every document fetched. [`NoHistory`] and [`NoRecorder`] stand in for them.
 
 mod read;
 
@@ -16,9 +16,10 @@ use crate::fetch::{Document, FetchError, Fetcher, Location, Request, Slots};
 use crate::judge::{self, Clock, Item, Judged, Page};
 use crate::model::SourceId;
 use crate::problem::{Code, Problem};
-use crate::report::{Report, SourceStatus, SourceSummary};
+use crate::report::{ListingRead, Report, SourceStatus, SourceSummary};
 use crate::rules::{Engine, Source};
 use crate::sources::{Kind, Listing, Plan, PlanError, Replacement, Selection, Worklist, same_kind};
+use crate::timing::Observed;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -56,15 +57,17 @@ impl Progress for Quiet {
 
 /// What earlier runs know about an item: asked once per item judged.
 pub trait History: Sync {
-    /// When an earlier run first saw this item of this source, if one did.
-    fn first_seen(&self, source: &str, url: &Url) -> Option<DateTime<Utc>>;
+    /// What runs saw of this item of this source: when it was first seen (at `at`, this run's
+    /// instant, if never before), whether an earlier whole read of one of the `listings` that
+    /// list it now did not, its last capture. `None` when nothing is remembered.
+    fn observe(&self, source: &str, url: &Url, listings: &mut dyn Iterator<Item = &Url>, at: DateTime<Utc>) -> Option<Observed>;
 }
 
 /// No memory of earlier runs.
 pub struct NoHistory;
 
 impl History for NoHistory {
-    fn first_seen(&self, _: &str, _: &Url) -> Option<DateTime<Utc>> {
+    fn observe(&self, _: &str, _: &Url, _: &mut dyn Iterator<Item = &Url>, _: DateTime<Utc>) -> Option<Observed> {
         None
     }
 }
@@ -129,6 +132,14 @@ impl<'a> Run<'a> {
         }
         self.discover(&mut plan, &mut tallies);
         let listings = self.read_listings(&plan, &mut tallies);
+        let listings_read: Vec<ListingRead> = listings
+            .iter()
+            .filter(|l| l.whole)
+            .map(|l| ListingRead {
+                source: plan.source(l.source).id.clone(),
+                url: l.location.url().to_string(),
+            })
+            .collect();
         let work = Worklist::build(&plan, listings, self.engine.rules(), self.fetcher, options.selection);
         let clock = Clock {
             at: options.at,
@@ -136,6 +147,7 @@ impl<'a> Run<'a> {
         };
         self.judge_all(&plan, &work, clock, options.max_body, &mut tallies);
         let mut report = Report::new(self.engine.rules(), options.at, rule_files);
+        report.listings_read = listings_read;
         for t in tallies {
             let t = t.finish();
             report.add_source(t.summary, t.problems, t.judged);
@@ -213,12 +225,13 @@ impl<'a> Run<'a> {
                 listed
                     .children
                     .truncate(if stage == "feeds" { read::MAX_CHILD_SITEMAPS } else { 0 });
+                let whole = matches!(reading, Reading::Whole);
                 out.input(reading);
-                (out, listed)
+                (out, listed, whole)
             });
             let mut children = Vec::new();
             for ((s, location), read) in todo.into_iter().zip(read) {
-                let (out, listed) = read.unwrap_or_default();
+                let (out, listed, whole) = read.unwrap_or_default();
                 tallies[s.index()].absorb(out);
                 children.extend(
                     listed
@@ -232,6 +245,7 @@ impl<'a> Run<'a> {
                     source: s,
                     location,
                     fetched_at: listed.fetched_at,
+                    whole,
                     entries: listed.entries,
                 });
             }
@@ -247,16 +261,21 @@ impl<'a> Run<'a> {
         let judged: Slots<Tally> = Slots::new(work.items.len());
         let finish = |i: usize, page: Option<&Page>, mut out: Tally| {
             let w = &work.items[i];
+            let source = plan.source(w.source);
+            let observed = self
+                .hooks
+                .history
+                .observe(&source.id, &w.url, &mut w.entries.iter().map(|e| &*e.listing), clock.at);
             let item = Item {
-                source: plan.source(w.source),
+                source,
                 url: &w.url,
                 page,
                 entries: &w.entries,
                 feed_only: w.feed_only,
+                observed: observed.as_ref(),
             };
-            let first_seen = self.hooks.history.first_seen(&item.source.id, item.url);
             match isolated(|| judge::judge(self.engine, item, clock)) {
-                Ok(j) => out.judged(j, first_seen),
+                Ok(j) => out.judged(j),
                 Err(panic) => {
                     let message = format!("judging failed on this item (an internal error: {panic}); it was not checked");
                     out.problem(item.source, item.url, Code::JudgingCrashed, message);
@@ -544,10 +563,9 @@ impl Tally {
         }
     }
 
-    fn judged(&mut self, mut j: Judged, first_seen: Option<DateTime<Utc>>) {
-        if let Some(item) = &mut j.item {
+    fn judged(&mut self, j: Judged) {
+        if let Some(item) = &j.item {
             self.summary.items += 1;
-            item.first_seen = first_seen;
             if let Some(why) = item.feed_only {
                 *self.summary.feed_only.entry(why).or_default() += 1;
             }

@@ -71,19 +71,21 @@ fn record(tx: &Transaction, report: &mut Report, meta: &RunMeta) -> rusqlite::Re
         .map(|(path, sha256)| serde_json::json!({ "path": path, "sha256": sha256 }))
         .collect();
     tx.execute(
-        "INSERT INTO runs (started_at, evaluated_at, election, rule_files, options) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO runs (started_at, evaluated_at, election, rule_files, options, tool) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             instant(meta.started_at),
             instant(at),
             report.election,
             serde_json::Value::from(rule_files).to_string(),
-            meta.options.to_string()
+            meta.options.to_string(),
+            report.tool
         ],
     )?;
     let run = tx.last_insert_rowid();
     health(tx, report, run)?;
     problems(tx, report, run)?;
     items(tx, report, run, at)?;
+    listings(tx, report, run, at)?;
     findings(tx, report, run, at)?;
     let outcome = match (report.nothing_checked(), report.outcome(meta.fail_on)) {
         (true, _) => "nothing_checked",
@@ -170,15 +172,22 @@ fn problems(tx: &Transaction, report: &mut Report, run: i64) -> rusqlite::Result
     Ok(())
 }
 
-/// The items seen this run (first and last seen, the publisher's dates) and their versions;
-/// each item of the report learns when it was first seen (now, if never before).
+/// The items seen this run (first and last seen, the publisher's dates, the capture of their
+/// content) and their versions; each item of the report learns when it was first seen (now,
+/// if never before). A capture with the page replaces any other; one from the feed alone only
+/// another from the feed alone, so a night the page could not be read does not pass for a
+/// change on the next.
 fn items(tx: &Transaction, report: &mut Report, run: i64, at: DateTime<Utc>) -> rusqlite::Result<()> {
     let mut upsert = tx.prepare(
-        "INSERT INTO items (source, url, guid, title, first_run, first_seen, last_run, last_seen, published, modified)
-         VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?4, ?5, ?6, ?7)
+        "INSERT INTO items (source, url, guid, title, first_run, first_seen, last_run, last_seen, published, modified, absent_at)
+         VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?4, ?5, ?6, ?7, ?9)
          ON CONFLICT (source, url) DO UPDATE SET guid = excluded.guid, title = excluded.title, last_run = excluded.last_run,
              last_seen = excluded.last_seen, published = excluded.published, modified = excluded.modified
          RETURNING id, first_seen",
+    )?;
+    let mut capture = tx.prepare(
+        "UPDATE items SET capture = ?2, capture_at = ?3, capture_run = ?4, capture_page = ?5, changed_after = ?6, changed_by = ?7
+         WHERE id = ?1 AND (capture_page IS NULL OR capture_page <= ?5)",
     )?;
     let mut version = tx.prepare(
         "INSERT INTO versions (item, digest, first_run, first_seen) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (item, digest) DO NOTHING",
@@ -201,12 +210,35 @@ fn items(tx: &Transaction, report: &mut Report, run: i64, at: DateTime<Utc>) -> 
                 instant(at),
                 written(crate::article::Role::Published),
                 written(crate::article::Role::Modified),
-                item.guid
+                item.guid,
+                item.absent_at.map(instant)
             ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        capture.execute(params![
+            id,
+            item.version,
+            instant(at),
+            run,
+            item.read_page(),
+            item.changed.map(|c| instant(c.after)),
+            item.changed.map(|c| instant(c.by))
+        ])?;
         item.first_seen = parse_instant(&first_seen);
         version.execute(params![id, item.version, run, instant(at)])?;
+    }
+    Ok(())
+}
+
+/// The feeds and sitemaps read whole this run: the reads an item first listed later was
+/// absent from.
+fn listings(tx: &Transaction, report: &Report, run: i64, at: DateTime<Utc>) -> rusqlite::Result<()> {
+    let mut upsert = tx.prepare(
+        "INSERT INTO listings (source, url, last_run, last_read) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (source, url) DO UPDATE SET last_run = excluded.last_run, last_read = excluded.last_read",
+    )?;
+    for l in &report.listings_read {
+        upsert.execute(params![l.source, l.url, run, instant(at)])?;
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub use commit::RunMeta;
 pub use lock::{Holder, Lock};
 pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow};
 
+use crate::timing::{Between, Capture, Observed};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -135,37 +136,101 @@ impl Store {
         }
     }
 
-    /// What the store remembers of the items of these sources, for the run's judging threads.
-    pub fn recall(&self, sources: &[&str]) -> Result<Recall, StoreError> {
-        let mut first_seen = HashMap::new();
-        let mut stmt = self
+    /// What the store remembers of the items and listings of these sources, for the run's
+    /// judging threads. `tool` is this blackout (`blackout 0.1.0`): only its own captures of an
+    /// item's content are compared with this run's.
+    pub fn recall(&self, sources: &[&str], tool: &str) -> Result<Recall, StoreError> {
+        let mut recall = Recall::default();
+        let mut items = self
             .conn
-            .prepare("SELECT url, first_seen FROM items WHERE source = ?1")
+            .prepare(
+                "SELECT i.url, i.first_seen, i.absent_at, i.capture, i.capture_at, i.capture_page, r.tool, i.changed_after, i.changed_by
+                 FROM items i LEFT JOIN runs r ON r.id = i.capture_run WHERE i.source = ?1",
+            )
+            .map_err(|e| self.error(e))?;
+        let mut listings = self
+            .conn
+            .prepare("SELECT url, last_read FROM listings WHERE source = ?1")
             .map_err(|e| self.error(e))?;
         for source in sources {
-            let rows = stmt
+            let rows = items
+                .query_map([source], |r| {
+                    let capture = match (
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(6)?,
+                    ) {
+                        (Some(version), Some(at), Some(by)) if by == tool => parse_instant(&at).map(|at| Capture {
+                            version,
+                            at,
+                            page: r.get::<_, Option<bool>>(5).ok().flatten().unwrap_or(false),
+                            changed: match (r.get::<_, Option<String>>(7), r.get::<_, Option<String>>(8)) {
+                                (Ok(Some(after)), Ok(Some(by))) => parse_instant(&after)
+                                    .zip(parse_instant(&by))
+                                    .map(|(after, by)| Between { after, by }),
+                                _ => None,
+                            },
+                        }),
+                        _ => None,
+                    };
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        capture,
+                    ))
+                })
+                .map_err(|e| self.error(e))?;
+            for row in rows {
+                let (url, first_seen, absent_at, capture) = row.map_err(|e| self.error(e))?;
+                if let Some(first_seen) = parse_instant(&first_seen) {
+                    let observed = Observed {
+                        first_seen,
+                        absent_at: absent_at.as_deref().and_then(parse_instant),
+                        capture,
+                    };
+                    recall.items.insert((source.to_string(), url), observed);
+                }
+            }
+            let rows = listings
                 .query_map([source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                 .map_err(|e| self.error(e))?;
             for row in rows {
-                let (url, seen) = row.map_err(|e| self.error(e))?;
-                if let Some(seen) = parse_instant(&seen) {
-                    first_seen.insert((source.to_string(), url), seen);
+                let (url, read) = row.map_err(|e| self.error(e))?;
+                if let Some(read) = parse_instant(&read) {
+                    recall.listings.insert((source.to_string(), url), read);
                 }
             }
         }
-        Ok(Recall { first_seen })
+        Ok(recall)
     }
 }
 
-/// A snapshot of what earlier runs saw, shared by the judging threads.
+/// A snapshot of what earlier runs saw, shared by the judging threads: each item's first
+/// sighting and last capture, each listing's last whole read.
 #[derive(Debug, Default)]
 pub struct Recall {
-    first_seen: HashMap<(String, String), DateTime<Utc>>,
+    items: HashMap<(String, String), Observed>,
+    listings: HashMap<(String, String), DateTime<Utc>>,
 }
 
 impl crate::run::History for Recall {
-    fn first_seen(&self, source: &str, url: &Url) -> Option<DateTime<Utc>> {
-        self.first_seen.get(&(source.to_string(), url.to_string())).copied()
+    /// An item seen before is as it was recorded; one never seen is first seen now, and was
+    /// absent from the latest earlier whole read of the listings that list it now.
+    fn observe(&self, source: &str, url: &Url, listings: &mut dyn Iterator<Item = &Url>, at: DateTime<Utc>) -> Option<Observed> {
+        if let Some(seen) = self.items.get(&(source.to_string(), url.to_string())) {
+            return Some(seen.clone());
+        }
+        let absent_at = listings
+            .filter_map(|l| self.listings.get(&(source.to_string(), l.to_string())))
+            .filter(|read| **read < at)
+            .max()
+            .copied();
+        Some(Observed {
+            first_seen: at,
+            absent_at,
+            capture: None,
+        })
     }
 }
 
@@ -213,6 +278,6 @@ mod tests {
         assert_eq!(mode, "wal");
         let fk: i64 = store.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
-        assert!(store.recall(&["s"]).unwrap().first_seen.is_empty());
+        assert!(store.recall(&["s"], "blackout").unwrap().items.is_empty());
     }
 }

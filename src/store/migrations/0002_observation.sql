@@ -1,0 +1,32 @@
+-- blackout state, schema 2: what the runs observed themselves, as evidence beside the
+-- publishers' dates (README, "Observed timing").
+
+-- The blackout that made the run: the digests of two captures are compared only when the same
+-- extraction made them, so an upgrade does not pass for a change of every page.
+ALTER TABLE runs ADD COLUMN tool TEXT;
+
+-- The last whole read of each feed and sitemap: an item that a later read lists was not
+-- there then (a read cut short or failed proves nothing and is not recorded here).
+CREATE TABLE listings (
+    source    TEXT NOT NULL,
+    url       TEXT NOT NULL,
+    last_run  INTEGER NOT NULL,
+    last_read TEXT NOT NULL,
+    PRIMARY KEY (source, url)
+);
+
+-- When an item was first seen, the last whole read before that of a listing that listed it:
+-- the item appeared after `absent_at` and by `first_seen`. NULL when no earlier read exists
+-- (and for items first seen under schema 1).
+ALTER TABLE items ADD COLUMN absent_at TEXT;
+
+-- The item's content as last captured: its version digest, when and by which run it was last
+-- seen so, and whether its page was read (a capture from the feed alone is compared only
+-- with another from the feed alone); and, when a run saw it change into this content, the
+-- interval of the change: after the last capture of the content before, by the first of this.
+ALTER TABLE items ADD COLUMN capture TEXT;
+ALTER TABLE items ADD COLUMN capture_at TEXT;
+ALTER TABLE items ADD COLUMN capture_run INTEGER;
+ALTER TABLE items ADD COLUMN capture_page INTEGER;
+ALTER TABLE items ADD COLUMN changed_after TEXT;
+ALTER TABLE items ADD COLUMN changed_by TEXT;
