@@ -283,7 +283,14 @@ pub struct Selection {
 
 impl Worklist {
     /// The items of every listing and listed page, merged by (source, URL), in input order.
-    pub fn build(plan: &Plan, listings: Vec<Listing>, rules: &RuleSet, fetcher: &dyn Fetcher, selection: Selection) -> Worklist {
+    pub fn build(
+        plan: &Plan,
+        listings: Vec<Listing>,
+        rules: &RuleSet,
+        fetcher: &dyn Fetcher,
+        selection: Selection,
+        appeared: Appeared,
+    ) -> Worklist {
         let mut list = Worklist::default();
         let mut items: HashMap<(SourceId, ItemKey), usize> = HashMap::new();
         let mut pages: HashMap<(Url, bool), usize> = HashMap::new();
@@ -306,7 +313,11 @@ impl Worklist {
                     } else if matches!(l, Location::File(_)) || selection.all {
                         Ok(l)
                     } else {
-                        worth_fetching(&entry, source, rules, selection.margin).map(|()| l)
+                        let seen = entry
+                            .link
+                            .as_ref()
+                            .and_then(|link| appeared(&source.id, &normalize_url(link), &listing_url));
+                        worth_fetching(&entry, seen, source, rules, selection.margin).map(|()| l)
                     }
                 });
                 let entry = Entry {
@@ -380,17 +391,30 @@ enum ItemKey {
     Unlinked(String),
 }
 
+/// When earlier runs saw an item of a source appear in a listing (`(source id, item, listing)`):
+/// the interval between the last whole read of the listing that did not list it and the run
+/// that first did; `None` when no run saw it appear.
+pub type Appeared<'a> = &'a (dyn Fn(&str, &Url, &Url) -> Option<crate::dates::When> + Sync);
+
 /// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date that
-/// some rule could count for some window of the outlet's audience, `margin` included. A date
-/// inside (or near) a window counts, a publication or update date alike; one clearly before
-/// counts only where a rule counts content published before the window (an update near the
-/// window, which the page may show, is read from the feed's own update date); one clearly after,
-/// only where a rule says so.
-fn worth_fetching(entry: &FeedItem, source: &Source, rules: &RuleSet, margin: Duration) -> Result<(), FeedOnly> {
-    let dates: Vec<crate::dates::When> = entry.dates.iter().filter_map(|d| d.parsed.as_ref().ok().copied()).collect();
+/// some rule could count for some window of the outlet's audience, `margin` included — the
+/// interval blackout saw it appear in (`seen`) among them, so a page backdated to before the
+/// window that appeared inside it is read. A date inside (or near) a window counts, a
+/// publication or update date alike; one clearly before counts only where a rule counts content
+/// published before the window (an update near the window, which the page may show, is read
+/// from the feed's own update date); one clearly after, only where a rule says so.
+fn worth_fetching(
+    entry: &FeedItem,
+    seen: Option<crate::dates::When>,
+    source: &Source,
+    rules: &RuleSet,
+    margin: Duration,
+) -> Result<(), FeedOnly> {
+    let mut dates: Vec<crate::dates::When> = entry.dates.iter().filter_map(|d| d.parsed.as_ref().ok().copied()).collect();
     if dates.is_empty() {
         return Ok(());
     }
+    dates.extend(seen);
     let (mut all_before, mut any_window) = (true, false);
     for rule in &rules.rules {
         for &w in &rule.windows {

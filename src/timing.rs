@@ -221,14 +221,7 @@ fn observed(provenance: Provenance, raw: String, after: DateTime<Utc>, by: DateT
     DateRef {
         provenance,
         raw,
-        when: When {
-            earliest: after,
-            latest: by,
-            precision: crate::dates::Precision::Second,
-            zone: crate::dates::Zone::Explicit,
-            written: by.naive_utc(),
-            offset: Some(chrono::FixedOffset::east_opt(0).expect("zero offset")),
-        },
+        when: When::between(after, by),
     }
 }
 

@@ -420,6 +420,55 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
 }
 
 #[test]
+fn a_page_seen_to_appear_inside_the_window_is_read_whatever_its_feed_says() {
+    // The feed dates `old` and `new` a week before the window, too early for their pages to be
+    // worth reading. Read an hour into the metropole's silence it lists `old`; the next morning
+    // `new` too: that page is read, and judged inside by observation.
+    let server = Server::start();
+    let entry = |slug: &str| {
+        format!(
+            "<item><title>{slug}</title><link>{}</link><pubDate>Fri, 28 Apr 2017 10:00:00 +0200</pubDate></item>",
+            server.url(&format!("/n/{slug}"))
+        )
+    };
+    let feed = |slugs: &[&str]| {
+        let items: String = slugs.iter().map(|s| entry(s)).collect();
+        ResponseTemplate::new(200).set_body_raw(
+            format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+            "application/rss+xml",
+        )
+    };
+    server.serve_times("/feed.xml", feed(&["old"]), 1);
+    server.serve("/feed.xml", feed(&["old", "new"]));
+    let page = "<html><head><title>Les documents</title></head><body><article><h1>Les documents</h1>\
+                <p>Ce que révèlent les fichiers #MacronLeaks, selon notre lecture de ce vendredi soir et de ce samedi.</p>\
+                </article></body></html>";
+    server.serve_matching(
+        r"^/n/\w+$",
+        ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=utf-8"),
+    );
+    let (_dir, sources) = sources_reading(server.url("/feed.xml").as_str());
+    let nightly = |s: &Store, at: &str| {
+        let args = [FR, sources.to_str().unwrap(), "--no-cache", "--at", at, "--fail-on", "notice"];
+        check(s, &args).1
+    };
+    let s = store();
+    nightly(&s, "2017-05-05T23:00:00Z");
+    assert_eq!((server.hits("/n/old"), server.hits("/n/new")), (0, 0));
+    let report = nightly(&s, "2017-05-06T09:00:00Z");
+    assert_eq!((server.hits("/n/old"), server.hits("/n/new")), (0, 1));
+    assert_eq!(
+        timings(&report),
+        vec![("new".into(), "inside".into(), "observed:first_seen".into())],
+        "{report:#}"
+    );
+    assert_eq!(
+        report["findings"][0]["spans"][0]["scope"], "body",
+        "found on the page, not in the feed"
+    );
+}
+
+#[test]
 fn a_source_that_keeps_failing_is_reported_failing_since_and_its_findings_stay_open() {
     let s = store();
     let feed = write_feed(&s, &[("y", "#MacronLeaks : la Commission réagit.")]);

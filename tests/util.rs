@@ -93,6 +93,17 @@ impl Server {
             .block_on(Mock::given(method("GET")).and(path(route)).respond_with(response).mount(&self.mock));
     }
 
+    /// Answers the first `n` GETs of `route` so; later ones go to the next mock of the route.
+    pub fn serve_times(&self, route: &str, response: ResponseTemplate, n: u64) {
+        self.runtime.block_on(
+            Mock::given(method("GET"))
+                .and(path(route))
+                .respond_with(response)
+                .up_to_n_times(n)
+                .mount(&self.mock),
+        );
+    }
+
     /// Answers every GET whose path matches `pattern` (a regex).
     pub fn serve_matching(&self, pattern: &str, response: ResponseTemplate) {
         self.runtime.block_on(

@@ -79,6 +79,19 @@ pub struct When {
 }
 
 impl When {
+    /// An interval known to the second in UTC, such as one blackout observed between two of
+    /// its own runs.
+    pub fn between(earliest: DateTime<Utc>, latest: DateTime<Utc>) -> When {
+        When {
+            earliest,
+            latest,
+            precision: Precision::Second,
+            zone: Zone::Explicit,
+            written: latest.naive_utc(),
+            offset: FixedOffset::east_opt(0),
+        }
+    }
+
     /// The instant reports show: the start of the interval.
     pub fn instant(&self) -> DateTime<Utc> {
         self.earliest

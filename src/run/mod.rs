@@ -140,7 +140,12 @@ impl<'a> Run<'a> {
                 url: l.location.url().to_string(),
             })
             .collect();
-        let work = Worklist::build(&plan, listings, self.engine.rules(), self.fetcher, options.selection);
+        let history = self.hooks.history;
+        let appeared = |source: &str, url: &Url, listing: &Url| {
+            let o = history.observe(source, url, &mut std::iter::once(listing), options.at)?;
+            Some(crate::dates::When::between(o.absent_at?, o.first_seen))
+        };
+        let work = Worklist::build(&plan, listings, self.engine.rules(), self.fetcher, options.selection, &appeared);
         let clock = Clock {
             at: options.at,
             floor: options.date_floor,
