@@ -36,6 +36,7 @@ pub mod report;
 pub mod rules;
 pub mod ruletest;
 pub mod run;
+pub mod schedule;
 pub mod sources;
 pub mod store;
 pub mod timing;

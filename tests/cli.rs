@@ -515,7 +515,10 @@ fn web_content_prints_inert_on_a_terminal() {
 #[test]
 fn help_is_complete_for_every_command() {
     for (args, needles) in [
-        (vec!["--help"], vec!["check", "windows", "extract", "rules", "Exit status"]),
+        (
+            vec!["--help"],
+            vec!["check", "watch", "state", "review", "windows", "extract", "rules", "Exit status"],
+        ),
         (
             vec!["check", "--help"],
             vec![
@@ -553,6 +556,27 @@ fn help_is_complete_for_every_command() {
         ),
         (vec!["fingerprint", "info", "--help"], vec!["FILE"]),
         (vec!["fingerprint", "match", "--help"], vec!["ARTICLE", "--min-words", "--stats"]),
+        (
+            vec!["watch", "--help"],
+            vec![
+                "--every",
+                "--margin",
+                "--at",
+                "SIGTERM",
+                "second signal",
+                "--state",
+                "--new-only",
+                "--concurrency",
+            ],
+        ),
+        (
+            vec!["state", "--help"],
+            vec!["runs", "sources", "findings", "items", "check", "prune"],
+        ),
+        (
+            vec!["review", "--help"],
+            vec!["--false-positive", "--confirm", "--note", "--reviewer"],
+        ),
     ] {
         let r = run(&args);
         assert_eq!(r.code, 0, "{args:?}");

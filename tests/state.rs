@@ -585,6 +585,156 @@ fn an_overlapping_run_waits_then_names_the_holder_and_a_killed_holder_is_taken_o
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
 
+/// `blackout watch` over the slow outlet, replaying the Saturday of the second round.
+fn watch(s: &Store, sources: &Path, at: &str) -> std::process::Child {
+    blackout_process()
+        .args([
+            "watch",
+            FR,
+            sources.to_str().unwrap(),
+            "--state",
+            &s.path,
+            "--no-cache",
+            "-q",
+            "--every",
+            "1s",
+            "--at",
+            at,
+            "--timeout",
+            "60",
+            "--format",
+            "jsonl",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for a child to end, at most `limit`: its exit code, stdout, stderr, and how long.
+fn ended(child: std::process::Child, limit: Duration) -> (i32, String, String, Duration) {
+    let started = std::time::Instant::now();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()));
+    let out = rx.recv_timeout(limit).unwrap_or_else(|_| {
+        let _ = std::process::Command::new("kill").args(["-KILL", &id.to_string()]).status();
+        panic!("still running after {limit:?}")
+    });
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+        started.elapsed(),
+    )
+}
+
+fn runs_recorded(s: &Store) -> Vec<Value> {
+    if !Path::new(&s.path).exists() {
+        return Vec::new();
+    }
+    state(s, "runs")
+}
+
+#[test]
+fn watch_runs_while_a_window_is_open_and_a_signal_lets_the_run_finish() {
+    // The feed answers in 3 s; the signal comes 1 s into the first run.
+    let (_server, _dir, sources) = slow_outlet(Duration::from_secs(3));
+    let s = store();
+    let child = watch(&s, &sources, "2017-05-06T10:00:00Z");
+    wait_for_lock(&s.path);
+    std::thread::sleep(Duration::from_secs(1));
+    signal(&child);
+    let (code, stdout, stderr, _) = ended(child, Duration::from_secs(30));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("watch: stopped by a signal after 1 run(s)"), "{stderr}");
+    assert!(stdout.contains("\"type\":\"summary\""), "the run's report is printed: {stdout}");
+    let runs = runs_recorded(&s);
+    assert_eq!(runs.len(), 1, "the run under way finished and was recorded: {runs:?}");
+    assert_eq!(runs[0]["evaluated_at"], "2017-05-06T10:00:00Z");
+}
+
+#[test]
+fn watch_checks_every_interval_and_a_second_signal_aborts_the_run_unrecorded() {
+    let (_server, _dir, sources) = slow_outlet(Duration::from_millis(100));
+    let s = store();
+    let child = watch(&s, &sources, "2017-05-06T10:00:00Z");
+    let started = std::time::Instant::now();
+    while runs_recorded(&s).len() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(30), "two runs within 30 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    signal(&child);
+    let (code, _, stderr, _) = ended(child, Duration::from_secs(30));
+    assert_eq!(code, 0, "{stderr}");
+    let runs = runs_recorded(&s);
+    let at: Vec<&str> = runs.iter().map(|r| r["evaluated_at"].as_str().unwrap()).collect();
+    assert!(
+        at.len() >= 2 && at.windows(2).all(|w| w[0] != w[1]),
+        "each run at its own instant: {at:?}"
+    );
+
+    // A run that hangs: the first signal waits for it, the second ends it, and the store keeps
+    // nothing of it.
+    let (_server, _dir, sources) = slow_outlet(Duration::from_secs(60));
+    let s = store();
+    let child = watch(&s, &sources, "2017-05-06T10:00:00Z");
+    wait_for_lock(&s.path);
+    signal(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child);
+    let (code, _, stderr, took) = ended(child, Duration::from_secs(30));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(took < Duration::from_secs(10), "aborted at once, not after the 60 s feed: {took:?}");
+    assert!(runs_recorded(&s).is_empty());
+    let r = run(&["state", "check", "--state", &s.path]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn watch_sleeps_until_the_next_window_and_says_when_and_stops_when_none_is_left() {
+    let (_server, _dir, sources) = slow_outlet(Duration::from_millis(10));
+    let s = store();
+    let mut child = watch(&s, &sources, "2017-03-01T00:00:00Z");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut said).unwrap();
+    signal(&child);
+    let (code, _, _, took) = ended(child, Duration::from_secs(10));
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert_eq!(code, 0, "{said}");
+    assert!(took < Duration::from_secs(5), "a signal wakes it: {took:?}");
+    assert!(
+        said.contains("watch: no window open at 2017-03-01T00:00:00Z; sleeping until 2017-"),
+        "{said}"
+    );
+    assert!(runs_recorded(&s).is_empty());
+
+    let r = run(&[
+        "watch",
+        FR,
+        sources.to_str().unwrap(),
+        "--state",
+        &s.path,
+        "--at",
+        "2018-01-01T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing left to watch"), "{}", r.stderr);
+    let r = run(&["watch", FR, "--every", "15", "--no-state"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("`15` needs a unit: `15s`, `15m` or `15h`"), "{}", r.stderr);
+}
+
 /// Kills runs at random points over a loopback outlet, then runs to the end: every finding is
 /// in the store once, none was reported new twice, and the store is sound.
 #[test]

@@ -59,6 +59,19 @@ pub enum Command {
     /// Look inside the state store: runs, sources' health, findings, items; check or prune it.
     #[command(subcommand)]
     State(StateCommand),
+    /// Check again and again while a window of the rule files is open: every `--every`, from
+    /// `--margin` hours before a window opens in its first zone until `--margin` hours after it
+    /// closes in its last; between windows, sleep until the next (saying when), and stop when
+    /// none is left.
+    ///
+    /// Each run is a `check` with the same options, recorded in the state store, so the
+    /// instant an item was first seen is as fine as the interval; each run's report is
+    /// printed as it ends (with `--new-only -q`, only what is new). SIGTERM or SIGINT lets the
+    /// run under way finish and be recorded, then exits 0; a second signal aborts it at once
+    /// (the store keeps nothing of it: the next run sees its findings as new) and exits 0.
+    /// With `--at`, the watch's clock starts at that instant and runs at the real pace, to
+    /// replay a window.
+    Watch(WatchArgs),
     /// Record a reviewer's verdict on a finding (its id is in every report).
     ///
     /// A finding judged a false positive is no longer reported while the content it matched
@@ -192,7 +205,7 @@ pub struct MatchArgs {
     pub stats: bool,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct CheckArgs {
     /// Rule files to combine: a jurisdiction file plus, e.g., a newsroom's sources file.
     #[arg(required = true, value_name = "FILES")]
@@ -239,8 +252,18 @@ pub struct CheckArgs {
     pub crawl: CrawlArgs,
 }
 
-/// Which state store a check remembers its runs in.
 #[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// Time from the start of one run to the start of the next while a window is open: a whole
+    /// number and a unit (`90s`, `15m`, `1h`). A run that takes longer is followed at once.
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = crate::schedule::parse_every)]
+    pub every: chrono::Duration,
+}
+
+/// Which state store a check remembers its runs in.
+#[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "State across runs")]
 pub struct StateArgs {
     /// The state store (SQLite): the runs, the items seen and when, their versions, the
@@ -262,7 +285,7 @@ pub struct StateArgs {
 }
 
 /// How dates are judged plausible.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct DateArgs {
     /// Dates before this day are implausible and not used (templates, birth dates, `1970`).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, default_value = "1995-01-01")]
@@ -270,7 +293,7 @@ pub struct DateArgs {
 }
 
 /// How documents are fetched over HTTP(S), and how much of one is kept.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Fetching")]
 pub struct FetchArgs {
     /// Requests in flight at once, all outlets together.
@@ -303,7 +326,7 @@ pub struct FetchArgs {
 }
 
 /// What a check remembers between runs and whom it obeys.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Fetching")]
 pub struct CrawlArgs {
     /// Keep ETag/Last-Modified validators and bodies here between runs, so unchanged feeds

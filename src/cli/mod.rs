@@ -5,6 +5,7 @@
 
 pub mod args;
 mod state;
+mod watch;
 
 use crate::fingerprint;
 use crate::http::{HttpFetcher, HttpOptions};
@@ -68,6 +69,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Command::Fingerprint(FingerprintCommand::Match(a)) => fingerprint_match(a, out),
         Command::State(c) => state::command(c, out),
         Command::Review(a) => state::review(a, out),
+        Command::Watch(a) => watch::watch(a, out),
     }
 }
 
