@@ -178,6 +178,10 @@ pub struct ItemReport {
     /// The digest of its content as read this time (page and feed text, without counters and
     /// relative times): a new value is a new version.
     pub version: String,
+    /// The digests of its feed entries ([`crate::identity::entry_digest`]), for the state
+    /// store to tell an entry read again unchanged.
+    #[serde(skip)]
+    pub entries: Vec<String>,
 }
 
 impl ItemReport {
@@ -367,6 +371,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         class,
         feed_only: item.feed_only,
         version,
+        entries: item.entries.iter().map(|e| crate::identity::entry_digest(&e.item)).collect(),
     });
     out
 }

@@ -224,6 +224,9 @@ pub enum FeedOnly {
     /// Dated before every window a rule could count it for, by more than the margin, and not
     /// updated near one.
     BeforeWindows,
+    /// Read again unchanged (same entry, same feed data) since an earlier run read its page,
+    /// dated before every window a rule could count it for, and with no open finding.
+    Unchanged,
     /// Dated after every window a rule could count it for, by more than the margin.
     AfterWindows,
     /// No rule's window covers a zone of the outlet's audience: nothing can count it.
@@ -236,6 +239,7 @@ impl FeedOnly {
             FeedOnly::NoLink => "their entries name no page",
             FeedOnly::Offline => "their pages are on the web and the feed was read from disk (or the reverse)",
             FeedOnly::BeforeWindows => "dated before the windows by more than the margin and not updated near them (`--all` fetches them)",
+            FeedOnly::Unchanged => "unchanged since an earlier run read their pages, and dated before the windows (`--all` fetches them)",
             FeedOnly::AfterWindows => "dated after the windows by more than the margin (`--all` fetches them)",
             FeedOnly::NoWindow => "no rule's window covers a zone of the outlet's audience",
         }
@@ -289,7 +293,7 @@ impl Worklist {
         rules: &RuleSet,
         fetcher: &dyn Fetcher,
         selection: Selection,
-        appeared: Appeared,
+        known: &dyn Known,
     ) -> Worklist {
         let mut list = Worklist::default();
         let mut items: HashMap<(SourceId, ItemKey), usize> = HashMap::new();
@@ -313,11 +317,10 @@ impl Worklist {
                     } else if matches!(l, Location::File(_)) || selection.all {
                         Ok(l)
                     } else {
-                        let seen = entry
-                            .link
-                            .as_ref()
-                            .and_then(|link| appeared(&source.id, &normalize_url(link), &listing_url));
-                        worth_fetching(&entry, seen, source, rules, selection.margin).map(|()| l)
+                        let url = normalize_url(&l.url());
+                        let seen = known.appeared(&source.id, &url, &listing_url);
+                        let unchanged = known.unchanged(&source.id, &url, &entry);
+                        worth_fetching(&entry, seen, unchanged, source, rules, selection.margin).map(|()| l)
                     }
                 });
                 let entry = Entry {
@@ -391,10 +394,15 @@ enum ItemKey {
     Unlinked(String),
 }
 
-/// When earlier runs saw an item of a source appear in a listing (`(source id, item, listing)`):
-/// the interval between the last whole read of the listing that did not list it and the run
-/// that first did; `None` when no run saw it appear.
-pub type Appeared<'a> = &'a (dyn Fn(&str, &Url, &Url) -> Option<crate::dates::When> + Sync);
+/// What earlier runs know of an entry, for choosing which pages to fetch.
+pub trait Known: Sync {
+    /// When runs saw this item of this source appear in this listing: between the last whole
+    /// read of the listing that did not list it and the run that first did.
+    fn appeared(&self, source: &str, item: &Url, listing: &Url) -> Option<crate::dates::When>;
+    /// Whether an earlier run read this item's page and this very entry (same feed data), and
+    /// left no finding of it open.
+    fn unchanged(&self, source: &str, item: &Url, entry: &FeedItem) -> bool;
+}
 
 /// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date that
 /// some rule could count for some window of the outlet's audience, `margin` included — the
@@ -402,10 +410,13 @@ pub type Appeared<'a> = &'a (dyn Fn(&str, &Url, &Url) -> Option<crate::dates::Wh
 /// window that appeared inside it is read. A date inside (or near) a window counts, a
 /// publication or update date alike; one clearly before counts only where a rule counts content
 /// published before the window (an update near the window, which the page may show, is read
-/// from the feed's own update date); one clearly after, only where a rule says so.
+/// from the feed's own update date); one clearly after, only where a rule says so. A page an
+/// earlier run read, whose entry is `unchanged` since, is not read again while every date is
+/// before the windows, margin or not: the run that read it judged what it showed.
 fn worth_fetching(
     entry: &FeedItem,
     seen: Option<crate::dates::When>,
+    unchanged: bool,
     source: &Source,
     rules: &RuleSet,
     margin: Duration,
@@ -415,6 +426,17 @@ fn worth_fetching(
         return Ok(());
     }
     dates.extend(seen);
+    match near_windows(&dates, source, rules, margin) {
+        Ok(()) if unchanged && near_windows(&dates, source, rules, Duration::zero()) == Err(FeedOnly::BeforeWindows) => {
+            Err(FeedOnly::Unchanged)
+        }
+        near => near,
+    }
+}
+
+/// Whether some date is within `margin` of a window a rule could count it for (see
+/// [`worth_fetching`]); if not, whether all are before or some after.
+fn near_windows(dates: &[crate::dates::When], source: &Source, rules: &RuleSet, margin: Duration) -> Result<(), FeedOnly> {
     let (mut all_before, mut any_window) = (true, false);
     for rule in &rules.rules {
         for &w in &rule.windows {
@@ -423,7 +445,7 @@ fn worth_fetching(
             let after_counts = rule.counts(window.pre_window_content, Verdict::After);
             for span in window.spans.iter().filter(|s| source.audience.contains(&s.zone)) {
                 any_window = true;
-                for d in &dates {
+                for d in dates {
                     let before = d.latest + margin < span.start;
                     let after = d.earliest >= span.end + margin;
                     if (!before && !after) || (before && before_counts) || (after && after_counts) {

@@ -469,6 +469,69 @@ fn a_page_seen_to_appear_inside_the_window_is_read_whatever_its_feed_says() {
 }
 
 #[test]
+fn an_entry_read_again_unchanged_before_the_window_is_not_fetched_again() {
+    // `p`, `q` and `r` say 4 May 20:00Z: before every zone's window, within the 12 h margin of
+    // the first (its page may show an update inside). `r`'s page shows one: a finding.
+    let server = Server::start();
+    let entry = |slug: &str, summary: &str| {
+        format!(
+            "<item><title>{slug}</title><link>{}</link><pubDate>Thu, 04 May 2017 20:00:00 +0000</pubDate>\
+             <description>{summary}</description></item>",
+            server.url(&format!("/n/{slug}"))
+        )
+    };
+    let feed = |q: &str| {
+        let items = [entry("p", "Le point."), entry("q", q), entry("r", "La réaction.")].concat();
+        ResponseTemplate::new(200).set_body_raw(
+            format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+            "application/rss+xml",
+        )
+    };
+    server.serve_times("/feed.xml", feed("Le fait."), 2);
+    server.serve("/feed.xml", feed("Le fait, et sa suite."));
+    let page = |modified: &str| {
+        format!(
+            "<html><head><title>Article</title><meta property=\"article:modified_time\" content=\"{modified}\"></head>\
+             <body><article><h1>Article</h1><p>Ce que l'on sait des documents publiés sous le mot-dièse #MacronLeaks, \
+             et ce qu'en dit la Commission nationale de contrôle de la campagne.</p></article></body></html>"
+        )
+    };
+    for (slug, modified) in [
+        ("p", "2017-05-04T20:00:00Z"),
+        ("q", "2017-05-04T20:00:00Z"),
+        ("r", "2017-05-05T23:30:00Z"),
+    ] {
+        server.serve(
+            &format!("/n/{slug}"),
+            ResponseTemplate::new(200).set_body_raw(page(modified), "text/html; charset=utf-8"),
+        );
+    }
+    let (_dir, sources) = sources_reading(server.url("/feed.xml").as_str());
+    let s = store();
+    let nightly = |at: &str| {
+        check(
+            &s,
+            &[FR, sources.to_str().unwrap(), "--no-cache", "--at", at, "--fail-on", "notice"],
+        )
+        .1
+    };
+    let hits = || ["p", "q", "r"].map(|slug| server.hits(&format!("/n/{slug}")));
+
+    let first = nightly("2017-05-06T01:00:00Z");
+    assert_eq!(hits(), [1, 1, 1]);
+    assert_eq!(states(&first).len(), 1, "r is found: {:#}", first["findings"]);
+    // The same entries: `p` and `q` are not read again; `r`, whose finding is open, is.
+    let second = nightly("2017-05-06T02:00:00Z");
+    assert_eq!(hits(), [1, 1, 2]);
+    assert_eq!(second["sources"][0]["feed_only"]["unchanged"], 2, "{:#}", second["sources"]);
+    assert_eq!(states(&second).len(), 1, "r stays open: {:?}", states(&second));
+    assert_eq!(second["resolved"].as_array().unwrap().len(), 0);
+    // `q`'s entry says something new: its page is read again.
+    nightly("2017-05-06T03:00:00Z");
+    assert_eq!(hits(), [1, 2, 3]);
+}
+
+#[test]
 fn a_source_that_keeps_failing_is_reported_failing_since_and_its_findings_stay_open() {
     let s = store();
     let feed = write_feed(&s, &[("y", "#MacronLeaks : la Commission réagit.")]);

@@ -18,7 +18,7 @@ use crate::model::SourceId;
 use crate::problem::{Code, Problem};
 use crate::report::{ListingRead, Report, SourceStatus, SourceSummary};
 use crate::rules::{Engine, Source};
-use crate::sources::{Kind, Listing, Plan, PlanError, Replacement, Selection, Worklist, same_kind};
+use crate::sources::{Kind, Known, Listing, Plan, PlanError, Replacement, Selection, Worklist, same_kind};
 use crate::timing::Observed;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -61,6 +61,9 @@ pub trait History: Sync {
     /// instant, if never before), whether an earlier whole read of one of the `listings` that
     /// list it now did not, its last capture. `None` when nothing is remembered.
     fn observe(&self, source: &str, url: &Url, listings: &mut dyn Iterator<Item = &Url>, at: DateTime<Utc>) -> Option<Observed>;
+    /// Whether an earlier run read this item's page and the feed entry of this digest
+    /// ([`crate::identity::entry_digest`]), and left no finding of the item open.
+    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> bool;
 }
 
 /// No memory of earlier runs.
@@ -69,6 +72,26 @@ pub struct NoHistory;
 impl History for NoHistory {
     fn observe(&self, _: &str, _: &Url, _: &mut dyn Iterator<Item = &Url>, _: DateTime<Utc>) -> Option<Observed> {
         None
+    }
+    fn unchanged(&self, _: &str, _: &Url, _: &str) -> bool {
+        false
+    }
+}
+
+/// The run's history as the worklist asks it, at the run's instant.
+struct Earlier<'a> {
+    history: &'a dyn History,
+    at: DateTime<Utc>,
+}
+
+impl Known for Earlier<'_> {
+    fn appeared(&self, source: &str, item: &Url, listing: &Url) -> Option<crate::dates::When> {
+        let o = self.history.observe(source, item, &mut std::iter::once(listing), self.at)?;
+        Some(crate::dates::When::between(o.absent_at?, o.first_seen))
+    }
+
+    fn unchanged(&self, source: &str, item: &Url, entry: &crate::feed::FeedItem) -> bool {
+        self.history.unchanged(source, item, &crate::identity::entry_digest(entry))
     }
 }
 
@@ -140,12 +163,11 @@ impl<'a> Run<'a> {
                 url: l.location.url().to_string(),
             })
             .collect();
-        let history = self.hooks.history;
-        let appeared = |source: &str, url: &Url, listing: &Url| {
-            let o = history.observe(source, url, &mut std::iter::once(listing), options.at)?;
-            Some(crate::dates::When::between(o.absent_at?, o.first_seen))
+        let earlier = Earlier {
+            history: self.hooks.history,
+            at: options.at,
         };
-        let work = Worklist::build(&plan, listings, self.engine.rules(), self.fetcher, options.selection, &appeared);
+        let work = Worklist::build(&plan, listings, self.engine.rules(), self.fetcher, options.selection, &earlier);
         let clock = Clock {
             at: options.at,
             floor: options.date_floor,

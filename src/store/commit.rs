@@ -179,10 +179,11 @@ fn problems(tx: &Transaction, report: &mut Report, run: i64) -> rusqlite::Result
 /// change on the next.
 fn items(tx: &Transaction, report: &mut Report, run: i64, at: DateTime<Utc>) -> rusqlite::Result<()> {
     let mut upsert = tx.prepare(
-        "INSERT INTO items (source, url, guid, title, first_run, first_seen, last_run, last_seen, published, modified, absent_at)
-         VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?4, ?5, ?6, ?7, ?9)
+        "INSERT INTO items (source, url, guid, title, first_run, first_seen, last_run, last_seen, published, modified, absent_at, entries)
+         VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?4, ?5, ?6, ?7, ?9, ?10)
          ON CONFLICT (source, url) DO UPDATE SET guid = excluded.guid, title = excluded.title, last_run = excluded.last_run,
-             last_seen = excluded.last_seen, published = excluded.published, modified = excluded.modified
+             last_seen = excluded.last_seen, published = excluded.published, modified = excluded.modified,
+             entries = excluded.entries
          RETURNING id, first_seen",
     )?;
     let mut capture = tx.prepare(
@@ -211,7 +212,8 @@ fn items(tx: &Transaction, report: &mut Report, run: i64, at: DateTime<Utc>) -> 
                 written(crate::article::Role::Published),
                 written(crate::article::Role::Modified),
                 item.guid,
-                item.absent_at.map(instant)
+                item.absent_at.map(instant),
+                item.entries.join(",")
             ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

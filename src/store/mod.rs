@@ -152,6 +152,16 @@ impl Store {
             .conn
             .prepare("SELECT url, last_read FROM listings WHERE source = ?1")
             .map_err(|e| self.error(e))?;
+        // Items whose page this blackout read, with the entries it read then, unless a finding
+        // of theirs is open: what need not be fetched again unchanged.
+        let mut read = self
+            .conn
+            .prepare(
+                "SELECT i.url, i.entries FROM items i JOIN runs r ON r.id = i.capture_run
+                 WHERE i.source = ?1 AND i.capture_page = 1 AND r.tool = ?2 AND i.entries != ''
+                   AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.source = i.source AND f.url = i.url AND f.status IN ('new', 'open'))",
+            )
+            .map_err(|e| self.error(e))?;
         for source in sources {
             let rows = items
                 .query_map([source], |r| {
@@ -201,6 +211,13 @@ impl Store {
                     recall.listings.insert((source.to_string(), url), read);
                 }
             }
+            let rows = read
+                .query_map([source, &tool], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(|e| self.error(e))?;
+            for row in rows {
+                let (url, entries) = row.map_err(|e| self.error(e))?;
+                recall.read.insert((source.to_string(), url), entries);
+            }
         }
         Ok(recall)
     }
@@ -212,6 +229,8 @@ impl Store {
 pub struct Recall {
     items: HashMap<(String, String), Observed>,
     listings: HashMap<(String, String), DateTime<Utc>>,
+    /// Items whose page was read, by the digests of their entries then (comma-separated).
+    read: HashMap<(String, String), String>,
 }
 
 impl crate::run::History for Recall {
@@ -231,6 +250,12 @@ impl crate::run::History for Recall {
             absent_at,
             capture: None,
         })
+    }
+
+    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> bool {
+        self.read
+            .get(&(source.to_string(), url.to_string()))
+            .is_some_and(|entries| entries.split(',').any(|e| e == entry))
     }
 }
 

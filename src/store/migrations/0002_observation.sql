@@ -20,6 +20,11 @@ CREATE TABLE listings (
 -- (and for items first seen under schema 1).
 ALTER TABLE items ADD COLUMN absent_at TEXT;
 
+-- The digests of the item's feed entries as last read (title, summary, content, dates),
+-- comma-separated: an entry read again unchanged, whose page an earlier run read, need not be
+-- fetched again when it is dated before the windows.
+ALTER TABLE items ADD COLUMN entries TEXT;
+
 -- The item's content as last captured: its version digest, when and by which run it was last
 -- seen so, and whether its page was read (a capture from the feed alone is compared only
 -- with another from the feed alone); and, when a run saw it change into this content, the
