@@ -537,7 +537,6 @@ fn help_is_complete_for_every_command() {
                 "--max-body",
                 "--retries",
                 "--contact",
-                "--cache",
                 "--no-cache",
                 "--ignore-robots",
                 "--deny-private-networks",

@@ -6,8 +6,8 @@ use blackout::fetch::{Document, FetchError, Fetcher, Location, NetStage, Request
 use blackout::http::{HttpFetcher, HttpOptions};
 use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wiremock::matchers::path;
 use wiremock::{Mock, ResponseTemplate};
@@ -376,9 +376,9 @@ fn an_unchanged_document_is_revalidated_and_read_from_the_cache() {
             .insert_header("last-modified", "Sat, 06 May 2017 10:00:00 GMT")
             .set_body_string("page"),
     );
-    let dir = tempfile::tempdir().unwrap();
+    let keeper = Arc::new(Memory::default());
     let options = || HttpOptions {
-        cache: Some(dir.path().to_path_buf()),
+        keep: Some(keeper.clone()),
         ..quick()
     };
     let urls = [server.url("/feed.xml"), server.url("/dated.html")];
@@ -721,7 +721,7 @@ fn an_endless_body_is_cut_at_the_cap() {
 }
 
 #[test]
-fn an_unusable_default_cache_does_not_stop_the_run() {
+fn an_unusable_default_store_does_not_stop_the_run_but_a_named_one_must_work() {
     let demo = [
         "check",
         "rules/fr-2017-presidentielle.toml",
@@ -731,17 +731,40 @@ fn an_unusable_default_cache_does_not_stop_the_run() {
     ];
     let out = crate::util::blackout()
         .args(demo)
-        .env("XDG_CACHE_HOME", "/proc/blackout-cannot-write-here")
+        .env("XDG_DATA_HOME", "/proc/blackout-cannot-write-here")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("this run remembers nothing"), "{stderr}");
     let named = crate::util::blackout()
         .args(demo)
-        .args(["--cache", "/proc/blackout-cannot-write-here"])
+        .args(["--state", "/proc/blackout-cannot-write-here/state.db"])
         .output()
         .unwrap();
-    assert_eq!(named.status.code(), Some(2), "a cache the user named must work");
-    assert!(String::from_utf8_lossy(&named.stderr).contains("cache directory"));
+    assert_eq!(named.status.code(), Some(2), "a store the user named must work");
+    assert!(
+        String::from_utf8_lossy(&named.stderr).contains("cannot create the directory of the state store"),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
+}
+
+/// Keeps documents in memory: the fetcher's side of conditional GET, without a store.
+#[derive(Debug, Default)]
+struct Memory(Mutex<std::collections::HashMap<String, (blackout::http::Validators, Vec<u8>)>>);
+
+impl blackout::http::Keep for Memory {
+    fn validators(&self, url: &url::Url) -> Option<blackout::http::Validators> {
+        self.0.lock().unwrap().get(url.as_str()).map(|(v, _)| v.clone())
+    }
+    fn body(&self, url: &url::Url, cap: u64) -> Option<(Vec<u8>, bool)> {
+        let (_, body) = self.0.lock().unwrap().get(url.as_str())?.clone();
+        Some((body[..body.len().min(cap as usize)].to_vec(), body.len() as u64 > cap))
+    }
+    fn keep(&self, url: &url::Url, validators: blackout::http::Validators, body: &[u8]) {
+        self.0.lock().unwrap().insert(url.to_string(), (validators, body.to_vec()));
+    }
 }
 
 #[test]

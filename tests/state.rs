@@ -532,6 +532,91 @@ fn an_entry_read_again_unchanged_before_the_window_is_not_fetched_again() {
 }
 
 #[test]
+fn the_store_keeps_what_was_fetched_for_conditional_get() {
+    use wiremock::Mock;
+    use wiremock::matchers::{header, path};
+    let server = Server::start();
+    let feed = format!(
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title><link>{}</link>\
+         <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate></item></channel></rss>",
+        server.url("/n/a")
+    );
+    let page = "<html><body><article><p>Un article ordinaire, sans rien de la fuite, publié samedi.</p></article></body></html>";
+    for (route, etag, body, kind) in [
+        ("/feed.xml", "\"f1\"", feed.as_str(), "application/rss+xml"),
+        ("/n/a", "\"a1\"", page, "text/html"),
+    ] {
+        server.runtime.block_on(
+            Mock::given(path(route))
+                .and(header("if-none-match", etag))
+                .respond_with(ResponseTemplate::new(304))
+                .with_priority(1)
+                .mount(&server.mock),
+        );
+        server.serve(
+            route,
+            ResponseTemplate::new(200).insert_header("etag", etag).set_body_raw(body, kind),
+        );
+    }
+    let (_dir, sources) = sources_reading(server.url("/feed.xml").as_str());
+    let s = store();
+    let nightly = |extra: &[&str]| {
+        let mut args = vec![FR, sources.to_str().unwrap(), "--at", "2017-05-06T12:00:00Z"];
+        args.extend_from_slice(extra);
+        check(&s, &args).1["sources"][0].clone()
+    };
+    let conditional = || {
+        let requests = server.runtime.block_on(server.mock.received_requests()).unwrap();
+        requests.iter().filter(|r| r.headers.contains_key("if-none-match")).count()
+    };
+    let first = nightly(&[]);
+    assert_eq!((first["documents"].as_u64(), first["cached"].as_u64()), (Some(2), Some(0)));
+    let bodies = Path::new(&format!("{}.bodies", s.path)).to_path_buf();
+    let kept: Vec<PathBuf> = walk(&bodies);
+    assert_eq!(kept.len(), 2, "a body per document, named by its digest: {kept:?}");
+    // The second night asks "changed since?" and reads both from the store.
+    let second = nightly(&[]);
+    assert_eq!((second["cached"].as_u64(), conditional()), (Some(2), 2), "{second:#}");
+    // `--no-cache` asks nothing.
+    nightly(&["--no-cache"]);
+    assert_eq!(conditional(), 2);
+    // A damaged body is never used: cut short, its validators are not sent; altered, it fails
+    // its digest after the 304 and the document is fetched whole. Either way it is kept again.
+    let page_body = kept.iter().find(|f| std::fs::read(f).unwrap() == page.as_bytes()).unwrap();
+    for damage in [b"cut".to_vec(), vec![b'x'; page.len()]] {
+        std::fs::write(page_body, damage).unwrap();
+        let night = nightly(&[]);
+        assert_eq!(
+            (night["failed"].as_u64(), night["cached"].as_u64()),
+            (Some(0), Some(1)),
+            "{night:#}"
+        );
+        assert_eq!(std::fs::read(page_body).unwrap(), page.as_bytes());
+    }
+    // Prune sweeps bodies no document names.
+    std::fs::write(bodies.join("00").join("0".repeat(64)), b"orphan").unwrap_or_else(|_| {
+        std::fs::create_dir_all(bodies.join("00")).unwrap();
+        std::fs::write(bodies.join("00").join("0".repeat(64)), b"orphan").unwrap();
+    });
+    let r = run(&["state", "prune", "--before", "2000-01-01", "--state", &s.path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!bodies.join("00").join("0".repeat(64)).exists());
+    assert_eq!(walk(&bodies).len(), 2);
+}
+
+/// The files under a directory, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        match e.path().is_dir() {
+            true => out.extend(walk(&e.path())),
+            false => out.push(e.path()),
+        }
+    }
+    out
+}
+
+#[test]
 fn a_source_that_keeps_failing_is_reported_failing_since_and_its_findings_stay_open() {
     let s = store();
     let feed = write_feed(&s, &[("y", "#MacronLeaks : la Commission réagit.")]);

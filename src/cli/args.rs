@@ -329,12 +329,10 @@ pub struct FetchArgs {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Fetching")]
 pub struct CrawlArgs {
-    /// Keep ETag/Last-Modified validators and bodies here between runs, so unchanged feeds
-    /// and pages are answered "304 Not Modified" and read from it [default:
-    /// $XDG_CACHE_HOME/blackout or ~/.cache/blackout].
-    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
-    pub cache: Option<PathBuf>,
-    /// Always fetch in full: neither read nor update the cache.
+    /// Always fetch in full: send no validators from the state store and keep no bodies in it.
+    /// By default the store keeps the ETag/Last-Modified validators and the body of every
+    /// document fetched whole, so an unchanged feed or page is answered "304 Not Modified" and
+    /// read from the store.
     #[arg(long)]
     pub no_cache: bool,
     /// Fetch pages even where a site's robots.txt disallows them (for a regulator with a legal

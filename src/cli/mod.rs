@@ -8,7 +8,7 @@ mod state;
 mod watch;
 
 use crate::fingerprint;
-use crate::http::{HttpFetcher, HttpOptions};
+use crate::http::{HttpFetcher, HttpOptions, Keep};
 use crate::report::{self, Json, JsonLines, Outcome, Render, Text};
 use crate::rules::{Engine, RuleSet};
 use crate::run::{Hooks, Options, Run};
@@ -19,6 +19,7 @@ use args::{BuildArgs, CheckArgs, Command, ExtractArgs, ExtractFormat, FetchArgs,
 use chrono::{SubsecRound, Utc};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Why a command stopped.
 #[derive(Debug)]
@@ -81,9 +82,10 @@ fn engine(files: &[PathBuf]) -> Result<Engine, Failure> {
     Engine::compile(load(files)?).map_err(fail)
 }
 
-/// The fetcher's options from the command line; `crawl` only for a check (the cache and
-/// robots.txt do not apply to pages named on the command line).
-fn http_options(fetch: &FetchArgs, crawl: Option<&args::CrawlArgs>) -> HttpOptions {
+/// The fetcher's options from the command line; `crawl` only for a check (robots.txt does not
+/// apply to pages named on the command line); `keep`, the state store's documents, for
+/// conditional GET.
+fn http_options(fetch: &FetchArgs, crawl: Option<&args::CrawlArgs>, keep: Option<Arc<dyn Keep>>) -> HttpOptions {
     use std::time::Duration;
     HttpOptions {
         concurrency: fetch.concurrency as usize,
@@ -95,13 +97,7 @@ fn http_options(fetch: &FetchArgs, crawl: Option<&args::CrawlArgs>) -> HttpOptio
         contact: fetch.contact.clone(),
         deny_private: fetch.deny_private_networks,
         obey_robots: crawl.is_some_and(|c| !c.ignore_robots),
-        // An unusable default cache (no home directory, read-only) only costs full fetches; a
-        // `--cache` the user named must work.
-        cache: crawl.filter(|c| !c.no_cache).and_then(|c| {
-            c.cache
-                .clone()
-                .or_else(|| crate::http::Cache::default_dir().filter(|d| std::fs::create_dir_all(d).is_ok()))
-        }),
+        keep,
         ..HttpOptions::default()
     }
 }
@@ -161,7 +157,12 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         }
         None => Recall::default(),
     };
-    let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl))).map_err(fail)?;
+    let kept = match &store {
+        Some(store) if !a.crawl.no_cache => Some(Arc::new(store.kept().map_err(fail)?)),
+        _ => None,
+    };
+    let keep = kept.clone().map(|k| k as Arc<dyn Keep>);
+    let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl), keep)).map_err(fail)?;
     let bar;
     let mut hooks = Hooks {
         history: &recall,
@@ -177,7 +178,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let unrecorded = match &store {
         Some(store) => {
             let meta = state::run_meta(&a, started_at)?;
-            store.commit(&mut report, &meta).err()
+            store.commit(&mut report, &meta, kept.as_deref()).err()
         }
         None => None,
     };
@@ -277,7 +278,7 @@ fn extract(a: ExtractArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         let location = crate::fetch::Location::parse(p, &here).map_err(|why| Failure::Message(format!("error: `{p}`: {why}")))?;
         locations.push(location);
     }
-    let fetcher = HttpFetcher::new(http_options(&a.fetch, None)).map_err(fail)?;
+    let fetcher = HttpFetcher::new(http_options(&a.fetch, None, None)).map_err(fail)?;
     let views = crate::inspect::views(&fetcher, &locations, a.tz, Utc::now(), a.dates.date_floor);
     let mut shown = Vec::new();
     let mut failed = String::new();

@@ -10,10 +10,10 @@
 //! processed its document, so at most `concurrency` bodies are in memory, being fetched or
 //! waiting, whatever the speed of the consumers.
 
-mod cache;
+mod keep;
 mod private;
 
-pub use cache::Cache;
+pub use keep::{Keep, Validators};
 
 use crate::fetch::{DEFAULT_MAX_BODY, Document, FetchError, LocalFetcher, Location, NetStage, Request};
 use chrono::Utc;
@@ -47,9 +47,9 @@ pub struct HttpOptions {
     pub max_redirects: usize,
     /// A URL where site owners can learn about the crawler, added to the User-Agent.
     pub contact: Option<String>,
-    /// Where validators and bodies are kept between runs for conditional GET; none to
-    /// always fetch in full.
-    pub cache: Option<std::path::PathBuf>,
+    /// What keeps validators and bodies between runs for conditional GET (the state
+    /// store); none to always fetch in full.
+    pub keep: Option<Arc<dyn Keep>>,
     /// Whether robots.txt is consulted for requests that ask for it.
     pub obey_robots: bool,
     /// Refuse addresses that are not on the public internet (loopback, private, link-local).
@@ -70,7 +70,7 @@ impl Default for HttpOptions {
             max_retry_after: Duration::from_secs(120),
             max_redirects: 10,
             contact: None,
-            cache: None,
+            keep: None,
             obey_robots: true,
             deny_private: false,
         }
@@ -95,7 +95,6 @@ pub struct HttpFetcher {
 
 struct Shared {
     client: reqwest::Client,
-    cache: Option<Cache>,
     options: HttpOptions,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
@@ -127,8 +126,6 @@ pub enum SetupError {
     Client(#[from] reqwest::Error),
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
-    #[error(transparent)]
-    Cache(#[from] cache::CacheError),
 }
 
 impl HttpFetcher {
@@ -156,7 +153,6 @@ impl HttpFetcher {
             false => builder,
         };
         let client = adjust(builder).build()?;
-        let cache = options.cache.as_deref().map(Cache::open).transpose()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -166,7 +162,6 @@ impl HttpFetcher {
             runtime,
             shared: Arc::new(Shared {
                 client,
-                cache,
                 global: Arc::new(Semaphore::new(options.concurrency.max(1))),
                 options,
                 hosts: Mutex::new(HashMap::new()),
@@ -389,8 +384,9 @@ impl Shared {
             message,
         };
         let mut request = self.client.get(url.clone());
-        let known = self.cache.as_ref().and_then(|c| c.lookup(url));
-        if let Some(v) = known.as_ref().map(|e| &e.validators) {
+        let keep = self.options.keep.as_deref();
+        let known = keep.and_then(|k| k.validators(url));
+        if let Some(v) = &known {
             // ETag is exact; Last-Modified only to the second, so it is the fallback.
             if let Some(etag) = &v.etag {
                 request = request.header(reqwest::header::IF_NONE_MATCH, etag);
@@ -398,50 +394,50 @@ impl Shared {
                 request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
             }
         }
-        let mut response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
+        let sent = |request: reqwest::RequestBuilder| async {
+            request.send().await.map_err(|e| {
                 let (stage, message) = classify(&e);
                 let retry = matches!(stage, NetStage::Connect | NetStage::Timeout | NetStage::Dns);
                 let error = net(stage, message);
-                return Err(if retry { Failure::Retryable(error) } else { Failure::Final(error) });
-            }
+                if retry { Failure::Retryable(error) } else { Failure::Final(error) }
+            })
         };
-        let status = response.status();
+        let mut response = sent(request).await?;
+        let mut status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             // The headers that describe the body are the stored response's; the body is read
             // off the event loop's thread, like any file.
-            let stored = known.and_then(|entry| {
-                let headers: Vec<(String, String)> = entry
-                    .validators
+            let stored = known.zip(keep).and_then(|(validators, keep)| {
+                let headers: Vec<(String, String)> = validators
                     .content_type
                     .iter()
                     .map(|ct| ("content-type".to_string(), ct.clone()))
                     .collect();
-                tokio::task::block_in_place(|| entry.body(cap)).map(|body| (headers, body))
+                tokio::task::block_in_place(|| keep.body(url, cap)).map(|body| (headers, body))
             });
-            let Some((headers, (bytes, truncated))) = stored else {
-                return Err(Failure::Final(net(
-                    NetStage::Status,
-                    "HTTP 304 without a cached copy to reuse (the cache entry is gone or torn; `--no-cache` fetches in full)".into(),
-                )));
-            };
-            return Ok(Hop::Done(
-                Box::new(Document {
-                    url: url.clone(),
-                    final_url: url.clone(),
-                    status: Some(status.as_u16()),
-                    headers,
-                    bytes,
-                    fetched_at: Utc::now(),
-                    truncated,
-                    max_bytes: cap,
-                    redirects: Vec::new(),
-                    from_cache: true,
-                    elapsed: Duration::ZERO,
-                }),
-                global,
-            ));
+            if let Some((headers, (bytes, truncated))) = stored {
+                return Ok(Hop::Done(
+                    Box::new(Document {
+                        url: url.clone(),
+                        final_url: url.clone(),
+                        status: Some(status.as_u16()),
+                        headers,
+                        bytes,
+                        fetched_at: Utc::now(),
+                        truncated,
+                        max_bytes: cap,
+                        redirects: Vec::new(),
+                        from_cache: true,
+                        elapsed: Duration::ZERO,
+                    }),
+                    global,
+                ));
+            }
+            // The kept body went missing or was damaged since its validators were read: ask
+            // again for the whole document.
+            tracing::debug!(%url, "304, but the kept body is gone: fetching in full");
+            response = sent(self.client.get(url.clone())).await?;
+            status = response.status();
         }
         if status.is_redirection() {
             let Some(target) = response.headers().get(reqwest::header::LOCATION) else {
@@ -475,8 +471,7 @@ impl Shared {
             .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
         let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let validators = cache::Validators {
-            url: url.to_string(),
+        let validators = Validators {
             etag: header("etag"),
             last_modified: header("last-modified"),
             content_type: header("content-type"),
@@ -502,12 +497,11 @@ impl Shared {
             }
         }
         tracing::debug!(%url, %status, bytes = bytes.len(), truncated, "fetched");
-        if let Some(cache) = &self.cache
+        if let Some(keep) = keep
             && !truncated
             && (validators.etag.is_some() || validators.last_modified.is_some())
         {
-            // A cache that cannot be written costs a full fetch next time, nothing more.
-            let _ = cache.store(url, &validators, &bytes);
+            tokio::task::block_in_place(|| keep.keep(url, validators, &bytes));
         }
         Ok(Hop::Done(
             Box::new(Document {

@@ -26,8 +26,9 @@ pub struct RunMeta {
 }
 
 impl Store {
-    /// Records a run and annotates its report with the findings' state; one transaction.
-    pub fn commit(&self, report: &mut Report, meta: &RunMeta) -> Result<i64, StoreError> {
+    /// Records a run and annotates its report with the findings' state, and the documents it
+    /// fetched whole (`kept`); one transaction.
+    pub fn commit(&self, report: &mut Report, meta: &RunMeta, kept: Option<&super::Kept>) -> Result<i64, StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly { path: self.path.clone() });
         }
@@ -37,7 +38,15 @@ impl Store {
         // connection is used by this thread alone, so no other transaction can be open on it.
         let tx = self.conn.unchecked_transaction().map_err(&sqlite)?;
         let run = record(&tx, report, meta).map_err(&sqlite)?;
+        let replaced = match kept {
+            Some(kept) => kept.record(&tx, run).map_err(&sqlite)?,
+            None => Vec::new(),
+        };
         tx.commit().map_err(&sqlite)?;
+        // Bodies no document names any longer go once nothing can roll the names back.
+        for file in replaced {
+            let _ = std::fs::remove_file(file);
+        }
         tracing::info!(
             run,
             items = report.items.len(),

@@ -9,7 +9,7 @@ use std::path::Path;
 /// The migrations, in order: migration `n` (from 1) brings a store from version `n - 1` to `n`.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
-    include_str!("migrations/0002_observation.sql"),
+    include_str!("migrations/0002_observed_and_fetched.sql"),
 ];
 
 /// The schema version this build writes.

@@ -13,11 +13,13 @@
 //! tracked in `PRAGMA user_version`.
 
 mod commit;
+mod kept;
 mod lock;
 mod migrate;
 mod query;
 
 pub use commit::RunMeta;
+pub use kept::Kept;
 pub use lock::{Holder, Lock};
 pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow};
 

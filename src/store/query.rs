@@ -328,8 +328,9 @@ impl Store {
         Ok((found, version))
     }
 
-    /// Forgets runs evaluated before `before` (with their sources' health) and items last seen
-    /// before it that no finding names (with their versions); findings and the items and
+    /// Forgets runs evaluated before `before` (with their sources' health), items last seen
+    /// before it that no finding names (with their versions), documents fetched and listings
+    /// read before it, and every kept body no document names; findings and the items and
     /// versions they rest on are kept. Returns how many runs and items went.
     pub fn prune(&mut self, before: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
         let cut = instant(before);
@@ -343,7 +344,11 @@ impl Store {
                 [&cut],
             )
             .map_err(&sqlite)?;
+        tx.execute("DELETE FROM documents WHERE fetched_at < ?1", [&cut]).map_err(&sqlite)?;
+        tx.execute("DELETE FROM listings WHERE last_read < ?1", [&cut]).map_err(&sqlite)?;
+        let bodies = super::kept::sweep(&tx, &self.path).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
+        tracing::info!(bodies, "bodies no document names removed");
         Ok((runs, items))
     }
 }

@@ -1,5 +1,5 @@
 -- blackout state, schema 2: what the runs observed themselves, as evidence beside the
--- publishers' dates (README, "Observed timing").
+-- publishers' dates (README, "Observed timing"), and what they fetched, for conditional GET.
 
 -- The blackout that made the run: the digests of two captures are compared only when the same
 -- extraction made them, so an upgrade does not pass for a change of every page.
@@ -35,3 +35,19 @@ ALTER TABLE items ADD COLUMN capture_run INTEGER;
 ALTER TABLE items ADD COLUMN capture_page INTEGER;
 ALTER TABLE items ADD COLUMN changed_after TEXT;
 ALTER TABLE items ADD COLUMN changed_by TEXT;
+
+-- What was fetched, for conditional GET: the validators of the last body fetched whole from
+-- each address, and the body's SHA-256 and length. Bodies are files beside the store (in
+-- `<store>.bodies/`, named by their digest): a night of a large outlet is gigabytes of HTML,
+-- which would swell the database and every backup of it.
+CREATE TABLE documents (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    content_type  TEXT,
+    digest        TEXT NOT NULL,
+    length        INTEGER NOT NULL,
+    run           INTEGER NOT NULL,
+    fetched_at    TEXT NOT NULL
+);
+CREATE INDEX documents_digest ON documents (digest);
