@@ -4,9 +4,11 @@
 //!
 //! Usage: fetch-bench-server PORT OUTLETS FEEDS_PER_OUTLET ITEMS_PER_FEED
 //! Listens on 127.0.0.2..=127.0.0.(OUTLETS+1):PORT; prints `ready` once listening; on stdin's
-//! end prints `max-in-flight-per-host N` and `requests N`, then exits. With `NIGHT=n` in the
-//! environment it serves the web as of the n-th night of `bench/state.sh`: each night, one
-//! article in 20 has changed since the night before.
+//! end prints `max-in-flight-per-host N`, `requests N` and `not-modified N`, then exits. With
+//! `NIGHT=n` in the environment it serves the web as of the n-th night of `bench/state.sh`:
+//! each night, one article in 20 has changed since the night before. Every response carries an
+//! `ETag` (of the path and its revision), and a request whose `If-None-Match` names the current
+//! one is answered `304 Not Modified`, as a news site's CDN does.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +19,7 @@ struct Stats {
     in_flight: Vec<AtomicUsize>,
     most: AtomicUsize,
     requests: AtomicUsize,
+    not_modified: AtomicUsize,
 }
 
 const WORDS: &[&str] = &[
@@ -162,7 +165,15 @@ async fn serve(listener: TcpListener, host_index: usize, host: String, feeds: us
                 stats.most.fetch_max(now, Ordering::SeqCst);
                 stats.requests.fetch_add(1, Ordering::SeqCst);
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let (status, kind, body) = if let Some(n) = path.strip_prefix("/feeds/").and_then(|f| f.strip_suffix(".xml")) {
+                let etag = format!("\"{:x}-{}\"", seed_of(&path), revision(&path, night));
+                let asked = head.lines().find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("if-none-match").then(|| value.trim().to_string())
+                });
+                let (status, kind, body) = if asked.as_deref() == Some(etag.as_str()) {
+                    stats.not_modified.fetch_add(1, Ordering::SeqCst);
+                    ("304 Not Modified", "text/html; charset=utf-8", String::new())
+                } else if let Some(n) = path.strip_prefix("/feeds/").and_then(|f| f.strip_suffix(".xml")) {
                     match n.parse::<usize>() {
                         Ok(n) if n < feeds => ("200 OK", "application/rss+xml; charset=utf-8", feed(&host, n, items)),
                         _ => ("404 Not Found", "text/plain", String::from("no such feed")),
@@ -173,7 +184,7 @@ async fn serve(listener: TcpListener, host_index: usize, host: String, feeds: us
                     ("404 Not Found", "text/plain", String::from("not found"))
                 };
                 let response = format!(
-                    "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
+                    "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\netag: {etag}\r\ncontent-length: {}\r\n\r\n",
                     body.len()
                 );
                 let ok = socket.write_all(response.as_bytes()).await.is_ok() && socket.write_all(body.as_bytes()).await.is_ok();
@@ -198,6 +209,7 @@ async fn main() {
         in_flight: (0..outlets).map(|_| AtomicUsize::new(0)).collect(),
         most: AtomicUsize::new(0),
         requests: AtomicUsize::new(0),
+        not_modified: AtomicUsize::new(0),
     });
     for o in 0..outlets {
         let addr = format!("127.0.0.{}:{port}", o + 2);
@@ -211,4 +223,5 @@ async fn main() {
     let _ = tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink())).await;
     println!("max-in-flight-per-host {}", stats.most.load(Ordering::SeqCst));
     println!("requests {}", stats.requests.load(Ordering::SeqCst));
+    println!("not-modified {}", stats.not_modified.load(Ordering::SeqCst));
 }

@@ -71,16 +71,58 @@ pub struct Replacement {
     pub as_source: Option<String>,
 }
 
+/// One machine's share of the sources when several share the work (`--shard K/N`): the
+/// sources whose id hashes (SHA-256) to K − 1 modulo N. Stable across runs, machines and
+/// versions, and independent of the order of the rule files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl Shard {
+    /// `K/N`, with 1 ≤ K ≤ N.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let parsed = s.split_once('/').and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+        match parsed {
+            Some((k, n)) if (1..=n).contains(&k) => Ok(Shard { k, n }),
+            _ => Err(format!(
+                "`{s}` is not a shard: write K/N, this machine's share K of N machines, 1 ≤ K ≤ N (e.g. `2/3`)"
+            )),
+        }
+    }
+
+    /// Whether the source of this id is in this shard.
+    pub fn holds(&self, id: &str) -> bool {
+        let digest = crate::model::Digest::of(id.as_bytes());
+        let head = u64::from_be_bytes(digest.0[..8].try_into().expect("8 bytes"));
+        head % u64::from(self.n) == u64::from(self.k - 1)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
 impl Plan {
-    /// The rule files' sources, or the one source `--input` stands for.
-    pub fn new(rules: &RuleSet, replacement: &Replacement) -> Result<Plan, PlanError> {
+    /// The rule files' sources (with a shard, its share of them), or the one source `--input`
+    /// stands for.
+    pub fn new(rules: &RuleSet, replacement: &Replacement, shard: Option<Shard>) -> Result<Plan, PlanError> {
         if replacement.inputs.is_empty() {
+            let sources: Vec<Source> = rules
+                .sources
+                .iter()
+                .filter(|s| shard.is_none_or(|k| k.holds(&s.id)))
+                .cloned()
+                .collect();
             let mut plan = Plan {
-                sources: rules.sources.clone(),
+                sources: Vec::new(),
                 inputs: Vec::new(),
                 problems: Vec::new(),
             };
-            for (i, s) in rules.sources.iter().enumerate() {
+            for (i, s) in sources.iter().enumerate() {
                 let id = SourceId(i);
                 let listings = s.feeds.iter().chain(&s.sitemaps).map(|l| (Kind::Listing, l));
                 let located = s
@@ -96,6 +138,7 @@ impl Plan {
                     plan.list(id, dir);
                 }
             }
+            plan.sources = sources;
             return Ok(plan);
         }
         let source = match &replacement.as_source {

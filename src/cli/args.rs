@@ -239,6 +239,11 @@ pub struct CheckArgs {
     /// (or its feed says it was updated then); the others are judged on their feed data.
     #[arg(long)]
     pub all: bool,
+    /// Check only this machine's share K of the rule files' sources, when N machines share
+    /// them and one PostgreSQL store (`K/N`, e.g. `2/3`): the sources whose id hashes to
+    /// K − 1 modulo N, the same on every machine and every night.
+    #[arg(long, value_name = "K/N", value_parser = crate::sources::Shard::parse, conflicts_with = "input")]
+    pub shard: Option<crate::sources::Shard>,
     /// How near a window, in hours, a feed date must be for its page to be fetched.
     #[arg(long, default_value_t = 12, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=8760))]
     pub margin: u32,

@@ -116,12 +116,14 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
             all: a.all,
             margin: chrono::Duration::hours(i64::from(a.margin)),
         },
+        shard: a.shard,
         max_body: a.fetch.max_body,
     };
     // The store is opened and locked before anything is fetched: a run that cannot record
     // what it finds, or that would overlap another, stops before it costs the outlets a fetch.
-    let store = state::open_for_check(&a.state)?;
-    let lock = match &store {
+    let mut store = state::open_for_check(&a.state)?;
+    let scope = a.shard.map_or("all".to_string(), |s| s.to_string());
+    let lock = match &mut store {
         Some(store) if store.read_only() => {
             eprintln!(
                 "note: state store `{}` is read-only: this run recalls what earlier runs saw, but cannot be recorded (it will exit 2)",
@@ -129,22 +131,24 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
             );
             None
         }
-        Some(store) => Some(
-            store
-                .lock(std::time::Duration::from_secs(a.state.lock_timeout), &mut |dead| {
-                    eprintln!(
-                        "note: state store `{}`: took over the lock of process {} on `{}` (since {}), which ended without giving it back",
-                        store.path().display(),
-                        dead.pid,
-                        dead.host,
-                        dead.since.format("%Y-%m-%dT%H:%M:%SZ")
-                    );
-                })
-                .map_err(fail)?,
-        ),
+        Some(store) => {
+            let shown = store.path().display().to_string();
+            Some(
+                store
+                    .lock(&scope, std::time::Duration::from_secs(a.state.lock_timeout), &mut |dead| {
+                        eprintln!(
+                            "note: state store `{shown}`: took over the lock of process {} on `{}` (since {}), which ended without giving it back",
+                            dead.pid,
+                            dead.host,
+                            dead.since.format("%Y-%m-%dT%H:%M:%SZ")
+                        );
+                    })
+                    .map_err(fail)?,
+            )
+        }
         None => None,
     };
-    let recall = match &store {
+    let recall = match &mut store {
         Some(store) => {
             let mut ids: Vec<&str> = engine.rules().sources.iter().map(|s| s.id.as_str()).collect();
             ids.extend(
@@ -157,7 +161,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         }
         None => Recall::default(),
     };
-    let kept = match &store {
+    let kept = match &mut store {
         Some(store) if !a.crawl.no_cache => Some(Arc::new(store.kept().map_err(fail)?)),
         _ => None,
     };
@@ -175,14 +179,17 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let mut report = Run::new(&engine, &fetcher, hooks).check(&options, &a.files).map_err(fail)?;
     // A store that cannot take the run (disk full, read-only) costs the marks, not the report:
     // it is printed unmarked, and the error comes after it.
-    let unrecorded = match &store {
+    let unrecorded = match &mut store {
         Some(store) => {
             let meta = state::run_meta(&a, started_at)?;
-            store.commit(&mut report, &meta, kept.as_deref()).err()
+            let unrecorded = store.commit(&mut report, &meta, kept.as_deref()).err();
+            if let Some(lock) = lock {
+                store.release(lock);
+            }
+            unrecorded
         }
         None => None,
     };
-    drop(lock);
     if a.state.new_only {
         report.only_new();
     }

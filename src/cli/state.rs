@@ -71,7 +71,7 @@ pub fn command(c: StateCommand, out: &mut dyn Write) -> Result<Outcome, Failure>
         StateCommand::Findings(a) => list(&a, out, |s, source| s.findings(source)),
         StateCommand::Items(a) => list(&a, out, |s, source| s.items(source)),
         StateCommand::Check(a) => {
-            let store = existing(&a)?;
+            let mut store = existing(&a)?;
             let (problems, version) = store.check().map_err(fail)?;
             let ok = problems.len() == 1 && problems[0] == "ok";
             writeln!(out, "{}: schema version {version}", store.path().display())?;
@@ -103,10 +103,10 @@ pub fn command(c: StateCommand, out: &mut dyn Write) -> Result<Outcome, Failure>
 fn list<T: Tabular + Serialize>(
     a: &StateListArgs,
     out: &mut dyn Write,
-    rows: impl Fn(&Store, Option<&str>) -> Result<Vec<T>, crate::store::StoreError>,
+    rows: impl Fn(&mut Store, Option<&str>) -> Result<Vec<T>, crate::store::StoreError>,
 ) -> Result<Outcome, Failure> {
-    let store = existing(&a.store)?;
-    let rows = rows(&store, a.source.as_deref()).map_err(fail)?;
+    let mut store = existing(&a.store)?;
+    let rows = rows(&mut store, a.source.as_deref()).map_err(fail)?;
     if a.json {
         serde_json::to_writer_pretty(&mut *out, &rows).map_err(|e| fail(format!("cannot write output: {e}")))?;
         writeln!(out)?;

@@ -31,7 +31,7 @@ pub trait Render {
     fn render(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()>;
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub format_version: u32,
     pub tool: String,

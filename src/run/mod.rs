@@ -34,6 +34,8 @@ pub struct Options {
     pub date_floor: DateTime<Utc>,
     pub replacement: Replacement,
     pub selection: Selection,
+    /// This machine's share of the sources, when several share them.
+    pub shard: Option<crate::sources::Shard>,
     /// The body cap of a source that names none (`--max-body`): a page several sources read is
     /// fetched with the largest cap any of them has.
     pub max_body: u64,
@@ -146,7 +148,7 @@ impl<'a> Run<'a> {
 
     /// Runs the check. `rule_files` only labels the report.
     pub fn check(&self, options: &Options, rule_files: &[PathBuf]) -> Result<Report, PlanError> {
-        let mut plan = Plan::new(self.engine.rules(), &options.replacement)?;
+        let mut plan = Plan::new(self.engine.rules(), &options.replacement, options.shard)?;
         let mut tallies: Vec<Tally> = plan.sources.iter().map(Tally::of).collect();
         for (s, p) in std::mem::take(&mut plan.problems) {
             let t = &mut tallies[s.index()];
@@ -672,6 +674,7 @@ mod tests {
                 all: false,
                 margin: chrono::Duration::hours(12),
             },
+            shard: None,
             max_body: crate::fetch::DEFAULT_MAX_BODY,
         };
         let report = run.check(&options, &[]).unwrap();

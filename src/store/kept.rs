@@ -1,6 +1,8 @@
 //! What the store keeps of what runs fetched, for conditional GET: the validators and the
 //! SHA-256 of the last body fetched whole from each address, in the database, and the bodies
-//! as files beside it, named by their digest (`<store>.bodies/ab/abcdef…`).
+//! as files, named by their digest: beside a SQLite store (`<store>.bodies/ab/abcdef…`), in the
+//! machine's data directory for a PostgreSQL one (a machine without a body sends no validators
+//! for it).
 //!
 //! A run reads the validators once, before fetching ([`Store::kept`]); fetch threads ask for
 //! them and for bodies without touching the database. A body fetched whole is written to its
@@ -9,11 +11,11 @@
 //! leaves at most a file no row names, which `state prune` sweeps. A body is checked against
 //! its digest when read back; one that does not match is not used.
 
+use super::db::{DbError, Exec, Tx, vals};
 use super::{Store, StoreError, instant, parse_instant};
 use crate::http::{Keep, Validators};
 use crate::model::Digest;
 use chrono::{DateTime, Utc};
-use rusqlite::{Transaction, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -36,38 +38,36 @@ struct Document {
     fetched_at: DateTime<Utc>,
 }
 
+/// The directory of the bodies of the SQLite store at `path`: `<path>.bodies`.
+pub(super) fn beside(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".bodies");
+    path.with_file_name(name)
+}
+
 impl Store {
-    /// The directory of the bodies of the store at `path`.
-    pub fn bodies_dir(path: &Path) -> PathBuf {
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(".bodies");
-        path.with_file_name(name)
+    /// Where the bodies of this store's documents are.
+    pub fn bodies_dir(&self) -> &Path {
+        &self.bodies
     }
 
     /// The documents earlier runs fetched whole, for this run's conditional GETs.
-    pub fn kept(&self) -> Result<Kept, StoreError> {
-        let mut stmt = self
+    pub fn kept(&mut self) -> Result<Kept, StoreError> {
+        let rows = self
             .conn
-            .prepare("SELECT url, etag, last_modified, content_type, digest, length, fetched_at FROM documents")
+            .query("SELECT url, etag, last_modified, content_type, digest, length, fetched_at FROM documents", &[])
             .map_err(|e| self.error(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    Validators {
-                        etag: r.get(1)?,
-                        last_modified: r.get(2)?,
-                        content_type: r.get(3)?,
-                    },
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            })
-            .map_err(|e| self.error(e))?;
-        let mut earlier = HashMap::new();
-        for row in rows {
-            let (url, validators, digest, length, fetched_at) = row.map_err(|e| self.error(e))?;
+        let mut earlier = HashMap::with_capacity(rows.len());
+        for r in rows {
+            let read = || -> Result<_, DbError> {
+                let validators = Validators {
+                    etag: r.opt_text(1)?,
+                    last_modified: r.opt_text(2)?,
+                    content_type: r.opt_text(3)?,
+                };
+                Ok((r.text(0)?, validators, r.text(4)?, r.int(5)?, r.text(6)?))
+            };
+            let (url, validators, digest, length, fetched_at) = read().map_err(|e| self.error(e))?;
             if let (Some(digest), Some(fetched_at)) = (Digest::from_hex(&digest), parse_instant(&fetched_at)) {
                 let length = u64::try_from(length).unwrap_or(0);
                 earlier.insert(
@@ -82,7 +82,7 @@ impl Store {
             }
         }
         Ok(Kept {
-            bodies: Store::bodies_dir(&self.path),
+            bodies: self.bodies.clone(),
             earlier,
             fetched: Mutex::new(Vec::new()),
         })
@@ -97,32 +97,32 @@ impl Kept {
 
     /// Records what this run fetched whole, in the run's transaction; returns the bodies no
     /// row names any longer (replaced by a new version), for removal once it has committed.
-    pub(super) fn record(&self, tx: &Transaction, run: i64) -> rusqlite::Result<Vec<PathBuf>> {
-        let fetched = std::mem::take(&mut *self.fetched.lock().expect("kept lock"));
-        let mut upsert = tx.prepare(
-            "INSERT INTO documents (url, etag, last_modified, content_type, digest, length, run, fetched_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-                 content_type = excluded.content_type, digest = excluded.digest, length = excluded.length,
-                 run = excluded.run, fetched_at = excluded.fetched_at",
-        )?;
-        let mut named = tx.prepare("SELECT 1 FROM documents WHERE digest = ?1 LIMIT 1")?;
+    /// (The fetched rows stay for a retry of the transaction.)
+    pub(super) fn record(&self, tx: &mut Tx, run: i64) -> Result<Vec<PathBuf>, DbError> {
+        let fetched = self.fetched.lock().expect("kept lock").clone();
         for (url, d) in &fetched {
-            upsert.execute(params![
-                url,
-                d.validators.etag,
-                d.validators.last_modified,
-                d.validators.content_type,
-                d.digest.hex(),
-                d.length as i64,
-                run,
-                instant(d.fetched_at)
-            ])?;
+            tx.execute(
+                "INSERT INTO documents (url, etag, last_modified, content_type, digest, length, run, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                     content_type = excluded.content_type, digest = excluded.digest, length = excluded.length,
+                     run = excluded.run, fetched_at = excluded.fetched_at",
+                vals![
+                    url,
+                    &d.validators.etag,
+                    &d.validators.last_modified,
+                    &d.validators.content_type,
+                    d.digest.hex(),
+                    d.length as i64,
+                    run,
+                    instant(d.fetched_at)
+                ],
+            )?;
         }
         let mut unnamed = Vec::new();
         for (url, _) in &fetched {
             if let Some(old) = self.earlier.get(url)
-                && !named.exists([old.digest.hex()])?
+                && !named(tx, &old.digest)?
             {
                 unnamed.push(self.file(&old.digest));
             }
@@ -187,12 +187,18 @@ fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     })
 }
 
-/// Removes the bodies of the store at `path` that no document names (left by runs killed
-/// before their commit, or by documents pruned); returns how many.
-pub(super) fn sweep(tx: &Transaction, path: &Path) -> rusqlite::Result<usize> {
-    let mut named = tx.prepare("SELECT 1 FROM documents WHERE digest = ?1 LIMIT 1")?;
+/// Whether a document names this body.
+fn named(tx: &mut Tx, digest: &Digest) -> Result<bool, DbError> {
+    Ok(tx
+        .query_opt("SELECT 1 FROM documents WHERE digest = ?1 LIMIT 1", vals![digest.hex()])?
+        .is_some())
+}
+
+/// Removes the bodies in `bodies` that no document names (left by runs killed before their
+/// commit, or by documents pruned); returns how many.
+pub(super) fn sweep(tx: &mut Tx, bodies: &Path) -> Result<usize, DbError> {
     let mut removed = 0;
-    let Ok(shards) = std::fs::read_dir(Store::bodies_dir(path)) else {
+    let Ok(shards) = std::fs::read_dir(bodies) else {
         return Ok(0);
     };
     for file in shards
@@ -203,7 +209,7 @@ pub(super) fn sweep(tx: &Transaction, path: &Path) -> rusqlite::Result<usize> {
     {
         let name = file.file_name().to_string_lossy().into_owned();
         let orphan = match Digest::from_hex(&name) {
-            Some(d) => !named.exists([d.hex()])?,
+            Some(d) => !named(tx, &d)?,
             // A temporary file: a run's that was killed, once it is a day old.
             None => file
                 .metadata()

@@ -1,27 +1,46 @@
-//! Numbered schema migrations, applied in order in one transaction, the version kept in
-//! `PRAGMA user_version`. A store of a newer schema than this build knows is refused, never
-//! written to.
+//! Numbered schema migrations, applied in order in one transaction. SQLite keeps the version
+//! in `PRAGMA user_version`; PostgreSQL in a table of its own, and its machines take an
+//! advisory lock while they migrate, so two starting at once do not both apply a step. A store
+//! of a newer schema than this build knows is refused, never written to.
 
 use super::StoreError;
-use rusqlite::Connection;
+use super::db::{Conn, Exec, vals};
 use std::path::Path;
 
-/// The migrations, in order: migration `n` (from 1) brings a store from version `n - 1` to `n`.
-pub const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_init.sql"),
-    include_str!("migrations/0002_observed_and_fetched.sql"),
+/// The migrations of each dialect, in order: migration `n` (from 1) brings a store from
+/// version `n - 1` to `n`.
+pub const SQLITE: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_observed_and_fetched.sql"),
+];
+pub const POSTGRES: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_observed_and_fetched.sql"),
 ];
 
 /// The schema version this build writes.
 pub fn latest() -> u32 {
-    MIGRATIONS.len() as u32
+    SQLITE.len() as u32
+}
+
+/// The schema version of a store.
+pub fn version(conn: &mut Conn) -> Result<u32, super::db::DbError> {
+    let v = match conn {
+        Conn::Sqlite(_) => conn.query_one("PRAGMA user_version", &[])?.int(0)?,
+        Conn::Postgres(_) => {
+            conn.batch("CREATE TABLE IF NOT EXISTS blackout_schema (version BIGINT NOT NULL)")?;
+            conn.query_opt("SELECT version FROM blackout_schema", &[])?
+                .map(|r| r.int(0))
+                .transpose()?
+                .unwrap_or(0)
+        }
+    };
+    Ok(u32::try_from(v).unwrap_or(0))
 }
 
 /// Whether a store that cannot be written to is of the schema this build reads.
-pub fn check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let found: u32 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(super::sqlite(path))?;
+pub fn check(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
+    let found = version(conn).map_err(super::db_error(path))?;
     match found.cmp(&latest()) {
         std::cmp::Ordering::Equal => Ok(()),
         std::cmp::Ordering::Greater => Err(StoreError::Newer {
@@ -34,9 +53,10 @@ pub fn check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
 }
 
 /// Brings the store at `path` up to [`latest`], or refuses a newer one.
-pub fn up(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let sqlite = super::sqlite(path);
-    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&sqlite)?;
+pub fn up(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
+    let db = super::db_error(path);
+    let postgres = matches!(conn, Conn::Postgres(_));
+    let found = version(conn).map_err(&db)?;
     if found > latest() {
         return Err(StoreError::Newer {
             path: path.to_path_buf(),
@@ -47,29 +67,56 @@ pub fn up(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     if found == latest() {
         return Ok(());
     }
-    let tx = conn.transaction().map_err(&sqlite)?;
-    for (n, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        tx.execute_batch(sql).map_err(&sqlite)?;
-        tx.pragma_update(None, "user_version", n as u32 + 1).map_err(&sqlite)?;
+    let mut tx = conn.transaction().map_err(&db)?;
+    let steps = match postgres {
+        true => {
+            // Another machine may be migrating: wait for it, then read the version again.
+            tx.query("SELECT pg_advisory_xact_lock(7428119)", &[]).map_err(&db)?;
+            POSTGRES
+        }
+        false => SQLITE,
+    };
+    let found = match postgres {
+        true => tx
+            .query_opt("SELECT version FROM blackout_schema", &[])
+            .and_then(|r| r.map(|r| r.int(0)).transpose())
+            .map_err(&db)?
+            .unwrap_or(0) as u32,
+        false => found,
+    };
+    for (n, sql) in steps.iter().enumerate().skip(found as usize) {
+        tx.batch(sql).map_err(&db)?;
+        let v = n as i64 + 1;
+        match postgres {
+            true => {
+                tx.execute("DELETE FROM blackout_schema", &[]).map_err(&db)?;
+                tx.execute("INSERT INTO blackout_schema (version) VALUES (?1)", vals![v]).map_err(&db)?;
+            }
+            false => tx.batch(&format!("PRAGMA user_version = {v}")).map_err(&db)?,
+        }
     }
-    tx.commit().map_err(&sqlite)
+    tx.commit().map_err(&db)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn sqlite(path: &Path) -> Conn {
+        Conn::Sqlite(rusqlite::Connection::open(path).unwrap())
+    }
+
     #[test]
     fn an_empty_store_gets_every_migration_and_a_newer_one_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let mut conn = Connection::open(&path).unwrap();
+        let mut conn = sqlite(&path);
         up(&mut conn, &path).unwrap();
-        let v: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, latest());
+        assert_eq!(version(&mut conn).unwrap(), latest());
+        assert_eq!(SQLITE.len(), POSTGRES.len(), "the dialects have the same steps");
         // Applying again changes nothing.
         up(&mut conn, &path).unwrap();
-        conn.pragma_update(None, "user_version", latest() + 1).unwrap();
+        conn.batch(&format!("PRAGMA user_version = {}", latest() + 1)).unwrap();
         assert!(matches!(up(&mut conn, &path), Err(StoreError::Newer { .. })));
     }
 
@@ -77,10 +124,10 @@ mod tests {
     fn a_store_of_schema_1_keeps_its_rows_and_starts_observing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let mut conn = Connection::open(&path).unwrap();
-        conn.execute_batch(MIGRATIONS[0]).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
-        conn.execute_batch(
+        let mut conn = sqlite(&path);
+        conn.batch(SQLITE[0]).unwrap();
+        conn.batch("PRAGMA user_version = 1").unwrap();
+        conn.batch(
             "INSERT INTO runs (started_at, evaluated_at, election, rule_files, options, outcome)
                  VALUES ('2017-05-06T00:00:00Z', '2017-05-06T00:00:00Z', 'e', '[]', '{}', 'findings');
              INSERT INTO items (source, url, first_run, first_seen, last_run, last_seen)
@@ -90,23 +137,19 @@ mod tests {
         )
         .unwrap();
         up(&mut conn, &path).unwrap();
-        let v: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, 2);
-        let (first_seen, absent, capture): (String, Option<String>, Option<String>) = conn
-            .query_row("SELECT first_seen, absent_at, capture FROM items", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .unwrap();
-        assert_eq!((first_seen.as_str(), absent, capture), ("2017-05-06T00:00:00Z", None, None));
-        let status: String = conn
-            .query_row("SELECT status FROM findings WHERE id = 'abc'", [], |r| r.get(0))
-            .unwrap();
+        assert_eq!(version(&mut conn).unwrap(), 2);
+        let row = conn.query_one("SELECT first_seen, absent_at, capture FROM items", &[]).unwrap();
+        assert_eq!(
+            (row.text(0).unwrap().as_str(), row.opt_text(1).unwrap(), row.opt_text(2).unwrap()),
+            ("2017-05-06T00:00:00Z", None, None)
+        );
+        let status = conn.query_one("SELECT status FROM findings WHERE id = 'abc'", &[]).unwrap().text(0).unwrap();
         assert_eq!(status, "new");
-        let listings: i64 = conn.query_row("SELECT COUNT(*) FROM listings", [], |r| r.get(0)).unwrap();
+        let listings = conn.query_one("SELECT COUNT(*) FROM listings", &[]).unwrap().int(0).unwrap();
         assert_eq!(listings, 0);
         drop(conn);
         // The store opens as any other, and what it recalls of the old item observes nothing.
-        let store = super::super::Store::open(&path).unwrap();
+        let mut store = super::super::Store::open(&path).unwrap();
         let recall = store.recall(&["s"], "blackout").unwrap();
         let url = url::Url::parse("https://x.fr/a").unwrap();
         let at = chrono::Utc::now();

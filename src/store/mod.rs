@@ -1,21 +1,26 @@
-//! State across runs, in SQLite: the runs, each source's health per run, the items seen (first
-//! and last), the versions of their content, the findings (new, open, resolved) and the
-//! reviews of them — so a nightly check can say what is new since last night, when an item
-//! first appeared, and not report again what a person judged a false positive.
+//! State across runs: the runs, each source's health per run, the items seen (first and
+//! last), the versions of their content, the findings (new, open, resolved) and the reviews of
+//! them — so a nightly check can say what is new since last night, when an item first
+//! appeared, and not report again what a person judged a false positive.
 //!
-//! One connection, used from one thread: the run reads what it needs before judging (a
-//! [`Recall`] snapshot the judging threads share) and writes everything in one transaction at
-//! the end ([`Store::commit`]), so a finding counts as reported only once the run that reported
-//! it has committed; a run killed before that leaves the store as it was. Overlapping runs are
-//! kept apart by a lock beside the store that names its holder ([`Store::lock`]).
+//! In SQLite by default, a file on one machine; in PostgreSQL (`--state postgres://…`) when a
+//! team's machines share one store ([`db`] hides the difference). One connection, used from
+//! one thread: the run reads what it needs before judging (a [`Recall`] snapshot the judging
+//! threads share) and writes everything in one transaction at the end ([`Store::commit`]), so
+//! a finding counts as reported only once the run that reported it has committed; a run
+//! killed before that leaves the store as it was. Overlapping runs are kept apart by a lock
+//! that names its holder ([`Store::lock`]); in PostgreSQL, runs of different shards share the
+//! store at once, and a finding is reported new by exactly one of them, whichever commits it
+//! first (the findings' unique key decides).
 //!
-//! The schema evolves by numbered migrations (`migrations/`), applied in one transaction and
-//! tracked in `PRAGMA user_version`.
+//! The schema evolves by numbered migrations (`migrations/`), applied in one transaction.
 
 mod commit;
+pub mod db;
 mod kept;
 mod lock;
 mod migrate;
+mod postgres;
 mod query;
 
 pub use commit::RunMeta;
@@ -25,15 +30,18 @@ pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow
 
 use crate::timing::{Between, Capture, Observed};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use db::{Conn, DbError, Exec, vals};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use url::Url;
 
-/// The state store of one file.
+/// A state store: a SQLite file, or a PostgreSQL database.
 pub struct Store {
-    conn: Connection,
+    conn: Conn,
+    /// The file, or for PostgreSQL its address without credentials: what messages name.
     path: PathBuf,
+    /// Where the bodies of fetched documents are kept (see [`Kept`]).
+    bodies: PathBuf,
     /// The file could only be opened for reading (permissions, a read-only file system): a
     /// run can recall what earlier runs saw, but not be recorded.
     read_only: bool,
@@ -45,7 +53,9 @@ pub enum StoreError {
     #[error("cannot create the directory of the state store `{}`: {error}", path.display())]
     Directory { path: PathBuf, error: std::io::Error },
     #[error("state store `{}`: {error}{}", path.display(), hint(error))]
-    Sqlite { path: PathBuf, error: rusqlite::Error },
+    Db { path: PathBuf, error: DbError },
+    #[error("state store `{}`: {message}", path.display())]
+    Postgres { path: PathBuf, message: String },
     #[error(
         "state store `{}` has schema version {found}, newer than this blackout's {known}: use a newer blackout, or another store (`--state PATH`)",
         path.display()
@@ -77,38 +87,42 @@ impl Store {
     /// The default store: `$XDG_DATA_HOME/blackout/state.db`, else
     /// `~/.local/share/blackout/state.db`.
     pub fn default_path() -> Option<PathBuf> {
-        let base = std::env::var_os("XDG_DATA_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-        Some(base.join("blackout/state.db"))
+        Some(data_home()?.join("blackout/state.db"))
     }
 
-    /// Opens (creating) the store at `path` and brings its schema up to date. Write-ahead
-    /// logging lets readers (`blackout state …`) look while a run writes; foreign keys are
-    /// enforced; a busy store is waited for a few seconds before an error.
+    /// Opens (creating) the store at `path` — a file, or a `postgres://` or `postgresql://`
+    /// address — and brings its schema up to date. A SQLite file uses write-ahead logging (so
+    /// `blackout state …` can look while a run writes), enforces foreign keys and waits a few
+    /// seconds for a busy store before an error.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(url) = postgres::address(path) {
+            return postgres::open(url);
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|error| StoreError::Directory {
                 path: dir.to_path_buf(),
                 error,
             })?;
         }
-        let sqlite = sqlite(path);
-        let mut conn = Connection::open(path).map_err(&sqlite)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(&sqlite)?;
-        let read_only = conn.is_readonly(rusqlite::MAIN_DB).map_err(&sqlite)?;
-        if read_only {
-            conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(&sqlite)?;
-            migrate::check(&conn, path)?;
-        } else {
-            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-                .map_err(&sqlite)?;
-            migrate::up(&mut conn, path)?;
+        let db = db_error(path);
+        let sqlite = |e: rusqlite::Error| db(DbError::from(e));
+        let sqlite_conn = rusqlite::Connection::open(path).map_err(sqlite)?;
+        sqlite_conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite)?;
+        let read_only = sqlite_conn.is_readonly(rusqlite::MAIN_DB).map_err(sqlite)?;
+        let pragmas = match read_only {
+            true => "PRAGMA foreign_keys = ON;",
+            false => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        };
+        sqlite_conn.execute_batch(pragmas).map_err(sqlite)?;
+        let mut conn = Conn::Sqlite(sqlite_conn);
+        match read_only {
+            true => migrate::check(&mut conn, path)?,
+            false => migrate::up(&mut conn, path)?,
         }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            bodies: kept::beside(path),
             read_only,
         })
     }
@@ -119,106 +133,90 @@ impl Store {
     }
 
     /// Opens a store that must exist already (for looking inside it: a typo in `--state`
-    /// must not create an empty store and show nothing).
+    /// must not create an empty store and show nothing). A PostgreSQL store is the server's.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        if !path.is_file() {
+        if postgres::address(path).is_none() && !path.is_file() {
             return Err(StoreError::Missing { path: path.to_path_buf() });
         }
         Store::open(path)
     }
 
+    /// The file, or the PostgreSQL address without credentials.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn error(&self, error: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
+    fn error(&self, error: impl Into<DbError>) -> StoreError {
+        StoreError::Db {
             path: self.path.clone(),
-            error,
+            error: error.into(),
         }
     }
 
     /// What the store remembers of the items and listings of these sources, for the run's
     /// judging threads. `tool` is this blackout (`blackout 0.1.0`): only its own captures of an
     /// item's content are compared with this run's.
-    pub fn recall(&self, sources: &[&str], tool: &str) -> Result<Recall, StoreError> {
+    pub fn recall(&mut self, sources: &[&str], tool: &str) -> Result<Recall, StoreError> {
         let mut recall = Recall::default();
-        let mut items = self
-            .conn
-            .prepare(
-                "SELECT i.url, i.first_seen, i.absent_at, i.capture, i.capture_at, i.capture_page, r.tool, i.changed_after, i.changed_by
-                 FROM items i LEFT JOIN runs r ON r.id = i.capture_run WHERE i.source = ?1",
-            )
-            .map_err(|e| self.error(e))?;
-        let mut listings = self
-            .conn
-            .prepare("SELECT url, last_read FROM listings WHERE source = ?1")
-            .map_err(|e| self.error(e))?;
-        // Items whose page this blackout read, with the entries it read then, unless a finding
-        // of theirs is open: what need not be fetched again unchanged.
-        let mut read = self
-            .conn
-            .prepare(
-                "SELECT i.url, i.entries FROM items i JOIN runs r ON r.id = i.capture_run
-                 WHERE i.source = ?1 AND i.capture_page = 1 AND r.tool = ?2 AND i.entries != ''
-                   AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.source = i.source AND f.url = i.url AND f.status IN ('new', 'open'))",
-            )
-            .map_err(|e| self.error(e))?;
         for source in sources {
-            let rows = items
-                .query_map([source], |r| {
-                    let capture = match (
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(6)?,
-                    ) {
-                        (Some(version), Some(at), Some(by)) if by == tool => parse_instant(&at).map(|at| Capture {
-                            version,
-                            at,
-                            page: r.get::<_, Option<bool>>(5).ok().flatten().unwrap_or(false),
-                            changed: match (r.get::<_, Option<String>>(7), r.get::<_, Option<String>>(8)) {
-                                (Ok(Some(after)), Ok(Some(by))) => parse_instant(&after)
-                                    .zip(parse_instant(&by))
-                                    .map(|(after, by)| Between { after, by }),
-                                _ => None,
-                            },
-                        }),
-                        _ => None,
-                    };
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        capture,
-                    ))
-                })
+            let rows = self
+                .conn
+                .query(
+                    "SELECT i.url, i.first_seen, i.absent_at, i.capture, i.capture_at, i.capture_page, r.tool,
+                            i.changed_after, i.changed_by
+                     FROM items i LEFT JOIN runs r ON r.id = i.capture_run WHERE i.source = ?1",
+                    vals![*source],
+                )
                 .map_err(|e| self.error(e))?;
-            for row in rows {
-                let (url, first_seen, absent_at, capture) = row.map_err(|e| self.error(e))?;
+            for r in rows {
+                let (url, first_seen) = (r.text(0).map_err(|e| self.error(e))?, r.text(1).map_err(|e| self.error(e))?);
+                let text = |i: usize| r.opt_text(i).ok().flatten();
+                let capture = match (text(3), text(4).as_deref().and_then(parse_instant), text(6)) {
+                    (Some(version), Some(at), Some(by)) if by == tool => Some(Capture {
+                        version,
+                        at,
+                        page: r.opt_int(5).ok().flatten() == Some(1),
+                        changed: text(7)
+                            .as_deref()
+                            .and_then(parse_instant)
+                            .zip(text(8).as_deref().and_then(parse_instant))
+                            .map(|(after, by)| Between { after, by }),
+                    }),
+                    _ => None,
+                };
                 if let Some(first_seen) = parse_instant(&first_seen) {
                     let observed = Observed {
                         first_seen,
-                        absent_at: absent_at.as_deref().and_then(parse_instant),
+                        absent_at: text(2).as_deref().and_then(parse_instant),
                         capture,
                     };
                     recall.items.insert((source.to_string(), url), observed);
                 }
             }
-            let rows = listings
-                .query_map([source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            let rows = self
+                .conn
+                .query("SELECT url, last_read FROM listings WHERE source = ?1", vals![*source])
                 .map_err(|e| self.error(e))?;
-            for row in rows {
-                let (url, read) = row.map_err(|e| self.error(e))?;
-                if let Some(read) = parse_instant(&read) {
+            for r in rows {
+                if let (Ok(url), Some(read)) = (r.text(0), r.opt_text(1).ok().flatten().as_deref().and_then(parse_instant)) {
                     recall.listings.insert((source.to_string(), url), read);
                 }
             }
-            let rows = read
-                .query_map([source, &tool], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            // Items whose page this blackout read, with the entries it read then, unless a
+            // finding of theirs is open: what need not be fetched again unchanged.
+            let rows = self
+                .conn
+                .query(
+                    "SELECT i.url, i.entries FROM items i JOIN runs r ON r.id = i.capture_run
+                     WHERE i.source = ?1 AND i.capture_page = 1 AND r.tool = ?2 AND i.entries != ''
+                       AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.source = i.source AND f.url = i.url AND f.status IN ('new', 'open'))",
+                    vals![*source, tool],
+                )
                 .map_err(|e| self.error(e))?;
-            for row in rows {
-                let (url, entries) = row.map_err(|e| self.error(e))?;
-                recall.read.insert((source.to_string(), url), entries);
+            for r in rows {
+                if let (Ok(url), Ok(entries)) = (r.text(0), r.text(1)) {
+                    recall.read.insert((source.to_string(), url), entries);
+                }
             }
         }
         Ok(recall)
@@ -267,9 +265,9 @@ fn instant(t: DateTime<Utc>) -> String {
 }
 
 /// What SQLite's terse errors usually mean here, and what to do.
-fn hint(error: &rusqlite::Error) -> &'static str {
+fn hint(error: &DbError) -> &'static str {
     use rusqlite::ErrorCode::*;
-    match error.sqlite_error_code() {
+    match error.sqlite_code() {
         Some(DiskFull) => " (its disk is full: free some space, or `blackout state prune`)",
         Some(SystemIoFailure) => " (is its disk full, or its file system read-only?)",
         Some(ReadOnly) => " (make it writable, or name another store with `--state PATH`)",
@@ -280,11 +278,19 @@ fn hint(error: &rusqlite::Error) -> &'static str {
 }
 
 /// The error of a statement on the store at `path`.
-fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |error| StoreError::Sqlite {
+fn db_error(path: &Path) -> impl Fn(DbError) -> StoreError + '_ {
+    move |error| StoreError::Db {
         path: path.to_path_buf(),
         error,
     }
+}
+
+/// `$XDG_DATA_HOME`, else `~/.local/share`.
+fn data_home() -> Option<PathBuf> {
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
 }
 
 fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
@@ -299,11 +305,11 @@ mod tests {
     fn opens_creating_its_directory_and_reads_back_what_it_recalls() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/b/state.db");
-        let store = Store::open(&path).unwrap();
+        let mut store = Store::open(&path).unwrap();
         assert!(path.is_file());
-        let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode = store.conn.query_one("PRAGMA journal_mode", &[]).unwrap().text(0).unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = store.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let fk = store.conn.query_one("PRAGMA foreign_keys", &[]).unwrap().int(0).unwrap();
         assert_eq!(fk, 1);
         assert!(store.recall(&["s"], "blackout").unwrap().items.is_empty());
     }

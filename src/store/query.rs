@@ -1,9 +1,9 @@
 //! Looking inside the store (`blackout state …`), reviewing a finding, checking and pruning.
 
+use super::db::{Conn, DbError, Exec, vals};
 use super::{Store, StoreError, instant};
 use crate::report::Tabular;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 /// A run, as `state runs` lists it.
@@ -150,136 +150,140 @@ pub enum ReviewVerdict {
 
 impl Store {
     /// The runs, oldest first; with a source, those that read it.
-    pub fn runs(&self, source: Option<&str>) -> Result<Vec<RunRow>, StoreError> {
-        let mut stmt = self
+    pub fn runs(&mut self, source: Option<&str>) -> Result<Vec<RunRow>, StoreError> {
+        let rows = self
             .conn
-            .prepare(
+            .query(
                 "SELECT r.id, r.started_at, r.evaluated_at, r.election, r.outcome, r.rule_files,
-                        COUNT(h.source), COALESCE(SUM(h.items), 0)
+                        COUNT(h.source), CAST(COALESCE(SUM(h.items), 0) AS BIGINT)
                  FROM runs r LEFT JOIN source_health h ON h.run = r.id
-                 WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM source_health s WHERE s.run = r.id AND s.source = ?1)
+                 WHERE CAST(?1 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM source_health s WHERE s.run = r.id AND s.source = ?1)
                  GROUP BY r.id ORDER BY r.id",
+                vals![source],
             )
             .map_err(|e| self.error(e))?;
-        let rows = stmt
-            .query_map([source], |r| {
+        rows.iter()
+            .map(|r| {
                 Ok(RunRow {
-                    run: r.get(0)?,
-                    started_at: r.get(1)?,
-                    evaluated_at: r.get(2)?,
-                    election: r.get(3)?,
-                    outcome: r.get(4)?,
-                    rule_files: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
-                    sources: r.get(6)?,
-                    items: r.get(7)?,
+                    run: r.int(0)?,
+                    started_at: r.text(1)?,
+                    evaluated_at: r.text(2)?,
+                    election: r.text(3)?,
+                    outcome: r.opt_text(4)?,
+                    rule_files: serde_json::from_str(&r.text(5)?).unwrap_or_default(),
+                    sources: r.int(6)?,
+                    items: r.int(7)?,
                 })
             })
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+            .collect::<Result<_, DbError>>()
+            .map_err(|e| self.error(e))
     }
 
     /// Each source's health in its latest run.
-    pub fn sources(&self, source: Option<&str>) -> Result<Vec<SourceRow>, StoreError> {
-        let mut stmt = self
+    pub fn sources(&mut self, source: Option<&str>) -> Result<Vec<SourceRow>, StoreError> {
+        let rows = self
             .conn
-            .prepare(
+            .query(
                 "SELECT h.source, h.run, h.status, h.reason,
                     (SELECT MAX(c.run) FROM source_health c WHERE c.source = h.source AND c.status = 'checked')
                  FROM source_health h
                  WHERE h.run = (SELECT MAX(run) FROM source_health l WHERE l.source = h.source)
-                   AND (?1 IS NULL OR h.source = ?1)
+                   AND (CAST(?1 AS TEXT) IS NULL OR h.source = ?1)
                  ORDER BY h.source",
+                vals![source],
             )
             .map_err(|e| self.error(e))?;
-        let rows = stmt
-            .query_map([source], |r| {
+        let mut out: Vec<SourceRow> = rows
+            .iter()
+            .map(|r| {
                 Ok(SourceRow {
-                    source: r.get(0)?,
-                    last_run: r.get(1)?,
-                    status: r.get(2)?,
-                    reason: r.get(3)?,
+                    source: r.text(0)?,
+                    last_run: r.int(1)?,
+                    status: r.text(2)?,
+                    reason: r.opt_text(3)?,
                     failing_since: None,
-                    last_checked: r.get(4)?,
+                    last_checked: r.opt_int(4)?,
                 })
             })
+            .collect::<Result<_, DbError>>()
             .map_err(|e| self.error(e))?;
-        let mut out: Vec<SourceRow> = rows.collect::<Result<_, _>>().map_err(|e| self.error(e))?;
         for s in out.iter_mut().filter(|s| s.status != "checked") {
             s.failing_since = self
                 .conn
-                .query_row(
+                .query_one(
                     "SELECT MIN(run) FROM source_health WHERE source = ?1 AND run > ?2",
-                    params![s.source, s.last_checked.unwrap_or(0)],
-                    |r| r.get(0),
+                    vals![&s.source, s.last_checked.unwrap_or(0)],
                 )
+                .and_then(|r| r.opt_int(0))
                 .map_err(|e| self.error(e))?;
         }
         Ok(out)
     }
 
     /// The findings, by source and first run, with their latest review.
-    pub fn findings(&self, source: Option<&str>) -> Result<Vec<FindingRow>, StoreError> {
-        let mut stmt = self
+    pub fn findings(&mut self, source: Option<&str>) -> Result<Vec<FindingRow>, StoreError> {
+        let rows = self
             .conn
-            .prepare(
+            .query(
                 "SELECT f.id, f.status, f.rule, f.source, f.url, f.first_run, f.first_reported, f.last_run, f.last_reported,
                         v.verdict, v.reviewer, v.at, v.note, f.resolution
                  FROM findings f
                  LEFT JOIN reviews v ON v.id = (SELECT MAX(l.id) FROM reviews l WHERE l.finding = f.id)
-                 WHERE ?1 IS NULL OR f.source = ?1 ORDER BY f.source, f.first_run, f.id",
+                 WHERE CAST(?1 AS TEXT) IS NULL OR f.source = ?1 ORDER BY f.source, f.first_run, f.id",
+                vals![source],
             )
             .map_err(|e| self.error(e))?;
-        let rows = stmt
-            .query_map([source], |r| {
-                let verdict: Option<String> = r.get(9)?;
+        rows.iter()
+            .map(|r| {
                 Ok(FindingRow {
-                    id: r.get(0)?,
-                    status: r.get(1)?,
-                    resolution: r.get(13)?,
-                    rule: r.get(2)?,
-                    source: r.get(3)?,
-                    url: r.get(4)?,
-                    first_run: r.get(5)?,
-                    first_reported: r.get(6)?,
-                    last_run: r.get(7)?,
-                    last_reported: r.get(8)?,
-                    review: match verdict {
+                    id: r.text(0)?,
+                    status: r.text(1)?,
+                    resolution: r.opt_text(13)?,
+                    rule: r.text(2)?,
+                    source: r.text(3)?,
+                    url: r.text(4)?,
+                    first_run: r.int(5)?,
+                    first_reported: r.text(6)?,
+                    last_run: r.int(7)?,
+                    last_reported: r.text(8)?,
+                    review: match r.opt_text(9)? {
                         Some(verdict) => Some(ReviewRow {
                             verdict,
-                            reviewer: r.get(10)?,
-                            at: r.get(11)?,
-                            note: r.get(12)?,
+                            reviewer: r.text(10)?,
+                            at: r.text(11)?,
+                            note: r.opt_text(12)?,
                         }),
                         None => None,
                     },
                 })
             })
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+            .collect::<Result<_, DbError>>()
+            .map_err(|e| self.error(e))
     }
 
     /// The items seen, by source and first seen.
-    pub fn items(&self, source: Option<&str>) -> Result<Vec<ItemRow>, StoreError> {
-        let mut stmt = self
+    pub fn items(&mut self, source: Option<&str>) -> Result<Vec<ItemRow>, StoreError> {
+        let rows = self
             .conn
-            .prepare(
+            .query(
                 "SELECT i.source, i.url, i.title, i.first_seen, i.last_seen, (SELECT COUNT(*) FROM versions v WHERE v.item = i.id)
-                 FROM items i WHERE ?1 IS NULL OR i.source = ?1 ORDER BY i.source, i.first_seen, i.url",
+                 FROM items i WHERE CAST(?1 AS TEXT) IS NULL OR i.source = ?1 ORDER BY i.source, i.first_seen, i.url",
+                vals![source],
             )
             .map_err(|e| self.error(e))?;
-        let rows = stmt
-            .query_map([source], |r| {
+        rows.iter()
+            .map(|r| {
                 Ok(ItemRow {
-                    source: r.get(0)?,
-                    url: r.get(1)?,
-                    title: r.get(2)?,
-                    first_seen: r.get(3)?,
-                    last_seen: r.get(4)?,
-                    versions: r.get(5)?,
+                    source: r.text(0)?,
+                    url: r.text(1)?,
+                    title: r.opt_text(2)?,
+                    first_seen: r.text(3)?,
+                    last_seen: r.text(4)?,
+                    versions: r.int(5)?,
                 })
             })
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+            .collect::<Result<_, DbError>>()
+            .map_err(|e| self.error(e))
     }
 
     /// Records a reviewer's verdict on a finding, for the version it was last found in: a
@@ -292,10 +296,10 @@ impl Store {
         reviewer: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let version: Option<String> = self
+        let version = self
             .conn
-            .query_row("SELECT version FROM findings WHERE id = ?1", [id], |r| r.get(0))
-            .optional()
+            .query_opt("SELECT version FROM findings WHERE id = ?1", vals![id])
+            .and_then(|r| r.map(|r| r.text(0)).transpose())
             .map_err(|e| self.error(e))?;
         let Some(version) = version else {
             return Err(StoreError::UnknownFinding(id.to_string()));
@@ -307,24 +311,22 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO reviews (finding, verdict, note, reviewer, at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, verdict, note, reviewer, instant(at), version],
+                vals![id, verdict, note, reviewer, instant(at), version],
             )
             .map_err(|e| self.error(e))?;
         Ok(())
     }
 
-    /// SQLite's integrity check (`ok`, or what is wrong) and the schema version.
-    pub fn check(&self) -> Result<(Vec<String>, u32), StoreError> {
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check").map_err(|e| self.error(e))?;
-        let found: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .map_err(|e| self.error(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.error(e))?;
-        let version: u32 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.error(e))?;
+    /// The integrity check (`ok`, or what is wrong) and the schema version. SQLite checks its
+    /// file; a PostgreSQL server checks its own pages, so it answers `ok` once it answers.
+    pub fn check(&mut self) -> Result<(Vec<String>, u32), StoreError> {
+        let found = match self.conn {
+            Conn::Sqlite(_) => self.conn.query("PRAGMA integrity_check", &[]),
+            Conn::Postgres(_) => self.conn.query("SELECT 'ok'::TEXT", &[]),
+        }
+        .and_then(|rows| rows.iter().map(|r| r.text(0)).collect::<Result<Vec<String>, _>>())
+        .map_err(|e| self.error(e))?;
+        let version = super::migrate::version(&mut self.conn).map_err(|e| self.error(e))?;
         Ok((found, version))
     }
 
@@ -334,20 +336,21 @@ impl Store {
     /// versions they rest on are kept. Returns how many runs and items went.
     pub fn prune(&mut self, before: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
         let cut = instant(before);
-        let sqlite = super::sqlite(&self.path);
-        let tx = self.conn.transaction().map_err(&sqlite)?;
-        let runs = tx.execute("DELETE FROM runs WHERE evaluated_at < ?1", [&cut]).map_err(&sqlite)?;
+        let bodies_dir = self.bodies.clone();
+        let db = super::db_error(&self.path);
+        let mut tx = self.conn.transaction().map_err(&db)?;
+        let runs = tx.execute("DELETE FROM runs WHERE evaluated_at < ?1", vals![&cut]).map_err(&db)?;
         let items = tx
             .execute(
                 "DELETE FROM items WHERE last_seen < ?1
                  AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.source = items.source AND f.url = items.url)",
-                [&cut],
+                vals![&cut],
             )
-            .map_err(&sqlite)?;
-        tx.execute("DELETE FROM documents WHERE fetched_at < ?1", [&cut]).map_err(&sqlite)?;
-        tx.execute("DELETE FROM listings WHERE last_read < ?1", [&cut]).map_err(&sqlite)?;
-        let bodies = super::kept::sweep(&tx, &self.path).map_err(&sqlite)?;
-        tx.commit().map_err(&sqlite)?;
+            .map_err(&db)?;
+        tx.execute("DELETE FROM documents WHERE fetched_at < ?1", vals![&cut]).map_err(&db)?;
+        tx.execute("DELETE FROM listings WHERE last_read < ?1", vals![&cut]).map_err(&db)?;
+        let bodies = super::kept::sweep(&mut tx, &bodies_dir).map_err(&db)?;
+        tx.commit().map_err(&db)?;
         tracing::info!(bodies, "bodies no document names removed");
         Ok((runs, items))
     }
