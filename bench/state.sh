@@ -10,6 +10,8 @@
 #    and bodies), the web unchanged between them: what each fetched in full and what the server
 #    answered "304 Not Modified", and the size of the kept bodies.
 # Runs 1 and 2 use `--no-cache`, so they measure the store's own cost, not the bodies' writes.
+# With STATE_POSTGRES set (an address; the password in PGPASSWORD), each round of 1 also runs
+# on that PostgreSQL database, emptied first (its public schema dropped: use a scratch one).
 #
 # Usage: bench/state.sh      (environment: ROUNDS NIGHTS OUTLETS FEEDS ITEMS PORT KEEP)
 set -euo pipefail
@@ -49,6 +51,11 @@ for round in $(seq "$ROUNDS"); do
     run no-state 2017-05-08T00:00:00Z --no-state
     run store-first 2017-05-08T00:00:00Z --state "$work/state.db" --no-cache
     run store-second 2017-05-08T00:00:00Z --state "$work/state.db" --no-cache
+    if [ -n "${STATE_POSTGRES:-}" ]; then
+        psql -q "$STATE_POSTGRES" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" > /dev/null
+        run postgres-first 2017-05-08T00:00:00Z --state "$STATE_POSTGRES" --no-cache
+        run postgres-second 2017-05-08T00:00:00Z --state "$STATE_POSTGRES" --no-cache
+    fi
 done
 stop_server
 
@@ -76,7 +83,9 @@ import statistics, sys, pathlib
 rows = [l.split() for l in (pathlib.Path(sys.argv[1]) / "runs").read_text().splitlines()]
 med = lambda label, col: statistics.median(float(r[col]) for r in rows if r[0] == label)
 base = med("no-state", 1)
-for label in ("store-first", "store-second"):
+for label in ("store-first", "store-second", "postgres-first", "postgres-second"):
+    if not any(r[0] == label for r in rows):
+        continue
     print(f"overhead, {label.replace('store-', '')} run on a store: wall {med(label, 1):.2f} s vs {base:.2f} s without "
           f"({(med(label, 1) / base - 1) * 100:+.1f} %); the store's writes {med(label, 2):.2f} s ({med(label, 2) / base * 100:.1f} % of the check)")
 nights = [r for r in rows if r[0].startswith("night-")]

@@ -83,7 +83,9 @@ pub struct Shard {
 impl Shard {
     /// `K/N`, with 1 ≤ K ≤ N.
     pub fn parse(s: &str) -> Result<Shard, String> {
-        let parsed = s.split_once('/').and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+        let parsed = s
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
         match parsed {
             Some((k, n)) if (1..=n).contains(&k) => Ok(Shard { k, n }),
             _ => Err(format!(

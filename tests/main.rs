@@ -3,6 +3,7 @@
 mod cli;
 mod dates;
 mod http;
+mod postgres;
 mod regression;
 mod state;
 mod util;

@@ -670,7 +670,7 @@ fn a_source_that_keeps_failing_is_reported_failing_since_and_its_findings_stay_o
 }
 
 /// A sources file of one outlet, `lq`, national, reading this feed.
-fn sources_reading(feed: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn sources_reading(feed: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let sources = dir.path().join("sources.toml");
     let text = format!("schema = 1\n[[source]]\nid = \"lq\"\nfeed = \"{feed}\"\naudience = \"all\"\ntz = \"Europe/Paris\"\n");
@@ -679,7 +679,7 @@ fn sources_reading(feed: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 /// A loopback outlet whose feed answers after `delay`.
-fn slow_outlet(delay: Duration) -> (Server, tempfile::TempDir, PathBuf) {
+pub(crate) fn slow_outlet(delay: Duration) -> (Server, tempfile::TempDir, PathBuf) {
     let server = Server::start();
     let feed = "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title>\
                 <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>#MacronLeaks</description></item></channel></rss>";

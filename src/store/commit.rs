@@ -140,7 +140,10 @@ fn health(tx: &mut Tx, report: &mut Report, run: i64) -> Result<(), DbError> {
         }
         let mut run_at = |sql: &str, arg: i64| -> Result<Option<RunRef>, DbError> {
             Ok(match tx.query_opt(sql, vals![&s.id, arg])? {
-                Some(r) => parse_instant(&r.text(1)?).map(|at| RunRef { run: r.int(0).unwrap_or(0), at }),
+                Some(r) => parse_instant(&r.text(1)?).map(|at| RunRef {
+                    run: r.int(0).unwrap_or(0),
+                    at,
+                }),
                 None => None,
             })
         };

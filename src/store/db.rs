@@ -127,7 +127,12 @@ pub enum DbError {
 /// A PostgreSQL error with the server's own words, when it sent some.
 fn postgres_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
-        Some(db) => format!("{}: {}{}", db.severity(), db.message(), db.hint().map(|h| format!(" ({h})")).unwrap_or_default()),
+        Some(db) => format!(
+            "{}: {}{}",
+            db.severity(),
+            db.message(),
+            db.hint().map(|h| format!(" ({h})")).unwrap_or_default()
+        ),
         None => e.to_string(),
     }
 }
@@ -428,8 +433,11 @@ mod tests {
     fn sqlite_values_round_trip_typed_and_null() {
         let mut c = Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
         c.batch("CREATE TABLE t (i INTEGER, s TEXT)").unwrap();
-        c.execute("INSERT INTO t VALUES (?1, ?2), (?3, ?4)", vals![7i64, "a", None::<i64>, None::<String>])
-            .unwrap();
+        c.execute(
+            "INSERT INTO t VALUES (?1, ?2), (?3, ?4)",
+            vals![7i64, "a", None::<i64>, None::<String>],
+        )
+        .unwrap();
         let rows = c.query("SELECT i, s FROM t ORDER BY i NULLS LAST", &[]).unwrap();
         assert_eq!((rows[0].int(0).unwrap(), rows[0].text(1).unwrap().as_str()), (7, "a"));
         assert_eq!((rows[1].opt_int(0).unwrap(), rows[1].opt_text(1).unwrap()), (None, None));

@@ -55,7 +55,10 @@ impl Store {
     pub fn kept(&mut self) -> Result<Kept, StoreError> {
         let rows = self
             .conn
-            .query("SELECT url, etag, last_modified, content_type, digest, length, fetched_at FROM documents", &[])
+            .query(
+                "SELECT url, etag, last_modified, content_type, digest, length, fetched_at FROM documents",
+                &[],
+            )
             .map_err(|e| self.error(e))?;
         let mut earlier = HashMap::with_capacity(rows.len());
         for r in rows {

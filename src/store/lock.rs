@@ -215,7 +215,10 @@ mod tests {
         let mut second = Store::open(&path).unwrap();
         let held = first.lock("all", Duration::ZERO, &mut |_| panic!("free")).unwrap();
         let started = Instant::now();
-        let err = second.lock("all", Duration::from_millis(500), &mut |_| panic!("held")).err().unwrap();
+        let err = second
+            .lock("all", Duration::from_millis(500), &mut |_| panic!("held"))
+            .err()
+            .unwrap();
         assert!(started.elapsed() >= Duration::from_millis(500));
         assert!(
             err.to_string()
@@ -229,7 +232,9 @@ mod tests {
         // A holder that ended without releasing (killed): its line is still in the file.
         std::fs::write(second.lock_path(), "4242 elsewhere 2026-01-01T00:00:00Z\n").unwrap();
         let mut taken = Vec::new();
-        let _lock = second.lock("all", Duration::ZERO, &mut |h| taken.push((h.pid, h.host.clone()))).unwrap();
+        let _lock = second
+            .lock("all", Duration::ZERO, &mut |h| taken.push((h.pid, h.host.clone())))
+            .unwrap();
         assert_eq!(taken, vec![(4242, "elsewhere".to_string())]);
     }
 }

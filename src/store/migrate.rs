@@ -71,7 +71,7 @@ pub fn up(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
     let steps = match postgres {
         true => {
             // Another machine may be migrating: wait for it, then read the version again.
-            tx.query("SELECT pg_advisory_xact_lock(7428119)", &[]).map_err(&db)?;
+            tx.execute("SELECT pg_advisory_xact_lock(7428119)", &[]).map_err(&db)?;
             POSTGRES
         }
         false => SQLITE,
@@ -90,7 +90,8 @@ pub fn up(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
         match postgres {
             true => {
                 tx.execute("DELETE FROM blackout_schema", &[]).map_err(&db)?;
-                tx.execute("INSERT INTO blackout_schema (version) VALUES (?1)", vals![v]).map_err(&db)?;
+                tx.execute("INSERT INTO blackout_schema (version) VALUES (?1)", vals![v])
+                    .map_err(&db)?;
             }
             false => tx.batch(&format!("PRAGMA user_version = {v}")).map_err(&db)?,
         }
@@ -143,7 +144,11 @@ mod tests {
             (row.text(0).unwrap().as_str(), row.opt_text(1).unwrap(), row.opt_text(2).unwrap()),
             ("2017-05-06T00:00:00Z", None, None)
         );
-        let status = conn.query_one("SELECT status FROM findings WHERE id = 'abc'", &[]).unwrap().text(0).unwrap();
+        let status = conn
+            .query_one("SELECT status FROM findings WHERE id = 'abc'", &[])
+            .unwrap()
+            .text(0)
+            .unwrap();
         assert_eq!(status, "new");
         let listings = conn.query_one("SELECT COUNT(*) FROM listings", &[]).unwrap().int(0).unwrap();
         assert_eq!(listings, 0);

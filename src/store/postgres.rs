@@ -155,7 +155,10 @@ mod tests {
     #[test]
     fn a_password_file_line_matches_with_wildcards_and_escapes() {
         let text = "# comment\nother:5432:db:u:wrong\n127.0.0.1:*:blackout:alice:s3cr\\:et\n*:*:*:*:fallback\n";
-        assert_eq!(pgpass_lookup(text, ["127.0.0.1", "5433", "blackout", "alice"]).as_deref(), Some("s3cr:et"));
+        assert_eq!(
+            pgpass_lookup(text, ["127.0.0.1", "5433", "blackout", "alice"]).as_deref(),
+            Some("s3cr:et")
+        );
         assert_eq!(pgpass_lookup(text, ["10.0.0.1", "5432", "x", "bob"]).as_deref(), Some("fallback"));
         assert_eq!(pgpass_lookup("h:1:d:u:p\n", ["h", "2", "d", "u"]), None);
     }

@@ -347,7 +347,8 @@ impl Store {
                 vals![&cut],
             )
             .map_err(&db)?;
-        tx.execute("DELETE FROM documents WHERE fetched_at < ?1", vals![&cut]).map_err(&db)?;
+        tx.execute("DELETE FROM documents WHERE fetched_at < ?1", vals![&cut])
+            .map_err(&db)?;
         tx.execute("DELETE FROM listings WHERE last_read < ?1", vals![&cut]).map_err(&db)?;
         let bodies = super::kept::sweep(&mut tx, &bodies_dir).map_err(&db)?;
         tx.commit().map_err(&db)?;
