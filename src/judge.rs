@@ -300,7 +300,13 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     out.problems = date_problems(item, &found, &dates);
     let title = docs.title();
     let texts = docs.texts();
-    let version = crate::identity::version_digest(texts.iter().map(|t| t.article.text.as_str())).hex();
+    // The version is the page's text when the page was read (an item that leaves one of its
+    // two feeds has not changed), else what its feed entries say.
+    let version = match item.page {
+        Some(p) => crate::identity::version_digest([p.article.text.as_str()]),
+        None => crate::identity::version_digest(texts.iter().map(|t| t.article.text.as_str())),
+    }
+    .hex();
     if let Some(o) = item.observed {
         dates.observe(o, &version, item.page.is_some(), clock.at);
     }

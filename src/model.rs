@@ -154,6 +154,12 @@ index_id!(
     SourceId
 );
 
+/// An instant as reports and the state store write it: RFC 3339 in UTC, to the second
+/// (`2017-05-06T21:30:00Z`), so that instants sort as text.
+pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// A SHA-256 digest: of a document's bytes, of a finding's key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(pub [u8; 32]);

@@ -339,6 +339,7 @@ impl Worklist {
         fetcher: &dyn Fetcher,
         selection: Selection,
         known: &dyn Known,
+        at: DateTime<Utc>,
     ) -> Worklist {
         let mut list = Worklist::default();
         let mut items: HashMap<(SourceId, ItemKey), usize> = HashMap::new();
@@ -364,8 +365,10 @@ impl Worklist {
                     } else {
                         let url = normalize_url(&l.url());
                         let seen = known.appeared(&source.id, &url, &listing_url);
-                        let unchanged = known.unchanged(&source.id, &url, &entry);
-                        worth_fetching(&entry, seen, unchanged, source, rules, selection.margin).map(|()| l)
+                        let read = known
+                            .unchanged(&source.id, &url, &entry)
+                            .filter(|read| settled(*read, at, source, rules));
+                        worth_fetching(&entry, seen, read.is_some(), source, rules, selection.margin).map(|()| l)
                     }
                 });
                 let entry = Entry {
@@ -444,9 +447,9 @@ pub trait Known: Sync {
     /// When runs saw this item of this source appear in this listing: between the last whole
     /// read of the listing that did not list it and the run that first did.
     fn appeared(&self, source: &str, item: &Url, listing: &Url) -> Option<crate::dates::When>;
-    /// Whether an earlier run read this item's page and this very entry (same feed data), and
-    /// left no finding of it open.
-    fn unchanged(&self, source: &str, item: &Url, entry: &FeedItem) -> bool;
+    /// When an earlier run last read this item's page, if it read this very entry then (same
+    /// feed data) and left no finding of it open.
+    fn unchanged(&self, source: &str, item: &Url, entry: &FeedItem) -> Option<DateTime<Utc>>;
 }
 
 /// Whether a feed entry's page is worth fetching: its feed gives no usable date, or a date that
@@ -457,7 +460,8 @@ pub trait Known: Sync {
 /// published before the window (an update near the window, which the page may show, is read
 /// from the feed's own update date); one clearly after, only where a rule says so. A page an
 /// earlier run read, whose entry is `unchanged` since, is not read again while every date is
-/// before the windows, margin or not: the run that read it judged what it showed.
+/// before the windows, margin or not, and no window was open since it was read
+/// ([`settled`]): the run that read it judged what it showed.
 fn worth_fetching(
     entry: &FeedItem,
     seen: Option<crate::dates::When>,
@@ -477,6 +481,19 @@ fn worth_fetching(
         }
         near => near,
     }
+}
+
+/// Whether nothing of a window can have escaped a page read at `read`, in a run at `at`: every
+/// window of the outlet's audience had closed when it was read, or has not opened yet. (While a
+/// window is open, or if it opened since, the page is read again, cheaply when it is unchanged:
+/// a page can be edited inside a window without its feed entry changing.)
+fn settled(read: DateTime<Utc>, at: DateTime<Utc>, source: &Source, rules: &RuleSet) -> bool {
+    rules
+        .windows
+        .iter()
+        .flat_map(|w| &w.spans)
+        .filter(|s| source.audience.contains(&s.zone))
+        .all(|s| read >= s.end || at < s.start)
 }
 
 /// Whether some date is within `margin` of a window a rule could count it for (see

@@ -174,7 +174,7 @@ impl ItemDates {
     /// without its `page` alike), closed by the run's instant `at`; or earlier, when the last
     /// capture is this same content and a run saw it change into it.
     pub fn observe(&mut self, o: &Observed, version: &str, page: bool, at: DateTime<Utc>) {
-        let stamp = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ");
+        use crate::model::stamp;
         if let Some(absent) = o.absent_at.filter(|a| *a < o.first_seen) {
             let raw = format!("absent at {}, first seen {}", stamp(absent), stamp(o.first_seen));
             self.appeared = Some(observed(Provenance::ObservedFirstSeen, raw, absent, o.first_seen));
@@ -199,11 +199,13 @@ impl ItemDates {
     }
 
     /// The dates the verdict rests on: the publisher's, except where an observation shows
-    /// them wrong — a publication date outside the interval in which the item appeared, a
-    /// modification date (or none) older than an observed change.
+    /// them wrong — a publication date before the read the item was absent from (backdated),
+    /// a modification date (or none) older than an observed change. A stated date later than
+    /// the observation is left to decide: a date moved forward is what a republication looks
+    /// like.
     fn effective(&self) -> (Option<&DateRef>, Option<&DateRef>) {
         let published = match (&self.published, &self.appeared) {
-            (Some(p), Some(a)) if !overlaps(&p.when, &a.when) => Some(a),
+            (Some(p), Some(a)) if p.when.latest <= a.when.earliest => Some(a),
             (None, Some(a)) => Some(a),
             (p, _) => p.as_ref(),
         };
@@ -225,10 +227,12 @@ fn observed(provenance: Provenance, raw: String, after: DateTime<Utc>, by: DateT
     }
 }
 
-/// Whether two date intervals share an instant (a point on the edge of an interval counts).
-fn overlaps(a: &When, b: &When) -> bool {
-    a.earliest <= b.latest && b.earliest <= a.latest
-}
+/// How long before the read an item was absent from its stated publication may be and still
+/// be taken for a backdated one. Further back, an item seen to appear is more likely an old
+/// article listed again (a "most read" feed), or one blackout knew under another address or
+/// forgot (`state prune`), than one backdated by days: observation cannot tell them apart, so
+/// its timing is `unknown` (a warning at most, for a reviewer), not `inside`.
+pub const RESURFACED: Duration = Duration::hours(24);
 
 impl ItemDates {
     /// The publication day in the publisher's calendar: the day as written, except that an
@@ -350,9 +354,12 @@ pub fn verdict(window: &str, dates: &ItemDates, spans: &[ZoneSpan], zone_name: i
         }
     };
     let (published, modified) = dates.effective();
+    let resurfaced = matches!((&dates.published, published), (Some(p), Some(a))
+        if a.provenance == Provenance::ObservedFirstSeen && a.when.earliest - p.when.latest > RESURFACED);
     let p = published.map(|d| (d, place(&d.when, spans)));
     let m = modified.map(|d| (d, place(&d.when, spans)));
     match (p, m) {
+        (Some((d, Place::Inside)), _) if resurfaced => make(Verdict::Unknown, Some(d)),
         (Some((d, Place::Inside)), _) => make(Verdict::Inside, Some(d)),
         (Some((_, Place::Before)), Some((md, Place::Inside))) => make(Verdict::ChangedInside, Some(md)),
         (Some((_, Place::Before)), Some((md, Place::Straddles))) => make(Verdict::Unknown, Some(md)),
@@ -640,6 +647,22 @@ mod tests {
         // Without an earlier read, observation proves nothing.
         let t = metropole(&observed_at(Some("2017-05-05T21:30:00Z"), None, "2017-05-06T02:00:00Z"));
         assert_eq!((t.verdict, t.provenance), (Verdict::Before, Some(Provenance::FeedPubDate)));
+        // A stated date later than the observation decides: a republication inside stays
+        // inside, whatever an earlier sighting says.
+        let t = metropole(&observed_at(
+            Some("2017-05-06T10:00:00Z"),
+            Some("2017-05-05T20:00:00Z"),
+            "2017-05-05T21:00:00Z",
+        ));
+        assert_eq!((t.verdict, t.provenance), (Verdict::Inside, Some(Provenance::FeedPubDate)));
+        // An item that says 2015 and was first listed inside the window: an old article listed
+        // again as likely as a backdated one. Unknown, not inside.
+        let t = metropole(&observed_at(
+            Some("2015-03-01T10:00:00Z"),
+            Some("2017-05-05T23:00:00Z"),
+            "2017-05-06T02:00:00Z",
+        ));
+        assert_eq!((t.verdict, t.provenance), (Verdict::Unknown, Some(Provenance::ObservedFirstSeen)));
     }
 
     #[test]

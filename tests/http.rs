@@ -765,6 +765,7 @@ impl blackout::http::Keep for Memory {
     fn keep(&self, url: &url::Url, validators: blackout::http::Validators, body: &[u8]) {
         self.0.lock().unwrap().insert(url.to_string(), (validators, body.to_vec()));
     }
+    fn revalidated(&self, _: &url::Url) {}
 }
 
 #[test]

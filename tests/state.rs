@@ -250,14 +250,18 @@ fn findings_are_new_open_dismissed_reported_again_resolved_and_back() {
         (Some(1), Some(1))
     );
 
-    // The content it matched changed: a new version, reported again.
+    // The content it matched changed: a new version, reported again — as new, so that a
+    // nightly `--new-only` tells it.
     let x2 = ("x", "Un lecteur cite #MacronLeaks, et l'article le reprend désormais.");
-    let (_, n3) = night(&s, &[x2, y], "2017-05-07T03:00:00Z", &[]);
+    let (code, n3) = night(&s, &[x2, y], "2017-05-07T03:00:00Z", &["--new-only"]);
+    assert_eq!(code, 1, "--new-only: the changed finding is new → 1");
     assert_eq!(finding_id(&n3, "x"), x);
+    assert_eq!(states(&n3), vec![("https://www.lequotidien.example.fr/x".into(), "new".into(), 1)]);
     assert_eq!(n3["suppressed"].as_array().unwrap().len(), 0);
 
-    // Y leaves the feed: resolved, and said why.
+    // Y leaves the feed: resolved, and said why. X, told the night before, is open again.
     let (_, n4) = night(&s, &[x2], "2017-05-07T04:00:00Z", &[]);
+    assert_eq!(states(&n4), vec![("https://www.lequotidien.example.fr/x".into(), "open".into(), 1)]);
     let gone = &n4["resolved"][0];
     assert_eq!(
         (gone["key"]["url"].as_str(), gone["resolution"].as_str()),
@@ -299,16 +303,16 @@ fn timings(report: &Value) -> Vec<(String, String, String)> {
 
 #[test]
 fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
-    // Every item says it was published on 4 May, before every zone's silence. An hour into
-    // the metropole's (5 May 23:00Z) the feed lists `a` and `c`; the next day (6 May 12:00Z)
-    // it lists `b` too, and `c` says something else: both happened inside the window.
+    // Every item says it was published on 4 May at 22:00 in Paris, before every zone's
+    // silence. Three hours into the first zones' (5 May 05:00Z) the feed lists `a` and `c`;
+    // at noon it lists `b` too, and `c` says something else: both happened inside the window.
     let feed = |s: &Store, items: &[(&str, &str)]| {
         let entries: String = items
             .iter()
             .map(|(slug, summary)| {
                 format!(
                     "<item><title>{slug}</title><link>https://www.lequotidien.example.fr/{slug}</link>\
-                     <pubDate>Thu, 04 May 2017 10:00:00 +0200</pubDate><description>{summary}</description></item>"
+                     <pubDate>Thu, 04 May 2017 22:00:00 +0200</pubDate><description>{summary}</description></item>"
                 )
             })
             .collect();
@@ -348,7 +352,7 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
     let json = |r: crate::util::Run| serde_json::from_str::<Value>(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
 
     let s = store();
-    let before = json(night(&s, &[a, c1], "2017-05-05T23:00:00Z", "json"));
+    let before = json(night(&s, &[a, c1], "2017-05-05T05:00:00Z", "json"));
     assert_eq!(
         timings(&before),
         vec![
@@ -356,7 +360,7 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
             ("c".into(), "before".into(), "feed:pubDate".into())
         ]
     );
-    let inside = json(night(&s, &[a, b, c2], "2017-05-06T12:00:00Z", "json"));
+    let inside = json(night(&s, &[a, b, c2], "2017-05-05T12:00:00Z", "json"));
     assert_eq!(
         timings(&inside),
         vec![
@@ -375,10 +379,10 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
             .clone()
     };
     let b_timing = &finding("/b")["timing"];
-    assert_eq!(b_timing["stated"]["raw"], "Thu, 04 May 2017 10:00:00 +0200");
+    assert_eq!(b_timing["stated"]["raw"], "Thu, 04 May 2017 22:00:00 +0200");
     assert_eq!(
         (b_timing["date"]["earliest"].as_str(), b_timing["date"]["latest"].as_str()),
-        (Some("2017-05-05T23:00:00Z"), Some("2017-05-06T12:00:00Z"))
+        (Some("2017-05-05T05:00:00Z"), Some("2017-05-05T12:00:00Z"))
     );
     let b_item = inside["items"]
         .as_array()
@@ -388,7 +392,7 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
         .unwrap();
     assert_eq!(
         (b_item["first_seen"].as_str(), b_item["absent_at"].as_str()),
-        (Some("2017-05-06T12:00:00Z"), Some("2017-05-05T23:00:00Z"))
+        (Some("2017-05-05T12:00:00Z"), Some("2017-05-05T05:00:00Z"))
     );
     assert!(
         b_item["dates"]
@@ -400,18 +404,18 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
 
     // The next night says the same of `b` (its first sighting is remembered), and the text
     // report says both what the page says and what blackout saw.
-    let text = night(&s, &[a, b, c2], "2017-05-06T13:00:00Z", "text").stdout;
+    let text = night(&s, &[a, b, c2], "2017-05-05T13:00:00Z", "text").stdout;
     assert!(
         text.contains(
-            "inside window `r2-macronleaks` by observation: the page says 2017-05-04T08:00:00Z (feed:pubDate \"Thu, 04 May 2017 10:00:00 +0200\"); first seen by blackout 2017-05-06T12:00:00Z, absent at 2017-05-05T23:00:00Z"
+            "inside window `r2-macronleaks` by observation: the feed says 2017-05-04T20:00:00Z (feed:pubDate \"Thu, 04 May 2017 22:00:00 +0200\"); first seen by blackout 2017-05-05T12:00:00Z, absent at 2017-05-05T05:00:00Z"
         ),
         "{text}"
     );
-    assert!(text.contains("changed inside window `r2-macronleaks` by observation: its content changed after 2017-05-05T23:00:00Z and by 2017-05-06T12:00:00Z"), "{text}");
+    assert!(text.contains("changed inside window `r2-macronleaks` by observation: its content changed after 2017-05-05T05:00:00Z and by 2017-05-05T12:00:00Z"), "{text}");
 
     // Without the earlier read, observation proves nothing: the publisher's dates decide.
     let fresh = store();
-    let alone = json(night(&fresh, &[a, b, c2], "2017-05-06T12:00:00Z", "json"));
+    let alone = json(night(&fresh, &[a, b, c2], "2017-05-05T12:00:00Z", "json"));
     assert!(
         timings(&alone).iter().all(|(_, v, p)| v == "before" && p == "feed:pubDate"),
         "{:?}",
@@ -423,7 +427,8 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
 fn a_page_seen_to_appear_inside_the_window_is_read_whatever_its_feed_says() {
     // The feed dates `old` and `new` a week before the window, too early for their pages to be
     // worth reading. Read an hour into the metropole's silence it lists `old`; the next morning
-    // `new` too: that page is read, and judged inside by observation.
+    // `new` too: that page is read. A week is too long for a backdating to be told from an old
+    // article listed again: `unknown` by observation, a warning for a reviewer.
     let server = Server::start();
     let entry = |slug: &str| {
         format!(
@@ -459,7 +464,7 @@ fn a_page_seen_to_appear_inside_the_window_is_read_whatever_its_feed_says() {
     assert_eq!((server.hits("/n/old"), server.hits("/n/new")), (0, 1));
     assert_eq!(
         timings(&report),
-        vec![("new".into(), "inside".into(), "observed:first_seen".into())],
+        vec![("new".into(), "unknown".into(), "observed:first_seen".into())],
         "{report:#}"
     );
     assert_eq!(
@@ -471,7 +476,8 @@ fn a_page_seen_to_appear_inside_the_window_is_read_whatever_its_feed_says() {
 #[test]
 fn an_entry_read_again_unchanged_before_the_window_is_not_fetched_again() {
     // `p`, `q` and `r` say 4 May 20:00Z: before every zone's window, within the 12 h margin of
-    // the first (its page may show an update inside). `r`'s page shows one: a finding.
+    // the first (their pages may show an update inside). `r`'s page gives only a day, which
+    // may be inside: a finding (a warning), open.
     let server = Server::start();
     let entry = |slug: &str, summary: &str| {
         format!(
@@ -489,25 +495,30 @@ fn an_entry_read_again_unchanged_before_the_window_is_not_fetched_again() {
     };
     server.serve_times("/feed.xml", feed("Le fait."), 2);
     server.serve("/feed.xml", feed("Le fait, et sa suite."));
-    let page = |modified: &str| {
+    let page = |meta: &str| {
         format!(
-            "<html><head><title>Article</title><meta property=\"article:modified_time\" content=\"{modified}\"></head>\
+            "<html><head><title>Article</title>{meta}</head>\
              <body><article><h1>Article</h1><p>Ce que l'on sait des documents publiés sous le mot-dièse #MacronLeaks, \
              et ce qu'en dit la Commission nationale de contrôle de la campagne.</p></article></body></html>"
         )
     };
-    for (slug, modified) in [
-        ("p", "2017-05-04T20:00:00Z"),
-        ("q", "2017-05-04T20:00:00Z"),
-        ("r", "2017-05-05T23:30:00Z"),
-    ] {
+    let modified = "<meta property=\"article:modified_time\" content=\"2017-05-04T20:00:00Z\">";
+    // (A day without a zone: the source names none, so it may be any day from 3 to 5 May UTC.)
+    let day = "<meta property=\"article:published_time\" content=\"2017-05-04\">";
+    for (slug, meta) in [("p", modified), ("q", modified), ("r", day)] {
         server.serve(
             &format!("/n/{slug}"),
-            ResponseTemplate::new(200).set_body_raw(page(modified), "text/html; charset=utf-8"),
+            ResponseTemplate::new(200).set_body_raw(page(meta), "text/html; charset=utf-8"),
         );
     }
-    let (_dir, sources) = sources_reading(server.url("/feed.xml").as_str());
     let s = store();
+    let sources = s.dir.path().join("sources.toml");
+    let feed_url = server.url("/feed.xml");
+    std::fs::write(
+        &sources,
+        format!("schema = 1\n[[source]]\nid = \"lq\"\nfeed = \"{feed_url}\"\naudience = \"all\"\n"),
+    )
+    .unwrap();
     let nightly = |at: &str| {
         check(
             &s,
@@ -517,18 +528,25 @@ fn an_entry_read_again_unchanged_before_the_window_is_not_fetched_again() {
     };
     let hits = || ["p", "q", "r"].map(|slug| server.hits(&format!("/n/{slug}")));
 
-    let first = nightly("2017-05-06T01:00:00Z");
+    // Runs before any window opens.
+    let first = nightly("2017-05-04T21:00:00Z");
     assert_eq!(hits(), [1, 1, 1]);
     assert_eq!(states(&first).len(), 1, "r is found: {:#}", first["findings"]);
     // The same entries: `p` and `q` are not read again; `r`, whose finding is open, is.
-    let second = nightly("2017-05-06T02:00:00Z");
+    let second = nightly("2017-05-04T22:00:00Z");
     assert_eq!(hits(), [1, 1, 2]);
     assert_eq!(second["sources"][0]["feed_only"]["unchanged"], 2, "{:#}", second["sources"]);
     assert_eq!(states(&second).len(), 1, "r stays open: {:?}", states(&second));
     assert_eq!(second["resolved"].as_array().unwrap().len(), 0);
     // `q`'s entry says something new: its page is read again.
-    nightly("2017-05-06T03:00:00Z");
+    nightly("2017-05-04T23:00:00Z");
     assert_eq!(hits(), [1, 2, 3]);
+    // After the windows: `p` was last read before they opened, and may have been edited inside
+    // them without its entry changing: read again, once.
+    nightly("2017-05-08T12:00:00Z");
+    assert_eq!(hits(), [2, 3, 4]);
+    nightly("2017-05-08T13:00:00Z");
+    assert_eq!(hits()[..2], [2, 3]);
 }
 
 #[test]
@@ -614,6 +632,50 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_page_that_fails_one_night_does_not_resolve_what_was_found_on_it() {
+    let server = Server::start();
+    let feed = format!(
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><link>{}</link>\
+         <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>Un article.</description></item></channel></rss>",
+        server.url("/n/x")
+    );
+    server.serve("/feed.xml", ResponseTemplate::new(200).set_body_raw(feed, "application/rss+xml"));
+    let page = "<html><body><article><p>Ce que l'on sait des documents publiés sous le mot-dièse #MacronLeaks, \
+                et ce qu'en dit la Commission nationale de contrôle de la campagne.</p></article></body></html>";
+    let ok = || ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=utf-8");
+    server.serve_times("/n/x", ok(), 1);
+    server.serve_times("/n/x", ResponseTemplate::new(500), 1);
+    server.serve("/n/x", ok());
+    let (_dir, sources) = sources_reading(server.url("/feed.xml").as_str());
+    let s = store();
+    let nightly = |at: &str, extra: &[&str]| {
+        let mut args = vec![
+            FR,
+            sources.to_str().unwrap(),
+            "--no-cache",
+            "--retries",
+            "0",
+            "--at",
+            at,
+            "--fail-on",
+            "notice",
+        ];
+        args.extend_from_slice(extra);
+        check(&s, &args)
+    };
+    let (_, first, _) = nightly("2017-05-06T12:00:00Z", &[]);
+    assert_eq!(states(&first).len(), 1, "found on the page: {:#}", first["findings"]);
+    // The page fails: judged on its feed entry alone, which does not match; what the page
+    // showed was not seen, so the finding is not resolved.
+    let (_, second, _) = nightly("2017-05-06T13:00:00Z", &[]);
+    assert_eq!(second["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(second["resolved"].as_array().unwrap().len(), 0, "{:#}", second["resolved"]);
+    // Back: open, not new.
+    let (code, third, _) = nightly("2017-05-06T14:00:00Z", &["--new-only"]);
+    assert_eq!((code, third["state"]["open"].as_u64()), (0, Some(1)), "{:#}", third["state"]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::report::{self, Json, JsonLines, Outcome, Render, Text};
 use crate::rules::{Engine, RuleSet};
 use crate::run::{Hooks, Options, Run};
 use crate::sources::{Replacement, Selection};
-use crate::store::Recall;
+use crate::store::{Kept, Recall};
 pub use args::Cli;
 use args::{BuildArgs, CheckArgs, Command, ExtractArgs, ExtractFormat, FetchArgs, FingerprintCommand, Format, MatchArgs, RulesCommand};
 use chrono::{SubsecRound, Utc};
@@ -102,6 +102,20 @@ fn http_options(fetch: &FetchArgs, crawl: Option<&args::CrawlArgs>, keep: Option
     }
 }
 
+/// Set while a check records its run and writes its report: `blackout watch` lets a second
+/// signal end the process at once, except then (a run recorded but never printed would have
+/// its new findings told as open the next time).
+pub(crate) static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Clears [`RECORDING`] however the check ends.
+struct Recording;
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        RECORDING.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let started_at = Utc::now();
     let engine = engine(&a.files)?;
@@ -121,74 +135,41 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     };
     // The store is opened and locked before anything is fetched: a run that cannot record
     // what it finds, or that would overlap another, stops before it costs the outlets a fetch.
+    // What the record says of the run (its rule files' digests) is read now, as they were
+    // loaded.
     let mut store = state::open_for_check(&a.state)?;
-    let scope = a.shard.map_or("all".to_string(), |s| s.to_string());
-    let lock = match &mut store {
-        Some(store) if store.read_only() => {
-            eprintln!(
-                "note: state store `{}` is read-only: this run recalls what earlier runs saw, but cannot be recorded (it will exit 2)",
-                store.path().display()
-            );
-            None
-        }
-        Some(store) => {
-            let shown = store.path().display().to_string();
-            Some(
-                store
-                    .lock(&scope, std::time::Duration::from_secs(a.state.lock_timeout), &mut |dead| {
-                        eprintln!(
-                            "note: state store `{shown}`: took over the lock of process {} on `{}` (since {}), which ended without giving it back",
-                            dead.pid,
-                            dead.host,
-                            dead.since.format("%Y-%m-%dT%H:%M:%SZ")
-                        );
-                    })
-                    .map_err(fail)?,
-            )
-        }
+    let rule_ids: Vec<String> = engine.rules().rules.iter().map(|r| r.id.clone()).collect();
+    let meta = match &store {
+        Some(_) => Some(state::run_meta(&a, &rule_ids, started_at)?),
         None => None,
     };
-    let recall = match &mut store {
-        Some(store) => {
-            let mut ids: Vec<&str> = engine.rules().sources.iter().map(|s| s.id.as_str()).collect();
-            ids.extend(
-                a.input_source
-                    .as_deref()
-                    .or(Some(crate::sources::INPUT_SOURCE))
-                    .filter(|_| !a.input.is_empty()),
-            );
-            store.recall(&ids, crate::report::TOOL).map_err(fail)?
+    let lock = match &mut store {
+        Some(store) => state::lock(store, &a)?,
+        None => None,
+    };
+    let gathered = gather(&a, &engine, &options, store.as_mut());
+    let (mut report, kept) = match gathered {
+        Ok(gathered) => gathered,
+        Err(e) => {
+            if let (Some(store), Some(lock)) = (store.as_mut(), lock) {
+                store.release(lock);
+            }
+            return Err(e);
         }
-        None => Recall::default(),
     };
-    let kept = match &mut store {
-        Some(store) if !a.crawl.no_cache => Some(Arc::new(store.kept().map_err(fail)?)),
-        _ => None,
-    };
-    let keep = kept.clone().map(|k| k as Arc<dyn Keep>);
-    let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl), keep)).map_err(fail)?;
-    let bar;
-    let mut hooks = Hooks {
-        history: &recall,
-        ..Hooks::default()
-    };
-    if !a.quiet {
-        bar = crate::progress::Bar::new();
-        hooks.progress = &bar;
-    }
-    let mut report = Run::new(&engine, &fetcher, hooks).check(&options, &a.files).map_err(fail)?;
+    RECORDING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _recording = Recording;
     // A store that cannot take the run (disk full, read-only) costs the marks, not the report:
     // it is printed unmarked, and the error comes after it.
-    let unrecorded = match &mut store {
-        Some(store) => {
-            let meta = state::run_meta(&a, started_at)?;
-            let unrecorded = store.commit(&mut report, &meta, kept.as_deref()).err();
+    let unrecorded = match (&mut store, &meta) {
+        (Some(store), Some(meta)) => {
+            let unrecorded = store.commit(&mut report, meta, kept.as_deref()).err();
             if let Some(lock) = lock {
                 store.release(lock);
             }
             unrecorded
         }
-        None => None,
+        _ => None,
     };
     if a.state.new_only {
         report.only_new();
@@ -202,6 +183,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Format::Jsonl => Box::new(JsonLines),
     };
     renderer.render(&report, out)?;
+    out.flush()?;
     if let Some(e) = unrecorded {
         return Err(Failure::Message(format!(
             "error: the run was not recorded, so the next run will report its findings as new again: {e}"
@@ -217,6 +199,47 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         return Err(Failure::Message(msg));
     }
     Ok(report.outcome(a.fail_on.into()))
+}
+
+/// The check itself, between the store's lock and its record: what earlier runs saw, the
+/// documents kept for conditional GET, the fetcher, the run.
+fn gather(
+    a: &CheckArgs,
+    engine: &Engine,
+    options: &Options,
+    store: Option<&mut crate::store::Store>,
+) -> Result<(report::Report, Option<Arc<Kept>>), Failure> {
+    let (recall, kept) = match store {
+        Some(store) => {
+            let mut ids: Vec<&str> = engine.rules().sources.iter().map(|s| s.id.as_str()).collect();
+            ids.extend(
+                a.input_source
+                    .as_deref()
+                    .or(Some(crate::sources::INPUT_SOURCE))
+                    .filter(|_| !a.input.is_empty()),
+            );
+            let recall = store.recall(&ids, crate::report::TOOL).map_err(fail)?;
+            let kept = match a.crawl.no_cache {
+                true => None,
+                false => Some(Arc::new(store.kept().map_err(fail)?)),
+            };
+            (recall, kept)
+        }
+        None => (Recall::default(), None),
+    };
+    let keep = kept.clone().map(|k| k as Arc<dyn Keep>);
+    let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl), keep)).map_err(fail)?;
+    let bar;
+    let mut hooks = Hooks {
+        history: &recall,
+        ..Hooks::default()
+    };
+    if !a.quiet {
+        bar = crate::progress::Bar::new();
+        hooks.progress = &bar;
+    }
+    let report = Run::new(engine, &fetcher, hooks).check(options, &a.files).map_err(fail)?;
+    Ok((report, kept))
 }
 
 fn rules_check(files: &[PathBuf], out: &mut dyn Write) -> Result<Outcome, Failure> {

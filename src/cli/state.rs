@@ -4,7 +4,7 @@
 use super::args::{CheckArgs, ReviewArgs, StateArgs, StateCommand, StateListArgs, StoreArg};
 use super::{Failure, fail};
 use crate::report::{Outcome, Tabular, table};
-use crate::store::{ReviewVerdict, RunMeta, Store};
+use crate::store::{Lock, ReviewVerdict, RunMeta, Store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::io::Write;
@@ -22,7 +22,8 @@ pub fn open_for_check(a: &StateArgs) -> Result<Option<Store>, Failure> {
     }
     let unusable = match Store::default_path() {
         Some(path) => match Store::open(&path) {
-            Ok(store) => return Ok(Some(store)),
+            Ok(store) if !store.read_only() => return Ok(Some(store)),
+            Ok(_) => format!("the default state store `{}` is read-only", path.display()),
             Err(e) => e.to_string(),
         },
         None => "no default state store: neither XDG_DATA_HOME nor HOME is set".to_string(),
@@ -36,9 +37,33 @@ pub fn open_for_check(a: &StateArgs) -> Result<Option<Store>, Failure> {
     Ok(None)
 }
 
+/// Takes the store's lock for a check (a read-only store, which cannot record the run, is not
+/// locked), saying so when it is taken over from a run that died.
+pub fn lock(store: &mut Store, a: &CheckArgs) -> Result<Option<Lock>, Failure> {
+    let shown = crate::report::inert(&store.path().display().to_string());
+    if store.read_only() {
+        eprintln!(
+            "note: state store `{shown}` is read-only: this run recalls what earlier runs saw, but cannot be recorded (it will exit 2)"
+        );
+        return Ok(None);
+    }
+    let timeout = std::time::Duration::from_secs(a.state.lock_timeout);
+    let lock = store
+        .lock(a.shard, timeout, &mut |dead| {
+            eprintln!(
+                "note: state store `{shown}`: took over the lock of process {} on `{}` (since {}), which ended without giving it back",
+                dead.pid,
+                crate::report::inert(&dead.host),
+                crate::model::stamp(dead.since)
+            );
+        })
+        .map_err(fail)?;
+    Ok(Some(lock))
+}
+
 /// What the store keeps of a run beyond its report: the rule files with their digests (which
 /// rules produced these findings) and the options that shape verdicts.
-pub fn run_meta(a: &CheckArgs, started_at: DateTime<Utc>) -> Result<RunMeta, Failure> {
+pub fn run_meta(a: &CheckArgs, rules: &[String], started_at: DateTime<Utc>) -> Result<RunMeta, Failure> {
     let mut rule_files = Vec::new();
     for path in &a.files {
         let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{}` again to record it: {e}", path.display())))?;
@@ -60,6 +85,7 @@ pub fn run_meta(a: &CheckArgs, started_at: DateTime<Utc>) -> Result<RunMeta, Fai
         rule_files,
         options,
         fail_on: a.fail_on.into(),
+        rules: rules.to_vec(),
     })
 }
 

@@ -38,16 +38,25 @@ pub fn watch(a: WatchArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let rules = super::load(&a.check.files)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        // The second signal ends the process at once (the shutdown is armed by the first);
-        // registered first, so the first signal finds the flag still down.
-        signal_hook::flag::register_conditional_shutdown(signal, 0, Arc::clone(&stop)).map_err(fail)?;
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(fail)?;
+        let stop = Arc::clone(&stop);
+        // The first signal asks the watch to stop after the run under way; a second ends the
+        // process at once, unless the run is being recorded and printed (then it is ignored:
+        // the watch stops as soon as that is done).
+        let handler = move || {
+            if !stop.swap(true, Ordering::SeqCst) || super::RECORDING.load(Ordering::SeqCst) {
+                return;
+            }
+            signal_hook::low_level::exit(0);
+        };
+        // SAFETY: the handler only reads and writes atomics and calls `_exit`, all of which
+        // are async-signal-safe.
+        unsafe { signal_hook::low_level::register(signal, handler) }.map_err(fail)?;
     }
     let clock = Clock {
         offset: a.check.at.map_or(chrono::Duration::zero(), |at| at - Utc::now()),
     };
     let margin = chrono::Duration::hours(i64::from(a.check.margin));
-    let stamp = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ");
+    let stamp = crate::model::stamp;
     let mut runs = 0;
     while !stop.load(Ordering::SeqCst) {
         let now = clock.now();

@@ -24,4 +24,6 @@ pub trait Keep: Send + Sync + std::fmt::Debug {
     /// Keeps a body fetched whole that came with validators. Failing to keep it costs a full
     /// fetch next time, nothing more, so it does not fail the fetch.
     fn keep(&self, url: &Url, validators: Validators, body: &[u8]);
+    /// The server answered "not modified" and the kept body was reused: it is still current.
+    fn revalidated(&self, url: &Url);
 }

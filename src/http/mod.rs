@@ -416,6 +416,9 @@ impl Shared {
                 tokio::task::block_in_place(|| keep.body(url, cap)).map(|body| (headers, body))
             });
             if let Some((headers, (bytes, truncated))) = stored {
+                if let Some(keep) = keep {
+                    keep.revalidated(url);
+                }
                 return Ok(Hop::Done(
                     Box::new(Document {
                         url: url.clone(),

@@ -5,10 +5,10 @@
 use super::{Render, Report, SourceStatus, SourceSummary, inert};
 use crate::article::Provenance;
 use crate::judge::{Cleared, Finding};
+use crate::model::stamp;
 use crate::model::{FindingState, Resolution, Severity, wire_name};
 use crate::problem::{Code, Problem};
 use crate::timing::{DateRef, Timing};
-use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
 
 /// How many problems of one kind a source lists before counting the rest.
@@ -332,18 +332,18 @@ fn timing_line(t: &Timing) -> String {
     )
 }
 
-/// A timing that rests on what blackout saw itself, beside what the page says: "the page says
-/// 5 May 21:30; first seen by blackout 6 May 02:00, absent at 5 May 23:00".
+/// A timing that rests on what blackout saw itself, beside what the publisher says: "the page
+/// says 5 May 21:30; first seen by blackout 6 May 02:00, absent at 5 May 23:00".
 fn observed_line(t: &Timing, d: &DateRef, verdict: &str, zones: &str) -> Option<String> {
-    let stamp = |i: DateTime<Utc>| i.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let says = |what: &str| match &t.stated {
         Some(s) => format!(
-            "the page says {} ({} \"{}\")",
+            "the {} says {} ({} \"{}\")",
+            if s.provenance.from_feed() { "feed" } else { "page" },
             stamp(s.when.instant()),
             s.provenance.name(),
             inert(&s.raw)
         ),
-        None => format!("the page states no {what} date"),
+        None => format!("the publisher states no {what} date"),
     };
     let (after, by) = (stamp(d.when.earliest), stamp(d.when.latest));
     let w = &t.window;

@@ -63,9 +63,9 @@ pub trait History: Sync {
     /// instant, if never before), whether an earlier whole read of one of the `listings` that
     /// list it now did not, its last capture. `None` when nothing is remembered.
     fn observe(&self, source: &str, url: &Url, listings: &mut dyn Iterator<Item = &Url>, at: DateTime<Utc>) -> Option<Observed>;
-    /// Whether an earlier run read this item's page and the feed entry of this digest
-    /// ([`crate::identity::entry_digest`]), and left no finding of the item open.
-    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> bool;
+    /// When an earlier run last read this item's page, if it read the feed entry of this digest
+    /// ([`crate::identity::entry_digest`]) then and left no finding of the item open.
+    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> Option<DateTime<Utc>>;
 }
 
 /// No memory of earlier runs.
@@ -75,8 +75,8 @@ impl History for NoHistory {
     fn observe(&self, _: &str, _: &Url, _: &mut dyn Iterator<Item = &Url>, _: DateTime<Utc>) -> Option<Observed> {
         None
     }
-    fn unchanged(&self, _: &str, _: &Url, _: &str) -> bool {
-        false
+    fn unchanged(&self, _: &str, _: &Url, _: &str) -> Option<DateTime<Utc>> {
+        None
     }
 }
 
@@ -92,7 +92,7 @@ impl Known for Earlier<'_> {
         Some(crate::dates::When::between(o.absent_at?, o.first_seen))
     }
 
-    fn unchanged(&self, source: &str, item: &Url, entry: &crate::feed::FeedItem) -> bool {
+    fn unchanged(&self, source: &str, item: &Url, entry: &crate::feed::FeedItem) -> Option<DateTime<Utc>> {
         self.history.unchanged(source, item, &crate::identity::entry_digest(entry))
     }
 }
@@ -169,7 +169,15 @@ impl<'a> Run<'a> {
             history: self.hooks.history,
             at: options.at,
         };
-        let work = Worklist::build(&plan, listings, self.engine.rules(), self.fetcher, options.selection, &earlier);
+        let work = Worklist::build(
+            &plan,
+            listings,
+            self.engine.rules(),
+            self.fetcher,
+            options.selection,
+            &earlier,
+            options.at,
+        );
         let clock = Clock {
             at: options.at,
             floor: options.date_floor,

@@ -5,8 +5,8 @@
 //! or open since an earlier run, the findings resolved since, those a reviewer dismissed, and
 //! for a source not checked how long it has not been.
 
-use super::db::{DbError, Exec, Row, Tx, vals};
-use super::{Store, StoreError, instant, parse_instant};
+use super::db::{BATCH, DbError, Exec, Row, Tx, Value, tuples, vals};
+use super::{ReviewVerdict, Store, StoreError, instant, parse_instant};
 use crate::judge::Finding;
 use crate::model::{FindingKey, FindingState, Resolution, Severity, Tracking};
 use crate::report::{Outcome, Report, Resolved, RunRef, SourceStatus, StateRun, Suppressed};
@@ -23,6 +23,9 @@ pub struct RunMeta {
     pub options: serde_json::Value,
     /// The severity that fails the run, for the outcome recorded.
     pub fail_on: Severity,
+    /// The ids of the rules the run evaluated: only their findings can it resolve (another
+    /// election's rule files may share an outlet and a store).
+    pub rules: Vec<String>,
 }
 
 impl Store {
@@ -112,7 +115,7 @@ fn record(tx: &mut Tx, report: &mut Report, meta: &RunMeta) -> Result<i64, DbErr
     problems(tx, report, run)?;
     items(tx, report, run, at)?;
     listings(tx, report, run, at)?;
-    findings(tx, report, run, at)?;
+    findings(tx, report, meta, run, at)?;
     let outcome = match (report.nothing_checked(), report.outcome(meta.fail_on)) {
         (true, _) => "nothing_checked",
         (false, Outcome::Clean) => "clean",
@@ -129,21 +132,44 @@ fn record(tx: &mut Tx, report: &mut Report, meta: &RunMeta) -> Result<i64, DbErr
 /// Each source's health this run; for one not checked whole, since when it has not been and
 /// when it last was.
 fn health(tx: &mut Tx, report: &mut Report, run: i64) -> Result<(), DbError> {
+    let mut stages: HashMap<&str, std::collections::BTreeMap<String, usize>> = HashMap::new();
+    for p in &report.problems {
+        *stages
+            .entry(p.source.as_str())
+            .or_default()
+            .entry(crate::model::wire_name(&p.stage))
+            .or_default() += 1;
+    }
+    let stages: HashMap<String, String> = stages
+        .into_iter()
+        .map(|(source, by)| (source.to_string(), serde_json::json!(by).to_string()))
+        .collect();
     for s in &mut report.sources {
         let status = crate::model::wire_name(&s.status);
         tx.execute(
-            "INSERT INTO source_health (run, source, status, reason, documents, cached, failed, items) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            vals![run, &s.id, status, &s.status_reason, s.documents as i64, s.cached as i64, s.failed as i64, s.items as i64],
+            "INSERT INTO source_health (run, source, status, reason, documents, cached, failed, items, stages)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            vals![
+                run,
+                &s.id,
+                status,
+                &s.status_reason,
+                s.documents as i64,
+                s.cached as i64,
+                s.failed as i64,
+                s.items as i64,
+                stages.get(&s.id).cloned()
+            ],
         )?;
         if s.status == SourceStatus::Checked {
             continue;
         }
         let mut run_at = |sql: &str, arg: i64| -> Result<Option<RunRef>, DbError> {
             Ok(match tx.query_opt(sql, vals![&s.id, arg])? {
-                Some(r) => parse_instant(&r.text(1)?).map(|at| RunRef {
-                    run: r.int(0).unwrap_or(0),
-                    at,
-                }),
+                Some(r) => {
+                    let run = r.int(0)?;
+                    parse_instant(&r.text(1)?).map(|at| RunRef { run, at })
+                }
                 None => None,
             })
         };
@@ -209,53 +235,84 @@ fn problems(tx: &mut Tx, report: &mut Report, run: i64) -> Result<(), DbError> {
 /// another from the feed alone, so a night the page could not be read does not pass for a
 /// change on the next.
 fn items(tx: &mut Tx, report: &mut Report, run: i64, at: DateTime<Utc>) -> Result<(), DbError> {
-    for item in &mut report.items {
-        // The publisher's date of each role, of the highest precedence, as written.
-        let written = |role: crate::article::Role| {
-            item.dates
-                .iter()
-                .filter(|d| d.provenance.role() == role && d.instant.is_some())
-                .min_by_key(|d| d.provenance.rank())
-                .map(|d| d.raw.clone())
-        };
-        let row = tx.query_one(
-            "INSERT INTO items (source, url, guid, title, first_run, first_seen, last_run, last_seen, published, modified, absent_at, entries)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?6, ?7, ?8, ?9, ?10)
+    // Rows go by the hundred, one statement each: for PostgreSQL every statement is a round
+    // trip to the server, and one per item made a 20,000-item run's writes take 13 s.
+    for chunk in report.items.chunks_mut(BATCH) {
+        // ?1 and ?2 are the run and its instant; then 12 values per item.
+        let mut params = vec![Value::from(run), Value::from(instant(at))];
+        for item in chunk.iter() {
+            // The publisher's date of each role, of the highest precedence, as written.
+            let written = |role: crate::article::Role| {
+                item.dates
+                    .iter()
+                    .filter(|d| d.provenance.role() == role && d.instant.is_some())
+                    .min_by_key(|d| d.provenance.rank())
+                    .map(|d| d.raw.clone())
+            };
+            params.extend([
+                Value::from(&item.source),
+                Value::from(&item.url),
+                Value::from(&item.guid),
+                Value::from(&item.title),
+                Value::from(written(crate::article::Role::Published)),
+                Value::from(written(crate::article::Role::Modified)),
+                Value::from(item.absent_at.map(instant)),
+                Value::from(item.entries.join(",")),
+                Value::from(&item.version),
+                Value::from(item.read_page()),
+                Value::from(item.changed.map(|c| instant(c.after))),
+                Value::from(item.changed.map(|c| instant(c.by))),
+            ]);
+        }
+        let rows = tuples(chunk.len(), 3, 12, |n| {
+            format!(
+                "(?{}, ?{}, ?{}, ?{}, ?1, ?2, ?1, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?2, ?1, ?{}, ?{}, ?{})",
+                n,
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8,
+                n + 9,
+                n + 10,
+                n + 11
+            )
+        });
+        // A capture with the page replaces any other; one from the feed alone only another
+        // from the feed alone (the condition of each `CASE`).
+        let sql = format!(
+            "INSERT INTO items (source, url, guid, title, first_run, first_seen, last_run, last_seen, published, modified, absent_at,
+                                entries, capture, capture_at, capture_run, capture_page, changed_after, changed_by)
+             VALUES {rows}
              ON CONFLICT (source, url) DO UPDATE SET guid = excluded.guid, title = excluded.title, last_run = excluded.last_run,
                  last_seen = excluded.last_seen, published = excluded.published, modified = excluded.modified,
-                 entries = excluded.entries
-             RETURNING id, first_seen",
-            vals![
-                &item.source,
-                &item.url,
-                &item.guid,
-                &item.title,
-                run,
-                instant(at),
-                written(crate::article::Role::Published),
-                written(crate::article::Role::Modified),
-                item.absent_at.map(instant),
-                item.entries.join(",")
-            ],
-        )?;
-        let (id, first_seen) = (row.int(0)?, row.text(1)?);
+                 entries = excluded.entries,
+                 capture = {replace} excluded.capture ELSE items.capture END,
+                 capture_at = {replace} excluded.capture_at ELSE items.capture_at END,
+                 capture_run = {replace} excluded.capture_run ELSE items.capture_run END,
+                 capture_page = {replace} excluded.capture_page ELSE items.capture_page END,
+                 changed_after = {replace} excluded.changed_after ELSE items.changed_after END,
+                 changed_by = {replace} excluded.changed_by ELSE items.changed_by END
+             RETURNING id, first_seen, source, url",
+            replace = "CASE WHEN items.capture_page IS NULL OR items.capture_page <= excluded.capture_page THEN"
+        );
+        let mut ids: HashMap<(String, String), (i64, String)> = HashMap::with_capacity(chunk.len());
+        for r in tx.query(&sql, &params)? {
+            ids.insert((r.text(2)?, r.text(3)?), (r.int(0)?, r.text(1)?));
+        }
+        let mut params = vec![Value::from(run), Value::from(instant(at))];
+        for item in chunk.iter_mut() {
+            let (id, first_seen) = ids.remove(&(item.source.clone(), item.url.clone())).ok_or(DbError::NoRow)?;
+            item.first_seen = parse_instant(&first_seen);
+            params.extend([Value::from(id), Value::from(&item.version)]);
+        }
+        let rows = tuples(chunk.len(), 3, 2, |n| format!("(?{n}, ?{}, ?1, ?2)", n + 1));
         tx.execute(
-            "UPDATE items SET capture = ?2, capture_at = ?3, capture_run = ?4, capture_page = ?5, changed_after = ?6, changed_by = ?7
-             WHERE id = ?1 AND (capture_page IS NULL OR capture_page <= ?5)",
-            vals![
-                id,
-                &item.version,
-                instant(at),
-                run,
-                item.read_page(),
-                item.changed.map(|c| instant(c.after)),
-                item.changed.map(|c| instant(c.by))
-            ],
-        )?;
-        item.first_seen = parse_instant(&first_seen);
-        tx.execute(
-            "INSERT INTO versions (item, digest, first_run, first_seen) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (item, digest) DO NOTHING",
-            vals![id, &item.version, run, instant(at)],
+            &format!("INSERT INTO versions (item, digest, first_run, first_seen) VALUES {rows} ON CONFLICT (item, digest) DO NOTHING"),
+            &params,
         )?;
     }
     Ok(())
@@ -278,15 +335,27 @@ fn listings(tx: &mut Tx, report: &Report, run: i64, at: DateTime<Utc>) -> Result
 /// and still there), resolved (reported before, gone now — only where the source was checked
 /// whole, since an unread source proves nothing gone), suppressed (found again in the version a
 /// reviewer judged a false positive).
-fn findings(tx: &mut Tx, report: &mut Report, run: i64, at: DateTime<Utc>) -> Result<(), DbError> {
+fn findings(tx: &mut Tx, report: &mut Report, meta: &RunMeta, run: i64, at: DateTime<Utc>) -> Result<(), DbError> {
     let mut kept = Vec::with_capacity(report.findings.len());
     let mut found: HashSet<String> = HashSet::new();
     for mut f in std::mem::take(&mut report.findings) {
         found.insert(f.id.clone());
-        let (state, first_run, first_reported) = upsert(tx, &f, run, at)?;
-        if let Some(s) = dismissed(tx, &f)? {
-            report.suppressed.push(s);
-            continue;
+        let before = tx
+            .query_opt("SELECT version FROM findings WHERE id = ?1", vals![&f.id])?
+            .map(|r| r.text(0))
+            .transpose()?;
+        let (mut state, first_run, first_reported) = upsert(tx, &f, run, at)?;
+        match review(tx, &f)? {
+            Some((verdict, version, s)) if verdict == ReviewVerdict::FalsePositive && version == f.version => {
+                report.suppressed.push(s);
+                continue;
+            }
+            // Dismissed in the content it had until now, and that content changed: the
+            // finding is told again as new (with `--new-only` too), once.
+            Some((verdict, version, _)) if verdict == ReviewVerdict::FalsePositive && before.as_ref() == Some(&version) => {
+                state = FindingState::New;
+            }
+            _ => {}
         }
         f.tracking = Some(Tracking {
             state,
@@ -303,6 +372,18 @@ fn findings(tx: &mut Tx, report: &mut Report, run: i64, at: DateTime<Utc>) -> Re
         .map(|s| s.id.clone())
         .collect();
     let read: HashSet<(&str, &str)> = report.items.iter().map(|i| (i.source.as_str(), i.url.as_str())).collect();
+    // Items whose page should have been read and was not (it failed, this once): what their
+    // findings rest on was not seen, so they stay as they are.
+    let unseen: HashSet<(&str, &str)> = report
+        .items
+        .iter()
+        .filter(|i| !i.read_page() && i.feed_only.is_none())
+        .map(|i| (i.source.as_str(), i.url.as_str()))
+        .collect();
+    let rules: HashSet<&str> = meta.rules.iter().map(String::as_str).collect();
+    // Only a source whose feed or sitemap was read whole can have stopped listing an item (a
+    // run over one saved page, `--input page.html --as SOURCE`, proves nothing gone).
+    let listed: HashSet<&str> = report.listings_read.iter().map(|l| l.source.as_str()).collect();
     let mut resolved = Vec::new();
     for source in checked {
         let rows = tx.query(
@@ -312,7 +393,9 @@ fn findings(tx: &mut Tx, report: &mut Report, run: i64, at: DateTime<Utc>) -> Re
         )?;
         for r in rows {
             let gone = resolution(&r, &read)?;
-            if !found.contains(&gone.id) {
+            let key = (gone.key.source.as_str(), gone.key.url.as_str());
+            let proved = gone.resolution == Resolution::NoLongerMatching || listed.contains(gone.key.source.as_str());
+            if !found.contains(&gone.id) && rules.contains(gone.key.rule.as_str()) && !unseen.contains(&key) && proved {
                 resolved.push(gone);
             }
         }
@@ -383,8 +466,9 @@ fn upsert(tx: &mut Tx, f: &Finding, run: i64, at: DateTime<Utc>) -> Result<(Find
     Ok((state, row.int(1)?, parse_instant(&row.text(2)?).unwrap_or(at)))
 }
 
-/// The latest review of a finding, if it dismissed this very version as a false positive.
-fn dismissed(tx: &mut Tx, f: &Finding) -> Result<Option<Suppressed>, DbError> {
+/// The latest review of a finding: its verdict, the version it was given for, and the finding
+/// as dismissed by it.
+fn review(tx: &mut Tx, f: &Finding) -> Result<Option<(ReviewVerdict, String, Suppressed)>, DbError> {
     let Some(r) = tx.query_opt(
         "SELECT verdict, reviewer, at, note, version FROM reviews WHERE finding = ?1 ORDER BY id DESC LIMIT 1",
         vals![&f.id],
@@ -392,16 +476,17 @@ fn dismissed(tx: &mut Tx, f: &Finding) -> Result<Option<Suppressed>, DbError> {
     else {
         return Ok(None);
     };
-    if r.text(0)? != "false_positive" || r.text(4)? != f.version {
+    let Some(verdict) = ReviewVerdict::parse(&r.text(0)?) else {
         return Ok(None);
-    }
-    Ok(Some(Suppressed {
+    };
+    let dismissed = Suppressed {
         id: f.id.clone(),
         key: f.key.clone(),
         reviewer: r.text(1)?,
         reviewed_at: parse_instant(&r.text(2)?).unwrap_or_default(),
         note: r.opt_text(3)?,
-    }))
+    };
+    Ok(Some((verdict, r.text(4)?, dismissed)))
 }
 
 fn split(materials: &str) -> Vec<String> {

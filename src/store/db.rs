@@ -79,6 +79,16 @@ macro_rules! vals {
 }
 pub(crate) use vals;
 
+/// Rows per statement when many are written: for PostgreSQL every statement is a round trip
+/// to the server. A few thousand parameters, well within both databases' limits.
+pub const BATCH: usize = 250;
+
+/// The `VALUES` of `count` rows of `width` parameters each, numbered from `first`: each row as
+/// `row` writes it from the number of its first parameter.
+pub fn tuples(count: usize, first: usize, width: usize, row: impl Fn(usize) -> String) -> String {
+    (0..count).map(|i| row(first + i * width)).collect::<Vec<_>>().join(", ")
+}
+
 /// A row read, its columns in the order the statement selects them.
 #[derive(Debug, Clone)]
 pub struct Row(Vec<Value>);
@@ -181,7 +191,7 @@ pub enum Conn {
 
 /// A PostgreSQL connection and the statements prepared on it.
 pub struct Pg {
-    pub client: postgres::Client,
+    client: postgres::Client,
     statements: HashMap<String, postgres::Statement>,
 }
 
@@ -213,6 +223,15 @@ pub enum Tx<'a> {
 }
 
 impl Conn {
+    /// A transaction that, in SQLite, takes the write lock at once (`BEGIN IMMEDIATE`): for
+    /// reading a value and writing on it with no other writer in between (a migration).
+    pub fn transaction_immediate(&mut self) -> Result<Tx<'_>, DbError> {
+        match self {
+            Conn::Sqlite(c) => Ok(Tx::Sqlite(c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)),
+            Conn::Postgres(_) => self.transaction(),
+        }
+    }
+
     pub fn transaction(&mut self) -> Result<Tx<'_>, DbError> {
         Ok(match self {
             Conn::Sqlite(c) => Tx::Sqlite(c.transaction()?),
@@ -259,22 +278,14 @@ impl Exec for Conn {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize, DbError> {
         match self {
             Conn::Sqlite(c) => sqlite_execute(c, sql, params),
-            Conn::Postgres(pg) => {
-                let Pg { client, statements } = &mut **pg;
-                let stmt = prepared(statements, sql, |q| client.prepare(q))?;
-                Ok(client.execute(&stmt, &pg_params(params))? as usize)
-            }
+            Conn::Postgres(pg) => pg_execute(&mut pg.client, &mut pg.statements, sql, params),
         }
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         match self {
             Conn::Sqlite(c) => sqlite_query(c, sql, params),
-            Conn::Postgres(pg) => {
-                let Pg { client, statements } = &mut **pg;
-                let stmt = prepared(statements, sql, |q| client.prepare(q))?;
-                client.query(&stmt, &pg_params(params))?.iter().map(pg_row).collect()
-            }
+            Conn::Postgres(pg) => pg_query(&mut pg.client, &mut pg.statements, sql, params),
         }
     }
 }
@@ -283,22 +294,36 @@ impl Exec for Tx<'_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize, DbError> {
         match self {
             Tx::Sqlite(tx) => sqlite_execute(tx, sql, params),
-            Tx::Postgres { tx, statements } => {
-                let stmt = prepared(statements, sql, |q| tx.prepare(q))?;
-                Ok(tx.execute(&stmt, &pg_params(params))? as usize)
-            }
+            Tx::Postgres { tx, statements } => pg_execute(tx, statements, sql, params),
         }
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         match self {
             Tx::Sqlite(tx) => sqlite_query(tx, sql, params),
-            Tx::Postgres { tx, statements } => {
-                let stmt = prepared(statements, sql, |q| tx.prepare(q))?;
-                tx.query(&stmt, &pg_params(params))?.iter().map(pg_row).collect()
-            }
+            Tx::Postgres { tx, statements } => pg_query(tx, statements, sql, params),
         }
     }
+}
+
+fn pg_execute(
+    c: &mut impl postgres::GenericClient,
+    statements: &mut HashMap<String, postgres::Statement>,
+    sql: &str,
+    params: &[Value],
+) -> Result<usize, DbError> {
+    let stmt = prepared(statements, sql, |q| c.prepare(q))?;
+    Ok(c.execute(&stmt, &pg_params(params))? as usize)
+}
+
+fn pg_query(
+    c: &mut impl postgres::GenericClient,
+    statements: &mut HashMap<String, postgres::Statement>,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Row>, DbError> {
+    let stmt = prepared(statements, sql, |q| c.prepare(q))?;
+    c.query(&stmt, &pg_params(params))?.iter().map(pg_row).collect()
 }
 
 fn sqlite_execute(c: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<usize, DbError> {
@@ -404,9 +429,12 @@ impl postgres::types::ToSql for Value {
         ty: &postgres::types::Type,
         out: &mut bytes::BytesMut,
     ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // `accepts` cannot see which variant comes: the value's own type is checked here, so
+        // an integer is never sent as a text column's bytes, nor text as an integer's.
         match self {
-            Value::Int(v) => v.to_sql(ty, out),
-            Value::Text(v) => v.as_deref().to_sql(ty, out),
+            Value::Int(v) if <i64 as postgres::types::ToSql>::accepts(ty) => v.to_sql(ty, out),
+            Value::Text(v) if <&str as postgres::types::ToSql>::accepts(ty) => v.as_deref().to_sql(ty, out),
+            _ => Err(format!("{self:?} for a parameter of type {ty}").into()),
         }
     }
 

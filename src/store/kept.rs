@@ -11,7 +11,7 @@
 //! leaves at most a file no row names, which `state prune` sweeps. A body is checked against
 //! its digest when read back; one that does not match is not used.
 
-use super::db::{DbError, Exec, Tx, vals};
+use super::db::{BATCH, DbError, Exec, Tx, Value, tuples, vals};
 use super::{Store, StoreError, instant, parse_instant};
 use crate::http::{Keep, Validators};
 use crate::model::Digest;
@@ -27,6 +27,9 @@ pub struct Kept {
     bodies: PathBuf,
     earlier: HashMap<String, Document>,
     fetched: Mutex<Vec<(String, Document)>>,
+    /// Addresses answered "not modified": their rows say they were current this run, so that
+    /// `state prune` keeps what is still in use.
+    revalidated: Mutex<Vec<String>>,
 }
 
 /// A body fetched whole, as the store records it.
@@ -46,11 +49,6 @@ pub(super) fn beside(path: &Path) -> PathBuf {
 }
 
 impl Store {
-    /// Where the bodies of this store's documents are.
-    pub fn bodies_dir(&self) -> &Path {
-        &self.bodies
-    }
-
     /// The documents earlier runs fetched whole, for this run's conditional GETs.
     pub fn kept(&mut self) -> Result<Kept, StoreError> {
         let rows = self
@@ -88,6 +86,7 @@ impl Store {
             bodies: self.bodies.clone(),
             earlier,
             fetched: Mutex::new(Vec::new()),
+            revalidated: Mutex::new(Vec::new()),
         })
     }
 }
@@ -102,29 +101,49 @@ impl Kept {
     /// row names any longer (replaced by a new version), for removal once it has committed.
     /// (The fetched rows stay for a retry of the transaction.)
     pub(super) fn record(&self, tx: &mut Tx, run: i64) -> Result<Vec<PathBuf>, DbError> {
-        let fetched = self.fetched.lock().expect("kept lock").clone();
-        for (url, d) in &fetched {
+        // One row per address (the last fetch of it), as one statement may not update a row twice.
+        let fetched: HashMap<String, Document> = self.fetched.lock().expect("kept lock").iter().cloned().collect();
+        let fetched: Vec<(String, Document)> = fetched.into_iter().collect();
+        for chunk in fetched.chunks(BATCH) {
+            let mut params = vec![Value::from(run)];
+            for (url, d) in chunk {
+                params.extend([
+                    Value::from(url),
+                    Value::from(&d.validators.etag),
+                    Value::from(&d.validators.last_modified),
+                    Value::from(&d.validators.content_type),
+                    Value::from(d.digest.hex()),
+                    Value::from(d.length as i64),
+                    Value::from(instant(d.fetched_at)),
+                ]);
+            }
+            let rows = tuples(chunk.len(), 2, 7, |n| {
+                format!("(?{n}, ?{}, ?{}, ?{}, ?{}, ?{}, ?1, ?{})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6)
+            });
             tx.execute(
-                "INSERT INTO documents (url, etag, last_modified, content_type, digest, length, run, fetched_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-                     content_type = excluded.content_type, digest = excluded.digest, length = excluded.length,
-                     run = excluded.run, fetched_at = excluded.fetched_at",
-                vals![
-                    url,
-                    &d.validators.etag,
-                    &d.validators.last_modified,
-                    &d.validators.content_type,
-                    d.digest.hex(),
-                    d.length as i64,
-                    run,
-                    instant(d.fetched_at)
-                ],
+                &format!(
+                    "INSERT INTO documents (url, etag, last_modified, content_type, digest, length, run, fetched_at) VALUES {rows}
+                     ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                         content_type = excluded.content_type, digest = excluded.digest, length = excluded.length,
+                         run = excluded.run, fetched_at = excluded.fetched_at"
+                ),
+                &params,
+            )?;
+        }
+        let revalidated = self.revalidated.lock().expect("kept lock").clone();
+        for chunk in revalidated.chunks(BATCH) {
+            let mut params = vec![Value::from(run), Value::from(instant(Utc::now()))];
+            params.extend(chunk.iter().map(Value::from));
+            let urls = tuples(chunk.len(), 3, 1, |n| format!("?{n}"));
+            tx.execute(
+                &format!("UPDATE documents SET run = ?1, fetched_at = ?2 WHERE url IN ({urls})"),
+                &params,
             )?;
         }
         let mut unnamed = Vec::new();
-        for (url, _) in &fetched {
+        for (url, d) in &fetched {
             if let Some(old) = self.earlier.get(url)
+                && old.digest != d.digest
                 && !named(tx, &old.digest)?
             {
                 unnamed.push(self.file(&old.digest));
@@ -153,6 +172,10 @@ impl Keep for Kept {
         Some((body, cut))
     }
 
+    fn revalidated(&self, url: &Url) {
+        self.revalidated.lock().expect("kept lock").push(url.to_string());
+    }
+
     fn keep(&self, url: &Url, validators: Validators, body: &[u8]) {
         let digest = Digest::of(body);
         let file = self.file(&digest);
@@ -177,15 +200,20 @@ impl Keep for Kept {
 }
 
 /// Writes `bytes` to `file` in one step: to a temporary name beside it (of this process and
-/// this write alone), then renamed.
+/// this write alone, created new), then renamed.
 fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = file.parent().expect("bodies live in a directory");
     std::fs::create_dir_all(dir)?;
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, file).inspect_err(|_| {
+    // A new file only (`O_EXCL`): never through a link someone left at that name.
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, bytes));
+    written.and_then(|()| std::fs::rename(&tmp, file)).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }

@@ -13,6 +13,7 @@
 
 use super::db::{Conn, Exec, vals};
 use super::{Store, StoreError, instant, parse_instant};
+use crate::sources::Shard;
 use chrono::{DateTime, Utc};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -79,12 +80,13 @@ impl Store {
     }
 
     /// Takes the store's lock, waiting up to `timeout` for another run to give it back.
-    /// `taken_over` hears of a holder that ended without releasing it. `scope` names what the
-    /// run covers (`all`, or a shard `2/4`): in PostgreSQL, runs of different scopes do not
-    /// wait for each other.
-    pub fn lock(&mut self, scope: &str, timeout: Duration, taken_over: &mut dyn FnMut(&Holder)) -> Result<Lock, StoreError> {
+    /// `taken_over` hears of a holder that ended without releasing it. `shard` is the share of
+    /// the sources the run covers: in PostgreSQL, runs of different shards do not wait for
+    /// each other.
+    pub fn lock(&mut self, shard: Option<Shard>, timeout: Duration, taken_over: &mut dyn FnMut(&Holder)) -> Result<Lock, StoreError> {
         if matches!(self.conn, Conn::Postgres(_)) {
-            return self.lock_postgres(scope, timeout, taken_over);
+            let scope = shard.map_or("all".to_string(), |s| s.to_string());
+            return self.lock_postgres(&scope, timeout, taken_over);
         }
         let path = self.lock_path();
         let io = |error| StoreError::LockFile { path: path.clone(), error };
@@ -213,10 +215,10 @@ mod tests {
         let path = dir.path().join("s.db");
         let mut first = Store::open(&path).unwrap();
         let mut second = Store::open(&path).unwrap();
-        let held = first.lock("all", Duration::ZERO, &mut |_| panic!("free")).unwrap();
+        let held = first.lock(None, Duration::ZERO, &mut |_| panic!("free")).unwrap();
         let started = Instant::now();
         let err = second
-            .lock("all", Duration::from_millis(500), &mut |_| panic!("held"))
+            .lock(None, Duration::from_millis(500), &mut |_| panic!("held"))
             .err()
             .unwrap();
         assert!(started.elapsed() >= Duration::from_millis(500));
@@ -227,13 +229,13 @@ mod tests {
         );
         first.release(held);
         // Released cleanly: nothing to take over.
-        let again = second.lock("all", Duration::ZERO, &mut |_| panic!("released")).unwrap();
+        let again = second.lock(None, Duration::ZERO, &mut |_| panic!("released")).unwrap();
         second.release(again);
         // A holder that ended without releasing (killed): its line is still in the file.
         std::fs::write(second.lock_path(), "4242 elsewhere 2026-01-01T00:00:00Z\n").unwrap();
         let mut taken = Vec::new();
         let _lock = second
-            .lock("all", Duration::ZERO, &mut |h| taken.push((h.pid, h.host.clone())))
+            .lock(None, Duration::ZERO, &mut |h| taken.push((h.pid, h.host.clone())))
             .unwrap();
         assert_eq!(taken, vec![(4242, "elsewhere".to_string())]);
     }

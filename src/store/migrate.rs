@@ -23,16 +23,25 @@ pub fn latest() -> u32 {
     SQLITE.len() as u32
 }
 
-/// The schema version of a store.
-pub fn version(conn: &mut Conn) -> Result<u32, super::db::DbError> {
-    let v = match conn {
-        Conn::Sqlite(_) => conn.query_one("PRAGMA user_version", &[])?.int(0)?,
-        Conn::Postgres(_) => {
-            conn.batch("CREATE TABLE IF NOT EXISTS blackout_schema (version BIGINT NOT NULL)")?;
-            conn.query_opt("SELECT version FROM blackout_schema", &[])?
-                .map(|r| r.int(0))
-                .transpose()?
-                .unwrap_or(0)
+/// The schema version of a store (0 for an empty one).
+pub fn version(conn: &mut impl Exec, postgres: bool) -> Result<u32, super::db::DbError> {
+    let v = match postgres {
+        false => conn.query_one("PRAGMA user_version", &[])?.int(0)?,
+        true => {
+            let exists = conn
+                .query_one(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables WHERE table_name = 'blackout_schema'",
+                    &[],
+                )?
+                .int(0)?;
+            match exists {
+                0 => 0,
+                _ => conn
+                    .query_opt("SELECT version FROM blackout_schema", &[])?
+                    .map(|r| r.int(0))
+                    .transpose()?
+                    .unwrap_or(0),
+            }
         }
     };
     Ok(u32::try_from(v).unwrap_or(0))
@@ -40,7 +49,8 @@ pub fn version(conn: &mut Conn) -> Result<u32, super::db::DbError> {
 
 /// Whether a store that cannot be written to is of the schema this build reads.
 pub fn check(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
-    let found = version(conn).map_err(super::db_error(path))?;
+    let postgres = matches!(conn, Conn::Postgres(_));
+    let found = version(conn, postgres).map_err(super::db_error(path))?;
     match found.cmp(&latest()) {
         std::cmp::Ordering::Equal => Ok(()),
         std::cmp::Ordering::Greater => Err(StoreError::Newer {
@@ -52,11 +62,22 @@ pub fn check(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Brings the store at `path` up to [`latest`], or refuses a newer one.
+/// Brings the store at `path` up to [`latest`], or refuses a newer one. The version is read
+/// inside the migrating transaction, which holds the write lock (SQLite's `BEGIN IMMEDIATE`, a
+/// PostgreSQL advisory lock): two runs starting at once after an upgrade do not both migrate.
 pub fn up(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
     let db = super::db_error(path);
     let postgres = matches!(conn, Conn::Postgres(_));
-    let found = version(conn).map_err(&db)?;
+    if version(conn, postgres).map_err(&db)? == latest() {
+        return Ok(());
+    }
+    let mut tx = conn.transaction_immediate().map_err(&db)?;
+    if postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(7428119)", &[]).map_err(&db)?;
+        tx.batch("CREATE TABLE IF NOT EXISTS blackout_schema (version BIGINT NOT NULL)")
+            .map_err(&db)?;
+    }
+    let found = version(&mut tx, postgres).map_err(&db)?;
     if found > latest() {
         return Err(StoreError::Newer {
             path: path.to_path_buf(),
@@ -64,26 +85,7 @@ pub fn up(conn: &mut Conn, path: &Path) -> Result<(), StoreError> {
             known: latest(),
         });
     }
-    if found == latest() {
-        return Ok(());
-    }
-    let mut tx = conn.transaction().map_err(&db)?;
-    let steps = match postgres {
-        true => {
-            // Another machine may be migrating: wait for it, then read the version again.
-            tx.execute("SELECT pg_advisory_xact_lock(7428119)", &[]).map_err(&db)?;
-            POSTGRES
-        }
-        false => SQLITE,
-    };
-    let found = match postgres {
-        true => tx
-            .query_opt("SELECT version FROM blackout_schema", &[])
-            .and_then(|r| r.map(|r| r.int(0)).transpose())
-            .map_err(&db)?
-            .unwrap_or(0) as u32,
-        false => found,
-    };
+    let steps = if postgres { POSTGRES } else { SQLITE };
     for (n, sql) in steps.iter().enumerate().skip(found as usize) {
         tx.batch(sql).map_err(&db)?;
         let v = n as i64 + 1;
@@ -113,7 +115,7 @@ mod tests {
         let path = dir.path().join("s.db");
         let mut conn = sqlite(&path);
         up(&mut conn, &path).unwrap();
-        assert_eq!(version(&mut conn).unwrap(), latest());
+        assert_eq!(version(&mut conn, false).unwrap(), latest());
         assert_eq!(SQLITE.len(), POSTGRES.len(), "the dialects have the same steps");
         // Applying again changes nothing.
         up(&mut conn, &path).unwrap();
@@ -138,7 +140,7 @@ mod tests {
         )
         .unwrap();
         up(&mut conn, &path).unwrap();
-        assert_eq!(version(&mut conn).unwrap(), 2);
+        assert_eq!(version(&mut conn, false).unwrap(), 2);
         let row = conn.query_one("SELECT first_seen, absent_at, capture FROM items", &[]).unwrap();
         assert_eq!(
             (row.text(0).unwrap().as_str(), row.opt_text(1).unwrap(), row.opt_text(2).unwrap()),

@@ -63,7 +63,7 @@ pub enum StoreError {
     Newer { path: PathBuf, found: u32, known: u32 },
     #[error(
         "state store `{}` is in use by {} (waited {waited} s; `--lock-timeout` waits longer)",
-        path.display(), holder.as_ref().map_or("another run".into(), |h| format!("process {} on `{}` since {}", h.pid, h.host, h.since.format("%Y-%m-%dT%H:%M:%SZ")))
+        path.display(), holder.as_ref().map_or("another run".into(), |h| format!("process {} on `{}` since {}", h.pid, crate::report::inert(&h.host), crate::model::stamp(h.since)))
     )]
     Locked {
         path: PathBuf,
@@ -111,7 +111,7 @@ impl Store {
         let read_only = sqlite_conn.is_readonly(rusqlite::MAIN_DB).map_err(sqlite)?;
         let pragmas = match read_only {
             true => "PRAGMA foreign_keys = ON;",
-            false => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            false => "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         };
         sqlite_conn.execute_batch(pragmas).map_err(sqlite)?;
         let mut conn = Conn::Sqlite(sqlite_conn);
@@ -169,27 +169,28 @@ impl Store {
                 )
                 .map_err(|e| self.error(e))?;
             for r in rows {
-                let (url, first_seen) = (r.text(0).map_err(|e| self.error(e))?, r.text(1).map_err(|e| self.error(e))?);
-                let text = |i: usize| r.opt_text(i).ok().flatten();
-                let capture = match (text(3), text(4).as_deref().and_then(parse_instant), text(6)) {
-                    (Some(version), Some(at), Some(by)) if by == tool => Some(Capture {
-                        version,
-                        at,
-                        page: r.opt_int(5).ok().flatten() == Some(1),
-                        changed: text(7)
-                            .as_deref()
-                            .and_then(parse_instant)
-                            .zip(text(8).as_deref().and_then(parse_instant))
-                            .map(|(after, by)| Between { after, by }),
-                    }),
-                    _ => None,
-                };
-                if let Some(first_seen) = parse_instant(&first_seen) {
+                let read = || -> Result<Option<(String, Observed)>, DbError> {
+                    let instant = |i: usize| Ok::<_, DbError>(r.opt_text(i)?.as_deref().and_then(parse_instant));
+                    let capture = match (r.opt_text(3)?, instant(4)?, r.opt_text(6)?) {
+                        (Some(version), Some(at), Some(by)) if by == tool => Some(Capture {
+                            version,
+                            at,
+                            page: r.opt_int(5)? == Some(1),
+                            changed: instant(7)?.zip(instant(8)?).map(|(after, by)| Between { after, by }),
+                        }),
+                        _ => None,
+                    };
+                    let Some(first_seen) = instant(1)? else {
+                        return Ok(None);
+                    };
                     let observed = Observed {
                         first_seen,
-                        absent_at: text(2).as_deref().and_then(parse_instant),
+                        absent_at: instant(2)?,
                         capture,
                     };
+                    Ok(Some((r.text(0)?, observed)))
+                };
+                if let Some((url, observed)) = read().map_err(|e| self.error(e))? {
                     recall.items.insert((source.to_string(), url), observed);
                 }
             }
@@ -198,8 +199,11 @@ impl Store {
                 .query("SELECT url, last_read FROM listings WHERE source = ?1", vals![*source])
                 .map_err(|e| self.error(e))?;
             for r in rows {
-                if let (Ok(url), Some(read)) = (r.text(0), r.opt_text(1).ok().flatten().as_deref().and_then(parse_instant)) {
-                    recall.listings.insert((source.to_string(), url), read);
+                let read = r.text(1).map(|t| parse_instant(&t)).map_err(|e| self.error(e))?;
+                if let Some(read) = read {
+                    recall
+                        .listings
+                        .insert((source.to_string(), r.text(0).map_err(|e| self.error(e))?), read);
                 }
             }
             // Items whose page this blackout read, with the entries it read then, unless a
@@ -207,15 +211,17 @@ impl Store {
             let rows = self
                 .conn
                 .query(
-                    "SELECT i.url, i.entries FROM items i JOIN runs r ON r.id = i.capture_run
+                    "SELECT i.url, i.entries, i.capture_at FROM items i JOIN runs r ON r.id = i.capture_run
                      WHERE i.source = ?1 AND i.capture_page = 1 AND r.tool = ?2 AND i.entries != ''
                        AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.source = i.source AND f.url = i.url AND f.status IN ('new', 'open'))",
                     vals![*source, tool],
                 )
                 .map_err(|e| self.error(e))?;
             for r in rows {
-                if let (Ok(url), Ok(entries)) = (r.text(0), r.text(1)) {
-                    recall.read.insert((source.to_string(), url), entries);
+                let read = r.text(2).map(|t| parse_instant(&t)).map_err(|e| self.error(e))?;
+                if let Some(read) = read {
+                    let (url, entries) = (r.text(0).map_err(|e| self.error(e))?, r.text(1).map_err(|e| self.error(e))?);
+                    recall.read.insert((source.to_string(), url), (entries, read));
                 }
             }
         }
@@ -229,8 +235,9 @@ impl Store {
 pub struct Recall {
     items: HashMap<(String, String), Observed>,
     listings: HashMap<(String, String), DateTime<Utc>>,
-    /// Items whose page was read, by the digests of their entries then (comma-separated).
-    read: HashMap<(String, String), String>,
+    /// Items whose page was read: the digests of their entries then (comma-separated), and
+    /// when.
+    read: HashMap<(String, String), (String, DateTime<Utc>)>,
 }
 
 impl crate::run::History for Recall {
@@ -252,17 +259,16 @@ impl crate::run::History for Recall {
         })
     }
 
-    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> bool {
+    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> Option<DateTime<Utc>> {
         self.read
             .get(&(source.to_string(), url.to_string()))
-            .is_some_and(|entries| entries.split(',').any(|e| e == entry))
+            .filter(|(entries, _)| entries.split(',').any(|e| e == entry))
+            .map(|(_, read)| *read)
     }
 }
 
 /// Instants as stored: RFC 3339 in UTC, to the second, so they sort as text.
-fn instant(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
+use crate::model::stamp as instant;
 
 /// What SQLite's terse errors usually mean here, and what to do.
 fn hint(error: &DbError) -> &'static str {

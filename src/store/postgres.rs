@@ -53,8 +53,10 @@ pub(super) fn open(url: &str) -> Result<Store, StoreError> {
     let mut conn = Conn::Postgres(Box::new(Pg::new(client)));
     super::migrate::up(&mut conn, &path)?;
     let digest = crate::model::Digest::of(url.as_bytes()).hex();
+    // Not a shared temporary directory, where another user could plant files: without a home
+    // of its own the store is refused.
     let bodies = data_home()
-        .unwrap_or_else(std::env::temp_dir)
+        .ok_or_else(|| fail("no directory for the bodies of fetched documents: set XDG_DATA_HOME or HOME".into()))?
         .join(format!("blackout/postgres-bodies-{}", &digest[..12]));
     Ok(Store {
         conn,
@@ -64,15 +66,23 @@ pub(super) fn open(url: &str) -> Result<Store, StoreError> {
     })
 }
 
-/// The address as messages show it: a password in it (refused anyway) masked.
+/// The address as messages show it: a password in it (refused anyway), before the host or as
+/// a `password=` parameter, masked.
 fn without_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
+    let Ok(mut u) = url::Url::parse(url) else {
+        return "(an address that does not parse)".to_string();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
     }
+    if u.query_pairs().any(|(k, _)| k == "password") {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| (k.to_string(), if k == "password" { "***".to_string() } else { v.to_string() }))
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
 }
 
 /// TLS with the system's certificate authorities, through the same rustls as the fetcher.
@@ -103,8 +113,8 @@ fn password(config: &postgres::Config) -> Option<String> {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).ok()?.permissions().mode();
         if mode & 0o077 != 0 {
-            eprintln!(
-                "note: `{}` can be read by other users, so it is not used (as libpq does): `chmod 600` it",
+            tracing::warn!(
+                "`{}` can be read by other users, so it is not used (as libpq does): `chmod 600` it",
                 file.display()
             );
             return None;
@@ -168,6 +178,11 @@ mod tests {
         let err = open("postgres://alice:secret@127.0.0.1:1/blackout").err().unwrap().to_string();
         assert!(err.contains("carries a password") && err.contains("PGPASSWORD"), "{err}");
         assert!(!err.contains("secret"), "the password is never shown: {err}");
+        let err = open("postgres://alice@127.0.0.1:1/blackout?password=s3cret&sslmode=disable")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("carries a password") && !err.contains("s3cret"), "{err}");
         assert_eq!(address(Path::new("/var/lib/state.db")), None);
         assert!(address(Path::new("postgresql://h/db")).is_some());
     }

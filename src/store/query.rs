@@ -148,6 +148,22 @@ pub enum ReviewVerdict {
     Confirmed,
 }
 
+impl ReviewVerdict {
+    /// As the store writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewVerdict::FalsePositive => "false_positive",
+            ReviewVerdict::Confirmed => "confirmed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReviewVerdict> {
+        [ReviewVerdict::FalsePositive, ReviewVerdict::Confirmed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
 impl Store {
     /// The runs, oldest first; with a source, those that read it.
     pub fn runs(&mut self, source: Option<&str>) -> Result<Vec<RunRow>, StoreError> {
@@ -304,14 +320,10 @@ impl Store {
         let Some(version) = version else {
             return Err(StoreError::UnknownFinding(id.to_string()));
         };
-        let verdict = match verdict {
-            ReviewVerdict::FalsePositive => "false_positive",
-            ReviewVerdict::Confirmed => "confirmed",
-        };
         self.conn
             .execute(
                 "INSERT INTO reviews (finding, verdict, note, reviewer, at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                vals![id, verdict, note, reviewer, instant(at), version],
+                vals![id, verdict.as_str(), note, reviewer, instant(at), version],
             )
             .map_err(|e| self.error(e))?;
         Ok(())
@@ -326,7 +338,8 @@ impl Store {
         }
         .and_then(|rows| rows.iter().map(|r| r.text(0)).collect::<Result<Vec<String>, _>>())
         .map_err(|e| self.error(e))?;
-        let version = super::migrate::version(&mut self.conn).map_err(|e| self.error(e))?;
+        let postgres = matches!(self.conn, Conn::Postgres(_));
+        let version = super::migrate::version(&mut self.conn, postgres).map_err(|e| self.error(e))?;
         Ok((found, version))
     }
 

@@ -5,6 +5,9 @@
 -- extraction made them, so an upgrade does not pass for a change of every page.
 ALTER TABLE runs ADD COLUMN tool TEXT;
 
+-- A source's problems this run by stage (`{"fetch": 2, "date": 1}`): where its health failed.
+ALTER TABLE source_health ADD COLUMN stages TEXT;
+
 -- The last whole read of each feed and sitemap: an item that a later read lists was not
 -- there then (a read cut short or failed proves nothing and is not recorded here).
 CREATE TABLE listings (
