@@ -43,10 +43,30 @@ impl Database {
     }
 
     fn sql_on(&self, url: &str, sql: &str) {
+        self.client(url).batch_execute(sql).unwrap();
+    }
+
+    fn client(&self, url: &str) -> postgres::Client {
         let mut config: postgres::Config = url.parse().unwrap();
         config.password(&self.password);
-        let mut client = config.connect(postgres::NoTls).unwrap();
-        client.batch_execute(sql).unwrap();
+        config.connect(postgres::NoTls).unwrap()
+    }
+
+    /// Waits until a run holds a lock of this store (its holder is written down).
+    fn wait_for_lock(&self) {
+        let mut client = self.client(&self.url);
+        for _ in 0..200 {
+            let held = client
+                .query_opt("SELECT 1 FROM information_schema.tables WHERE table_name = 'run_locks'", &[])
+                .unwrap()
+                .is_some()
+                && client.query_one("SELECT COUNT(*) FROM run_locks", &[]).unwrap().get::<_, i64>(0) > 0;
+            if held {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no run took the lock");
     }
 
     /// `blackout ARGS… --state URL` with the password in the environment.
@@ -152,29 +172,8 @@ fn two_machines_on_one_store_never_report_a_finding_twice_and_shards_split_the_s
             .map(|s| s["id"].as_str().unwrap().to_string())
             .collect()
     };
-    let one = db.json(&[
-        "check",
-        FR,
-        DEMO,
-        "--at",
-        "2026-01-01T00:00:00Z",
-        "--format",
-        "json",
-        "--shard",
-        "1/2",
-    ]);
-    let two = db.json(&[
-        "check",
-        FR,
-        DEMO,
-        "--at",
-        "2026-01-01T00:00:00Z",
-        "--format",
-        "json",
-        "--shard",
-        "2/2",
-    ]);
-    let mut all: Vec<String> = [ids(&one), ids(&two)].concat();
+    let shard = |k: &str| db.json(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z", "--format", "json", "--shard", k]);
+    let mut all: Vec<String> = [ids(&shard("1/2")), ids(&shard("2/2"))].concat();
     all.sort();
     assert_eq!(all, vec!["le-quotidien", "le-veilleur-be", "radio-caraibes"]);
     let (code, _, stderr) = db.run(&["check", FR, DEMO, "--shard", "3/2"]);
@@ -190,14 +189,8 @@ fn a_run_of_the_same_scope_waits_then_names_the_holder() {
     let (_server, _dir, sources) = crate::state::slow_outlet(Duration::from_secs(30));
     let args = ["check", FR, sources.to_str().unwrap(), "--no-cache", "-q", "--timeout", "60"];
     let mut holder = db.blackout(&args).spawn().unwrap();
-    let started = std::time::Instant::now();
-    let (code, _, stderr) = loop {
-        let (code, stdout, stderr) = db.run(&[&args[..], &["--lock-timeout", "1"]].concat());
-        if code == 2 && stderr.contains("in use by") || started.elapsed() > Duration::from_secs(20) {
-            break (code, stdout, stderr);
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    db.wait_for_lock();
+    let (code, _, stderr) = db.run(&[&args[..], &["--lock-timeout", "1"]].concat());
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains(&format!("is in use by process {} on `", holder.id())), "{stderr}");
     holder.kill().unwrap();
@@ -260,7 +253,7 @@ fn a_postgresql_store_of_schema_1_is_migrated_keeping_its_rows() {
              INSERT INTO blackout_schema VALUES (1);
              INSERT INTO runs (started_at, evaluated_at, election, rule_files, options, outcome)
                  VALUES ('2017-05-06T00:00:00Z', '2017-05-06T00:00:00Z', 'e', '[]', '{{}}', 'findings');",
-            include_str!("../src/store/migrations/postgres/0001_init.sql")
+            blackout::store::schema_step(1, true)
         ),
     );
     let (code, stdout, stderr) = db.run(&["state", "check"]);

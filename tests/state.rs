@@ -163,12 +163,17 @@ fn items_keep_their_identity_across_runs() {
 /// A feed of this store's directory with items `(slug, summary)`, all dated inside the
 /// window, read as the demo's `le-quotidien`.
 fn write_feed(s: &Store, items: &[(&str, &str)]) -> PathBuf {
+    write_feed_dated(s, items, "Sat, 06 May 2017 10:00:00 +0200")
+}
+
+/// A feed of this store's directory with items `(slug, summary)`, all of this `pubDate`.
+fn write_feed_dated(s: &Store, items: &[(&str, &str)], date: &str) -> PathBuf {
     let entries: String = items
         .iter()
         .map(|(slug, summary)| {
             format!(
                 "<item><title>{slug}</title><link>https://www.lequotidien.example.fr/{slug}</link>\
-                 <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>{summary}</description></item>"
+                 <pubDate>{date}</pubDate><description>{summary}</description></item>"
             )
         })
         .collect();
@@ -306,30 +311,12 @@ fn what_blackout_saw_itself_times_an_item_beside_what_it_says() {
     // Every item says it was published on 4 May at 22:00 in Paris, before every zone's
     // silence. Three hours into the first zones' (5 May 05:00Z) the feed lists `a` and `c`;
     // at noon it lists `b` too, and `c` says something else: both happened inside the window.
-    let feed = |s: &Store, items: &[(&str, &str)]| {
-        let entries: String = items
-            .iter()
-            .map(|(slug, summary)| {
-                format!(
-                    "<item><title>{slug}</title><link>https://www.lequotidien.example.fr/{slug}</link>\
-                     <pubDate>Thu, 04 May 2017 22:00:00 +0200</pubDate><description>{summary}</description></item>"
-                )
-            })
-            .collect();
-        let path = s.dir.path().join("feed.xml");
-        std::fs::write(
-            &path,
-            format!("<rss version=\"2.0\"><channel><title>t</title>{entries}</channel></rss>"),
-        )
-        .unwrap();
-        path
-    };
     let a = ("a", "#MacronLeaks : la Commission réagit.");
     let b = ("b", "#MacronLeaks : ce que l'on sait.");
     let c1 = ("c", "#MacronLeaks : les faits.");
     let c2 = ("c", "#MacronLeaks : les faits, et ce qu'en dit l'équipe.");
     let night = |s: &Store, items: &[(&str, &str)], at: &str, format: &str| {
-        let path = feed(s, items);
+        let path = write_feed_dated(s, items, "Thu, 04 May 2017 22:00:00 +0200");
         let args = [
             "check",
             FR,

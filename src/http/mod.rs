@@ -419,22 +419,8 @@ impl Shared {
                 if let Some(keep) = keep {
                     keep.revalidated(url);
                 }
-                return Ok(Hop::Done(
-                    Box::new(Document {
-                        url: url.clone(),
-                        final_url: url.clone(),
-                        status: Some(status.as_u16()),
-                        headers,
-                        bytes,
-                        fetched_at: Utc::now(),
-                        truncated,
-                        max_bytes: cap,
-                        redirects: Vec::new(),
-                        from_cache: true,
-                        elapsed: Duration::ZERO,
-                    }),
-                    global,
-                ));
+                let body = Body { bytes, truncated, cap };
+                return Ok(Hop::Done(Box::new(answered(url, status, headers, body, true)), global));
             }
             // The kept body went missing or was damaged since its validators were read: ask
             // again for the whole document.
@@ -506,22 +492,33 @@ impl Shared {
         {
             tokio::task::block_in_place(|| keep.keep(url, validators, &bytes));
         }
-        Ok(Hop::Done(
-            Box::new(Document {
-                url: url.clone(),
-                final_url: url.clone(),
-                status: Some(status.as_u16()),
-                headers,
-                bytes,
-                fetched_at: Utc::now(),
-                truncated,
-                max_bytes: cap,
-                redirects: Vec::new(),
-                from_cache: false,
-                elapsed: Duration::ZERO,
-            }),
-            global,
-        ))
+        let body = Body { bytes, truncated, cap };
+        Ok(Hop::Done(Box::new(answered(url, status, headers, body, false)), global))
+    }
+}
+
+/// A body as read: its bytes, whether they were cut, at which cap.
+struct Body {
+    bytes: Vec<u8>,
+    truncated: bool,
+    cap: u64,
+}
+
+/// The document of one answered request (redirects and timing are filled in by the caller),
+/// its body fetched now or, `from_cache`, kept from an earlier run.
+fn answered(url: &Url, status: reqwest::StatusCode, headers: Vec<(String, String)>, body: Body, from_cache: bool) -> Document {
+    Document {
+        url: url.clone(),
+        final_url: url.clone(),
+        status: Some(status.as_u16()),
+        headers,
+        bytes: body.bytes,
+        fetched_at: Utc::now(),
+        truncated: body.truncated,
+        max_bytes: body.cap,
+        redirects: Vec::new(),
+        from_cache,
+        elapsed: Duration::ZERO,
     }
 }
 

@@ -26,6 +26,7 @@ mod query;
 pub use commit::RunMeta;
 pub use kept::Kept;
 pub use lock::{Holder, Lock};
+pub use migrate::render as schema_step;
 pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow};
 
 use crate::timing::{Between, Capture, Observed};

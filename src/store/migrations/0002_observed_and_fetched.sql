@@ -13,7 +13,7 @@ ALTER TABLE source_health ADD COLUMN stages TEXT;
 CREATE TABLE listings (
     source    TEXT NOT NULL,
     url       TEXT NOT NULL,
-    last_run  INTEGER NOT NULL,
+    last_run  {int} NOT NULL,
     last_read TEXT NOT NULL,
     PRIMARY KEY (source, url)
 );
@@ -34,23 +34,37 @@ ALTER TABLE items ADD COLUMN entries TEXT;
 -- interval of the change: after the last capture of the content before, by the first of this.
 ALTER TABLE items ADD COLUMN capture TEXT;
 ALTER TABLE items ADD COLUMN capture_at TEXT;
-ALTER TABLE items ADD COLUMN capture_run INTEGER;
-ALTER TABLE items ADD COLUMN capture_page INTEGER;
+ALTER TABLE items ADD COLUMN capture_run {int};
+ALTER TABLE items ADD COLUMN capture_page {int};
 ALTER TABLE items ADD COLUMN changed_after TEXT;
 ALTER TABLE items ADD COLUMN changed_by TEXT;
 
 -- What was fetched, for conditional GET: the validators of the last body fetched whole from
--- each address, and the body's SHA-256 and length. Bodies are files beside the store (in
--- `<store>.bodies/`, named by their digest): a night of a large outlet is gigabytes of HTML,
--- which would swell the database and every backup of it.
+-- each address, and the body's SHA-256 and length. Bodies are files, named by their digest,
+-- beside a SQLite store (`<store>.bodies/`) or in each machine's data directory for a
+-- PostgreSQL one: a night of a large outlet is gigabytes of HTML, which would swell the
+-- database and every backup of it. A machine that does not have a body sends no validators
+-- for it.
 CREATE TABLE documents (
     url           TEXT PRIMARY KEY,
     etag          TEXT,
     last_modified TEXT,
     content_type  TEXT,
     digest        TEXT NOT NULL,
-    length        INTEGER NOT NULL,
-    run           INTEGER NOT NULL,
+    length        {int} NOT NULL,
+    run           {int} NOT NULL,
     fetched_at    TEXT NOT NULL
 );
 CREATE INDEX documents_digest ON documents (digest);
+
+-- Who holds each run lock of a PostgreSQL store (a SQLite store locks a file beside it and
+-- leaves this table empty). The lock
+-- itself is a session advisory lock, which the server releases when its holder's connection
+-- ends however it ends; this row names the holder for a run that waits, and is deleted on a
+-- clean release, so one found when the lock is free was left by a run that died.
+CREATE TABLE run_locks (
+    name  TEXT PRIMARY KEY,
+    pid   {int} NOT NULL,
+    host  TEXT NOT NULL,
+    since TEXT NOT NULL
+);
