@@ -10,6 +10,11 @@
 //!   page does not become a new version each night ([`version_digest`]).
 
 use crate::feed::FeedItem;
+
+/// What a run's captures of content can be compared with: this blackout, and the scheme of
+/// [`version_digest`] — raised whenever what it hashes changes, so that an upgrade is never
+/// taken for a change of every page.
+pub const CAPTURES: &str = concat!("blackout ", env!("CARGO_PKG_VERSION"), "; version digest 2");
 use crate::model::Digest;
 use std::sync::LazyLock;
 

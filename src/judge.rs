@@ -300,13 +300,18 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     out.problems = date_problems(item, &found, &dates);
     let title = docs.title();
     let texts = docs.texts();
-    // The version is the page's text when the page was read (an item that leaves one of its
-    // two feeds has not changed), else what its feed entries say.
-    let version = match item.page {
-        Some(p) => crate::identity::version_digest([p.article.text.as_str()]),
-        None => crate::identity::version_digest(texts.iter().map(|t| t.article.text.as_str())),
-    }
-    .hex();
+    // The version: the page's text (when read), then what the feed entries say beside it, each
+    // distinct text once and in order, so an item that leaves one of two feeds saying the same
+    // has not changed, and one whose summary changed has.
+    let mut feed_texts: Vec<&str> = texts
+        .iter()
+        .filter(|t| t.origin != Origin::Page)
+        .map(|t| t.article.text.as_str())
+        .collect();
+    feed_texts.sort_unstable();
+    feed_texts.dedup();
+    let page_text = item.page.map(|p| p.article.text.as_str());
+    let version = crate::identity::version_digest(page_text.into_iter().chain(feed_texts)).hex();
     if let Some(o) = item.observed {
         dates.observe(o, &version, item.page.is_some(), clock.at);
     }

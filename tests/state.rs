@@ -626,7 +626,7 @@ fn a_page_that_fails_one_night_does_not_resolve_what_was_found_on_it() {
     let server = Server::start();
     let feed = format!(
         "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><link>{}</link>\
-         <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>Un article.</description></item></channel></rss>",
+         <pubDate>Sat, 06 May 2017 10:00:00 +0200</pubDate><description>#MacronLeaks : un article.</description></item></channel></rss>",
         server.url("/n/x")
     );
     server.serve("/feed.xml", ResponseTemplate::new(200).set_body_raw(feed, "application/rss+xml"));
@@ -655,14 +655,41 @@ fn a_page_that_fails_one_night_does_not_resolve_what_was_found_on_it() {
     };
     let (_, first, _) = nightly("2017-05-06T12:00:00Z", &[]);
     assert_eq!(states(&first).len(), 1, "found on the page: {:#}", first["findings"]);
-    // The page fails: judged on its feed entry alone, which does not match; what the page
-    // showed was not seen, so the finding is not resolved.
+    // The page fails: judged on its feed entry alone (which matches too); what the page showed
+    // was not seen, so the finding is neither resolved nor changed.
     let (_, second, _) = nightly("2017-05-06T13:00:00Z", &[]);
-    assert_eq!(second["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(states(&second).iter().map(|s| s.1.as_str()).collect::<Vec<_>>(), vec!["open"]);
     assert_eq!(second["resolved"].as_array().unwrap().len(), 0, "{:#}", second["resolved"]);
     // Back: open, not new.
     let (code, third, _) = nightly("2017-05-06T14:00:00Z", &["--new-only"]);
     assert_eq!((code, third["state"]["open"].as_u64()), (0, Some(1)), "{:#}", third["state"]);
+
+    // Dismissed, then the page fails again: the feed's text, which still matches, is no sign
+    // of a change, so it stays dismissed — that night and the next, when the page is back.
+    let id = first["findings"][0]["id"].as_str().unwrap().to_string();
+    let r = run(&["review", &id, "--false-positive", "--reviewer", "alice", "--state", &s.path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // (Ahead of the mocks already mounted for the page, once.)
+    server.runtime.block_on(
+        wiremock::Mock::given(wiremock::matchers::path("/n/x"))
+            .respond_with(ResponseTemplate::new(500))
+            .with_priority(1)
+            .up_to_n_times(1)
+            .mount(&server.mock),
+    );
+    for (at, fails) in [("2017-05-06T15:00:00Z", true), ("2017-05-06T16:00:00Z", false)] {
+        let (code, night, _) = nightly(at, &["--new-only"]);
+        assert_eq!(code, 0, "{at}: {:#}", night["findings"]);
+        let failed = night["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["url"].as_str().unwrap().ends_with("/n/x"));
+        assert_eq!(failed, fails, "{at}: {:#}", night["problems"]);
+        assert_eq!(night["state"]["new"].as_u64(), Some(0), "{at}");
+        assert_eq!(night["resolved"].as_array().unwrap().len(), 0, "{at}");
+        assert_eq!(night["suppressed"].as_array().unwrap().len(), 1, "{at}: {:#}", night["suppressed"]);
+    }
 }
 
 #[test]

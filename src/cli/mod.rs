@@ -218,7 +218,7 @@ fn gather(
                     .or(Some(crate::sources::INPUT_SOURCE))
                     .filter(|_| !a.input.is_empty()),
             );
-            let recall = store.recall(&ids, crate::report::TOOL).map_err(fail)?;
+            let recall = store.recall(&ids, crate::identity::CAPTURES).map_err(fail)?;
             let kept = match a.crawl.no_cache {
                 true => None,
                 false => Some(Arc::new(store.kept().map_err(fail)?)),

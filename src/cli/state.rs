@@ -78,6 +78,7 @@ pub fn run_meta(a: &CheckArgs, rules: &[String], started_at: DateTime<Utc>) -> R
         "input": a.input,
         "as": a.input_source,
         "max_body": a.fetch.max_body,
+        "shard": a.shard.map(|s| s.to_string()),
         "new_only": a.state.new_only,
     });
     Ok(RunMeta {

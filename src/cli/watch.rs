@@ -8,7 +8,7 @@ use crate::schedule::{self, Watch};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The watch's clock: now, or with `--at` an instant that started there and runs at the real
 /// pace.
@@ -37,16 +37,18 @@ pub fn watch(a: WatchArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     // Broken rule files stop the watch before its first run, as they stop a check.
     let rules = super::load(&a.check.files)?;
     let stop = Arc::new(AtomicBool::new(false));
+    let signals = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        let stop = Arc::clone(&stop);
+        let (stop, signals) = (Arc::clone(&stop), Arc::clone(&signals));
         // The first signal asks the watch to stop after the run under way; a second ends the
-        // process at once, unless the run is being recorded and printed (then it is ignored:
-        // the watch stops as soon as that is done).
+        // process at once, unless the run is being recorded and printed (then the watch stops
+        // as soon as that is done); a third ends it whatever it is doing (a stalled output).
         let handler = move || {
-            if !stop.swap(true, Ordering::SeqCst) || super::RECORDING.load(Ordering::SeqCst) {
-                return;
+            stop.store(true, Ordering::SeqCst);
+            let n = signals.fetch_add(1, Ordering::SeqCst) + 1;
+            if n >= 3 || (n == 2 && !super::RECORDING.load(Ordering::SeqCst)) {
+                signal_hook::low_level::exit(0);
             }
-            signal_hook::low_level::exit(0);
         };
         // SAFETY: the handler only reads and writes atomics and calls `_exit`, all of which
         // are async-signal-safe.

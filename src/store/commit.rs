@@ -107,7 +107,7 @@ fn record(tx: &mut Tx, report: &mut Report, meta: &RunMeta) -> Result<i64, DbErr
                 &report.election,
                 serde_json::Value::from(rule_files).to_string(),
                 meta.options.to_string(),
-                &report.tool
+                crate::identity::CAPTURES
             ],
         )?
         .int(0)?;
@@ -282,14 +282,15 @@ fn items(tx: &mut Tx, report: &mut Report, run: i64, at: DateTime<Utc>) -> Resul
             )
         });
         // A capture with the page replaces any other; one from the feed alone only another
-        // from the feed alone (the condition of each `CASE`).
+        // from the feed alone (the condition of each `CASE`). The entries read go with it: an
+        // entry is "read unchanged with its page" only if the page was read with it.
         let sql = format!(
             "INSERT INTO items (source, url, guid, title, first_run, first_seen, last_run, last_seen, published, modified, absent_at,
                                 entries, capture, capture_at, capture_run, capture_page, changed_after, changed_by)
              VALUES {rows}
              ON CONFLICT (source, url) DO UPDATE SET guid = excluded.guid, title = excluded.title, last_run = excluded.last_run,
                  last_seen = excluded.last_seen, published = excluded.published, modified = excluded.modified,
-                 entries = excluded.entries,
+                 entries = {replace} excluded.entries ELSE items.entries END,
                  capture = {replace} excluded.capture ELSE items.capture END,
                  capture_at = {replace} excluded.capture_at ELSE items.capture_at END,
                  capture_run = {replace} excluded.capture_run ELSE items.capture_run END,
@@ -338,21 +339,31 @@ fn listings(tx: &mut Tx, report: &Report, run: i64, at: DateTime<Utc>) -> Result
 fn findings(tx: &mut Tx, report: &mut Report, meta: &RunMeta, run: i64, at: DateTime<Utc>) -> Result<(), DbError> {
     let mut kept = Vec::with_capacity(report.findings.len());
     let mut found: HashSet<String> = HashSet::new();
+    // Items whose page should have been read and was not (it failed, this once).
+    let failed: HashSet<(String, String)> = report
+        .items
+        .iter()
+        .filter(|i| !i.read_page() && i.feed_only.is_none())
+        .map(|i| (i.source.clone(), i.url.clone()))
+        .collect();
     for mut f in std::mem::take(&mut report.findings) {
         found.insert(f.id.clone());
+        let seen = !failed.contains(&(f.source.clone(), f.url.clone()));
         let before = tx
             .query_opt("SELECT version FROM findings WHERE id = ?1", vals![&f.id])?
             .map(|r| r.text(0))
             .transpose()?;
-        let (mut state, first_run, first_reported) = upsert(tx, &f, run, at)?;
+        let (mut state, first_run, first_reported) = upsert(tx, &f, seen, run, at)?;
         match review(tx, &f)? {
-            Some((verdict, version, s)) if verdict == ReviewVerdict::FalsePositive && version == f.version => {
+            // Dismissed in this very content; or the page, which the review saw, could not be
+            // read this time (the feed's text is no sign of a change).
+            Some((ReviewVerdict::FalsePositive, version, s)) if version == f.version || !seen => {
                 report.suppressed.push(s);
                 continue;
             }
             // Dismissed in the content it had until now, and that content changed: the
             // finding is told again as new (with `--new-only` too), once.
-            Some((verdict, version, _)) if verdict == ReviewVerdict::FalsePositive && before.as_ref() == Some(&version) => {
+            Some((ReviewVerdict::FalsePositive, version, _)) if before.as_ref() == Some(&version) => {
                 state = FindingState::New;
             }
             _ => {}
@@ -374,11 +385,21 @@ fn findings(tx: &mut Tx, report: &mut Report, meta: &RunMeta, run: i64, at: Date
     let read: HashSet<(&str, &str)> = report.items.iter().map(|i| (i.source.as_str(), i.url.as_str())).collect();
     // Items whose page should have been read and was not (it failed, this once): what their
     // findings rest on was not seen, so they stay as they are.
+    // So are pages read that could not all be seen (a consent wall, an empty page), and items
+    // whose judging failed.
     let unseen: HashSet<(&str, &str)> = report
         .items
         .iter()
         .filter(|i| !i.read_page() && i.feed_only.is_none())
         .map(|i| (i.source.as_str(), i.url.as_str()))
+        .chain(report.not_checked.iter().map(|n| (n.source.as_str(), n.url.as_str())))
+        .chain(
+            report
+                .problems
+                .iter()
+                .filter(|p| p.code == crate::problem::Code::JudgingCrashed)
+                .map(|p| (p.source.as_str(), p.url.as_str())),
+        )
         .collect();
     let rules: HashSet<&str> = meta.rules.iter().map(String::as_str).collect();
     // Only a source whose feed or sitemap was read whole can have stopped listing an item (a
@@ -438,7 +459,9 @@ fn resolution(r: &Row, read: &HashSet<(&str, &str)>) -> Result<Resolved, DbError
 /// since its first run. One statement decides, on the findings' unique key: of two runs that
 /// commit the same finding at once (two machines of a PostgreSQL store), the second waits for
 /// the first's row and finds it open, so the finding is reported new exactly once.
-fn upsert(tx: &mut Tx, f: &Finding, run: i64, at: DateTime<Utc>) -> Result<(FindingState, i64, DateTime<Utc>), DbError> {
+/// The version recorded is this run's only when the item was `seen` as it should be: a night
+/// its page failed, the finding keeps the version it was found in, not its feed's.
+fn upsert(tx: &mut Tx, f: &Finding, seen: bool, run: i64, at: DateTime<Utc>) -> Result<(FindingState, i64, DateTime<Utc>), DbError> {
     let row = tx.query_one(
         "INSERT INTO findings (id, rule, source, url, materials, status, first_run, first_reported, last_run, last_reported, version)
          VALUES (?1, ?2, ?3, ?4, ?5, 'new', ?6, ?7, ?6, ?7, ?8)
@@ -446,7 +469,8 @@ fn upsert(tx: &mut Tx, f: &Finding, run: i64, at: DateTime<Utc>) -> Result<(Find
              status = CASE WHEN findings.status = 'resolved' THEN 'new' ELSE 'open' END,
              first_run = CASE WHEN findings.status = 'resolved' THEN excluded.first_run ELSE findings.first_run END,
              first_reported = CASE WHEN findings.status = 'resolved' THEN excluded.first_reported ELSE findings.first_reported END,
-             resolution = NULL, last_run = excluded.last_run, last_reported = excluded.last_reported, version = excluded.version
+             resolution = NULL, last_run = excluded.last_run, last_reported = excluded.last_reported,
+             version = CASE WHEN CAST(?9 AS BIGINT) = 1 THEN excluded.version ELSE findings.version END
          RETURNING status, first_run, first_reported",
         vals![
             &f.id,
@@ -456,7 +480,8 @@ fn upsert(tx: &mut Tx, f: &Finding, run: i64, at: DateTime<Utc>) -> Result<(Find
             f.key.materials.join(","),
             run,
             instant(at),
-            &f.version
+            &f.version,
+            seen
         ],
     )?;
     let state = match row.text(0)?.as_str() {

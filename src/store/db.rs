@@ -4,8 +4,8 @@
 //! Statements are written once, in the SQL both speak: `?1` placeholders (rewritten to `$1`
 //! for PostgreSQL), `INSERT … ON CONFLICT … DO UPDATE`, `RETURNING`, integers as 64-bit,
 //! instants as RFC 3339 text in UTC (they sort as text). Each is prepared once per
-//! connection. Only the schema's DDL differs by dialect (`migrations/sqlite/`,
-//! `migrations/postgres/`, the same numbered steps). Values cross the interface as [`Value`]s,
+//! connection. Only the schema's DDL differs by dialect, and one migration text is rendered for
+//! each (`migrate::render`). Values cross the interface as [`Value`]s,
 //! typed even when null, since PostgreSQL checks a parameter's type against its column.
 
 use std::collections::HashMap;

@@ -30,6 +30,8 @@ pub struct Kept {
     /// Addresses answered "not modified": their rows say they were current this run, so that
     /// `state prune` keeps what is still in use.
     revalidated: Mutex<Vec<String>>,
+    /// The store cannot be written: bodies are read from it, none kept.
+    read_only: bool,
 }
 
 /// A body fetched whole, as the store records it.
@@ -87,6 +89,7 @@ impl Store {
             earlier,
             fetched: Mutex::new(Vec::new()),
             revalidated: Mutex::new(Vec::new()),
+            read_only: self.read_only,
         })
     }
 }
@@ -103,7 +106,9 @@ impl Kept {
     pub(super) fn record(&self, tx: &mut Tx, run: i64) -> Result<Vec<PathBuf>, DbError> {
         // One row per address (the last fetch of it), as one statement may not update a row twice.
         let fetched: HashMap<String, Document> = self.fetched.lock().expect("kept lock").iter().cloned().collect();
-        let fetched: Vec<(String, Document)> = fetched.into_iter().collect();
+        // In address order: two machines writing the same addresses lock them in one order.
+        let mut fetched: Vec<(String, Document)> = fetched.into_iter().collect();
+        fetched.sort_by(|a, b| a.0.cmp(&b.0));
         for chunk in fetched.chunks(BATCH) {
             let mut params = vec![Value::from(run)];
             for (url, d) in chunk {
@@ -177,6 +182,9 @@ impl Keep for Kept {
     }
 
     fn keep(&self, url: &Url, validators: Validators, body: &[u8]) {
+        if self.read_only {
+            return;
+        }
         let digest = Digest::of(body);
         let file = self.file(&digest);
         // A file of this name holds this body, unless it was damaged: then it is written again.

@@ -34,12 +34,8 @@ pub fn version(conn: &mut impl Exec, postgres: bool) -> Result<u32, super::db::D
     let v = match postgres {
         false => conn.query_one("PRAGMA user_version", &[])?.int(0)?,
         true => {
-            let exists = conn
-                .query_one(
-                    "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables WHERE table_name = 'blackout_schema'",
-                    &[],
-                )?
-                .int(0)?;
+            // (In the schema the connection uses, not any of the database's.)
+            let exists = conn.query_one("SELECT to_regclass('blackout_schema') IS NOT NULL", &[])?.int(0)?;
             match exists {
                 0 => 0,
                 _ => conn

@@ -155,8 +155,8 @@ impl Store {
     }
 
     /// What the store remembers of the items and listings of these sources, for the run's
-    /// judging threads. `tool` is this blackout (`blackout 0.1.0`): only its own captures of an
-    /// item's content are compared with this run's.
+    /// judging threads. `tool` names this blackout's captures ([`crate::identity::CAPTURES`]):
+    /// only captures of the same kind are compared with this run's.
     pub fn recall(&mut self, sources: &[&str], tool: &str) -> Result<Recall, StoreError> {
         let mut recall = Recall::default();
         for source in sources {
