@@ -954,6 +954,10 @@ fn watch_sleeps_until_the_next_window_and_says_when_and_stops_when_none_is_left(
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("nothing left to watch"), "{}", r.stderr);
+    // A store that cannot be used stops the watch before its first run.
+    let r = run(&["watch", FR, "--state", "/proc/blackout/state.db", "--at", "2017-05-06T10:00:00Z"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot create the directory of the state store"), "{}", r.stderr);
     let r = run(&["watch", FR, "--every", "15", "--no-state"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("`15` needs a unit: `15s`, `15m` or `15h`"), "{}", r.stderr);
@@ -1269,4 +1273,10 @@ fn the_state_commands_look_inside_check_and_prune() {
     assert!(r.stdout.starts_with("pruned 1 run(s)"), "{}", r.stdout);
     assert_eq!(state(&s, "runs").len(), 1);
     assert_eq!(state(&s, "findings").len(), findings, "findings are kept");
+    // Every run pruned: the next is run 3, never a second run 1 ("since run 1" keeps meaning
+    // the first run).
+    let r = run(&["state", "prune", "--before", "2030-01-01", "--state", &s.path]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (_, next, _) = check(&s, &[FR, DEMO, "--at", "2017-06-02T01:00:00Z"]);
+    assert_eq!(next["state"]["run"].as_i64(), Some(3));
 }

@@ -17,7 +17,8 @@ use std::path::PathBuf;
 /// finding does (with `--new-only`, a new one), 2 when the run could not be done (unreadable
 /// or invalid rule files, bad arguments, nothing readable, a state store that cannot be used
 /// or written), 3 when no finding reaches `--fail-on` but some source could not be checked, or
-/// only in part.
+/// only in part. `watch` exits 0 when a signal stops it or no window is left, 2 when it cannot
+/// start.
 #[derive(Debug, Parser)]
 #[command(name = "blackout", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -92,7 +93,8 @@ pub enum StateCommand {
     Items(StateListArgs),
     /// Check the store's integrity and print its schema version; exit 2 if damaged.
     Check(StoreArg),
-    /// Forget runs before a day, and items last seen before it that no finding names; the
+    /// Forget runs before a day, items last seen before it that no finding names, documents
+    /// fetched and listings read before it, and the kept bodies no document names; the
     /// findings, their reviews and the items and versions they rest on are kept.
     Prune(PruneArgs),
 }
@@ -211,8 +213,8 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
     /// Read this local feed, page or directory instead of the sources' own locations
-    /// (repeatable). Feeds are recognised by extension (.xml .rss .atom .rdf .json), pages by
-    /// .html/.htm (other files given here are sniffed); a directory is read recursively
+    /// (repeatable). Feeds are recognised by extension (.xml .rss .atom .rdf .json .feed), pages
+    /// by .html/.htm/.xhtml (other files given here are sniffed); a directory is read recursively
     /// (links to directories are not followed).
     #[arg(long, value_name = "PATH")]
     pub input: Vec<PathBuf>,
@@ -271,17 +273,18 @@ pub struct WatchArgs {
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "State across runs")]
 pub struct StateArgs {
-    /// The state store (SQLite): the runs, the items seen and when, their versions, the
-    /// findings new, open and resolved, and their reviews [default:
-    /// $XDG_DATA_HOME/blackout/state.db or ~/.local/share/blackout/state.db; an unusable
-    /// default is skipped with a notice, a store named here must work].
+    /// The state store: the runs, the items seen and when, their versions, the findings new,
+    /// open and resolved, and their reviews — a SQLite file, or a shared PostgreSQL database
+    /// (`postgres://USER@HOST:PORT/DATABASE`, the password in PGPASSWORD or ~/.pgpass, never
+    /// here) [default: $XDG_DATA_HOME/blackout/state.db or ~/.local/share/blackout/state.db;
+    /// an unusable default is skipped with a notice, a store named here must work].
     #[arg(long, value_name = "PATH", conflicts_with = "no_state")]
     pub state: Option<PathBuf>,
     /// A one-off run: read and write no state store (every finding is then unmarked).
     #[arg(long)]
     pub no_state: bool,
     /// Report and count only findings new since the previous run (and not dismissed by a
-    /// review); exit status 1 then means "new findings".
+    /// review); exit status 1 then means "new findings". Needs a state store.
     #[arg(long, conflicts_with = "no_state")]
     pub new_only: bool,
     /// Seconds to wait for another run holding the store before giving up (exit 2).

@@ -153,6 +153,7 @@ pub fn review(a: ReviewArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let reviewer = a
         .reviewer
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
         .ok_or_else(|| Failure::Message("error: who reviews? `$USER` is not set: name the reviewer with `--reviewer NAME`".into()))?;
     store
         .review(&a.finding, verdict, a.note.as_deref(), &reviewer, Utc::now())

@@ -34,8 +34,17 @@ impl Clock {
 }
 
 pub fn watch(a: WatchArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
-    // Broken rule files stop the watch before its first run, as they stop a check.
+    // Broken rule files, or a store that cannot be used, stop the watch before its first run,
+    // as they stop a check: a watch that can record nothing must not run for days.
     let rules = super::load(&a.check.files)?;
+    if let Some(store) = super::state::open_for_check(&a.check.state)?
+        && store.read_only()
+    {
+        return Err(Failure::Message(format!(
+            "error: state store `{}` is read-only: a watch could record none of its runs (make it writable, or name another with `--state PATH`)",
+            crate::report::inert(&store.path().display().to_string())
+        )));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let signals = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -89,7 +98,11 @@ pub fn watch(a: WatchArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
                 match super::check(check, out) {
                     Ok(outcome) => tracing::info!(run = runs, at = %stamp(now), ?outcome, "watch: run done"),
                     Err(Failure::BrokenPipe) => return Ok(Outcome::Clean),
-                    Err(Failure::Message(msg)) => eprintln!("watch: run at {} failed: {}", stamp(now), msg.trim_end()),
+                    Err(Failure::Message(msg)) => eprintln!(
+                        "watch: run at {} failed: {}",
+                        stamp(now),
+                        msg.trim_end().trim_start_matches("error: ")
+                    ),
                 }
                 out.flush()?;
                 clock.sleep_until(now + a.every, &stop);

@@ -143,7 +143,11 @@ fn postgres_message(e: &postgres::Error) -> String {
             db.message(),
             db.hint().map(|h| format!(" ({h})")).unwrap_or_default()
         ),
-        None => e.to_string(),
+        // The cause ("connection refused") is the source, not the message.
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     }
 }
 

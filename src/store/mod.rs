@@ -51,7 +51,10 @@ pub struct Store {
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the directory of the state store `{}`: {error}", path.display())]
+    #[error(
+        "cannot create the directory of the state store `{}`: {error} (name a store in a writable directory with `--state PATH`, or run with `--no-state`)",
+        path.display()
+    )]
     Directory { path: PathBuf, error: std::io::Error },
     #[error("state store `{}`: {error}{}", path.display(), hint(error))]
     Db { path: PathBuf, error: DbError },
@@ -78,8 +81,11 @@ pub enum StoreError {
     ReadOnly { path: PathBuf },
     #[error("cannot lock the state store with `{}`: {error}", path.display())]
     LockFile { path: PathBuf, error: std::io::Error },
-    #[error("no finding `{0}` in the state store (`blackout state findings` lists them)")]
-    UnknownFinding(String),
+    #[error(
+        "no finding `{id}` in the state store `{}` (`blackout state findings --state {}` lists them)",
+        path.display(), path.display()
+    )]
+    UnknownFinding { id: String, path: PathBuf },
     #[error("no state store at `{}`: a check creates it; `--state PATH` names another", path.display())]
     Missing { path: PathBuf },
 }
@@ -279,7 +285,7 @@ fn hint(error: &DbError) -> &'static str {
         Some(SystemIoFailure) => " (is its disk full, or its file system read-only?)",
         Some(ReadOnly) => " (make it writable, or name another store with `--state PATH`)",
         Some(NotADatabase) => " (not a blackout state store: name another with `--state PATH`)",
-        Some(CannotOpen) => " (check the directory exists and is writable)",
+        Some(CannotOpen) => " (is the path a directory, or in a directory that does not exist or cannot be written?)",
         _ => "",
     }
 }

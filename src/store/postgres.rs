@@ -46,7 +46,7 @@ pub(super) fn open(url: &str) -> Result<Store, StoreError> {
     }
     let client = config.connect(tls()).map_err(|e| {
         fail(format!(
-            "cannot connect: {} (is the server running and reachable, and the password in `PGPASSWORD` or `~/.pgpass`?)",
+            "cannot connect: {} (is the server running and reachable at that address? is the password in `PGPASSWORD` or `~/.pgpass`?)",
             super::db::DbError::from(e)
         ))
     })?;

@@ -318,7 +318,10 @@ impl Store {
             .and_then(|r| r.map(|r| r.text(0)).transpose())
             .map_err(|e| self.error(e))?;
         let Some(version) = version else {
-            return Err(StoreError::UnknownFinding(id.to_string()));
+            return Err(StoreError::UnknownFinding {
+                id: id.to_string(),
+                path: self.path.clone(),
+            });
         };
         self.conn
             .execute(
