@@ -174,6 +174,13 @@ fn two_machines_on_one_store_never_report_a_finding_twice_and_shards_split_the_s
     };
     let shard = |k: &str| db.json(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z", "--format", "json", "--shard", k]);
     let mut all: Vec<String> = [ids(&shard("1/2")), ids(&shard("2/2"))].concat();
+    let runs = db.json(&["state", "runs", "--json"]);
+    let shards: Vec<&str> = runs.as_array().unwrap().iter().filter_map(|r| r["shard"].as_str()).collect();
+    assert_eq!(
+        shards,
+        vec!["1/1", "1/1", "1/1", "1/2", "2/2"],
+        "each run says its share of the sources"
+    );
     all.sort();
     assert_eq!(all, vec!["le-quotidien", "le-veilleur-be", "radio-caraibes"]);
     let (code, _, stderr) = db.run(&["check", FR, DEMO, "--shard", "3/2"]);

@@ -11,7 +11,12 @@ use serde::Serialize;
 pub struct RunRow {
     pub run: i64,
     pub started_at: String,
+    /// Absent for a run that was killed, or is under way.
+    pub finished_at: Option<String>,
     pub evaluated_at: String,
+    /// The share of the sources it checked (`--shard K/N`), when not all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     pub election: String,
     pub outcome: Option<String>,
     pub sources: i64,
@@ -71,7 +76,17 @@ pub struct ItemRow {
 }
 
 impl Tabular for RunRow {
-    const HEADERS: &'static [&'static str] = &["run", "evaluated at", "started at", "outcome", "sources", "items", "rule files"];
+    const HEADERS: &'static [&'static str] = &[
+        "run",
+        "evaluated at",
+        "started at",
+        "finished at",
+        "outcome",
+        "shard",
+        "sources",
+        "items",
+        "rule files",
+    ];
     fn cells(&self) -> Vec<String> {
         let files: Vec<&str> = self
             .rule_files
@@ -84,7 +99,9 @@ impl Tabular for RunRow {
             self.run.to_string(),
             self.evaluated_at.clone(),
             self.started_at.clone(),
+            self.finished_at.clone().unwrap_or_else(|| "-".into()),
             self.outcome.clone().unwrap_or_else(|| "unfinished".into()),
+            self.shard.clone().unwrap_or_else(|| "all".into()),
             self.sources.to_string(),
             self.items.to_string(),
             files.join(" "),
@@ -171,7 +188,7 @@ impl Store {
             .conn
             .query(
                 "SELECT r.id, r.started_at, r.evaluated_at, r.election, r.outcome, r.rule_files,
-                        COUNT(h.source), CAST(COALESCE(SUM(h.items), 0) AS BIGINT)
+                        COUNT(h.source), CAST(COALESCE(SUM(h.items), 0) AS BIGINT), r.finished_at, r.options
                  FROM runs r LEFT JOIN source_health h ON h.run = r.id
                  WHERE CAST(?1 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM source_health s WHERE s.run = r.id AND s.source = ?1)
                  GROUP BY r.id ORDER BY r.id",
@@ -180,10 +197,13 @@ impl Store {
             .map_err(|e| self.error(e))?;
         rows.iter()
             .map(|r| {
+                let options: serde_json::Value = serde_json::from_str(&r.text(9)?).unwrap_or_default();
                 Ok(RunRow {
                     run: r.int(0)?,
                     started_at: r.text(1)?,
+                    finished_at: r.opt_text(8)?,
                     evaluated_at: r.text(2)?,
+                    shard: options.get("shard").and_then(|s| s.as_str()).map(str::to_string),
                     election: r.text(3)?,
                     outcome: r.opt_text(4)?,
                     rule_files: serde_json::from_str(&r.text(5)?).unwrap_or_default(),
