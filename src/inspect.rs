@@ -316,7 +316,7 @@ impl PageView {
         let chosen = |d: &Option<DateRef>| match d {
             Some(d) => format!(
                 "{} (as written {}) from {} ({} confidence) \"{}\"",
-                d.when.instant().format("%Y-%m-%dT%H:%M:%SZ"),
+                crate::model::stamp(d.when.instant()),
                 d.when.as_written().unwrap_or_else(|| "a month or a year".into()),
                 d.provenance.name(),
                 wire_name(&d.provenance.confidence()),
@@ -329,7 +329,7 @@ impl PageView {
         let _ = writeln!(out, "dates found:");
         for d in &self.dates {
             let value = match (&d.instant, &d.error) {
-                (Some(i), _) => i.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                (Some(i), _) => crate::model::stamp(*i),
                 (None, Some(e)) => format!("not a date: {}", inert(e)),
                 (None, None) => String::new(),
             };

@@ -41,7 +41,7 @@ impl Text {
             out,
             "blackout: election `{}`, evaluated as of {}",
             r.election,
-            r.evaluated_at.format("%Y-%m-%dT%H:%M:%SZ")
+            stamp(r.evaluated_at)
         );
         for s in &r.sources {
             self.source(&mut out, r, s);
@@ -326,7 +326,7 @@ fn timing_line(t: &Timing) -> String {
     format!(
         "{verdict} window `{}`: {} from {} \"{}\"{precision}{zones}",
         t.window,
-        d.when.instant().format("%Y-%m-%dT%H:%M:%SZ"),
+        stamp(d.when.instant()),
         d.provenance.name(),
         inert(&d.raw)
     )

@@ -63,9 +63,9 @@ pub trait History: Sync {
     /// instant, if never before), whether an earlier whole read of one of the `listings` that
     /// list it now did not, its last capture. `None` when nothing is remembered.
     fn observe(&self, source: &str, url: &Url, listings: &mut dyn Iterator<Item = &Url>, at: DateTime<Utc>) -> Option<Observed>;
-    /// When an earlier run last read this item's page, if it read the feed entry of this digest
-    /// ([`crate::identity::entry_digest`]) then and left no finding of the item open.
-    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> Option<DateTime<Utc>>;
+    /// When an earlier run last read this item's page, if it read this very feed entry then
+    /// (same [`crate::identity::entry_digest`]) and left no finding of the item open.
+    fn unchanged(&self, source: &str, url: &Url, entry: &crate::feed::FeedItem) -> Option<DateTime<Utc>>;
 }
 
 /// No memory of earlier runs.
@@ -75,7 +75,7 @@ impl History for NoHistory {
     fn observe(&self, _: &str, _: &Url, _: &mut dyn Iterator<Item = &Url>, _: DateTime<Utc>) -> Option<Observed> {
         None
     }
-    fn unchanged(&self, _: &str, _: &Url, _: &str) -> Option<DateTime<Utc>> {
+    fn unchanged(&self, _: &str, _: &Url, _: &crate::feed::FeedItem) -> Option<DateTime<Utc>> {
         None
     }
 }
@@ -93,7 +93,7 @@ impl Known for Earlier<'_> {
     }
 
     fn unchanged(&self, source: &str, item: &Url, entry: &crate::feed::FeedItem) -> Option<DateTime<Utc>> {
-        self.history.unchanged(source, item, &crate::identity::entry_digest(entry))
+        self.history.unchanged(source, item, entry)
     }
 }
 

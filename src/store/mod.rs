@@ -266,11 +266,11 @@ impl crate::run::History for Recall {
         })
     }
 
-    fn unchanged(&self, source: &str, url: &Url, entry: &str) -> Option<DateTime<Utc>> {
-        self.read
-            .get(&(source.to_string(), url.to_string()))
-            .filter(|(entries, _)| entries.split(',').any(|e| e == entry))
-            .map(|(_, read)| *read)
+    /// (The entry's digest is taken only for an item whose page was read: most are not.)
+    fn unchanged(&self, source: &str, url: &Url, entry: &crate::feed::FeedItem) -> Option<DateTime<Utc>> {
+        let (entries, read) = self.read.get(&(source.to_string(), url.to_string()))?;
+        let digest = crate::identity::entry_digest(entry);
+        entries.split(',').any(|e| e == digest).then_some(*read)
     }
 }
 
