@@ -278,18 +278,99 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// `width` characters of context around `range`, on one line, with ellipses where cut and
 /// the matched part in brackets.
 pub fn excerpt(text: &str, range: std::ops::Range<usize>, width: usize) -> String {
-    let before: String = text[..range.start]
-        .chars()
-        .rev()
-        .take(width)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let after: String = text[range.end..].chars().take(width).collect();
-    let lead = if before.len() < range.start { "…" } else { "" };
-    let tail = if after.len() < text.len() - range.end { "…" } else { "" };
-    collapse_whitespace(&format!("{lead}{before}[{}]{after}{tail}", &text[range]))
+    Quote::around(text, range, width).to_string()
+}
+
+/// A matched passage and the text around it, as a report shows it: kept in parts, so that a
+/// renderer can highlight the passage and redaction can cut it (`hidden_words`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quote {
+    /// The context before, led by `…` where cut.
+    pub before: String,
+    pub passage: String,
+    /// The context after, ended by `…` where cut.
+    pub after: String,
+    /// Words of the passage left out (redaction); when some are, the context is too.
+    pub hidden_words: usize,
+}
+
+impl Quote {
+    /// `width` characters of context on each side of `range`, whitespace squeezed.
+    pub fn around(text: &str, range: std::ops::Range<usize>, width: usize) -> Quote {
+        let before: String = text[..range.start]
+            .chars()
+            .rev()
+            .take(width)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let after: String = text[range.end..].chars().take(width).collect();
+        let lead = if before.len() < range.start { "…" } else { "" };
+        let tail = if after.len() < text.len() - range.end { "…" } else { "" };
+        Quote {
+            before: squeeze(&format!("{lead}{before}")),
+            passage: squeeze(&text[range]),
+            after: squeeze(&format!("{after}{tail}")),
+            hidden_words: 0,
+        }
+    }
+
+    /// The passage cut to its first `keep` words, without context: the words beyond are
+    /// counted, not shown. A passage of at most `keep` words is left whole (its context goes
+    /// all the same: the text next to a quoted passage is often more of the same quote).
+    pub fn redact(&mut self, keep: usize) {
+        let words: Vec<&str> = self.passage.split_whitespace().collect();
+        self.before.clear();
+        self.after.clear();
+        if words.len() > keep {
+            self.hidden_words += words.len() - keep;
+            self.passage = words[..keep].join(" ");
+        }
+    }
+}
+
+/// The brackets mark the passage; a redacted one reads `first words [… N more words]`.
+impl std::fmt::Display for Quote {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let hidden = match (self.hidden_words, self.passage.is_empty()) {
+            (0, _) => String::new(),
+            (n, true) => format!("[… {}]", words(n, "")),
+            (n, false) => format!(" [… {}]", words(n, "more ")),
+        };
+        let shown = format!("{}{hidden}", self.passage);
+        let text = match (self.before.is_empty() && self.after.is_empty(), self.hidden_words) {
+            (true, 1..) => shown,
+            _ => format!("{}[{shown}]{}", self.before, self.after),
+        };
+        f.write_str(&collapse_whitespace(&text))
+    }
+}
+
+/// "1 word", "2 more words": how redaction counts what it leaves out.
+pub fn words(n: usize, more: &str) -> String {
+    format!("{n} {more}word{}", if n == 1 { "" } else { "s" })
+}
+
+/// Runs of whitespace as one space, the ends kept (a context's edge space stays).
+fn squeeze(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    if space {
+        out.push(' ');
+    }
+    out
 }
 
 /// Query parameters that only track readers; removing them makes two links to one article equal.
@@ -353,6 +434,27 @@ mod tests {
         assert_eq!(excerpt("un deux trois quatre", 3..7, 3), "un [deux] tr…");
         assert_eq!(excerpt("zéro un deux trois", 9..13, 3), "…un [deux] tr…");
         assert_eq!(excerpt("deux", 0..4, 3), "[deux]");
+    }
+
+    #[test]
+    fn redacted_quotes_show_the_first_words_and_count_the_rest() {
+        let text = "Il écrit : « le virement doit rester confidentiel jusqu'au 8 mai » hier.";
+        let start = text.find("le virement").unwrap();
+        let end = text.find(" »").unwrap();
+        let mut q = Quote::around(text, start..end, 20);
+        assert_eq!(
+            q.to_string(),
+            "Il écrit : « [le virement doit rester confidentiel jusqu'au 8 mai] » hier."
+        );
+        q.redact(3);
+        assert_eq!(q.to_string(), "le virement doit [… 5 more words]");
+        assert_eq!(q.hidden_words, 5);
+        let mut q = Quote::around(text, start..end, 20);
+        q.redact(0);
+        assert_eq!(q.to_string(), "[… 8 words]");
+        let mut short = Quote::around(text, start..start + 11, 20);
+        short.redact(6);
+        assert_eq!(short.to_string(), "[le virement]", "a short passage is whole, its context gone");
     }
 
     #[test]

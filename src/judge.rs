@@ -6,7 +6,7 @@
 //! that the page does not (a feed summary is published too, but it is not on the page), each
 //! with its own text and offsets, so a span always names the document it quotes.
 
-use crate::article::{Article, DateReport, FoundDate, Link, PageClass, TextBuilder, collapse_whitespace, excerpt};
+use crate::article::{Article, DateReport, FoundDate, Link, PageClass, Quote, TextBuilder, collapse_whitespace};
 use crate::charset::Basis;
 use crate::detect::{Hit, MatcherKind, Origin};
 use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tracking, Verdict, WindowId};
@@ -132,8 +132,15 @@ pub struct SpanReport {
     pub words: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documents: Option<Vec<String>>,
-    /// Up to 60 characters of context on each side.
+    /// The passage with up to 60 characters of context on each side, the passage in
+    /// brackets; redacted, its first words and `[… N more words]` (see [`crate::report::Redaction`]).
     pub excerpt: String,
+    /// Words of the passage a redacted report leaves out (absent when shown whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_words: Option<usize>,
+    /// The same in parts, for renderers that highlight the passage.
+    #[serde(skip)]
+    pub quote: Quote,
 }
 
 /// Every item read, with what was found about it.
@@ -162,6 +169,10 @@ pub struct ItemReport {
     /// content before, by the first of this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed: Option<Between>,
+    /// The publication instant the publisher states, as chosen among its dates (the start of
+    /// its interval), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
     /// How the page's bytes were decoded (absent when only the feed was read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charset: Option<CharsetReport>,
@@ -363,6 +374,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         first_seen: item.observed.map(|o| o.first_seen),
         absent_at: item.observed.and_then(|o| o.absent_at),
         changed: dates.changed_between(),
+        published: dates.published.as_ref().map(|d| d.when.instant()),
         charset: item.page.map(|p| CharsetReport {
             encoding: p.encoding,
             basis: p.basis,
@@ -536,6 +548,13 @@ impl Context<'_> {
 
     fn span(&self, h: &Hit) -> SpanReport {
         let (text, document) = self.docs.text_of(h.origin);
+        let quote = match h.range.is_empty() {
+            true => Quote {
+                passage: h.url.as_ref().map(Url::to_string).unwrap_or_default(),
+                ..Quote::default()
+            },
+            false => Quote::around(text, h.range.clone(), 60),
+        };
         SpanReport {
             scope: h.scope,
             document,
@@ -548,9 +567,11 @@ impl Context<'_> {
             words: h.reproduces.as_ref().map(|r| r.words),
             documents: h.reproduces.as_ref().map(|r| r.documents.clone()),
             excerpt: match h.range.is_empty() {
-                true => h.url.as_ref().map(Url::to_string).unwrap_or_default(),
-                false => excerpt(text, h.range.clone(), 60),
+                true => quote.passage.clone(),
+                false => quote.to_string(),
             },
+            hidden_words: None,
+            quote,
         }
     }
 }

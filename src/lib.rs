@@ -19,6 +19,7 @@ pub mod article;
 pub mod charset;
 pub mod cli;
 pub mod dates;
+pub mod deliver;
 pub mod detect;
 pub mod extract;
 pub mod feed;

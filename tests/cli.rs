@@ -184,7 +184,7 @@ fn json_contract_fields() {
 
 #[test]
 fn span_offsets_point_into_the_extracted_text() {
-    let (_, report) = check_json(&[FR, DEMO]);
+    let (_, report) = check_json(&[FR, DEMO, "--show-excerpts"]);
     let f = report["findings"]
         .as_array()
         .unwrap()

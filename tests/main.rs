@@ -5,5 +5,6 @@ mod dates;
 mod http;
 mod postgres;
 mod regression;
+mod report;
 mod state;
 mod util;

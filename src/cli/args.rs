@@ -79,6 +79,27 @@ pub enum Command {
     /// stays the same; when that content changes (a new version of the item), it is reported
     /// again. A confirmation is recorded and shown in `state findings`.
     Review(ReviewArgs),
+    /// Print a shell completion script: `blackout completions bash > ~/.local/share/bash-completion/completions/blackout`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    ///
+    /// `blackout man | man -l -` reads it at once; `blackout man --dir /usr/local/share/man/man1`
+    /// installs blackout.1, blackout-check.1, blackout-state-runs.1, …
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write blackout.1 and a page per command here instead of printing blackout.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,9 +243,20 @@ pub struct CheckArgs {
     /// Without it, the input's audience is every zone of the election.
     #[arg(long = "as", value_name = "SOURCE", requires = "input")]
     pub input_source: Option<String>,
-    /// Output format.
+    /// Format of the report on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also write the report to FILE (repeatable), in the format its extension says (.txt .json
+    /// .jsonl .csv .html .md), or the one named before it (`html:/var/www/blackout/latest`).
+    /// Each file is replaced whole (written beside it, then renamed), never left half-written.
+    #[arg(long, value_name = "FILE", value_parser = crate::deliver::Output::parse)]
+    pub output: Vec<crate::deliver::Output>,
+    /// Show matched passages whole. By default every report, file, mail and webhook cuts each
+    /// passage matched against embargoed material to its first words (a material's
+    /// `redact_words`, 6 unless set) and `[… N more words]`, and links into the dump after the
+    /// rule's prefix, so that the report does not spread what it reports.
+    #[arg(long)]
+    pub show_excerpts: bool,
     /// Lowest severity that makes the run exit with status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Violation, value_name = "SEVERITY")]
     pub fail_on: FailOn,
@@ -257,6 +289,75 @@ pub struct CheckArgs {
     pub fetch: FetchArgs,
     #[command(flatten)]
     pub crawl: CrawlArgs,
+    #[command(flatten)]
+    pub deliver: DeliverArgs,
+}
+
+/// Where the report goes besides stdout and `--output`: mail and a webhook.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Delivery")]
+pub struct DeliverArgs {
+    /// Mail the report to ADDR (repeatable): the text report and the HTML report as
+    /// alternatives of one message. Sent only when there is something to report (what `-q`
+    /// would print) unless `--mail-always`; needs `--smtp` or `--sendmail`.
+    #[arg(long, value_name = "ADDR", value_parser = parse_mailbox, requires = "mail_transport")]
+    pub mail_to: Vec<lettre::message::Mailbox>,
+    /// The sender [default: blackout@HOSTNAME].
+    #[arg(long, value_name = "ADDR", value_parser = parse_mailbox, requires = "mail_to")]
+    pub mail_from: Option<lettre::message::Mailbox>,
+    /// Send through this SMTP server: `smtp://HOST[:PORT]` (STARTTLS required, port 587),
+    /// `smtps://HOST[:PORT]` (TLS, 465) or `smtp+insecure://HOST:PORT` (no TLS: for a test
+    /// server). The user may be in the URL or BLACKOUT_SMTP_USER; the password only in
+    /// BLACKOUT_SMTP_PASSWORD or `--smtp-password-file`.
+    #[arg(long, value_name = "URL", group = "mail_transport", requires = "mail_to", value_parser = crate::deliver::mail::SmtpServer::parse)]
+    pub smtp: Option<crate::deliver::mail::SmtpServer>,
+    /// Hand the mail to the local MTA's sendmail program (the usual way under cron)
+    /// [default path: /usr/sbin/sendmail].
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/usr/sbin/sendmail", group = "mail_transport", requires = "mail_to")]
+    pub sendmail: Option<PathBuf>,
+    /// Read the SMTP password from this file (its first line), instead of BLACKOUT_SMTP_PASSWORD.
+    #[arg(long, value_name = "FILE", requires = "smtp")]
+    pub smtp_password_file: Option<PathBuf>,
+    /// Trust this certificate authority (PEM) for the SMTP server too, e.g. a company's own.
+    #[arg(long, value_name = "FILE", requires = "smtp")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Mail even when there is nothing to report (a nightly "all clear").
+    #[arg(long, requires = "mail_to")]
+    pub mail_always: bool,
+    /// Attach the findings as CSV (`findings.csv`) to the mail.
+    #[arg(long, requires = "mail_to")]
+    pub mail_csv: bool,
+    /// Give up sending the mail (retries included) after this many seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub mail_timeout: u64,
+    /// POST the JSON report (with `--new-only`, the new findings only) to this URL after every
+    /// run, signed with `X-Blackout-Signature: sha256=HMAC` of the body when
+    /// BLACKOUT_WEBHOOK_SECRET (or `--webhook-secret-file`) holds the shared secret.
+    #[arg(long, value_name = "URL", value_parser = parse_web_url)]
+    pub webhook: Option<url::Url>,
+    /// Read the webhook's secret from this file (its first line).
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Give up a webhook request after this many seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_timeout: u64,
+    /// Retries of a mail or webhook after a transient failure (a 4xx SMTP reply, a 5xx or 429
+    /// HTTP answer, a lost connection), waiting 2 s, then 4 s, …
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub delivery_retries: u32,
+}
+
+fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
+    s.parse()
+        .map_err(|e| format!("`{s}` is not a mail address ({e}); write e.g. `desk@example.org` or `Desk <desk@example.org>`"))
+}
+
+fn parse_web_url(s: &str) -> Result<url::Url, String> {
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(u),
+        Ok(u) => Err(format!("`{s}`: the webhook must be http:// or https://, not {}:", u.scheme())),
+        Err(e) => Err(format!("`{s}` is not a URL ({e})")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -358,6 +459,26 @@ pub enum Format {
     /// One JSON object per line: findings, cleared items, unchecked pages, sources not
     /// (fully) checked, problems, then a summary.
     Jsonl,
+    /// One row per finding (and per finding resolved since the last run), for a spreadsheet.
+    Csv,
+    /// One self-contained page: summary, windows, and per outlet a timeline and its findings.
+    Html,
+    /// The text report's content in Markdown, for a ticket or a wiki.
+    Markdown,
+}
+
+impl From<Format> for crate::report::Format {
+    fn from(f: Format) -> crate::report::Format {
+        use crate::report::Format as R;
+        match f {
+            Format::Text => R::Text,
+            Format::Json => R::Json,
+            Format::Jsonl => R::Jsonl,
+            Format::Csv => R::Csv,
+            Format::Html => R::Html,
+            Format::Markdown => R::Markdown,
+        }
+    }
 }
 
 /// The lowest severity that fails a run.

@@ -4,18 +4,19 @@
 //! `--fail-on`, 2 the run could not be done, 3 no finding but some source not (fully) checked.
 
 pub mod args;
+mod deliver;
 mod state;
 mod watch;
 
 use crate::fingerprint;
 use crate::http::{HttpFetcher, HttpOptions, Keep};
-use crate::report::{self, Json, JsonLines, Outcome, Render, Text};
+use crate::report::{self, Outcome};
 use crate::rules::{Engine, RuleSet};
 use crate::run::{Hooks, Options, Run};
 use crate::sources::{Replacement, Selection};
 use crate::store::{Kept, Recall};
 pub use args::Cli;
-use args::{BuildArgs, CheckArgs, Command, ExtractArgs, ExtractFormat, FetchArgs, FingerprintCommand, Format, MatchArgs, RulesCommand};
+use args::{BuildArgs, CheckArgs, Command, ExtractArgs, ExtractFormat, FetchArgs, FingerprintCommand, MatchArgs, RulesCommand};
 use chrono::{SubsecRound, Utc};
 use std::io::Write;
 use std::path::PathBuf;
@@ -71,7 +72,28 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Command::State(c) => state::command(c, out),
         Command::Review(a) => state::review(a, out),
         Command::Watch(a) => watch::watch(a, out),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "blackout", out);
+            Ok(Outcome::Clean)
+        }
+        Command::Man(a) => man(a, out),
     }
+}
+
+/// The manual from the clap definition: the top page on stdout, or every page into a directory.
+fn man(a: args::ManArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    match a.dir {
+        None => clap_mangen::Man::new(cmd).render(out)?,
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| clap_mangen::generate_to(cmd, &dir))
+                .map_err(|e| Failure::Message(format!("error: cannot write manual pages into `{}`: {e}", dir.display())))?;
+            writeln!(out, "manual pages written to {}", dir.display())?;
+        }
+    }
+    Ok(Outcome::Clean)
 }
 
 fn load(files: &[PathBuf]) -> Result<RuleSet, Failure> {
@@ -119,6 +141,7 @@ impl Drop for Recording {
 fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let started_at = Utc::now();
     let engine = engine(&a.files)?;
+    let delivery = deliver::resolve(&a)?;
     let options = Options {
         at: a.at.unwrap_or_else(|| Utc::now().trunc_subsecs(0)),
         date_floor: a.dates.date_floor,
@@ -174,16 +197,27 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     if a.state.new_only {
         report.only_new();
     }
-    let renderer: Box<dyn Render> = match a.format {
-        Format::Text => Box::new(Text {
-            quiet: a.quiet,
-            fail_on: a.fail_on.into(),
-        }),
-        Format::Json => Box::new(Json),
-        Format::Jsonl => Box::new(JsonLines),
-    };
-    renderer.render(&report, out)?;
+    if !a.show_excerpts {
+        report::Redaction::of(engine.rules()).apply(&mut report);
+    }
+    let fail_on = a.fail_on.into();
+    report::Format::from(a.format).renderer(a.quiet, fail_on).render(&report, out)?;
     out.flush()?;
+    let undelivered = delivery.deliver(&report, fail_on);
+    if !undelivered.is_empty() {
+        // The report is on stdout and in every output that could be written: the failures
+        // are said after it, and the exit status says the run was not delivered whole.
+        let mut msg = String::new();
+        for line in &undelivered {
+            msg.push_str(&format!("error: {line}\n"));
+        }
+        if let Some(e) = &unrecorded {
+            msg.push_str(&format!(
+                "error: the run was not recorded, so the next run will report its findings as new again: {e}\n"
+            ));
+        }
+        return Err(Failure::Message(msg.trim_end().to_string()));
+    }
     if let Some(e) = unrecorded {
         return Err(Failure::Message(format!(
             "error: the run was not recorded, so the next run will report its findings as new again: {e}"

@@ -16,7 +16,14 @@ pub struct Material {
     pub hashtags: Vec<String>,
     pub links: Vec<LinkPrefix>,
     pub fingerprints: Option<Fingerprints>,
+    /// Words of a passage matched against it that an outgoing report shows (`redact_words`):
+    /// a report must not spread what it reports.
+    pub redact_words: usize,
 }
+
+/// Words of a matched passage shown by default: enough to recognise the passage, too few to
+/// republish it.
+pub const REDACT_WORDS: usize = 6;
 
 /// A regex as written in the rule file and as compiled (case-insensitive).
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@
 
 mod material;
 
-pub use material::{Fingerprints, LinkPrefix, Material, Pattern};
+pub use material::{Fingerprints, LinkPrefix, Material, Pattern, REDACT_WORDS};
 
 use crate::article::Article;
 use crate::model::{MaterialId, Scope};
@@ -270,6 +270,7 @@ mod tests {
                 LinkPrefix::parse("leakdump.example.net").unwrap(),
             ],
             fingerprints: None,
+            redact_words: REDACT_WORDS,
         }
     }
 

@@ -5,11 +5,21 @@
 //! are only ever added. Everything that came from the web is untrusted; the text renderer
 //! strips control characters, so a title carrying an ANSI escape prints inert.
 
+mod csv;
+mod escape;
+mod html;
 mod json;
+mod markdown;
+mod redact;
 mod tables;
 mod text;
+mod timeline;
 
+pub use csv::Csv;
+pub use html::Html5;
 pub use json::{Json, JsonLines};
+pub use markdown::MarkdownReport;
+pub use redact::Redaction;
 pub use tables::{Tabular, fingerprint_build_text, fingerprint_info_text, fingerprint_match_text, rule_tests_text, table, windows_text};
 pub use text::Text;
 
@@ -29,6 +39,61 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Writes a report in one format.
 pub trait Render {
     fn render(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+
+    /// The report as bytes, for a file or a message.
+    fn to_bytes(&self, report: &Report) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.render(report, &mut out).expect("writing to memory does not fail");
+        out
+    }
+}
+
+/// The formats a report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+    Csv,
+    Html,
+    Markdown,
+}
+
+impl Format {
+    pub const NAMES: &[(&str, Format)] = &[
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("jsonl", Format::Jsonl),
+        ("csv", Format::Csv),
+        ("html", Format::Html),
+        ("markdown", Format::Markdown),
+    ];
+
+    /// The format a file name's extension says.
+    pub fn from_extension(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "txt" | "text" => Format::Text,
+            "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "csv" => Format::Csv,
+            "html" | "htm" => Format::Html,
+            "md" | "markdown" => Format::Markdown,
+            _ => return None,
+        })
+    }
+
+    /// Its renderer; `quiet` (text only) prints nothing when there is nothing to report.
+    pub fn renderer(self, quiet: bool, fail_on: Severity) -> Box<dyn Render> {
+        match self {
+            Format::Text => Box::new(Text { quiet, fail_on }),
+            Format::Json => Box::new(Json),
+            Format::Jsonl => Box::new(JsonLines),
+            Format::Csv => Box::new(Csv),
+            Format::Html => Box::new(Html5 { fail_on }),
+            Format::Markdown => Box::new(MarkdownReport),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +103,10 @@ pub struct Report {
     pub election: String,
     pub evaluated_at: DateTime<Utc>,
     pub rule_files: Vec<String>,
+    /// Whether matched passages are shown whole or cut (`--show-excerpts`; see [`Redaction`]).
+    pub excerpts: Excerpts,
+    /// The windows the rules define, with their legal basis and their span in each zone.
+    pub windows: Vec<WindowReport>,
     pub sources: Vec<SourceSummary>,
     pub findings: Vec<Finding>,
     /// Items whose content matched a rule but whose timing does not count (e.g. published
@@ -62,6 +131,86 @@ pub struct Report {
 
 /// This blackout, as reports and the state store name it.
 pub const TOOL: &str = concat!("blackout ", env!("CARGO_PKG_VERSION"));
+
+/// Whether a report shows matched passages whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Excerpts {
+    #[default]
+    Full,
+    /// Cut to their first words, without context (the default of outgoing reports).
+    Redacted,
+}
+
+/// A window of the rules, as a report explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowReport {
+    pub id: String,
+    pub round: String,
+    pub category: crate::model::Category,
+    pub legal_force: crate::model::LegalForce,
+    /// The citations it rests on.
+    pub basis: Vec<CitationReport>,
+    /// Where it runs: one span per zone, in UTC with the zone's clock.
+    pub zones: Vec<ZoneWindow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CitationReport {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneWindow {
+    pub zone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub tz: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl WindowReport {
+    fn all(rules: &RuleSet) -> Vec<WindowReport> {
+        rules
+            .windows
+            .iter()
+            .map(|w| WindowReport {
+                id: w.id.clone(),
+                round: rules[w.round].id.clone(),
+                category: w.category,
+                legal_force: w.legal_force,
+                basis: w
+                    .basis
+                    .iter()
+                    .filter_map(|id| rules.citation(id))
+                    .map(|c| CitationReport {
+                        id: c.id.clone(),
+                        title: c.title.clone(),
+                        url: c.url.clone(),
+                    })
+                    .collect(),
+                zones: w
+                    .spans
+                    .iter()
+                    .map(|s| {
+                        let zone = &rules[s.zone];
+                        ZoneWindow {
+                            zone: zone.id.clone(),
+                            label: zone.label.clone(),
+                            tz: zone.tz.name().to_string(),
+                            start: s.start,
+                            end: s.end,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
 
 /// A feed or sitemap a run read whole.
 #[derive(Debug, Clone)]
@@ -133,6 +282,8 @@ pub struct SourceSummary {
     pub id: String,
     pub name: Option<String>,
     pub foreign: bool,
+    /// The zones whose windows apply to it.
+    pub audience: Vec<String>,
     pub status: SourceStatus,
     /// Why the source was not checked, or only in part.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,11 +310,12 @@ pub struct SourceSummary {
 }
 
 impl SourceSummary {
-    pub fn of(source: &Source) -> SourceSummary {
+    pub fn of(source: &Source, rules: &RuleSet) -> SourceSummary {
         SourceSummary {
             id: source.id.clone(),
             name: source.name.clone(),
             foreign: source.foreign,
+            audience: source.audience.iter().map(|z| rules[*z].id.clone()).collect(),
             ..Default::default()
         }
     }
@@ -200,6 +352,8 @@ impl Report {
             election: rules.election.id.clone(),
             evaluated_at: at,
             rule_files: rule_files.iter().map(|p| p.display().to_string()).collect(),
+            excerpts: Excerpts::Full,
+            windows: WindowReport::all(rules),
             sources: vec![],
             findings: vec![],
             cleared: vec![],
@@ -280,6 +434,17 @@ impl Report {
                 .is_some_and(|f| f.run < self.state.as_ref().map_or(0, |st| st.run))
     }
 
+    /// Whether there is nothing to tell at `threshold`: no finding reaching it, no problem,
+    /// every source checked (or its failure already told, with `--new-only`). `-q` prints
+    /// nothing then, and no mail is sent.
+    pub fn nothing_to_report(&self, threshold: Severity) -> bool {
+        let all_checked = self
+            .sources
+            .iter()
+            .all(|s| s.status == SourceStatus::Checked || self.known_failure(s));
+        !self.fails(threshold) && self.problems.is_empty() && all_checked
+    }
+
     pub fn outcome(&self, threshold: Severity) -> Outcome {
         if self.fails(threshold) {
             Outcome::Findings
@@ -289,6 +454,89 @@ impl Report {
             Outcome::Clean
         }
     }
+}
+
+/// What a report says in one line, for a mail's subject and a page's title: the findings at or
+/// above `fail_on` (new ones, when a store tells), the outlets they are in, the election and
+/// rounds — `blackout: 2 new violations — Le Quotidien, Radio Caraïbes (fr-2017 r2)`. Built
+/// from counts and the rule files' names only, never from web text.
+pub fn headline(r: &Report, fail_on: Severity) -> String {
+    let failing: Vec<&Finding> = r.findings.iter().filter(|f| f.severity >= fail_on).collect();
+    let mut parts = Vec::new();
+    for severity in [Severity::Violation, Severity::Warning, Severity::Notice] {
+        let of: Vec<&&Finding> = failing.iter().filter(|f| f.severity == severity).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let word = crate::model::wire_name(&severity);
+        let plural = if of.len() == 1 { "" } else { "s" };
+        let part = match &r.state {
+            Some(_) => {
+                let new = of
+                    .iter()
+                    .filter(|f| f.tracking.as_ref().is_some_and(|t| t.state == crate::model::FindingState::New))
+                    .count();
+                match of.len() - new {
+                    0 => format!("{new} new {word}{plural}"),
+                    open if new == 0 => format!("{open} open {word}{plural}"),
+                    open => format!("{new} new {word}{plural} ({open} open)"),
+                }
+            }
+            None => format!("{} {word}{plural}", of.len()),
+        };
+        parts.push(part);
+    }
+    let named = |ids: Vec<&str>| -> String {
+        let mut names: Vec<String> = Vec::new();
+        for id in ids {
+            let name = r
+                .sources
+                .iter()
+                .find(|s| s.id == id)
+                .and_then(|s| s.name.clone())
+                .unwrap_or_else(|| id.to_string());
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let more = names.len().saturating_sub(3);
+        names.truncate(3);
+        let mut s = names.join(", ");
+        if more > 0 {
+            s.push_str(&format!(" and {more} more"));
+        }
+        inert(&s)
+    };
+    let (not_checked, in_part) = r.unchecked_sources();
+    let unchecked = not_checked + in_part;
+    let what = match (parts.is_empty(), unchecked) {
+        (false, _) => format!(
+            "{} — {}",
+            parts.join(", "),
+            named(failing.iter().map(|f| f.source.as_str()).collect())
+        ),
+        (true, 0) => format!("nothing at or above {}", crate::model::wire_name(&fail_on)),
+        (true, n) => format!(
+            "{n} outlet{} not checked whole — {}",
+            if n == 1 { "" } else { "s" },
+            named(
+                r.sources
+                    .iter()
+                    .filter(|s| s.status != SourceStatus::Checked)
+                    .map(|s| s.id.as_str())
+                    .collect()
+            )
+        ),
+    };
+    let mut rounds: Vec<&str> = failing
+        .iter()
+        .filter_map(|f| r.windows.iter().find(|w| w.id == f.window))
+        .map(|w| w.round.as_str())
+        .collect();
+    rounds.sort();
+    rounds.dedup();
+    let rounds = rounds.iter().map(|r| format!(" {r}")).collect::<String>();
+    format!("blackout: {what} ({}{rounds})", inert(&r.election))
 }
 
 /// Makes untrusted text safe for a terminal: control characters (C0, DEL, C1, including

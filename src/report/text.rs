@@ -32,9 +32,7 @@ impl Render for Text {
 impl Text {
     pub fn to_string(&self, r: &Report) -> String {
         let mut out = String::new();
-        let all_checked = r.sources.iter().all(|s| s.status == SourceStatus::Checked || r.known_failure(s));
-        let clean = !r.fails(self.fail_on) && r.problems.is_empty() && all_checked;
-        if self.quiet && clean {
+        if self.quiet && r.nothing_to_report(self.fail_on) {
             return out;
         }
         let _ = writeln!(
@@ -167,9 +165,18 @@ fn cleared(out: &mut String, c: &Cleared) {
 }
 
 /// Problems in the order they came, one line each, except that beyond [`SHOWN_PER_KIND`] of
-/// one code the rest are counted: the same message at many addresses on one line, and then
-/// how many more there are.
+/// one code the rest are counted.
 fn problem_lines(out: &mut String, problems: &[&Problem]) {
+    for line in problem_summary(problems) {
+        let _ = writeln!(out, "  {:<9} {line}", "problem");
+    }
+}
+
+/// Problems as lines for people (inert), in the order they came, except that beyond
+/// [`SHOWN_PER_KIND`] of one code the rest are counted: the same message at many addresses on
+/// one line, and then how many more there are. Every report for people says them so.
+pub(super) fn problem_summary(problems: &[&Problem]) -> Vec<String> {
+    let mut lines = Vec::new();
     let mut codes: Vec<Code> = Vec::new();
     for p in problems {
         if !codes.contains(&p.code) {
@@ -180,14 +187,7 @@ fn problem_lines(out: &mut String, problems: &[&Problem]) {
         let of_code: Vec<&&Problem> = problems.iter().filter(|p| p.code == code).collect();
         if of_code.len() <= SHOWN_PER_KIND {
             for p in of_code {
-                let _ = writeln!(
-                    out,
-                    "  {:<9} {} at {}: {}",
-                    "problem",
-                    wire_name(&p.stage),
-                    inert(&p.url),
-                    inert(&p.message)
-                );
+                lines.push(format!("{} at {}: {}", wire_name(&p.stage), inert(&p.url), inert(&p.message)));
             }
             continue;
         }
@@ -210,23 +210,16 @@ fn problem_lines(out: &mut String, problems: &[&Problem]) {
             } else {
                 String::new()
             };
-            let _ = writeln!(
-                out,
-                "  {:<9} {stage}{count} at {}{more}: {}",
-                "problem",
-                shown.join(", "),
-                inert(message)
-            );
+            lines.push(format!("{stage}{count} at {}{more}: {}", shown.join(", "), inert(message)));
         }
         let hidden: usize = messages.iter().skip(SHOWN_PER_KIND).map(|(_, u)| u.len()).sum();
         if hidden > 0 {
-            let _ = writeln!(
-                out,
-                "  {:<9} {stage}: {hidden} more of this kind ({code}); `--format json` lists every one",
-                "problem"
-            );
+            lines.push(format!(
+                "{stage}: {hidden} more of this kind ({code}); `--format json` lists every one"
+            ));
         }
     }
+    lines
 }
 
 fn health(out: &mut String, r: &Report) {
@@ -287,11 +280,11 @@ fn summary(out: &mut String, r: &Report) {
     );
 }
 
-fn minute(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn minute(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%MZ").to_string()
 }
 
-fn severity_label(s: Severity) -> &'static str {
+pub(super) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Violation => "VIOLATION",
         Severity::Warning => "warning",
@@ -299,7 +292,8 @@ fn severity_label(s: Severity) -> &'static str {
     }
 }
 
-fn timing_line(t: &Timing) -> String {
+/// How a timing was reached, in one line for people (web text made inert).
+pub(super) fn timing_line(t: &Timing) -> String {
     let verdict = wire_name(&t.verdict).replace('_', " ");
     let Some(d) = &t.date else {
         return format!("{verdict} window `{}` (no usable date)", t.window);

@@ -669,6 +669,7 @@ impl Loader {
                     hashtags,
                     links,
                     fingerprints: m.fingerprints.as_ref().and_then(|p| self.fingerprints(file, &dir, m, p)),
+                    redact_words: m.redact_words.map_or(crate::detect::REDACT_WORDS, |n| n as usize),
                 });
             }
         }

@@ -260,6 +260,9 @@ pub struct Material {
     /// A fingerprint index of the leaked corpus (built by a later version of the tool).
     #[serde(default)]
     pub fingerprints: Option<S<String>>,
+    /// Words of a matched passage that outgoing reports show (default 6).
+    #[serde(default)]
+    pub redact_words: Option<u32>,
     #[serde(default)]
     pub note: Option<String>,
 }

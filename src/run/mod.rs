@@ -149,7 +149,7 @@ impl<'a> Run<'a> {
     /// Runs the check. `rule_files` only labels the report.
     pub fn check(&self, options: &Options, rule_files: &[PathBuf]) -> Result<Report, PlanError> {
         let mut plan = Plan::new(self.engine.rules(), &options.replacement, options.shard)?;
-        let mut tallies: Vec<Tally> = plan.sources.iter().map(Tally::of).collect();
+        let mut tallies: Vec<Tally> = plan.sources.iter().map(|s| Tally::of(s, self.engine.rules())).collect();
         for (s, p) in std::mem::take(&mut plan.problems) {
             let t = &mut tallies[s.index()];
             t.problems.push(p);
@@ -530,9 +530,9 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn of(source: &Source) -> Tally {
+    fn of(source: &Source, rules: &crate::rules::RuleSet) -> Tally {
         Tally {
-            summary: SourceSummary::of(source),
+            summary: SourceSummary::of(source, rules),
             ..Tally::default()
         }
     }

@@ -1,0 +1,378 @@
+//! The report by e-mail, the way a nightly cron job delivers it: `multipart/alternative` (the
+//! text report, then the HTML report), the CSV optionally attached, a subject that says what
+//! matters ([`crate::report::headline`], built from counts and the rule files' outlet names,
+//! never from web text), `Auto-Submitted: auto-generated` (RFC 3834) so that vacation
+//! responders stay quiet, and a `List-Id` (RFC 2919) that filters can file it by.
+//!
+//! Sent over SMTP (STARTTLS required on `smtp://`, implicit TLS on `smtps://`, plain only on
+//! `smtp+insecure://`, for tests) or handed to the local MTA (`sendmail`). A transient failure
+//! (a 4xx reply, a lost connection) is retried with backoff; the whole send, retries included,
+//! is bounded by one timeout, because lettre's own covers only the connect (lettre#1027).
+//! Credentials come from the environment or a file, never from the command line, and are
+//! never logged.
+
+use crate::model::Severity;
+use crate::report::{Format, Report};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where mail is handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    Smtp(SmtpServer),
+    /// The local MTA's `sendmail` program (run as `sendmail -i -f FROM -- TO…`).
+    Sendmail(PathBuf),
+}
+
+/// How the connection to an SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// `smtp://`: plain connection upgraded with STARTTLS, which the server must offer.
+    StartTls,
+    /// `smtps://`: TLS from the first byte.
+    Tls,
+    /// `smtp+insecure://`: no TLS at all; for a test server on loopback.
+    Insecure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    pub security: Security,
+    pub host: String,
+    pub port: u16,
+    /// The user, when the URL names one (`smtp://reports@mail.example.org`).
+    pub user: Option<String>,
+}
+
+impl SmtpServer {
+    /// `smtp://HOST[:PORT]` (587), `smtps://HOST[:PORT]` (465), `smtp+insecure://HOST:PORT`; a
+    /// user may be named, a password never (it would show in `ps` and in shell history).
+    pub fn parse(s: &str) -> Result<SmtpServer, String> {
+        let url = url::Url::parse(s).map_err(|e| format!("`{s}` is not an SMTP URL ({e}); write e.g. `smtp://mail.example.org:587`"))?;
+        let (security, port) = match url.scheme() {
+            "smtp" => (Security::StartTls, 587),
+            "smtps" => (Security::Tls, 465),
+            "smtp+insecure" => (Security::Insecure, 25),
+            other => {
+                return Err(format!(
+                    "`{s}`: unknown scheme `{other}`; use smtp:// (STARTTLS), smtps:// (TLS) or smtp+insecure:// (tests only)"
+                ));
+            }
+        };
+        if url.password().is_some() {
+            return Err(format!(
+                "`{}`: a password in the URL would be visible to every user of this machine; put it in \
+                 BLACKOUT_SMTP_PASSWORD or a file named by --smtp-password-file",
+                masked(&url)
+            ));
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| format!("`{s}` names no host"))?
+            .trim_matches(['[', ']'])
+            .to_string();
+        let user = Some(url.username())
+            .filter(|u| !u.is_empty())
+            .map(|u| percent_encoding::percent_decode_str(u).decode_utf8_lossy().into_owned());
+        Ok(SmtpServer {
+            security,
+            host,
+            port: url.port().unwrap_or(port),
+            user,
+        })
+    }
+}
+
+fn masked(url: &url::Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_password(Some("***"));
+    u.to_string()
+}
+
+/// Everything a mail needs besides the report.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: Vec<Mailbox>,
+    pub from: Mailbox,
+    pub transport: Transport,
+    /// Attach the findings as CSV.
+    pub attach_csv: bool,
+    /// The SMTP password, read from the environment or a file.
+    pub password: Option<String>,
+    /// An extra certificate authority to trust for the server (PEM), e.g. a company's own.
+    pub ca: Option<Vec<u8>>,
+    /// Bound on the whole send, retries included.
+    pub timeout: Duration,
+    /// Retries after a transient failure.
+    pub retries: u32,
+    /// First wait before a retry; doubled each time.
+    pub backoff: Duration,
+}
+
+/// Why a mail was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    #[error("the mail server {server} refused the message: {reply}")]
+    Refused { server: String, reply: String },
+    #[error("cannot send mail through {server} after {attempts} attempt(s): {reason}")]
+    Failed { server: String, attempts: u32, reason: String },
+    #[error("sending mail through {server} took longer than {seconds} s (--mail-timeout); gave up")]
+    Timeout { server: String, seconds: u64 },
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): no human sent it, no one should auto-reply.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}
+
+/// `List-Id: blackout fr-2017-presidentielle <fr-2017-presidentielle.blackout.localhost>`.
+#[derive(Clone)]
+struct ListId(String);
+
+impl Header for ListId {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Id")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListId(s.into()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// The List-Id of an election's reports: its id as a dot-atom label (RFC 2919 §2; `localhost`
+/// is the namespace for ids no domain stands behind).
+fn list_id(election: &str) -> String {
+    let label: String = election
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let label = label.trim_matches('-');
+    let label = if label.is_empty() { "election" } else { label };
+    format!("blackout {label} <{label}.blackout.localhost>")
+}
+
+/// The message of a report: its headline as subject, the text and HTML reports as
+/// alternatives, the CSV attached when asked.
+pub fn message(report: &Report, mail: &Mail, fail_on: Severity) -> Result<Message, MailError> {
+    let text = String::from_utf8(Format::Text.renderer(false, fail_on).to_bytes(report)).expect("reports are UTF-8");
+    let html = String::from_utf8(Format::Html.renderer(false, fail_on).to_bytes(report)).expect("reports are UTF-8");
+    let mut builder = Message::builder()
+        .from(mail.from.clone())
+        .subject(crate::report::headline(report, fail_on))
+        .date_now()
+        .message_id(None)
+        .user_agent(crate::report::TOOL.to_string())
+        .header(AutoSubmitted)
+        .header(ListId(list_id(&report.election)));
+    for to in &mail.to {
+        builder = builder.to(to.clone());
+    }
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html));
+    let body = match mail.attach_csv {
+        false => alternative,
+        true => {
+            let csv = Format::Csv.renderer(false, fail_on).to_bytes(report);
+            let kind = ContentType::parse("text/csv; charset=utf-8").expect("a valid content type");
+            MultiPart::mixed()
+                .multipart(alternative)
+                .singlepart(Attachment::new("findings.csv".into()).body(csv, kind))
+        }
+    };
+    builder.multipart(body).map_err(|e| MailError::Build(e.to_string()))
+}
+
+/// Sends `message`, retrying transient failures, all within `mail.timeout`.
+pub fn send(message: Message, mail: &Mail) -> Result<(), MailError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| MailError::Setup(format!("cannot start the mail sender: {e}")))?;
+    let server = describe(&mail.transport);
+    runtime.block_on(async {
+        match tokio::time::timeout(mail.timeout, attempts(message, mail, &server)).await {
+            Ok(sent) => sent,
+            Err(_) => Err(MailError::Timeout {
+                server: server.clone(),
+                seconds: mail.timeout.as_secs(),
+            }),
+        }
+    })
+}
+
+fn describe(t: &Transport) -> String {
+    match t {
+        Transport::Smtp(s) => format!("{}:{}", s.host, s.port),
+        Transport::Sendmail(p) => p.display().to_string(),
+    }
+}
+
+/// One failed attempt: whether trying again may help, and what happened.
+struct Attempt {
+    transient: bool,
+    reason: String,
+}
+
+async fn attempts(message: Message, mail: &Mail, server: &str) -> Result<(), MailError> {
+    let mut wait = mail.backoff;
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        let outcome = match &mail.transport {
+            Transport::Smtp(s) => smtp(&message, mail, s).await,
+            Transport::Sendmail(path) => sendmail(&message, path).await,
+        };
+        match outcome {
+            Ok(()) => return Ok(()),
+            Err(a) if a.transient && tried <= mail.retries => {
+                tracing::warn!("mail through {server} failed (attempt {tried}): {}; retrying in {wait:?}", a.reason);
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(a) if a.transient => {
+                return Err(MailError::Failed {
+                    server: server.to_string(),
+                    attempts: tried,
+                    reason: a.reason,
+                });
+            }
+            Err(a) => {
+                return Err(MailError::Refused {
+                    server: server.to_string(),
+                    reply: a.reason,
+                });
+            }
+        }
+    }
+}
+
+async fn smtp(message: &Message, mail: &Mail, s: &SmtpServer) -> Result<(), Attempt> {
+    let setup = |reason: String| Attempt { transient: false, reason };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())
+        .port(s.port)
+        .timeout(Some(mail.timeout));
+    if s.security != Security::Insecure {
+        let mut params = TlsParameters::builder(s.host.clone());
+        if let Some(pem) = &mail.ca {
+            let cert = Certificate::from_pem(pem).map_err(|e| setup(format!("the certificate authority file is not PEM: {e}")))?;
+            params = params.add_root_certificate(cert);
+        }
+        let params = params.build_rustls().map_err(|e| setup(format!("cannot set up TLS: {e}")))?;
+        builder = builder.tls(match s.security {
+            Security::StartTls => Tls::Required(params),
+            _ => Tls::Wrapper(params),
+        });
+    }
+    let user = s
+        .user
+        .clone()
+        .or_else(|| std::env::var("BLACKOUT_SMTP_USER").ok().filter(|u| !u.is_empty()));
+    match (user, &mail.password) {
+        (Some(user), Some(password)) => builder = builder.credentials(Credentials::new(user, password.clone())),
+        (None, Some(_)) => {
+            return Err(setup(
+                "a password is set but no user: set BLACKOUT_SMTP_USER or name the user in the URL (smtp://USER@HOST)".into(),
+            ));
+        }
+        (Some(user), None) => {
+            return Err(setup(format!(
+                "user `{user}` is named but no password: set BLACKOUT_SMTP_PASSWORD or --smtp-password-file"
+            )));
+        }
+        (None, None) => {}
+    }
+    let transport = builder.build();
+    match transport.send(message.clone()).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Attempt {
+            // A 4xx reply, or no reply at all (refused, reset, timed out): worth another try.
+            // A 5xx reply, a TLS or an authentication failure: the same again would fail again.
+            transient: e.is_transient() || (!e.is_permanent() && !e.is_tls() && e.status().is_none() && !e.is_client()),
+            reason: super::error_chain(&e),
+        }),
+    }
+}
+
+async fn sendmail(message: &Message, path: &std::path::Path) -> Result<(), Attempt> {
+    let transport = AsyncSendmailTransport::<Tokio1Executor>::new_with_command(path.as_os_str());
+    match transport.send(message.clone()).await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(Attempt {
+            // The local MTA queues mail itself: when it refuses, trying again does not help.
+            transient: false,
+            reason: super::error_chain(&e),
+        }),
+    }
+}
+
+/// `blackout@HOST`, the sender when none is given.
+pub fn default_from() -> Mailbox {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .unwrap_or_else(|| "localhost".into());
+    format!("blackout <blackout@{host}>")
+        .parse()
+        .unwrap_or_else(|_| "blackout@localhost".parse().expect("a valid address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_say_how_the_connection_is_secured() {
+        let s = SmtpServer::parse("smtp://mail.example.org").unwrap();
+        assert_eq!((s.security, s.port, s.user), (Security::StartTls, 587, None));
+        let s = SmtpServer::parse("smtps://reports%40x@mail.example.org").unwrap();
+        assert_eq!((s.security, s.port, s.user.as_deref()), (Security::Tls, 465, Some("reports@x")));
+        let s = SmtpServer::parse("smtp+insecure://127.0.0.1:2525").unwrap();
+        assert_eq!((s.security, s.port), (Security::Insecure, 2525));
+        let e = SmtpServer::parse("smtp://u:hunter2@mail.example.org").unwrap_err();
+        assert!(e.contains("BLACKOUT_SMTP_PASSWORD") && !e.contains("hunter2"), "{e}");
+        assert!(SmtpServer::parse("http://mail.example.org").unwrap_err().contains("smtp://"));
+    }
+
+    #[test]
+    fn list_ids_are_dot_atoms() {
+        assert_eq!(
+            list_id("fr-2017-presidentielle"),
+            "blackout fr-2017-presidentielle <fr-2017-presidentielle.blackout.localhost>"
+        );
+        assert_eq!(
+            list_id("Élection 2024\r\nBcc: x"),
+            "blackout lection-2024--bcc--x <lection-2024--bcc--x.blackout.localhost>"
+        );
+    }
+}
