@@ -114,6 +114,16 @@ impl Server {
         );
     }
 
+    /// Mounts any mock (a POST endpoint, a custom matcher).
+    pub fn mount(&self, mock: Mock) {
+        self.runtime.block_on(mock.mount(&self.mock));
+    }
+
+    /// The requests received, in order.
+    pub fn requests(&self) -> Vec<wiremock::Request> {
+        self.runtime.block_on(self.mock.received_requests()).unwrap_or_default()
+    }
+
     pub fn url(&self, route: &str) -> url::Url {
         url::Url::parse(&format!("{}{route}", self.mock.uri())).unwrap()
     }

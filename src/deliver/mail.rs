@@ -17,7 +17,7 @@ use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -120,7 +120,7 @@ pub struct Mail {
 pub enum MailError {
     #[error("cannot build the message: {0}")]
     Build(String),
-    #[error("the mail server {server} refused the message: {reply}")]
+    #[error("{server} refused the message: {reply}")]
     Refused { server: String, reply: String },
     #[error("cannot send mail through {server} after {attempts} attempt(s): {reason}")]
     Failed { server: String, attempts: u32, reason: String },
@@ -232,8 +232,8 @@ pub fn send(message: Message, mail: &Mail) -> Result<(), MailError> {
 
 fn describe(t: &Transport) -> String {
     match t {
-        Transport::Smtp(s) => format!("{}:{}", s.host, s.port),
-        Transport::Sendmail(p) => p.display().to_string(),
+        Transport::Smtp(s) => format!("the mail server {}:{}", s.host, s.port),
+        Transport::Sendmail(p) => format!("sendmail (`{}`)", p.display()),
     }
 }
 
@@ -323,15 +323,40 @@ async fn smtp(message: &Message, mail: &Mail, s: &SmtpServer) -> Result<(), Atte
     }
 }
 
+/// Hands the message to `sendmail -i -f FROM -- TO…`. Run here rather than through lettre's
+/// transport so that a sendmail that stops before reading the whole message still has its
+/// exit status and its own words reported (lettre reports the broken pipe instead).
 async fn sendmail(message: &Message, path: &std::path::Path) -> Result<(), Attempt> {
-    let transport = AsyncSendmailTransport::<Tokio1Executor>::new_with_command(path.as_os_str());
-    match transport.send(message.clone()).await {
-        Ok(()) => Ok(()),
-        Err(e) => Err(Attempt {
-            // The local MTA queues mail itself: when it refuses, trying again does not help.
-            transient: false,
-            reason: super::error_chain(&e),
-        }),
+    let fail = |reason: String| Attempt {
+        // The local MTA queues mail itself: when it refuses, trying again does not help.
+        transient: false,
+        reason,
+    };
+    let envelope = message.envelope();
+    let mut cmd = tokio::process::Command::new(path);
+    cmd.arg("-i");
+    if let Some(from) = envelope.from() {
+        cmd.arg("-f").arg(from);
+    }
+    cmd.arg("--")
+        .args(envelope.to().iter().map(ToString::to_string))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(|e| fail(format!("cannot run `{}`: {e}", path.display())))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let written = tokio::io::AsyncWriteExt::write_all(&mut stdin, &message.formatted()).await;
+    drop(stdin);
+    let out = child
+        .wait_with_output()
+        .await
+        .map_err(|e| fail(format!("`{}` did not finish: {e}", path.display())))?;
+    let said = crate::report::inert(String::from_utf8_lossy(&out.stderr).trim());
+    match (out.status.success(), written) {
+        (true, Ok(())) => Ok(()),
+        (true, Err(e)) => Err(fail(format!("`{}` did not read the whole message: {e}", path.display()))),
+        (false, _) => Err(fail(format!("`{}` exited with {}: {said}", path.display(), out.status))),
     }
 }
 
