@@ -26,6 +26,9 @@ def main():
     ap.add_argument("--articles", type=int, default=10000)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--baseline", action="store_true", help="also time bench/baseline_winnowing.py (slow, ~2 GB)")
+    ap.add_argument("--bin", action="append", default=[],
+                    help="time these binaries instead of building the release one (repeatable: each is timed in turn, "
+                         "on the same data, so builds of two profiles compare in one run)")
     a = ap.parse_args()
     rng = random.Random(2017)
     lines = [l for f in sorted((DATA / "leak").glob("*.txt")) for l in f.read_text().splitlines() if len(l.split()) >= 4]
@@ -59,8 +62,10 @@ def main():
         (articles / f"a{i:05}.txt").write_text(t)
         art_bytes += len(t.encode())
     print(f"corpus: {a.docs} documents, {total / 1e6:.1f} MB; articles: {a.articles}, {art_bytes / 1e6:.1f} MB ({work})")
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
-    bin_ = str(ROOT / "target" / "release" / "blackout")
+    if not a.bin:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+    bins = a.bin or [str(ROOT / "target" / "release" / "blackout")]
+    bin_ = bins[0]
     index = work / "corpus.fp"
     t0 = time.time()
     r = subprocess.run(["/usr/bin/time", "-f", "%M", bin_, "fingerprint", "build", str(corpus), "-o", str(index)], capture_output=True, text=True, check=True)
@@ -69,16 +74,21 @@ def main():
     print(f"build: {build_s:.2f} s wall (reading files included), peak RSS {int(r.stderr.strip().splitlines()[-1]) / 1024:.0f} MB, index {index.stat().st_size / 1e6:.1f} MB")
     files = sorted(str(p) for p in articles.glob("*.txt"))
     # This machine's speed varies from run to run (shared host), so matching is timed five
-    # times: the best is the code's speed, the median what a run can expect.
-    speeds = []
+    # times: the best is the code's speed, the median what a run can expect. Several binaries
+    # take turns, so that a slow moment falls on each alike.
+    speeds = {b: [] for b in bins}
     for _ in range(5):
-        r = subprocess.run(["taskset", "-c", "0", "/usr/bin/time", "-f", "%M", bin_, "fingerprint", "match", str(index), *files, "--stats"], capture_output=True, text=True)
-        stats = [l for l in r.stderr.splitlines() if l.startswith("matched")]
-        if not stats:
-            sys.exit(r.stderr)
-        speeds.append(float(re.search(r"([0-9.]+) MB/s", stats[0]).group(1)))
+        for b in bins:
+            r = subprocess.run(["taskset", "-c", "0", "/usr/bin/time", "-f", "%M", b, "fingerprint", "match", str(index), *files, "--stats"], capture_output=True, text=True)
+            stats = [l for l in r.stderr.splitlines() if l.startswith("matched")]
+            if not stats:
+                sys.exit(r.stderr)
+            speeds[b].append(float(re.search(r"([0-9.]+) MB/s", stats[0]).group(1)))
     print(stats[0])
-    print(f"matching, 5 runs: best {max(speeds):.1f} MB/s, median {sorted(speeds)[2]:.1f} MB/s ({', '.join(f'{v:.0f}' for v in speeds)})")
+    for b, v in speeds.items():
+        name = "" if len(bins) == 1 else f" ({b})"
+        print(f"matching{name}, 5 runs: best {max(v):.1f} MB/s, median {sorted(v)[2]:.1f} MB/s ({', '.join(f'{x:.0f}' for x in v)})")
+    speeds = speeds[bins[-1]]
     print(f"match: peak RSS {int(r.stderr.strip().splitlines()[-1]) / 1024:.0f} MB (index, all article texts and results held in memory)")
     flagged = sum(1 for l in r.stdout.splitlines() if re.search(r": [1-9]\d* span", l))
     print(f"articles with spans: {flagged} (one in ten carries a leaked passage)")

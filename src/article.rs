@@ -333,12 +333,7 @@ impl Quote {
 /// The brackets mark the passage; a redacted one reads `first words [… N more words]`.
 impl std::fmt::Display for Quote {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        let hidden = match (self.hidden_words, self.passage.is_empty()) {
-            (0, _) => String::new(),
-            (n, true) => format!("[… {}]", words(n, "")),
-            (n, false) => format!(" [… {}]", words(n, "more ")),
-        };
-        let shown = format!("{}{hidden}", self.passage);
+        let shown = format!("{}{}", self.passage, hidden_note(self.hidden_words, self.passage.is_empty()));
         let text = match (self.before.is_empty() && self.after.is_empty(), self.hidden_words) {
             (true, 1..) => shown,
             _ => format!("{}[{shown}]{}", self.before, self.after),
@@ -347,9 +342,15 @@ impl std::fmt::Display for Quote {
     }
 }
 
-/// "1 word", "2 more words": how redaction counts what it leaves out.
-pub fn words(n: usize, more: &str) -> String {
-    format!("{n} {more}word{}", if n == 1 { "" } else { "s" })
+/// What redaction says of the words it leaves out: ` [… 13 more words]` after the words shown,
+/// `[… 1 word]` when none is; nothing when none is left out.
+pub fn hidden_note(hidden: usize, nothing_shown: bool) -> String {
+    let s = if hidden == 1 { "" } else { "s" };
+    match (hidden, nothing_shown) {
+        (0, _) => String::new(),
+        (n, true) => format!("[… {n} word{s}]"),
+        (n, false) => format!(" [… {n} more word{s}]"),
+    }
 }
 
 /// Runs of whitespace as one space, the ends kept (a context's edge space stays).

@@ -186,6 +186,9 @@ pub struct ItemReport {
     /// Why the item was judged on its feed data alone, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feed_only: Option<FeedOnly>,
+    /// Whether a rule matched it, whatever its timing: what redaction must cut in its texts.
+    #[serde(skip)]
+    pub matched: Option<Matched>,
     /// The digest of its content as read this time (page and feed text, without counters and
     /// relative times): a new value is a new version.
     pub version: String,
@@ -193,6 +196,14 @@ pub struct ItemReport {
     /// store to tell an entry read again unchanged.
     #[serde(skip)]
     pub entries: Vec<String>,
+}
+
+/// What of an item the rules matched, for redaction: whether its title was part of the
+/// evidence, and the fewest words any matched material lets a report show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Matched {
+    pub title: bool,
+    pub keep: usize,
 }
 
 impl ItemReport {
@@ -327,6 +338,14 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         dates.observe(o, &version, item.page.is_some(), clock.at);
     }
     let evaluation = engine.evaluate(&texts);
+    let evidence = || evaluation.matches.iter().flat_map(|m| &m.evidence);
+    let matched = (!evaluation.matches.is_empty()).then(|| Matched {
+        title: evidence().any(|h| h.scope == Scope::Title),
+        keep: evidence()
+            .map(|h| engine.rules()[h.material].redact_words)
+            .min()
+            .unwrap_or(crate::detect::REDACT_WORDS),
+    });
     let mut timings = Timings::new(engine.rules(), item.source, &dates);
     let context = Context {
         rules: engine.rules(),
@@ -393,6 +412,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         timings: timings.computed,
         class,
         feed_only: item.feed_only,
+        matched,
         version,
         entries: item.entries.iter().map(|e| crate::identity::entry_digest(&e.item)).collect(),
     });

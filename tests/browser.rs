@@ -126,6 +126,16 @@ fn hostile_strings_stay_text_in_a_browser() {
     let dom = browse(&chromium, &html, &["--dump-dom"]);
     check_dom(&dom, &items);
     assert!(!dom.contains("data-pwned=\""), "no payload ran");
+    // The Content-Security-Policy would stop a script that escaped escaping: without it, the
+    // escaping alone must hold.
+    let text = std::fs::read_to_string(&html).unwrap();
+    let policy = text.find("<meta http-equiv=\"Content-Security-Policy\"").expect("a policy");
+    let end = policy + text[policy..].find('>').unwrap() + 1;
+    let bare = dir.path().join("bare.html");
+    std::fs::write(&bare, format!("{}{}", &text[..policy], &text[end..])).unwrap();
+    let dom = browse(&chromium, &bare, &["--dump-dom"]);
+    check_dom(&dom, &items);
+    assert!(!dom.contains("data-pwned=\""), "no payload ran without the policy either");
     assert!(dom.contains("&lt;/svg&gt;"), "the </svg> break-out is text");
     assert!(!dom.contains("<h1>forged heading"), "no forged element");
     for href in dom.split("href=\"").skip(1) {

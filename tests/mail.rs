@@ -447,7 +447,8 @@ fn a_report_is_handed_to_sendmail() {
     let script = script.to_str().unwrap();
     let html = dir.path().join("r.html");
     let kept = dir.path().to_str().unwrap();
-    let r = demo_mailed(&["--sendmail", script], &[("SENDMAIL_STAND_IN_DIR", kept)], &html);
+    let sendmail = format!("--sendmail={script}");
+    let r = demo_mailed(&[&sendmail], &[("SENDMAIL_STAND_IN_DIR", kept)], &html);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
     assert_eq!(args, "-i\n-f\nblackout@example.org\n--\ndesk@example.org\nregulator@example.org\n");
@@ -456,9 +457,14 @@ fn a_report_is_handed_to_sendmail() {
         &std::fs::read_to_string(&html).unwrap(),
     );
     // A sendmail that fails: exit 2 with what it said.
-    let r = demo_mailed(&["--sendmail", script], &[("SENDMAIL_STAND_IN_FAIL", "1")], &html);
+    let r = demo_mailed(&[&sendmail, "--delivery-retries", "1"], &[("SENDMAIL_STAND_IN_FAIL", "1")], &html);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("queue full"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("after 2 attempt(s)"),
+        "exit 75 is a temporary failure, retried: {}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -488,6 +494,26 @@ fn mail_settings_are_checked_before_anything_is_fetched() {
         let r = blackout(&all, &[]);
         assert_eq!(r.code, 2, "{all:?}: {}", r.stderr);
         assert!(r.stderr.contains(needle), "{all:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("pw@"), "a password is never repeated: {}", r.stderr);
         assert!(r.stdout.is_empty(), "nothing checked: {}", r.stdout);
     }
+    let r = blackout(
+        &[
+            "check",
+            FR,
+            DEMO,
+            "--no-state",
+            "--mail-to",
+            "d@example.org",
+            "--smtp",
+            "smtp+insecure://reports@mail.example.org:25",
+        ],
+        &[("BLACKOUT_SMTP_PASSWORD", "s3cret")],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("would send the password in clear to mail.example.org"),
+        "{}",
+        r.stderr
+    );
 }

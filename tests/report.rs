@@ -247,9 +247,8 @@ fn hostile_web_text_is_inert_in_markdown_csv_and_text() {
     assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'));
     let csv = hostile("csv");
     for line in csv.split("\r\n").filter(|l| !l.is_empty()) {
-        for cell in line.split(',') {
-            let cell = cell.trim_start_matches('"');
-            assert!(!cell.starts_with(['=', '+', '@']), "a formula: {cell}");
+        for cell in csv_fields(line) {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "a formula: {cell}");
         }
     }
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
@@ -260,6 +259,81 @@ fn hostile_web_text_is_inert_in_markdown_csv_and_text() {
     );
     let text = hostile("text");
     assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text:?}");
+}
+
+/// The fields of one CSV line (RFC 4180: quoted fields may hold commas and doubled quotes).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+#[test]
+fn redaction_holds_for_findings_not_listed_and_titles_that_matched() {
+    let runs = leaked_runs(SHOWN + 1);
+    // Under --new-only the second night lists no finding: the items that matched are still cut.
+    let state = fresh_data_home().join("s.db");
+    let state = state.to_str().unwrap();
+    let first = run(&["check", FR, DEMO, "--state", state, "--at", AT]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    for format in ["json", "html", "csv", "markdown", "text"] {
+        let r = run(&["check", FR, DEMO, "--state", state, "--at", AT, "--new-only", "--format", format]);
+        assert_eq!(r.code, 0, "{format}: nothing new: {}", r.stderr);
+        if let Some(run) = leaked_run_longer_than(&r.stdout, SHOWN, &runs) {
+            panic!("{format} under --new-only repeats “{run}”");
+        }
+    }
+    // A title that quotes the leak, on a page published after the window: a match whose timing
+    // does not count, its title cut wherever it appears.
+    for format in ["json", "html", "csv", "markdown", "text"] {
+        let r = run(&[
+            "check",
+            FR,
+            "--input",
+            "tests/fixtures/leaked-title.html",
+            "--no-state",
+            "--at",
+            AT,
+            "--format",
+            format,
+        ]);
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        if let Some(run) = leaked_run_longer_than(&r.stdout, SHOWN, &runs) {
+            panic!("{format}: the matched title is repeated: “{run}”");
+        }
+    }
+    let (_, json) = crate::util::check_json(&[FR, "--input", "tests/fixtures/leaked-title.html", "--no-state", "--at", AT]);
+    assert_eq!(json["cleared"].as_array().unwrap().len(), 1, "the title matched: {json}");
+    assert!(
+        json["items"][0]["title"].as_str().unwrap().ends_with("more words]"),
+        "{}",
+        json["items"][0]["title"]
+    );
+}
+
+#[test]
+fn a_closed_stdout_still_gets_every_output_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let mut child = crate::util::blackout_process()
+        .args(["check", FR, DEMO, "--no-state", "--at", AT, "--output", html.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(html.exists(), "the report file is written though stdout went away ({status})");
 }
 
 #[test]
@@ -280,7 +354,10 @@ fn html_report_has_a_timeline_mark_per_item_and_the_legal_basis() {
     assert_eq!(html.matches("<svg class=\"timeline\"").count(), 3, "one timeline per outlet");
     assert_eq!(html.matches("<g class=\"mark ").count(), 8, "one mark per item");
     assert!(html.contains("France Inter, 6 mai 2017"), "the citations of the window");
-    assert!(html.contains("5 new since last run") || html.contains("<span class=\"n\">5</span> new since last run"));
+    assert!(
+        html.contains("<span class=\"n\">5</span> new since last run"),
+        "the summary counts the new ones"
+    );
     assert!(html.contains("<title>blackout: 4 new violations — Le Quotidien (national), Le Veilleur (Belgique), Radio Caraïbes (Guadeloupe) (fr-2017-presidentielle r2)</title>"), "{}", &html[..600]);
 }
 

@@ -97,12 +97,15 @@ fn a_wrong_secret_or_a_refusal_is_not_retried() {
     );
     let (code, stdout, stderr) = post(&server, &[], Some("another secret"));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("answered 401: bad signature"), "{stderr}");
+    assert!(stderr.contains("answered 401 Unauthorized: bad signature"), "{stderr}");
+    assert!(!stderr.contains("/hook"), "the webhook's path is not shown: {stderr}");
     assert_eq!(server.requests().len(), 1, "a 4xx is not retried");
     assert!(stdout.contains("VIOLATION"), "the report is still printed");
+    // Without a secret: posted unsigned (and refused by this receiver); -q keeps the note quiet.
     let (code, _, stderr) = post(&server, &[], None);
     assert_eq!(code, 2);
-    assert!(stderr.contains("not signed"), "{stderr}");
+    assert!(!stderr.contains("not signed"), "-q: {stderr}");
+    assert!(server.requests()[1].headers.get("x-blackout-signature").is_none());
 }
 
 #[test]

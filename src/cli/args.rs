@@ -3,6 +3,7 @@
 
 use crate::fingerprint::Params;
 use crate::model::Severity;
+use crate::report::Format;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -243,8 +244,12 @@ pub struct CheckArgs {
     /// Without it, the input's audience is every zone of the election.
     #[arg(long = "as", value_name = "SOURCE", requires = "input")]
     pub input_source: Option<String>,
-    /// Format of the report on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Format of the report on stdout: `text` (for people, grouped by outlet), `json` (one
+    /// document, described in README.md), `jsonl` (one JSON object per line: findings, cleared
+    /// items, unchecked pages, sources not checked whole, problems, then a summary), `csv` (one
+    /// row per finding, for a spreadsheet), `html` (one self-contained page: a summary, then
+    /// per outlet a timeline and its findings), `markdown` (for a ticket or a wiki).
+    #[arg(long, default_value = "text", value_name = "FORMAT", value_parser = format_parser())]
     pub format: Format,
     /// Also write the report to FILE (repeatable), in the format its extension says (.txt .json
     /// .jsonl .csv .html .md), or the one named before it (`html:/var/www/blackout/latest`).
@@ -309,11 +314,11 @@ pub struct DeliverArgs {
     /// `smtps://HOST[:PORT]` (TLS, 465) or `smtp+insecure://HOST:PORT` (no TLS: for a test
     /// server). The user may be in the URL or BLACKOUT_SMTP_USER; the password only in
     /// BLACKOUT_SMTP_PASSWORD or `--smtp-password-file`.
-    #[arg(long, value_name = "URL", group = "mail_transport", requires = "mail_to", value_parser = crate::deliver::mail::SmtpServer::parse)]
-    pub smtp: Option<crate::deliver::mail::SmtpServer>,
-    /// Hand the mail to the local MTA's sendmail program (the usual way under cron)
-    /// [default path: /usr/sbin/sendmail].
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/usr/sbin/sendmail", group = "mail_transport", requires = "mail_to")]
+    #[arg(long, value_name = "URL", group = "mail_transport", requires = "mail_to")]
+    pub smtp: Option<String>,
+    /// Hand the mail to the local MTA's sendmail program (the usual way under cron):
+    /// `--sendmail` runs /usr/sbin/sendmail, `--sendmail=PATH` another.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "/usr/sbin/sendmail", group = "mail_transport", requires = "mail_to")]
     pub sendmail: Option<PathBuf>,
     /// Read the SMTP password from this file (its first line), instead of BLACKOUT_SMTP_PASSWORD.
     #[arg(long, value_name = "FILE", requires = "smtp")]
@@ -450,35 +455,12 @@ pub struct CrawlArgs {
     pub ignore_robots: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Format {
-    /// A report for people, grouped by outlet.
-    Text,
-    /// One JSON document (the format is described in README.md).
-    Json,
-    /// One JSON object per line: findings, cleared items, unchecked pages, sources not
-    /// (fully) checked, problems, then a summary.
-    Jsonl,
-    /// One row per finding (and per finding resolved since the last run), for a spreadsheet.
-    Csv,
-    /// One self-contained page: summary, windows, and per outlet a timeline and its findings.
-    Html,
-    /// The text report's content in Markdown, for a ticket or a wiki.
-    Markdown,
-}
-
-impl From<Format> for crate::report::Format {
-    fn from(f: Format) -> crate::report::Format {
-        use crate::report::Format as R;
-        match f {
-            Format::Text => R::Text,
-            Format::Json => R::Json,
-            Format::Jsonl => R::Jsonl,
-            Format::Csv => R::Csv,
-            Format::Html => R::Html,
-            Format::Markdown => R::Markdown,
-        }
-    }
+/// The report formats, by the names `Format::NAMES` gives them (one list for `--format` and
+/// for `--output FORMAT:FILE`).
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::NAMES.iter().map(|(name, _)| *name))
+        .map(|name| Format::named(&name).expect("one of the possible values"))
 }
 
 /// The lowest severity that fails a run.

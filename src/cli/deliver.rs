@@ -1,85 +1,88 @@
-//! Wiring of delivery: the mail and webhook settings read from the arguments, the environment
-//! and secret files before the run (a wrong setting stops the run before any fetch), then the
-//! finished report handed to each output, the mail and the webhook in turn.
+//! Delivery settings read from the arguments, the environment and secret files, and checked,
+//! before the run: a wrong setting (an unreadable password file, a password without a user, a
+//! certificate that is not PEM) stops it before it costs the outlets a fetch.
 
 use super::Failure;
 use super::args::{CheckArgs, DeliverArgs};
-use crate::deliver::mail::{self, Mail, Transport};
+use crate::deliver::mail::{self, Login, Mail, SmtpServer, Transport};
 use crate::deliver::webhook::Webhook;
-use crate::deliver::{self, Output};
-use crate::model::Severity;
-use crate::report::Report;
+use crate::deliver::{Delivery, Secret};
 use std::path::Path;
 use std::time::Duration;
 
-/// Where a report goes, resolved.
-pub struct Delivery {
-    outputs: Vec<Output>,
-    mail: Option<Mail>,
-    always: bool,
-    webhook: Option<Webhook>,
-}
-
 /// The first line of a secret file, named in errors but never quoted.
-fn secret_file(path: &Path, what: &str) -> Result<String, Failure> {
+fn secret_file(path: &Path, what: &str) -> Result<Secret, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Message(format!("error: cannot read the {what} file `{}`: {e}", path.display())))?;
     let line = text.lines().next().unwrap_or_default().trim_end_matches('\r').to_string();
     if line.is_empty() {
         return Err(Failure::Message(format!("error: the {what} file `{}` is empty", path.display())));
     }
-    Ok(line)
+    Ok(Secret(line))
 }
 
-fn env_secret(name: &str) -> Option<String> {
+fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn error(message: String) -> Failure {
+    Failure::Message(format!("error: {message}"))
 }
 
 pub fn resolve(a: &CheckArgs) -> Result<Delivery, Failure> {
     let d: &DeliverArgs = &a.deliver;
     let backoff = Duration::from_secs(2);
-    let mail = match (&d.smtp, &d.sendmail, d.mail_to.is_empty()) {
-        (_, _, true) => None,
-        (smtp, sendmail, false) => {
-            let transport = match (smtp, sendmail) {
-                (Some(s), _) => Transport::Smtp(s.clone()),
-                (None, Some(path)) => Transport::Sendmail(path.clone()),
-                (None, None) => unreachable!("clap requires a transport with --mail-to"),
-            };
+    let mail = match (&d.smtp, &d.sendmail) {
+        _ if d.mail_to.is_empty() => None,
+        (Some(url), _) => {
+            // Parsed here, not by clap, whose error would repeat the URL and its password.
+            let server = SmtpServer::parse(url).map_err(|e| error(format!("--smtp: {e}")))?;
             let password = match &d.smtp_password_file {
                 Some(path) => Some(secret_file(path, "SMTP password")?),
-                None => env_secret("BLACKOUT_SMTP_PASSWORD"),
+                None => env("BLACKOUT_SMTP_PASSWORD").map(Secret),
             };
+            let user = server.user.clone().or_else(|| env("BLACKOUT_SMTP_USER"));
+            let login = match (user, password) {
+                (Some(user), Some(password)) => Some(Login { user, password }),
+                (None, None) => None,
+                (None, Some(_)) => {
+                    return Err(error(
+                        "an SMTP password is set but no user: set BLACKOUT_SMTP_USER or name the user in the URL (smtp://USER@HOST)".into(),
+                    ));
+                }
+                (Some(user), None) => {
+                    return Err(error(format!(
+                        "the SMTP user `{user}` has no password: set BLACKOUT_SMTP_PASSWORD or --smtp-password-file"
+                    )));
+                }
+            };
+            if login.is_some() && server.security == mail::Security::Insecure && !server.is_loopback() {
+                return Err(error(format!(
+                    "smtp+insecure:// would send the password in clear to {}: use smtp:// (STARTTLS) or smtps://",
+                    server.host
+                )));
+            }
             let ca = match &d.smtp_ca_file {
-                Some(path) => Some(std::fs::read(path).map_err(|e| {
-                    Failure::Message(format!(
-                        "error: cannot read the certificate authority file `{}`: {e}",
-                        path.display()
-                    ))
-                })?),
+                Some(path) => {
+                    let pem = std::fs::read(path)
+                        .map_err(|e| error(format!("cannot read the certificate authority file `{}`: {e}", path.display())))?;
+                    Some(mail::certificate(&pem).map_err(|e| error(format!("`{}`: {e}", path.display())))?)
+                }
                 None => None,
             };
-            Some(Mail {
-                to: d.mail_to.clone(),
-                from: d.mail_from.clone().unwrap_or_else(mail::default_from),
-                transport,
-                attach_csv: d.mail_csv,
-                password,
-                ca,
-                timeout: Duration::from_secs(d.mail_timeout),
-                retries: d.delivery_retries,
-                backoff,
-            })
+            Some(mail_of(d, Transport::Smtp(server), login, ca, backoff))
         }
+        (None, Some(path)) => Some(mail_of(d, Transport::Sendmail(path.clone()), None, None, backoff)),
+        (None, None) => unreachable!("clap requires a transport with --mail-to"),
     };
     let webhook = match &d.webhook {
         None => None,
         Some(url) => {
             let secret = match &d.webhook_secret_file {
                 Some(path) => Some(secret_file(path, "webhook secret")?),
-                None => env_secret("BLACKOUT_WEBHOOK_SECRET"),
+                None => env("BLACKOUT_WEBHOOK_SECRET").map(Secret),
             };
-            if secret.is_none() {
+            if secret.is_none() && !a.quiet {
                 eprintln!(
                     "note: the webhook's posts are not signed: set BLACKOUT_WEBHOOK_SECRET (or --webhook-secret-file) \
                      so that its receiver can check they come from this job"
@@ -87,7 +90,7 @@ pub fn resolve(a: &CheckArgs) -> Result<Delivery, Failure> {
             }
             Some(Webhook {
                 url: url.clone(),
-                secret: secret.map(String::into_bytes),
+                secret,
                 timeout: Duration::from_secs(d.webhook_timeout),
                 retries: d.delivery_retries,
                 backoff,
@@ -97,38 +100,21 @@ pub fn resolve(a: &CheckArgs) -> Result<Delivery, Failure> {
     Ok(Delivery {
         outputs: a.output.clone(),
         mail,
-        always: d.mail_always,
+        mail_always: d.mail_always,
         webhook,
     })
 }
 
-impl Delivery {
-    /// Writes the outputs, sends the mail and posts the webhook; each failure is reported and
-    /// the others still happen. Returns what failed, one line each.
-    pub fn deliver(&self, report: &Report, fail_on: Severity) -> Vec<String> {
-        let mut failed = Vec::new();
-        for o in &self.outputs {
-            let bytes = o.format.renderer(false, fail_on).to_bytes(report);
-            if let Err(e) = deliver::write_atomic(&o.path, &bytes) {
-                failed.push(format!("cannot write the report to `{}`: {e}", o.path.display()));
-            }
-        }
-        if let Some(m) = &self.mail {
-            if self.always || !report.nothing_to_report(fail_on) {
-                let sent = mail::message(report, m, fail_on).and_then(|msg| mail::send(msg, m));
-                if let Err(e) = sent {
-                    failed.push(format!("the report was not mailed: {e}"));
-                }
-            } else {
-                tracing::info!("nothing to report: no mail sent (--mail-always sends one anyway)");
-            }
-        }
-        if let Some(w) = &self.webhook {
-            let body = crate::report::Format::Json.renderer(false, fail_on).to_bytes(report);
-            if let Err(e) = crate::deliver::webhook::post(w, body) {
-                failed.push(format!("the report was not posted: {e}"));
-            }
-        }
-        failed
+fn mail_of(d: &DeliverArgs, transport: Transport, login: Option<Login>, ca: Option<mail::Certificate>, backoff: Duration) -> Mail {
+    Mail {
+        to: d.mail_to.clone(),
+        from: d.mail_from.clone().unwrap_or_else(mail::default_from),
+        transport,
+        attach_csv: d.mail_csv,
+        login,
+        ca,
+        timeout: Duration::from_secs(d.mail_timeout),
+        retries: d.delivery_retries,
+        backoff,
     }
 }

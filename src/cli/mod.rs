@@ -201,8 +201,8 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         report::Redaction::of(engine.rules()).apply(&mut report);
     }
     let fail_on = a.fail_on.into();
-    report::Format::from(a.format).renderer(a.quiet, fail_on).render(&report, out)?;
-    out.flush()?;
+    // stdout first, then every other destination even if stdout went away (`| head`).
+    let printed = a.format.renderer(a.quiet, fail_on).render(&report, out).and_then(|()| out.flush());
     let undelivered = delivery.deliver(&report, fail_on);
     if !undelivered.is_empty() {
         // The report is on stdout and in every output that could be written: the failures
@@ -218,6 +218,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         }
         return Err(Failure::Message(msg.trim_end().to_string()));
     }
+    printed?;
     if let Some(e) = unrecorded {
         return Err(Failure::Message(format!(
             "error: the run was not recorded, so the next run will report its findings as new again: {e}"

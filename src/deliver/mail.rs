@@ -11,14 +11,17 @@
 //! Credentials come from the environment or a file, never from the command line, and are
 //! never logged.
 
+use super::{Attempt, GaveUp, Secret};
 use crate::model::Severity;
 use crate::report::{Format, Report};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+pub use lettre::transport::smtp::client::Certificate;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Where mail is handed over.
@@ -89,24 +92,31 @@ impl SmtpServer {
     }
 }
 
+impl SmtpServer {
+    /// Whether the server is this machine (where `smtp+insecure://` belongs).
+    pub fn is_loopback(&self) -> bool {
+        self.host == "localhost" || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
 fn masked(url: &url::Url) -> String {
     let mut u = url.clone();
     let _ = u.set_password(Some("***"));
     u.to_string()
 }
 
-/// Everything a mail needs besides the report.
-#[derive(Debug, Clone)]
+/// Everything a mail needs besides the report, checked before the run.
+#[derive(Clone)]
 pub struct Mail {
     pub to: Vec<Mailbox>,
     pub from: Mailbox,
     pub transport: Transport,
     /// Attach the findings as CSV.
     pub attach_csv: bool,
-    /// The SMTP password, read from the environment or a file.
-    pub password: Option<String>,
-    /// An extra certificate authority to trust for the server (PEM), e.g. a company's own.
-    pub ca: Option<Vec<u8>>,
+    /// The SMTP login, when the server wants one.
+    pub login: Option<Login>,
+    /// An extra certificate authority to trust for the server, e.g. a company's own.
+    pub ca: Option<Certificate>,
     /// Bound on the whole send, retries included.
     pub timeout: Duration,
     /// Retries after a transient failure.
@@ -115,19 +125,34 @@ pub struct Mail {
     pub backoff: Duration,
 }
 
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub user: String,
+    pub password: Secret,
+}
+
 /// Why a mail was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     #[error("cannot build the message: {0}")]
-    Build(String),
+    Build(#[from] lettre::error::Error),
     #[error("{server} refused the message: {reply}")]
     Refused { server: String, reply: String },
     #[error("cannot send mail through {server} after {attempts} attempt(s): {reason}")]
     Failed { server: String, attempts: u32, reason: String },
-    #[error("sending mail through {server} took longer than {seconds} s (--mail-timeout); gave up")]
-    Timeout { server: String, seconds: u64 },
+    #[error("sending mail through {server} took longer than {seconds} s (--mail-timeout), so it was given up{}", last.as_deref().map(|l| format!("; the last attempt: {l}")).unwrap_or_default())]
+    Timeout {
+        server: String,
+        seconds: u64,
+        last: Option<String>,
+    },
     #[error("{0}")]
-    Setup(String),
+    Runtime(String),
+}
+
+/// A certificate authority file (PEM) as lettre takes it.
+pub fn certificate(pem: &[u8]) -> Result<Certificate, String> {
+    Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate ({e})"))
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): no human sent it, no one should auto-reply.
@@ -209,25 +234,37 @@ pub fn message(report: &Report, mail: &Mail, fail_on: Severity) -> Result<Messag
                 .singlepart(Attachment::new("findings.csv".into()).body(csv, kind))
         }
     };
-    builder.multipart(body).map_err(|e| MailError::Build(e.to_string()))
+    Ok(builder.multipart(body)?)
 }
 
 /// Sends `message`, retrying transient failures, all within `mail.timeout`.
 pub fn send(message: Message, mail: &Mail) -> Result<(), MailError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| MailError::Setup(format!("cannot start the mail sender: {e}")))?;
     let server = describe(&mail.transport);
-    runtime.block_on(async {
-        match tokio::time::timeout(mail.timeout, attempts(message, mail, &server)).await {
-            Ok(sent) => sent,
-            Err(_) => Err(MailError::Timeout {
-                server: server.clone(),
-                seconds: mail.timeout.as_secs(),
-            }),
+    let last = Mutex::new(None);
+    let what = format!("mail through {server}");
+    let sending = super::retry(&what, mail.retries, mail.backoff, &last, || async {
+        match &mail.transport {
+            Transport::Smtp(s) => smtp(&message, mail, s).await,
+            Transport::Sendmail(path) => sendmail(&message, path).await,
         }
-    })
+    });
+    match super::bounded(mail.timeout, sending).map_err(MailError::Runtime)? {
+        Some(Ok(())) => Ok(()),
+        Some(Err(GaveUp { attempts, last })) if last.transient => Err(MailError::Failed {
+            server,
+            attempts,
+            reason: last.reason,
+        }),
+        Some(Err(GaveUp { last, .. })) => Err(MailError::Refused {
+            server,
+            reply: last.reason,
+        }),
+        None => Err(MailError::Timeout {
+            server,
+            seconds: mail.timeout.as_secs(),
+            last: last.into_inner().unwrap_or_else(|p| p.into_inner()),
+        }),
+    }
 }
 
 fn describe(t: &Transport) -> String {
@@ -237,87 +274,33 @@ fn describe(t: &Transport) -> String {
     }
 }
 
-/// One failed attempt: whether trying again may help, and what happened.
-struct Attempt {
-    transient: bool,
-    reason: String,
-}
-
-async fn attempts(message: Message, mail: &Mail, server: &str) -> Result<(), MailError> {
-    let mut wait = mail.backoff;
-    let mut tried = 0;
-    loop {
-        tried += 1;
-        let outcome = match &mail.transport {
-            Transport::Smtp(s) => smtp(&message, mail, s).await,
-            Transport::Sendmail(path) => sendmail(&message, path).await,
-        };
-        match outcome {
-            Ok(()) => return Ok(()),
-            Err(a) if a.transient && tried <= mail.retries => {
-                tracing::warn!("mail through {server} failed (attempt {tried}): {}; retrying in {wait:?}", a.reason);
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
-            Err(a) if a.transient => {
-                return Err(MailError::Failed {
-                    server: server.to_string(),
-                    attempts: tried,
-                    reason: a.reason,
-                });
-            }
-            Err(a) => {
-                return Err(MailError::Refused {
-                    server: server.to_string(),
-                    reply: a.reason,
-                });
-            }
-        }
-    }
-}
-
 async fn smtp(message: &Message, mail: &Mail, s: &SmtpServer) -> Result<(), Attempt> {
-    let setup = |reason: String| Attempt { transient: false, reason };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())
         .port(s.port)
         .timeout(Some(mail.timeout));
     if s.security != Security::Insecure {
         let mut params = TlsParameters::builder(s.host.clone());
-        if let Some(pem) = &mail.ca {
-            let cert = Certificate::from_pem(pem).map_err(|e| setup(format!("the certificate authority file is not PEM: {e}")))?;
-            params = params.add_root_certificate(cert);
+        if let Some(ca) = &mail.ca {
+            params = params.add_root_certificate(ca.clone());
         }
-        let params = params.build_rustls().map_err(|e| setup(format!("cannot set up TLS: {e}")))?;
+        let params = params.build_rustls().map_err(|e| Attempt {
+            transient: false,
+            reason: format!("cannot set up TLS: {e}"),
+        })?;
         builder = builder.tls(match s.security {
             Security::StartTls => Tls::Required(params),
             _ => Tls::Wrapper(params),
         });
     }
-    let user = s
-        .user
-        .clone()
-        .or_else(|| std::env::var("BLACKOUT_SMTP_USER").ok().filter(|u| !u.is_empty()));
-    match (user, &mail.password) {
-        (Some(user), Some(password)) => builder = builder.credentials(Credentials::new(user, password.clone())),
-        (None, Some(_)) => {
-            return Err(setup(
-                "a password is set but no user: set BLACKOUT_SMTP_USER or name the user in the URL (smtp://USER@HOST)".into(),
-            ));
-        }
-        (Some(user), None) => {
-            return Err(setup(format!(
-                "user `{user}` is named but no password: set BLACKOUT_SMTP_PASSWORD or --smtp-password-file"
-            )));
-        }
-        (None, None) => {}
+    if let Some(login) = &mail.login {
+        builder = builder.credentials(Credentials::new(login.user.clone(), login.password.0.clone()));
     }
-    let transport = builder.build();
-    match transport.send(message.clone()).await {
+    match builder.build().send(message.clone()).await {
         Ok(_) => Ok(()),
         Err(e) => Err(Attempt {
             // A 4xx reply, or no reply at all (refused, reset, timed out): worth another try.
-            // A 5xx reply, a TLS or an authentication failure: the same again would fail again.
-            transient: e.is_transient() || (!e.is_permanent() && !e.is_tls() && e.status().is_none() && !e.is_client()),
+            // A 5xx reply, a TLS or a login failure: the same again would fail again.
+            transient: e.is_transient() || (!e.is_permanent() && !e.is_tls() && !e.is_client()),
             reason: super::error_chain(&e),
         }),
     }
@@ -327,11 +310,7 @@ async fn smtp(message: &Message, mail: &Mail, s: &SmtpServer) -> Result<(), Atte
 /// transport so that a sendmail that stops before reading the whole message still has its
 /// exit status and its own words reported (lettre reports the broken pipe instead).
 async fn sendmail(message: &Message, path: &std::path::Path) -> Result<(), Attempt> {
-    let fail = |reason: String| Attempt {
-        // The local MTA queues mail itself: when it refuses, trying again does not help.
-        transient: false,
-        reason,
-    };
+    let fail = |reason: String| Attempt { transient: false, reason };
     let envelope = message.envelope();
     let mut cmd = tokio::process::Command::new(path);
     cmd.arg("-i");
@@ -356,7 +335,12 @@ async fn sendmail(message: &Message, path: &std::path::Path) -> Result<(), Attem
     match (out.status.success(), written) {
         (true, Ok(())) => Ok(()),
         (true, Err(e)) => Err(fail(format!("`{}` did not read the whole message: {e}", path.display()))),
-        (false, _) => Err(fail(format!("`{}` exited with {}: {said}", path.display(), out.status))),
+        (false, _) => Err(Attempt {
+            // EX_TEMPFAIL (75): the MTA says to try again later; any other status will not
+            // change on its own.
+            transient: out.status.code() == Some(75),
+            reason: format!("`{}` exited with {}: {said}", path.display(), out.status),
+        }),
     }
 }
 

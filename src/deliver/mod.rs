@@ -5,9 +5,118 @@
 pub mod mail;
 pub mod webhook;
 
-use crate::report::Format;
+use crate::model::Severity;
+use crate::report::{Format, Report};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Where a finished report goes besides stdout, resolved before the run.
+pub struct Delivery {
+    pub outputs: Vec<Output>,
+    pub mail: Option<mail::Mail>,
+    /// Mail even when there is nothing to report.
+    pub mail_always: bool,
+    pub webhook: Option<webhook::Webhook>,
+}
+
+impl Delivery {
+    /// Writes the outputs, sends the mail (when there is something to report, or always if
+    /// asked) and posts the webhook (after every run: a receiver learns of clean runs too);
+    /// each failure is said and the others still happen. Returns what failed, one line each.
+    pub fn deliver(&self, report: &Report, fail_on: Severity) -> Vec<String> {
+        let mut failed = Vec::new();
+        for o in &self.outputs {
+            let bytes = o.format.renderer(false, fail_on).to_bytes(report);
+            if let Err(e) = write_atomic(&o.path, &bytes) {
+                failed.push(format!("cannot write the report to `{}`: {e}", o.path.display()));
+            }
+        }
+        if let Some(m) = &self.mail {
+            if self.mail_always || !report.nothing_to_report(fail_on) {
+                let sent = mail::message(report, m, fail_on).and_then(|msg| mail::send(msg, m));
+                if let Err(e) = sent {
+                    failed.push(format!("the report was not mailed: {e}"));
+                }
+            } else {
+                tracing::info!("nothing to report: no mail sent (--mail-always sends one anyway)");
+            }
+        }
+        if let Some(w) = &self.webhook {
+            let body = Format::Json.renderer(false, fail_on).to_bytes(report);
+            if let Err(e) = webhook::post(w, body) {
+                failed.push(format!("the report was not posted: {e}"));
+            }
+        }
+        failed
+    }
+}
+
+/// A password or a shared secret: never shown, in `Debug` output either.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// One failed attempt at a delivery: whether trying again may help, and what happened.
+struct Attempt {
+    transient: bool,
+    reason: String,
+}
+
+/// How a delivery ended when it did not succeed.
+struct GaveUp {
+    attempts: u32,
+    last: Attempt,
+}
+
+/// Runs `attempt` until it succeeds, fails for good (a failure that is not transient), or
+/// `retries` retries are spent, waiting `backoff` before the first retry and twice as long
+/// before each next. Each failure's reason is also kept in `last`, which a caller that
+/// bounds the whole by a timeout reads when it fires.
+async fn retry<F, Fut>(what: &str, retries: u32, backoff: Duration, last: &Mutex<Option<String>>, mut attempt: F) -> Result<(), GaveUp>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), Attempt>>,
+{
+    let mut wait = backoff;
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        let failed = match attempt().await {
+            Ok(()) => return Ok(()),
+            Err(a) => a,
+        };
+        *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(failed.reason.clone());
+        if !failed.transient || tried > retries {
+            return Err(GaveUp {
+                attempts: tried,
+                last: failed,
+            });
+        }
+        tracing::warn!("{what} failed (attempt {tried}): {}; retrying in {wait:?}", failed.reason);
+        tokio::time::sleep(wait).await;
+        wait *= 2;
+    }
+}
+
+/// Runs a delivery on a runtime of its own, within `timeout` (`None` when it timed out). The
+/// runtime is shut down without waiting for its blocking threads, so a name lookup that hangs
+/// cannot hold the process past the timeout.
+fn bounded<T>(timeout: Duration, delivery: impl std::future::Future<Output = T>) -> Result<Option<T>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the sender: {e}"))?;
+    let done = runtime.block_on(async { tokio::time::timeout(timeout, delivery).await.ok() });
+    runtime.shutdown_background();
+    Ok(done)
+}
 
 /// A file the report is written to, in one format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +129,14 @@ impl Output {
     /// `FILE` with a known extension (`report.html`, `findings.csv`), or `FORMAT:FILE`.
     pub fn parse(s: &str) -> Result<Output, String> {
         if let Some((name, path)) = s.split_once(':')
-            && let Some((_, format)) = Format::NAMES.iter().find(|(n, _)| *n == name)
+            && let Some(format) = Format::named(name)
         {
             if path.is_empty() {
                 return Err(format!("`{s}` names no file after `{name}:`"));
             }
             return Ok(Output {
                 path: PathBuf::from(path),
-                format: *format,
+                format,
             });
         }
         let path = PathBuf::from(s);

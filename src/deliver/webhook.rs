@@ -4,7 +4,9 @@
 //! from a forgery. A 5xx answer, a 429 or a lost connection is retried with backoff; any other
 //! 4xx is the receiver saying no, and is not; every request has a timeout.
 
+use super::{Attempt, GaveUp, Secret};
 use hmac::{KeyInit, Mac};
+use std::sync::Mutex;
 use std::time::Duration;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -16,21 +18,30 @@ pub const SIGNATURE_HEADER: &str = "X-Blackout-Signature";
 pub struct Webhook {
     pub url: url::Url,
     /// The shared secret; without one the body is posted unsigned.
-    pub secret: Option<Vec<u8>>,
+    pub secret: Option<Secret>,
     /// Bound on each request.
     pub timeout: Duration,
     pub retries: u32,
     pub backoff: Duration,
 }
 
+impl Webhook {
+    /// The webhook as messages name it: scheme, host and port only, since a webhook's path
+    /// or query often is its password (chat services put their token there).
+    pub fn shown(&self) -> String {
+        let port = self.url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        format!("{}://{}{port}/…", self.url.scheme(), self.url.host_str().unwrap_or_default())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
-    #[error("the webhook {url} answered {status}: {body}")]
-    Refused { url: String, status: u16, body: String },
+    #[error("the webhook {url} answered {reply}")]
+    Refused { url: String, reply: String },
     #[error("cannot post to the webhook {url} after {attempts} attempt(s): {reason}")]
     Failed { url: String, attempts: u32, reason: String },
     #[error("{0}")]
-    Setup(String),
+    Runtime(String),
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.
@@ -44,60 +55,76 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 
 /// Posts `body` (JSON) to the webhook.
 pub fn post(hook: &Webhook, body: Vec<u8>) -> Result<(), WebhookError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| WebhookError::Setup(format!("cannot start the webhook sender: {e}")))?;
+    crate::http::install_crypto();
     let client = reqwest::Client::builder()
         .user_agent(crate::report::TOOL)
         .timeout(hook.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| WebhookError::Setup(format!("cannot set up the webhook's HTTP client: {e}")))?;
-    let signature = hook.secret.as_deref().map(|s| signature(s, &body));
-    let url = hook.url.to_string();
-    runtime.block_on(async {
-        let mut wait = hook.backoff;
-        let mut tried = 0;
-        loop {
-            tried += 1;
-            let mut request = client
-                .post(hook.url.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
-            if let Some(sig) = &signature {
-                request = request.header(SIGNATURE_HEADER, sig);
-            }
-            let (transient, reason) = match request.send().await {
-                Ok(r) if r.status().is_success() => return Ok(()),
-                Ok(r) => {
-                    let status = r.status();
-                    let text = r.text().await.unwrap_or_default();
-                    let text = crate::report::inert(&text.chars().take(300).collect::<String>());
-                    let transient = status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
-                    if !transient {
-                        return Err(WebhookError::Refused {
-                            url: url.clone(),
-                            status: status.as_u16(),
-                            body: text,
-                        });
-                    }
-                    (true, format!("HTTP {status}: {text}"))
-                }
-                Err(e) => (true, super::error_chain(&e)),
-            };
-            if !transient || tried > hook.retries {
-                return Err(WebhookError::Failed {
-                    url: url.clone(),
-                    attempts: tried,
-                    reason,
-                });
-            }
-            tracing::warn!("webhook {url} failed (attempt {tried}): {reason}; retrying in {wait:?}");
-            tokio::time::sleep(wait).await;
-            wait *= 2;
+        .map_err(|e| WebhookError::Runtime(format!("cannot set up the webhook's HTTP client: {e}")))?;
+    let signature = hook.secret.as_ref().map(|s| signature(s.0.as_bytes(), &body));
+    let url = hook.shown();
+    let last = Mutex::new(None);
+    let what = format!("webhook {url}");
+    let posting = super::retry(&what, hook.retries, hook.backoff, &last, || async {
+        let mut request = client
+            .post(hook.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.clone());
+        if let Some(sig) = &signature {
+            request = request.header(SIGNATURE_HEADER, sig);
         }
-    })
+        match request.send().await {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => {
+                let status = r.status();
+                let text = r.text().await.unwrap_or_default();
+                let text = crate::report::inert(&text.chars().take(300).collect::<String>());
+                Err(Attempt {
+                    // The receiver down or overloaded may be back; any other 4xx is its answer.
+                    transient: status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS,
+                    reason: format!("{status}: {text}"),
+                })
+            }
+            Err(e) => Err(Attempt {
+                // No answer (refused, reset, timed out): worth another try; a certificate the
+                // system does not trust will not change.
+                transient: (e.is_connect() || e.is_timeout() || e.is_request()) && !is_certificate(&e),
+                reason: super::error_chain(&e.without_url()),
+            }),
+        }
+    });
+    // Every request is bounded; the whole is bounded too, by as long as every attempt and wait.
+    let waits: Duration = (0..hook.retries).map(|n| hook.backoff * 2u32.saturating_pow(n)).sum();
+    let whole = hook.timeout * (hook.retries + 1) + waits;
+    match super::bounded(whole, posting).map_err(WebhookError::Runtime)? {
+        Some(Ok(())) => Ok(()),
+        Some(Err(GaveUp { attempts, last })) if last.transient => Err(WebhookError::Failed {
+            url,
+            attempts,
+            reason: last.reason,
+        }),
+        Some(Err(GaveUp { last, .. })) => Err(WebhookError::Refused { url, reply: last.reason }),
+        None => Err(WebhookError::Failed {
+            url,
+            attempts: hook.retries + 1,
+            reason: last
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| "no answer".into()),
+        }),
+    }
+}
+
+fn is_certificate(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        if s.to_string().to_lowercase().contains("certificate") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -128,6 +128,17 @@ pub enum SetupError {
     Runtime(std::io::Error),
 }
 
+/// Makes ring the process's TLS crypto provider, once, for every rustls client that takes the
+/// default (reqwest's, the webhook's). One provider for the whole program: ring, rather than
+/// aws-lc-rs, whose C build took a minute of a newcomer's first build (README → Performance).
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when a provider is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 impl HttpFetcher {
     pub fn new(options: HttpOptions) -> Result<HttpFetcher, SetupError> {
         HttpFetcher::with_client(options, |b| b)
@@ -139,6 +150,7 @@ impl HttpFetcher {
         options: HttpOptions,
         adjust: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
     ) -> Result<HttpFetcher, SetupError> {
+        install_crypto();
         let builder = reqwest::Client::builder()
             .user_agent(options.user_agent())
             .connect_timeout(options.connect_timeout)
@@ -146,8 +158,7 @@ impl HttpFetcher {
             .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
             .brotli(true)
-            .deflate(true)
-            .zstd(true);
+            .deflate(true);
         let builder = match options.deny_private {
             true => builder.dns_resolver(Arc::new(private::PublicOnly)),
             false => builder,

@@ -169,8 +169,12 @@ fn verdict_line(r: &Report, fail_on: Severity) -> String {
     line
 }
 
+/// How the windows table writes a local time.
+const DAY_TIME: &str = "%a %-d %b %Y %H:%M";
+
 /// The windows the run's findings (or, without any, its items) were judged against, in every
-/// zone in local time: zones whose window starts and ends at the same local times share a row.
+/// zone in local time: zones whose window starts and ends at the same instants and the same
+/// local hours share a row.
 fn windows(out: &mut String, r: &Report) {
     let mut named: Vec<&str> = r.findings.iter().map(|f| f.window.as_str()).collect();
     named.extend(r.cleared.iter().map(|c| c.timing.window.as_str()));
@@ -186,37 +190,36 @@ fn windows(out: &mut String, r: &Report) {
          <th scope=\"col\">local time</th><th scope=\"col\">zones</th><th scope=\"col\">UTC</th></tr></thead><tbody>",
     );
     for w in shown {
-        let mut rows: Vec<(String, &super::ZoneWindow, Vec<&super::ZoneWindow>)> = Vec::new();
-        for z in &w.zones {
-            let tz: chrono_tz::Tz = z.tz.parse().unwrap_or(chrono_tz::UTC);
-            let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%a %-d %b %Y %H:%M").to_string();
-            let key = format!("{}<br>→ {}", local(z.start), local(z.end));
-            match rows
-                .iter_mut()
-                .find(|(k, first, _)| *k == key && first.start == z.start && first.end == z.end)
-            {
-                Some((_, _, zones)) => zones.push(z),
-                None => rows.push((key, z, vec![z])),
+        let mut first_row = true;
+        for span in w.shared_spans(|_| true) {
+            // Zones sharing a span may still read it at different local hours: a row per reading.
+            let mut rows: Vec<(String, Vec<&super::ZoneWindow>)> = Vec::new();
+            for z in &span.zones {
+                let local = format!("{}<br>→ {}", z.local(span.start, DAY_TIME), z.local(span.end, DAY_TIME));
+                match rows.iter_mut().find(|(l, _)| *l == local) {
+                    Some((_, zones)) => zones.push(z),
+                    None => rows.push((local, vec![z])),
+                }
             }
-        }
-        rows.sort_by_key(|(_, first, _)| (first.start, first.end));
-        for (n, (local, first, zones)) in rows.iter().enumerate() {
-            let names: Vec<String> = zones
-                .iter()
-                .map(|z| format!("{} <small>{}</small>", Html(z.label.as_deref().unwrap_or(&z.zone)), Html(&z.tz)))
-                .collect();
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{local}</td><td>{}</td><td>{}<br>→ {}</td></tr>",
-                if n == 0 {
-                    format!("<code>{}</code>", Html(&w.id))
-                } else {
-                    String::new()
-                },
-                names.join(", "),
-                minute(first.start),
-                minute(first.end)
-            );
+            for (local, zones) in rows {
+                let names: Vec<String> = zones
+                    .iter()
+                    .map(|z| format!("{} <small>{}</small>", Html(z.name()), Html(&z.tz)))
+                    .collect();
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{local}</td><td>{}</td><td>{}<br>→ {}</td></tr>",
+                    if first_row {
+                        format!("<code>{}</code>", Html(&w.id))
+                    } else {
+                        String::new()
+                    },
+                    names.join(", "),
+                    minute(span.start),
+                    minute(span.end)
+                );
+                first_row = false;
+            }
         }
     }
     out.push_str("</tbody></table></div>");
@@ -284,7 +287,10 @@ fn source(out: &mut String, r: &Report, s: &SourceSummary) {
         out.push_str("</figure>");
     }
     if findings.is_empty() {
-        out.push_str("<p class=\"clean\">No finding for this outlet.</p>");
+        out.push_str(match r.state.as_ref().is_some_and(|st| st.new_only) {
+            true => "<p class=\"clean\">No new finding for this outlet (open ones are not listed: <code>--new-only</code>).</p>",
+            false => "<p class=\"clean\">No finding for this outlet.</p>",
+        });
     }
     for (n, f) in findings.iter().enumerate() {
         finding(out, r, f, n + 1);
@@ -348,15 +354,17 @@ fn source(out: &mut String, r: &Report, s: &SourceSummary) {
     out.push_str("</section>");
 }
 
-const LEGEND: &str = "<figcaption class=\"legend\"><span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path class=\"finding violation\" d=\"M8 1 l7 7 l-7 7 l-7 -7 z\"/></svg> finding (numbered)</span>\
+const LEGEND: &str = "<figcaption class=\"legend\">\
+<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path class=\"violation\" d=\"M8 1 l7 7 l-7 7 l-7 -7 z\"/></svg> violation</span>\
+<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path class=\"warning\" d=\"M2 2 h12 v12 h-12 z\"/></svg> warning</span>\
+<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path class=\"notice\" d=\"M1 8 l3.5 -6 h7 l3.5 6 l-3.5 6 h-7 z\"/></svg> notice (findings are numbered)</span>\
 <span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path class=\"cleared\" d=\"M8 2 l6 11 h-12 z\"/></svg> matched, timing does not count</span>\
-<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><circle class=\"inside\" cx=\"8\" cy=\"8\" r=\"5\"/></svg> inside a window</span>\
-<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><circle class=\"before\" cx=\"8\" cy=\"8\" r=\"5\"/></svg> before</span>\
-<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><circle class=\"after\" cx=\"8\" cy=\"8\" r=\"5\"/></svg> after</span>\
-<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><circle class=\"unknown\" cx=\"8\" cy=\"8\" r=\"5\"/></svg> no usable date</span>\
+<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><circle class=\"inside\" cx=\"8\" cy=\"8\" r=\"5\"/></svg> other item, inside a window</span>\
+<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><circle class=\"outside\" cx=\"8\" cy=\"8\" r=\"5\"/></svg> outside</span>\
+<span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><circle class=\"undated\" cx=\"8\" cy=\"8\" r=\"5\"/></svg> no usable date (placed when first seen)</span>\
 <span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><path class=\"seen\" d=\"M8 12 l5 -8 h-10 z\"/></svg> first seen by blackout</span>\
 <span><svg viewBox=\"0 0 16 16\" aria-hidden=\"true\"><rect class=\"changed\" x=\"1\" y=\"6\" width=\"14\" height=\"5\"/></svg> changed between two runs</span>\
-<span>shaded band: a window, in the zones named</span></figcaption>";
+<span>shaded band: a window, in the zones named on its left</span></figcaption>";
 
 fn finding(out: &mut String, r: &Report, f: &Finding, n: usize) {
     let state = match &f.tracking {
@@ -427,10 +435,9 @@ fn span(out: &mut String, sp: &SpanReport) {
         return;
     }
     let q = &sp.quote;
-    let hidden = match (q.hidden_words, q.passage.is_empty()) {
-        (0, _) => String::new(),
-        (n, true) => format!("<span class=\"hidden\">[… {}]</span>", crate::article::words(n, "")),
-        (n, false) => format!(" <span class=\"hidden\">[… {}]</span>", crate::article::words(n, "more ")),
+    let hidden = match crate::article::hidden_note(q.hidden_words, q.passage.is_empty()) {
+        note if note.is_empty() => note,
+        note => format!("<span class=\"hidden\">{}</span>", Html(&note)),
     };
     let words = sp
         .words

@@ -133,7 +133,9 @@ fn finding(out: &mut String, f: &Finding) {
     let _ = writeln!(out, "- timing: {}", Markdown(&timing_line(&f.timing)));
     for sp in &f.spans {
         let what = match &sp.url {
-            Some(u) => format!("link {}", Markdown(u)),
+            // In a code span, which Markdown never turns into a link: a link into the dump is
+            // shown, not handed over (a URL's serialisation holds no backtick).
+            Some(u) => format!("link `{}`", crate::report::inert(u).replace('`', "%60")),
             None => format!("{} {}..{}: “{}”", wire_name(&sp.scope), sp.start, sp.end, Markdown(&sp.excerpt)),
         };
         let _ = writeln!(out, "- match ({} of {}): {what}", wire_name(&sp.matcher), Markdown(&sp.material));

@@ -1,9 +1,11 @@
-//! The report of a run and its renderers: text for people, JSON and JSON Lines for programs.
+//! The report of a run and its renderers: text, HTML, Markdown and CSV for people, JSON and JSON
+//! Lines for programs.
 //!
-//! [`Report`] is the model; a [`Render`]er writes it out, so further formats and delivery plug
-//! in beside the three here. The JSON shape is a contract (documented in the README): fields
-//! are only ever added. Everything that came from the web is untrusted; the text renderer
-//! strips control characters, so a title carrying an ANSI escape prints inert.
+//! [`Report`] is the model; a [`Render`]er writes it out in one [`Format`], and delivery
+//! (`crate::deliver`) takes the bytes. The JSON shape is a contract (documented in the README):
+//! fields are only ever added. Everything that came from the web is untrusted: each renderer
+//! passes it through the escaping of its format (`escape`, or [`inert`] for terminals), and
+//! [`Redaction`] cuts matched passages before any renderer sees the report.
 
 mod csv;
 mod escape;
@@ -68,6 +70,10 @@ impl Format {
         ("html", Format::Html),
         ("markdown", Format::Markdown),
     ];
+
+    pub fn named(name: &str) -> Option<Format> {
+        Format::NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
 
     /// The format a file name's extension says.
     pub fn from_extension(path: &std::path::Path) -> Option<Format> {
@@ -173,7 +179,47 @@ pub struct ZoneWindow {
     pub end: DateTime<Utc>,
 }
 
+/// Zones of a window whose span is the same, from the same instant to the same instant.
+#[derive(Debug, Clone)]
+pub struct SharedSpan<'a> {
+    pub window: &'a str,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub zones: Vec<&'a ZoneWindow>,
+}
+
+impl ZoneWindow {
+    /// An instant on this zone's clock, in `format` (strftime).
+    pub fn local(&self, t: DateTime<Utc>, format: &str) -> String {
+        let tz: chrono_tz::Tz = self.tz.parse().unwrap_or(chrono_tz::UTC);
+        t.with_timezone(&tz).format(format).to_string()
+    }
+
+    /// What a reader calls the zone: its label, or its id.
+    pub fn name(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.zone)
+    }
+}
+
 impl WindowReport {
+    /// The zones `keep` picks (an outlet's audience), grouped by span, in order of opening.
+    pub fn shared_spans(&self, keep: impl Fn(&ZoneWindow) -> bool) -> Vec<SharedSpan<'_>> {
+        let mut spans: Vec<SharedSpan> = Vec::new();
+        for z in self.zones.iter().filter(|z| keep(z)) {
+            match spans.iter_mut().find(|g| g.start == z.start && g.end == z.end) {
+                Some(g) => g.zones.push(z),
+                None => spans.push(SharedSpan {
+                    window: &self.id,
+                    start: z.start,
+                    end: z.end,
+                    zones: vec![z],
+                }),
+            }
+        }
+        spans.sort_by_key(|g| (g.start, g.end));
+        spans
+    }
+
     fn all(rules: &RuleSet) -> Vec<WindowReport> {
         rules
             .windows
@@ -469,7 +515,7 @@ pub fn headline(r: &Report, fail_on: Severity) -> String {
             continue;
         }
         let word = crate::model::wire_name(&severity);
-        let plural = if of.len() == 1 { "" } else { "s" };
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         let part = match &r.state {
             Some(_) => {
                 let new = of
@@ -477,12 +523,12 @@ pub fn headline(r: &Report, fail_on: Severity) -> String {
                     .filter(|f| f.tracking.as_ref().is_some_and(|t| t.state == crate::model::FindingState::New))
                     .count();
                 match of.len() - new {
-                    0 => format!("{new} new {word}{plural}"),
-                    open if new == 0 => format!("{open} open {word}{plural}"),
-                    open => format!("{new} new {word}{plural} ({open} open)"),
+                    0 => format!("{new} new {word}{}", plural(new)),
+                    open if new == 0 => format!("{open} open {word}{}", plural(open)),
+                    open => format!("{new} new {word}{} ({open} open)", plural(new)),
                 }
             }
-            None => format!("{} {word}{plural}", of.len()),
+            None => format!("{} {word}{}", of.len(), plural(of.len())),
         };
         parts.push(part);
     }
@@ -515,6 +561,12 @@ pub fn headline(r: &Report, fail_on: Severity) -> String {
             parts.join(", "),
             named(failing.iter().map(|f| f.source.as_str()).collect())
         ),
+        (true, 0) if !r.problems.is_empty() => format!(
+            "nothing at or above {}; {} problem{} reading the outlets",
+            crate::model::wire_name(&fail_on),
+            r.problems.len(),
+            if r.problems.len() == 1 { "" } else { "s" }
+        ),
         (true, 0) => format!("nothing at or above {}", crate::model::wire_name(&fail_on)),
         (true, n) => format!(
             "{n} outlet{} not checked whole — {}",
@@ -540,13 +592,13 @@ pub fn headline(r: &Report, fail_on: Severity) -> String {
 }
 
 /// Makes untrusted text safe for a terminal: control characters (C0, DEL, C1, including
-/// ESC) and bidirectional overrides are replaced, newlines become spaces.
+/// ESC) and bidirectional controls are replaced, line and paragraph breaks become spaces.
 pub fn inert(s: &str) -> String {
     s.chars()
         .map(|c| match c {
-            '\n' | '\r' | '\t' => ' ',
+            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => ' ',
             c if c.is_control() => '\u{FFFD}',
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => '\u{FFFD}',
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' => '\u{FFFD}',
             c => c,
         })
         .collect()

@@ -9,70 +9,65 @@
 //! matched as such, and the feed summaries of items that matched at all (kept in `items`).
 
 use super::Report;
+use crate::article::hidden_note;
 use crate::detect::{LinkPrefix, MatcherKind};
-use crate::judge::SpanReport;
-use crate::model::Scope;
+use crate::judge::{Matched, SpanReport};
 use crate::rules::RuleSet;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// How many words of a passage each material lets a report show.
 #[derive(Debug, Clone)]
 pub struct Redaction {
     words: HashMap<String, usize>,
-    /// The fewest any material allows: for texts not tied to one material (a summary).
-    fewest: usize,
 }
 
 impl Redaction {
     pub fn of(rules: &RuleSet) -> Redaction {
-        let words: HashMap<String, usize> = rules.materials.iter().map(|m| (m.id.clone(), m.redact_words)).collect();
-        let fewest = words.values().copied().min().unwrap_or(crate::detect::REDACT_WORDS);
-        Redaction { words, fewest }
+        Redaction {
+            words: rules.materials.iter().map(|m| (m.id.clone(), m.redact_words)).collect(),
+        }
     }
 
     fn keep(&self, material: &str) -> usize {
-        self.words.get(material).copied().unwrap_or(self.fewest)
+        self.words.get(material).copied().unwrap_or(crate::detect::REDACT_WORDS)
     }
 
-    /// Cuts every matched passage of the report, and the texts that may repeat it.
+    /// Cuts every matched passage of the report, and the texts that may repeat it: the title
+    /// of an item whose title matched and the feed summary of an item that matched at all,
+    /// wherever they appear (findings, cleared matches, unchecked pages, items). What an item
+    /// matched is recorded on the item itself, so this holds for items whose findings are not
+    /// listed (open ones under `--new-only`, dismissed ones) and for matches whose timing
+    /// does not count.
     pub fn apply(&self, report: &mut Report) {
         report.excerpts = super::Excerpts::Redacted;
-        let mut matched: HashSet<(String, String)> = HashSet::new();
+        let marks: HashMap<(String, String), Matched> = report
+            .items
+            .iter()
+            .filter_map(|i| i.matched.map(|m| ((i.source.clone(), i.url.clone()), m)))
+            .collect();
+        let title = |source: &str, url: &str, title: &mut Option<String>| {
+            if let (Some(m), Some(t)) = (marks.get(&(source.to_string(), url.to_string())), title.as_mut())
+                && m.title
+            {
+                *t = cut(t, m.keep);
+            }
+        };
         for f in &mut report.findings {
-            matched.insert((f.source.clone(), f.url.clone()));
             for sp in &mut f.spans {
                 self.span(sp);
             }
-            let title_matched = f.spans.iter().any(|sp| sp.scope == Scope::Title);
-            if title_matched && let Some(title) = &mut f.title {
-                let keep = f.spans.iter().map(|sp| self.keep(&sp.material)).min().unwrap_or(self.fewest);
-                *title = cut(title, keep);
-            }
-        }
-        for c in &report.cleared {
-            matched.insert((c.source.clone(), c.url.clone()));
-        }
-        let titles: HashMap<(String, String), Option<String>> = report
-            .findings
-            .iter()
-            .filter(|f| f.spans.iter().any(|sp| sp.scope == Scope::Title))
-            .map(|f| ((f.source.clone(), f.url.clone()), f.title.clone()))
-            .collect();
-        for item in &mut report.items {
-            let key = (item.source.clone(), item.url.clone());
-            if !matched.contains(&key) {
-                continue;
-            }
-            if let Some(summary) = &mut item.summary {
-                *summary = cut(summary, self.fewest);
-            }
-            if let Some(title) = titles.get(&key) {
-                item.title.clone_from(title);
-            }
+            title(&f.source, &f.url, &mut f.title);
         }
         for c in &mut report.cleared {
-            if let Some(title) = titles.get(&(c.source.clone(), c.url.clone())) {
-                c.title.clone_from(title);
+            title(&c.source, &c.url, &mut c.title);
+        }
+        for n in &mut report.not_checked {
+            title(&n.source, &n.url, &mut n.title);
+        }
+        for item in &mut report.items {
+            title(&item.source, &item.url, &mut item.title);
+            if let (Some(m), Some(summary)) = (item.matched, item.summary.as_mut()) {
+                *summary = cut(summary, m.keep);
             }
         }
     }
@@ -101,8 +96,7 @@ fn cut(text: &str, keep: usize) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     match words.len().checked_sub(keep) {
         None | Some(0) => text.to_string(),
-        Some(hidden) if keep == 0 => format!("[… {}]", crate::article::words(hidden, "")),
-        Some(hidden) => format!("{} [… {}]", words[..keep].join(" "), crate::article::words(hidden, "more ")),
+        Some(hidden) => format!("{}{}", words[..keep].join(" "), hidden_note(hidden, keep == 0)),
     }
 }
 

@@ -3,12 +3,12 @@
 //! each item a mark at its publication instant — its shape and colour saying its verdict, a
 //! finding larger and outlined — and below, when blackout saw each item first and when it saw
 //! it change. Every mark carries a `<title>` (its text alternative); the shapes differ, so
-//! colour is never the only cue. Items outside the axis are drawn at its edge, counted.
+//! colour is never the only cue. Items outside the axis are drawn at its edge, with an arrow.
 
 use super::escape::Html;
-use super::{Report, SourceSummary, ZoneWindow};
+use super::{Report, SharedSpan as Band, SourceSummary};
 use crate::judge::ItemReport;
-use crate::model::{Severity, Verdict, stamp, wire_name};
+use crate::model::{Severity, stamp, wire_name};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::fmt::Write as _;
 
@@ -23,15 +23,27 @@ const LANE: f64 = 16.0;
 pub const MAX_MARKS: usize = 1500;
 const MAX_LANES: usize = 10;
 
-/// What a mark stands for.
+/// What a mark stands for. Each has its own shape as well as its colour, so that colour is
+/// never the only cue: a finding is a diamond (violation), a square (warning) or a hexagon
+/// (notice); a match whose timing does not count a triangle; any other item a dot (inside a
+/// window), a ring (outside the windows) or a dashed ring (no usable date).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Finding(Severity),
     /// Matched, but its timing did not count.
     Cleared,
-    /// Nothing matched: where its date lies against the outlet's windows (`None` when not
-    /// yet placed, see [`place_items`]).
-    Item(Option<Verdict>),
+    /// Nothing matched: where its date lies against the outlet's windows (`None` until
+    /// [`place_items`] says).
+    Item(Option<Place>),
+}
+
+/// Where an item on which nothing matched lies against the outlet's windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Inside the window of some zone of the audience.
+    Inside,
+    Outside,
+    Undated,
 }
 
 impl Kind {
@@ -39,7 +51,9 @@ impl Kind {
         match self {
             Kind::Finding(s) => format!("finding {}", wire_name(&s)),
             Kind::Cleared => "cleared".into(),
-            Kind::Item(v) => wire_name(&v.unwrap_or(Verdict::Unknown)),
+            Kind::Item(Some(Place::Inside)) => "inside".into(),
+            Kind::Item(Some(Place::Outside)) => "outside".into(),
+            Kind::Item(_) => "undated".into(),
         }
     }
 
@@ -47,8 +61,9 @@ impl Kind {
         match self {
             Kind::Finding(s) => wire_name(&s),
             Kind::Cleared => "matched, timing does not count".into(),
-            Kind::Item(Some(Verdict::Inside)) => "inside a window in some zone of the audience".into(),
-            Kind::Item(v) => wire_name(&v.unwrap_or(Verdict::Unknown)).replace('_', " "),
+            Kind::Item(Some(Place::Inside)) => "inside a window in some zone of the audience".into(),
+            Kind::Item(Some(Place::Outside)) => "outside the windows".into(),
+            Kind::Item(_) => "no usable date".into(),
         }
     }
 }
@@ -61,14 +76,6 @@ pub struct Mark<'a> {
     pub label: Option<String>,
 }
 
-/// A window's span shared by some zones of the audience.
-struct Band<'a> {
-    window: &'a str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    zones: Vec<&'a ZoneWindow>,
-}
-
 /// The instant an item is drawn at — the one its verdict rests on, or the publisher's date —
 /// and whether it is such a date (or, without one, when blackout first saw or read it).
 pub fn placed(item: &ItemReport) -> Option<(DateTime<Utc>, bool)> {
@@ -78,20 +85,19 @@ pub fn placed(item: &ItemReport) -> Option<(DateTime<Utc>, bool)> {
     }
 }
 
-/// Gives items on which nothing matched (and so were timed against no window) a verdict for
-/// their colour: inside when their date lies in the window of some zone of the audience,
-/// before or after when it lies before or after all of them, unknown without a date.
+/// Places the items on which nothing matched (and so were timed against no window): inside
+/// when their date lies in the window of some zone of the audience, outside when it lies in
+/// none, undated without a date.
 pub fn place_items(r: &Report, s: &SourceSummary, marks: &mut [Mark]) {
     let bands = bands(r, s, marks);
     for m in marks.iter_mut() {
         if let Kind::Item(None) = m.kind {
-            let verdict = match placed(m.item) {
-                Some((at, true)) if bands.iter().any(|b| b.start <= at && at < b.end) => Verdict::Inside,
-                Some((at, true)) if bands.iter().all(|b| at < b.start) && !bands.is_empty() => Verdict::Before,
-                Some((at, true)) if bands.iter().all(|b| at >= b.end) && !bands.is_empty() => Verdict::After,
-                _ => Verdict::Unknown,
+            let place = match placed(m.item) {
+                Some((at, true)) if bands.iter().any(|b| b.start <= at && at < b.end) => Place::Inside,
+                Some((_, true)) => Place::Outside,
+                _ => Place::Undated,
             };
-            m.kind = Kind::Item(Some(verdict));
+            m.kind = Kind::Item(Some(place));
         }
     }
 }
@@ -188,20 +194,12 @@ fn bands<'a>(r: &'a Report, s: &SourceSummary, marks: &[Mark]) -> Vec<Band<'a>> 
     if named.is_empty() {
         named.extend(marks.iter().flat_map(|m| m.item.timings.iter().map(|t| t.window.as_str())));
     }
-    let mut bands: Vec<Band> = Vec::new();
-    for w in r.windows.iter().filter(|w| named.is_empty() || named.contains(&w.id.as_str())) {
-        for z in w.zones.iter().filter(|z| s.audience.is_empty() || s.audience.contains(&z.zone)) {
-            match bands.iter_mut().find(|b| b.window == w.id && b.start == z.start && b.end == z.end) {
-                Some(b) => b.zones.push(z),
-                None => bands.push(Band {
-                    window: &w.id,
-                    start: z.start,
-                    end: z.end,
-                    zones: vec![z],
-                }),
-            }
-        }
-    }
+    let mut bands: Vec<Band> = r
+        .windows
+        .iter()
+        .filter(|w| named.is_empty() || named.contains(&w.id.as_str()))
+        .flat_map(|w| w.shared_spans(|z| s.audience.is_empty() || s.audience.contains(&z.zone)))
+        .collect();
     bands.sort_by_key(|b| (b.start, b.end));
     bands
 }
@@ -251,17 +249,15 @@ fn band(out: &mut String, b: &Band, row: usize, x: &dyn Fn(DateTime<Utc>) -> f64
     let (x0, x1) = (x(b.start), x(b.end));
     let y = top + row as f64 * BAND;
     let first = b.zones[0];
-    let tz: chrono_tz::Tz = first.tz.parse().unwrap_or(chrono_tz::UTC);
-    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%a %-d %b %H:%M").to_string();
-    let name = |z: &ZoneWindow| z.label.clone().unwrap_or_else(|| z.zone.clone());
+    let local = |t: DateTime<Utc>| first.local(t, "%a %-d %b %H:%M");
     let mut zones = match b.zones.len() {
-        1 => name(first),
-        n => format!("{} +{}", name(first), n - 1),
+        1 => first.name().to_string(),
+        n => format!("{} +{}", first.name(), n - 1),
     };
     if several {
         zones = format!("{}: {zones}", b.window);
     }
-    let all: Vec<String> = b.zones.iter().map(|z| format!("{} ({})", name(z), z.tz)).collect();
+    let all: Vec<String> = b.zones.iter().map(|z| format!("{} ({})", z.name(), z.tz)).collect();
     let _ = write!(
         out,
         "<g class=\"band\"><title>{} in {}: {} to {} UTC</title>\
@@ -355,12 +351,14 @@ fn mark(out: &mut String, m: &Mark, at: DateTime<Utc>, dated: bool, px: f64, y: 
         out,
         "<g class=\"mark {}{}\"><title>{label}{}: {} — {when}</title>",
         m.kind.class(),
-        if dated { "" } else { " undated" },
+        if dated { "" } else { " by-observation" },
         Html(&m.kind.describe()),
         Html(title)
     );
     let shape = match m.kind {
-        Kind::Finding(_) => format!("<path d=\"M{px:.1} {:.1} l7 7 l-7 7 l-7 -7 z\"/>", y - 7.0),
+        Kind::Finding(Severity::Violation) => format!("<path d=\"M{px:.1} {:.1} l7 7 l-7 7 l-7 -7 z\"/>", y - 7.0),
+        Kind::Finding(Severity::Warning) => format!("<path d=\"M{:.1} {:.1} h12 v12 h-12 z\"/>", px - 6.0, y - 6.0),
+        Kind::Finding(Severity::Notice) => format!("<path d=\"M{:.1} {y:.1} l3.5 -6 h7 l3.5 6 l-3.5 6 h-7 z\"/>", px - 7.0),
         Kind::Cleared => format!("<path d=\"M{px:.1} {:.1} l6 10 h-12 z\"/>", y - 6.0),
         Kind::Item(_) => format!("<circle cx=\"{px:.1}\" cy=\"{y:.1}\" r=\"4.5\"/>"),
     };
