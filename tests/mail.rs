@@ -279,7 +279,7 @@ fn a_report_is_mailed_over_starttls_with_login_as_text_and_html() {
         .attachments()
         .find(|a| a.attachment_name() == Some("findings.csv"))
         .expect("the CSV attached");
-    assert!(String::from_utf8_lossy(csv.contents()).starts_with("finding,status,severity,"));
+    assert!(String::from_utf8_lossy(csv.contents()).starts_with("\u{FEFF}finding,status,severity,"));
 }
 
 #[test]
@@ -488,6 +488,33 @@ fn mail_settings_are_checked_before_anything_is_fetched() {
             "cannot read the SMTP password file `/nonexistent/pw`",
         ),
         (vec!["--webhook", "ftp://example.org/hook"], "must be http:// or https://"),
+        (
+            vec!["--mail-to", "d@example.org", "--sendmail=/nonexistent/sendmail"],
+            "there is no sendmail program at `/nonexistent/sendmail`",
+        ),
+        (
+            vec!["--mail-to", "d@example.org", "--smtp", "smtpx://u:pw@mail.example.org"],
+            "a password in the URL",
+        ),
+        (
+            vec!["--mail-to", "d@example.org", "--smtp", "smtpx://mail.example.org"],
+            "unknown scheme `smtpx`",
+        ),
+        (
+            vec!["--mail-to", "d@example.org", "--smtp", "smtp://u:pw@mail.example.org:99999"],
+            "not an SMTP URL",
+        ),
+        (
+            vec![
+                "--mail-to",
+                "d@example.org",
+                "--smtp",
+                "smtp://mail.example.org",
+                "--smtp-ca-file",
+                "/dev/null",
+            ],
+            "holds no certificate",
+        ),
     ] {
         let mut all = vec!["check", FR, DEMO, "--no-state"];
         all.extend(args);
@@ -516,4 +543,53 @@ fn mail_settings_are_checked_before_anything_is_fetched() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn a_night_whose_mail_failed_is_not_recorded_so_its_findings_are_told_the_next_night() {
+    let Some(smtp) = Smtp::start(
+        "a_night_whose_mail_failed_is_not_recorded_so_its_findings_are_told_the_next_night",
+        &[],
+    ) else {
+        return;
+    };
+    let state = crate::util::fresh_data_home().join("state.db");
+    let state = state.to_str().unwrap();
+    let night = |port: u16| {
+        blackout(
+            &[
+                "check",
+                FR,
+                DEMO,
+                "--state",
+                state,
+                "--at",
+                AT,
+                "--new-only",
+                "-q",
+                "--delivery-retries",
+                "0",
+                "--mail-to",
+                "desk@example.org",
+                "--smtp",
+                &format!("smtp+insecure://127.0.0.1:{port}"),
+            ],
+            &[],
+        )
+    };
+    // The mail server is down: the report reaches no one, so the run is not recorded.
+    let r = night(free_port());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("the run was not recorded"), "{}", r.stderr);
+    // The next night tells the same findings as new, and records them.
+    let r = night(smtp.port);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    let m = MessageParser::default().parse(&messages[0].0).unwrap();
+    assert!(m.subject().unwrap().starts_with("blackout: 4 new violations"), "{:?}", m.subject());
+    // And then they are open: nothing new, no mail.
+    let r = night(smtp.port);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(smtp.messages().len(), 1);
 }

@@ -155,7 +155,7 @@ fn outputs_take_their_format_from_the_extension_and_are_replaced_whole() {
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let csv = std::fs::read_to_string(&csv).unwrap();
-    assert!(csv.starts_with("finding,status,severity,rule,outlet,url,title,"), "{csv}");
+    assert!(csv.starts_with("\u{FEFF}finding,status,severity,rule,outlet,url,title,"), "{csv}");
     assert_eq!(csv.matches("\r\n").count(), 6, "a header and five findings, CRLF: {csv}");
     assert!(std::fs::read_to_string(&named).unwrap().starts_with("<!DOCTYPE html>"));
     let bad = run(&["check", FR, DEMO, "--no-state", "--output", "report.pdf"]);
@@ -174,7 +174,7 @@ fn outputs_take_their_format_from_the_extension_and_are_replaced_whole() {
 #[test]
 fn every_format_prints_to_stdout() {
     for (format, start) in [
-        ("csv", "finding,status,"),
+        ("csv", "\u{FEFF}finding,status,"),
         ("html", "<!DOCTYPE html>"),
         ("markdown", "# blackout report: fr-2017-presidentielle"),
         ("jsonl", "{"),

@@ -17,8 +17,9 @@ use std::path::PathBuf;
 /// Exit status: 0 when no finding reaches `--fail-on` and every source was checked, 1 when a
 /// finding does (with `--new-only`, a new one), 2 when the run could not be done (unreadable
 /// or invalid rule files, bad arguments, nothing readable, a state store that cannot be used
-/// or written), 3 when no finding reaches `--fail-on` but some source could not be checked, or
-/// only in part. `watch` exits 0 when a signal stops it or no window is left, 2 when it cannot
+/// or written) or its report not delivered (an `--output` file, the mail or the webhook
+/// failed: the run is then not recorded, and the next one tells its findings again), 3 when no
+/// finding reaches `--fail-on` but some source could not be checked, or only in part. `watch` exits 0 when a signal stops it or no window is left, 2 when it cannot
 /// start.
 #[derive(Debug, Parser)]
 #[command(name = "blackout", version, propagate_version = true, max_term_width = 100)]
@@ -37,7 +38,13 @@ pub enum Command {
     /// Feeds are read with their items' pages; every item is timed against the windows of its
     /// outlet's audience and scanned for embargoed material. Broken feeds, pages and dates are
     /// reported against their source and the run goes on; a source from which nothing could be
-    /// read is reported not checked, never clean.
+    /// read is reported not checked, never clean. The report goes to stdout, and to files, mail
+    /// and a webhook as asked (see "Delivery"), its matched passages cut unless
+    /// `--show-excerpts`.
+    ///
+    /// Exit status: 0 nothing at `--fail-on` and every source checked; 1 a finding at
+    /// `--fail-on` (with `--new-only`, a new one); 2 the run could not be done or its report
+    /// not delivered (then the run is not recorded); 3 some source not checked whole.
     Check(CheckArgs),
     /// Print every window in every zone, in local time and UTC, and the union per outlet.
     Windows(FilesArgs),
@@ -337,7 +344,8 @@ pub struct DeliverArgs {
     pub mail_timeout: u64,
     /// POST the JSON report (with `--new-only`, the new findings only) to this URL after every
     /// run, signed with `X-Blackout-Signature: sha256=HMAC` of the body when
-    /// BLACKOUT_WEBHOOK_SECRET (or `--webhook-secret-file`) holds the shared secret.
+    /// BLACKOUT_WEBHOOK_SECRET (or `--webhook-secret-file`) holds the shared secret. A URL
+    /// holding a token is better given in BLACKOUT_WEBHOOK_URL, out of `ps` and shell history.
     #[arg(long, value_name = "URL", value_parser = parse_web_url)]
     pub webhook: Option<url::Url>,
     /// Read the webhook's secret from this file (its first line).
@@ -357,11 +365,12 @@ fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
         .map_err(|e| format!("`{s}` is not a mail address ({e}); write e.g. `desk@example.org` or `Desk <desk@example.org>`"))
 }
 
+/// Errors name the scheme at most: a webhook's URL often holds its token.
 fn parse_web_url(s: &str) -> Result<url::Url, String> {
     match url::Url::parse(s) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(u),
-        Ok(u) => Err(format!("`{s}`: the webhook must be http:// or https://, not {}:", u.scheme())),
-        Err(e) => Err(format!("`{s}` is not a URL ({e})")),
+        Ok(u) => Err(format!("the webhook must be http:// or https://, not {}:", u.scheme())),
+        Err(e) => Err(format!("not a URL ({e})")),
     }
 }
 

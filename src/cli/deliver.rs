@@ -72,10 +72,29 @@ pub fn resolve(a: &CheckArgs) -> Result<Delivery, Failure> {
             };
             Some(mail_of(d, Transport::Smtp(server), login, ca, backoff))
         }
-        (None, Some(path)) => Some(mail_of(d, Transport::Sendmail(path.clone()), None, None, backoff)),
+        (None, Some(path)) => {
+            use std::os::unix::fs::PermissionsExt;
+            let runnable = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if !runnable {
+                return Err(error(format!(
+                    "there is no sendmail program at `{}`: install a local MTA (Debian: `apt install postfix` or `msmtp-mta`), or name it with --sendmail=PATH, or send through --smtp",
+                    path.display()
+                )));
+            }
+            Some(mail_of(d, Transport::Sendmail(path.clone()), None, None, backoff))
+        }
         (None, None) => unreachable!("clap requires a transport with --mail-to"),
     };
-    let webhook = match &d.webhook {
+    let from_env = match (&d.webhook, env("BLACKOUT_WEBHOOK_URL")) {
+        (None, Some(url)) => Some(
+            url::Url::parse(&url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| error("BLACKOUT_WEBHOOK_URL is not an http:// or https:// URL".into()))?,
+        ),
+        _ => None,
+    };
+    let webhook = match d.webhook.as_ref().or(from_env.as_ref()) {
         None => None,
         Some(url) => {
             let secret = match &d.webhook_secret_file {

@@ -182,48 +182,57 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     };
     RECORDING.store(true, std::sync::atomic::Ordering::SeqCst);
     let _recording = Recording;
-    // A store that cannot take the run (disk full, read-only) costs the marks, not the report:
-    // it is printed unmarked, and the error comes after it.
-    let unrecorded = match (&mut store, &meta) {
+    let fail_on = a.fail_on.into();
+    let redaction = report::Redaction::of(engine.rules());
+    // What the run tells, and where: stdout first, then every other destination even if stdout
+    // went away (`| head`). With a store, this happens before the run's transaction commits, and
+    // a delivery that fails rolls it back (see `Store::commit`).
+    let mut shown: Option<report::Report> = None;
+    let mut printed: std::io::Result<()> = Ok(());
+    let mut present = |recorded: &report::Report| -> Result<(), String> {
+        let mut told = recorded.clone();
+        if a.state.new_only {
+            told.only_new();
+        }
+        if !a.show_excerpts {
+            redaction.apply(&mut told);
+        }
+        printed = a.format.renderer(a.quiet, fail_on).render(&told, out).and_then(|()| out.flush());
+        let undelivered = delivery.deliver(&told, fail_on);
+        shown = Some(told);
+        match undelivered.is_empty() {
+            true => Ok(()),
+            false => Err(undelivered.iter().map(|l| format!("error: {l}")).collect::<Vec<_>>().join("\n")),
+        }
+    };
+    let told = match (&mut store, &meta) {
         (Some(store), Some(meta)) => {
-            let unrecorded = store.commit(&mut report, meta, kept.as_deref()).err();
+            let recorded = store.commit(&mut report, meta, kept.as_deref(), &mut present);
             if let Some(lock) = lock {
                 store.release(lock);
             }
-            unrecorded
+            match recorded {
+                Ok(_) => Ok(()),
+                Err(e @ crate::store::StoreError::Undelivered { .. }) => Err(e.to_string()),
+                // A store that cannot take the run (disk full, read-only) costs the marks, not
+                // the report: it is told unmarked, and the error comes after it.
+                Err(e) => {
+                    let told = present(&report);
+                    let unrecorded = format!("error: the run was not recorded, so the next run will report its findings as new again: {e}");
+                    Err(match told {
+                        Ok(()) => unrecorded,
+                        Err(undelivered) => format!("{undelivered}\n{unrecorded}"),
+                    })
+                }
+            }
         }
-        _ => None,
+        _ => present(&report),
     };
-    if a.state.new_only {
-        report.only_new();
-    }
-    if !a.show_excerpts {
-        report::Redaction::of(engine.rules()).apply(&mut report);
-    }
-    let fail_on = a.fail_on.into();
-    // stdout first, then every other destination even if stdout went away (`| head`).
-    let printed = a.format.renderer(a.quiet, fail_on).render(&report, out).and_then(|()| out.flush());
-    let undelivered = delivery.deliver(&report, fail_on);
-    if !undelivered.is_empty() {
-        // The report is on stdout and in every output that could be written: the failures
-        // are said after it, and the exit status says the run was not delivered whole.
-        let mut msg = String::new();
-        for line in &undelivered {
-            msg.push_str(&format!("error: {line}\n"));
-        }
-        if let Some(e) = &unrecorded {
-            msg.push_str(&format!(
-                "error: the run was not recorded, so the next run will report its findings as new again: {e}\n"
-            ));
-        }
-        return Err(Failure::Message(msg.trim_end().to_string()));
+    if let Err(message) = told {
+        return Err(Failure::Message(message));
     }
     printed?;
-    if let Some(e) = unrecorded {
-        return Err(Failure::Message(format!(
-            "error: the run was not recorded, so the next run will report its findings as new again: {e}"
-        )));
-    }
+    let report = shown.expect("the report was presented");
     if report.nothing_checked() {
         // The report says why, source by source; the error says it again where scripts look.
         let mut msg = String::from("error: nothing was checked: no source could be read\n");

@@ -55,18 +55,10 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// `smtp://HOST[:PORT]` (587), `smtps://HOST[:PORT]` (465), `smtp+insecure://HOST:PORT`; a
     /// user may be named, a password never (it would show in `ps` and in shell history).
+    /// Errors never repeat the URL as given: it may hold a password.
     pub fn parse(s: &str) -> Result<SmtpServer, String> {
-        let url = url::Url::parse(s).map_err(|e| format!("`{s}` is not an SMTP URL ({e}); write e.g. `smtp://mail.example.org:587`"))?;
-        let (security, port) = match url.scheme() {
-            "smtp" => (Security::StartTls, 587),
-            "smtps" => (Security::Tls, 465),
-            "smtp+insecure" => (Security::Insecure, 25),
-            other => {
-                return Err(format!(
-                    "`{s}`: unknown scheme `{other}`; use smtp:// (STARTTLS), smtps:// (TLS) or smtp+insecure:// (tests only)"
-                ));
-            }
-        };
+        let url = url::Url::parse(s)
+            .map_err(|e| format!("not an SMTP URL ({e}); write e.g. `smtp://mail.example.org:587` (the password goes elsewhere)"))?;
         if url.password().is_some() {
             return Err(format!(
                 "`{}`: a password in the URL would be visible to every user of this machine; put it in \
@@ -74,10 +66,21 @@ impl SmtpServer {
                 masked(&url)
             ));
         }
+        let (security, port) = match url.scheme() {
+            "smtp" => (Security::StartTls, 587),
+            "smtps" => (Security::Tls, 465),
+            "smtp+insecure" => (Security::Insecure, 25),
+            other => {
+                return Err(format!(
+                    "`{}`: unknown scheme `{other}`; use smtp:// (STARTTLS), smtps:// (TLS) or smtp+insecure:// (tests only)",
+                    masked(&url)
+                ));
+            }
+        };
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| format!("`{s}` names no host"))?
+            .ok_or_else(|| format!("`{}` names no host", masked(&url)))?
             .trim_matches(['[', ']'])
             .to_string();
         let user = Some(url.username())
@@ -101,7 +104,9 @@ impl SmtpServer {
 
 fn masked(url: &url::Url) -> String {
     let mut u = url.clone();
-    let _ = u.set_password(Some("***"));
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
     u.to_string()
 }
 
@@ -150,9 +155,16 @@ pub enum MailError {
     Runtime(String),
 }
 
-/// A certificate authority file (PEM) as lettre takes it.
+/// A certificate authority file (PEM) as lettre takes it, with at least one certificate that
+/// parses (lettre takes an empty or foreign file without a word, and fails at the handshake).
 pub fn certificate(pem: &[u8]) -> Result<Certificate, String> {
-    Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate ({e})"))
+    use rustls::pki_types::pem::PemObject;
+    let certs: Result<Vec<_>, _> = rustls::pki_types::CertificateDer::pem_slice_iter(pem).collect();
+    match certs {
+        Ok(certs) if !certs.is_empty() => Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate ({e})")),
+        Ok(_) => Err("holds no certificate (`-----BEGIN CERTIFICATE-----`)".into()),
+        Err(e) => Err(format!("not a PEM certificate ({e})")),
+    }
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): no human sent it, no one should auto-reply.
@@ -297,12 +309,22 @@ async fn smtp(message: &Message, mail: &Mail, s: &SmtpServer) -> Result<(), Atte
     }
     match builder.build().send(message.clone()).await {
         Ok(_) => Ok(()),
-        Err(e) => Err(Attempt {
-            // A 4xx reply, or no reply at all (refused, reset, timed out): worth another try.
-            // A 5xx reply, a TLS or a login failure: the same again would fail again.
-            transient: e.is_transient() || (!e.is_permanent() && !e.is_tls() && !e.is_client()),
-            reason: super::error_chain(&e),
-        }),
+        Err(e) => {
+            let reason = super::error_chain(&e);
+            // TLS spoken to a plain port (or the reverse) fails as a "corrupt message".
+            let wrong_port = reason.contains("corrupt message") || reason.contains("InvalidContentType");
+            Err(Attempt {
+                // A 4xx reply, or no reply at all (refused, reset, timed out): worth another
+                // try. A 5xx reply, a TLS or a login failure: the same again would fail again.
+                transient: !wrong_port && (e.is_transient() || (!e.is_permanent() && !e.is_tls() && !e.is_client())),
+                reason: match wrong_port {
+                    true => format!(
+                        "{reason} (is it the right port for the scheme? smtps:// is TLS from the first byte, usually port 465; smtp:// upgrades with STARTTLS, usually 587)"
+                    ),
+                    false => reason,
+                },
+            })
+        }
     }
 }
 

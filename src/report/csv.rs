@@ -1,6 +1,6 @@
 //! The findings as a spreadsheet: one row per finding (and per finding resolved since the last
-//! run), with the columns an editor filters on. RFC 4180 (CRLF, quoting), every web-sourced
-//! field defused by [`super::escape::csv`].
+//! run), with the columns an editor filters on. RFC 4180 (CRLF, quoting), UTF-8 with a
+//! byte-order mark, every web-sourced field defused by [`super::escape::csv`].
 
 use super::escape::csv;
 use super::{Render, Report};
@@ -31,6 +31,8 @@ const COLUMNS: &[&str] = &[
 
 impl Render for Csv {
     fn render(&self, r: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        // UTF-8's byte-order mark: without it, Excel reads the accents of titles as Latin-1.
+        out.write_all("\u{FEFF}".as_bytes())?;
         let mut row = |fields: Vec<String>| -> std::io::Result<()> {
             let cells: Vec<String> = fields.iter().map(|f| csv(f)).collect();
             out.write_all(cells.join(",").as_bytes())?;

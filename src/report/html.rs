@@ -74,9 +74,10 @@ impl Html5 {
             let n = r.count(severity);
             let _ = write!(
                 out,
-                "<div class=\"card {}{}\"><span class=\"n\">{n}</span> {label}</div>",
+                "<div class=\"card {}{}\"><span class=\"n\">{n}</span> {}</div>",
                 wire_name(&severity),
-                if n == 0 { " zero" } else { "" }
+                if n == 0 { " zero" } else { "" },
+                if n == 1 { label.trim_end_matches('s') } else { label }
             );
         }
         if let Some(st) = &r.state {
@@ -334,7 +335,7 @@ fn source(out: &mut String, r: &Report, s: &SourceSummary) {
                 "<li><span class=\"tag\">ok</span> {} at {}: matched, but {}</li>",
                 Html(&c.rule),
                 page(&c.url, c.title.as_deref()),
-                Html(&timing_line(&c.timing))
+                Html(&timing_line(&c.timing).replace('`', ""))
             );
         }
         for n in unchecked {
@@ -393,7 +394,7 @@ fn finding(out: &mut String, r: &Report, f: &Finding, n: usize) {
     if let Some(w) = r.windows.iter().find(|w| w.id == f.window) {
         basis(out, w);
     }
-    let _ = write!(out, "<dt>Timing</dt><dd>{}", Html(&timing_line(&f.timing)));
+    let _ = write!(out, "<dt>Timing</dt><dd>{}", Html(&timing_line(&f.timing).replace('`', "")));
     out.push_str("</dd><dt>Matched</dt><dd><ul class=\"spans\">");
     for sp in &f.spans {
         span(out, sp);

@@ -71,8 +71,13 @@ impl Format {
         ("markdown", Format::Markdown),
     ];
 
+    /// The format of a name, or of a file extension used as one (`md:`, `txt:`).
     pub fn named(name: &str) -> Option<Format> {
-        Format::NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+        Format::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+            .or_else(|| Format::from_extension(std::path::Path::new(&format!("x.{name}"))))
     }
 
     /// The format a file name's extension says.

@@ -32,7 +32,18 @@ impl Store {
     /// Records a run and annotates its report with the findings' state, and the documents it
     /// fetched whole (`kept`); one transaction. In PostgreSQL, a transaction that lost a
     /// deadlock to another machine's commit is tried again (twice at most).
-    pub fn commit(&mut self, report: &mut Report, meta: &RunMeta, kept: Option<&super::Kept>) -> Result<i64, StoreError> {
+    ///
+    /// `present` is given the annotated report before the transaction commits, and delivers
+    /// it (prints, writes, mails): when it fails, the transaction is rolled back, so that a
+    /// run whose report reached no one does not count its findings as told — the next run
+    /// reports them as new again rather than as open (`--new-only` would never tell them).
+    pub fn commit(
+        &mut self,
+        report: &mut Report,
+        meta: &RunMeta,
+        kept: Option<&super::Kept>,
+        present: &mut dyn FnMut(&Report) -> Result<(), String>,
+    ) -> Result<i64, StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly { path: self.path.clone() });
         }
@@ -42,20 +53,24 @@ impl Store {
         let (run, replaced) = loop {
             attempts += 1;
             let mut annotated = report.clone();
-            let attempt = (|| {
-                let mut tx = self.conn.transaction()?;
-                let run = record(&mut tx, &mut annotated, meta)?;
-                let replaced = match kept {
-                    Some(kept) => kept.record(&mut tx, run)?,
-                    None => Vec::new(),
-                };
-                tx.commit()?;
-                Ok::<_, DbError>((run, replaced))
-            })();
-            match attempt {
-                Ok(done) => {
+            let mut tx = self.conn.transaction().map_err(&db)?;
+            let written = record(&mut tx, &mut annotated, meta).and_then(|run| match kept {
+                Some(kept) => Ok((run, kept.record(&mut tx, run)?)),
+                None => Ok((run, Vec::new())),
+            });
+            match written {
+                Ok((run, replaced)) => {
+                    annotated.state = Some(state_run(&self.path, run, &annotated));
                     *report = annotated;
-                    break done;
+                    if let Err(why) = present(report) {
+                        drop(tx);
+                        return Err(StoreError::Undelivered {
+                            path: self.path.clone(),
+                            why,
+                        });
+                    }
+                    tx.commit().map_err(&db)?;
+                    break (run, replaced);
                 }
                 Err(e) if e.is_transient() && attempts < 3 => tracing::info!("state: {e}; trying the transaction again"),
                 Err(e) => return Err(db(e)),
@@ -72,21 +87,26 @@ impl Store {
             seconds = started.elapsed().as_secs_f64(),
             "state recorded"
         );
-        let new = report
-            .findings
-            .iter()
-            .filter(|f| f.tracking.as_ref().is_some_and(|t| t.state == FindingState::New))
-            .count();
-        report.state = Some(StateRun {
-            store: self.path.display().to_string(),
-            run,
-            new,
-            open: report.findings.len() - new,
-            resolved: report.resolved.len(),
-            dismissed: report.suppressed.len(),
-            new_only: false,
-        });
         Ok(run)
+    }
+}
+
+/// How the run stands in the store: its number, and its findings new, open, resolved and
+/// dismissed.
+fn state_run(path: &std::path::Path, run: i64, report: &Report) -> StateRun {
+    let new = report
+        .findings
+        .iter()
+        .filter(|f| f.tracking.as_ref().is_some_and(|t| t.state == FindingState::New))
+        .count();
+    StateRun {
+        store: path.display().to_string(),
+        run,
+        new,
+        open: report.findings.len() - new,
+        resolved: report.resolved.len(),
+        dismissed: report.suppressed.len(),
+        new_only: false,
     }
 }
 

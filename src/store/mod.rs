@@ -81,6 +81,12 @@ pub enum StoreError {
     ReadOnly { path: PathBuf },
     #[error("cannot lock the state store with `{}`: {error}", path.display())]
     LockFile { path: PathBuf, error: std::io::Error },
+    /// The report could not be delivered, so the run was rolled back (see `Store::commit`).
+    #[error(
+        "{why}\nerror: since the report was not delivered, the run was not recorded in `{}`: the next run reports its findings as new again",
+        path.display()
+    )]
+    Undelivered { path: PathBuf, why: String },
     #[error(
         "no finding `{id}` in the state store `{}` (`blackout state findings --state {}` lists them)",
         path.display(), path.display()
