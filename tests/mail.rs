@@ -465,6 +465,11 @@ fn a_report_is_handed_to_sendmail() {
         "exit 75 is a temporary failure, retried: {}",
         r.stderr
     );
+    // A sendmail that never ends: given up after the timeout, and killed.
+    let r = demo_mailed(&[&sendmail, "--mail-timeout", "2"], &[("SENDMAIL_STAND_IN_HANG", "1")], &html);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("took longer than 2 s"), "{}", r.stderr);
+    assert!(r.took < Duration::from_secs(20), "bounded: {:?}", r.took);
 }
 
 #[test]

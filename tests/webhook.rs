@@ -120,3 +120,22 @@ fn an_unreachable_webhook_is_retried_then_reported() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("after 2 attempt(s)"), "{stderr}");
 }
+
+#[test]
+fn a_receiver_that_does_not_answer_is_given_up_after_the_timeout() {
+    let server = Server::start();
+    server.mount(
+        Mock::given(method("POST"))
+            .and(path("/hook"))
+            .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(30))),
+    );
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = post(&server, &["--webhook-timeout", "1", "--delivery-retries", "1"], Some(SECRET));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("after 2 attempt(s)"), "a timeout is retried: {stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+}
