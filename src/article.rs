@@ -320,13 +320,11 @@ impl Quote {
     /// counted, not shown. A passage of at most `keep` words is left whole (its context goes
     /// all the same: the text next to a quoted passage is often more of the same quote).
     pub fn redact(&mut self, keep: usize) {
-        let words: Vec<&str> = self.passage.split_whitespace().collect();
         self.before.clear();
         self.after.clear();
-        if words.len() > keep {
-            self.hidden_words += words.len() - keep;
-            self.passage = words[..keep].join(" ");
-        }
+        let (shown, hidden) = first_words(&self.passage, keep);
+        self.passage = shown;
+        self.hidden_words += hidden;
     }
 }
 
@@ -339,6 +337,16 @@ impl std::fmt::Display for Quote {
             _ => format!("{}[{shown}]{}", self.before, self.after),
         };
         f.write_str(&collapse_whitespace(&text))
+    }
+}
+
+/// The first `keep` words of a text (separated by whitespace) and how many more it has; the
+/// text as it is when it has no more.
+pub fn first_words(text: &str, keep: usize) -> (String, usize) {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.len().checked_sub(keep) {
+        None | Some(0) => (text.to_string(), 0),
+        Some(hidden) => (words[..keep].join(" "), hidden),
     }
 }
 

@@ -368,10 +368,8 @@ async fn sendmail(message: &Message, path: &std::path::Path) -> Result<(), Attem
 
 /// `blackout@HOST`, the sender when none is given.
 pub fn default_from() -> Mailbox {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+    let host = Some(crate::host::name())
+        .filter(|h| h != "unknown" && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
         .unwrap_or_else(|| "localhost".into());
     format!("blackout <blackout@{host}>")
         .parse()

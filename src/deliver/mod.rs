@@ -7,8 +7,7 @@ pub mod webhook;
 
 use crate::model::Severity;
 use crate::report::{Format, Report};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -29,7 +28,7 @@ impl Delivery {
         let mut failed = Vec::new();
         for o in &self.outputs {
             let bytes = o.format.renderer(false, fail_on).to_bytes(report);
-            if let Err(e) = write_atomic(&o.path, &bytes) {
+            if let Err(e) = crate::files::write_whole(&o.path, &bytes, true) {
                 failed.push(format!("cannot write the report to `{}`: {e}", o.path.display()));
             }
         }
@@ -150,33 +149,6 @@ impl Output {
     }
 }
 
-/// Writes `bytes` to `path` all at once: into a new file beside it, synced, then renamed over
-/// it, so a reader (a web server, the next cron job) sees the old report or the new one,
-/// never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut n = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
-            Err(e) => return Err(e),
-        }
-    };
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
-}
-
 /// An error with its causes, as one line (lettre's own message says "permanent error", the
 /// server's reply is in its source), made inert: it may quote a server.
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
@@ -210,16 +182,5 @@ mod tests {
         );
         assert!(Output::parse("report.pdf").unwrap_err().contains("html:report.pdf"));
         assert!(Output::parse("html:").is_err());
-    }
-
-    #[test]
-    fn atomic_writes_replace_whole_files_and_leave_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.txt");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        assert!(write_atomic(&dir.path().join("missing/r.txt"), b"x").is_err());
     }
 }

@@ -86,12 +86,16 @@ pub fn post(hook: &Webhook, body: Vec<u8>) -> Result<(), WebhookError> {
                     reason: format!("{status}: {text}"),
                 })
             }
-            Err(e) => Err(Attempt {
-                // No answer (refused, reset, timed out): worth another try; a certificate the
-                // system does not trust will not change.
-                transient: (e.is_connect() || e.is_timeout() || e.is_request()) && !is_certificate(&e),
-                reason: super::error_chain(&e.without_url()),
-            }),
+            Err(e) => {
+                let no_answer = e.is_connect() || e.is_timeout() || e.is_request();
+                let reason = super::error_chain(&e.without_url());
+                Err(Attempt {
+                    // No answer (refused, reset, timed out): worth another try; a certificate
+                    // the system does not trust will not change.
+                    transient: no_answer && !reason.to_lowercase().contains("certificate"),
+                    reason,
+                })
+            }
         }
     });
     // Every request is bounded; the whole is bounded too, by as long as every attempt and wait.
@@ -114,17 +118,6 @@ pub fn post(hook: &Webhook, body: Vec<u8>) -> Result<(), WebhookError> {
                 .unwrap_or_else(|| "no answer".into()),
         }),
     }
-}
-
-fn is_certificate(e: &reqwest::Error) -> bool {
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = source {
-        if s.to_string().to_lowercase().contains("certificate") {
-            return true;
-        }
-        source = s.source();
-    }
-    false
 }
 
 #[cfg(test)]

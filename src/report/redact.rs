@@ -9,7 +9,7 @@
 //! matched as such, and the feed summaries of items that matched at all (kept in `items`).
 
 use super::Report;
-use crate::article::hidden_note;
+use crate::article::{first_words, hidden_note};
 use crate::detect::{LinkPrefix, MatcherKind};
 use crate::judge::{Matched, SpanReport};
 use crate::rules::RuleSet;
@@ -93,11 +93,8 @@ impl Redaction {
 
 /// The first `keep` words of a text, and how many more there were.
 fn cut(text: &str, keep: usize) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    match words.len().checked_sub(keep) {
-        None | Some(0) => text.to_string(),
-        Some(hidden) => format!("{}{}", words[..keep].join(" "), hidden_note(hidden, keep == 0)),
-    }
+    let (shown, hidden) = first_words(text, keep);
+    format!("{shown}{}", hidden_note(hidden, keep == 0))
 }
 
 /// A link into the dump, cut after the rule's prefix (`https://archive.org/details/EMLEAKS/…`),

@@ -190,7 +190,10 @@ impl Keep for Kept {
         // A file of this name holds this body, unless it was damaged: then it is written again.
         let intact = std::fs::read(&file).is_ok_and(|kept| Digest::of(&kept) == digest);
         let written = intact
-            || write_whole(&file, body)
+            || file
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| crate::files::write_whole(&file, body, false))
                 .inspect_err(|e| tracing::debug!(%url, "cannot keep the body: {e}"))
                 .is_ok();
         if written {
@@ -205,25 +208,6 @@ impl Keep for Kept {
             ));
         }
     }
-}
-
-/// Writes `bytes` to `file` in one step: to a temporary name beside it (of this process and
-/// this write alone, created new), then renamed.
-fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = file.parent().expect("bodies live in a directory");
-    std::fs::create_dir_all(dir)?;
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-    // A new file only (`O_EXCL`): never through a link someone left at that name.
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, bytes));
-    written.and_then(|()| std::fs::rename(&tmp, file)).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// Whether a document names this body.

@@ -33,7 +33,7 @@ impl Holder {
     fn me() -> Holder {
         Holder {
             pid: std::process::id(),
-            host: host_name(),
+            host: crate::host::name(),
             since: Utc::now(),
         }
     }
@@ -193,18 +193,6 @@ fn holder(file: &mut File) -> Option<Holder> {
     Holder::parse(&line)
 }
 
-fn host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its whole length, which is what we pass.
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    if ok && end > 0 {
-        String::from_utf8_lossy(&buf[..end]).split_whitespace().collect()
-    } else {
-        "unknown".into()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,7 +212,7 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(500));
         assert!(
             err.to_string()
-                .contains(&format!("in use by process {} on `{}`", std::process::id(), host_name())),
+                .contains(&format!("in use by process {} on `{}`", std::process::id(), crate::host::name())),
             "{err}"
         );
         first.release(held);
