@@ -187,19 +187,20 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     // What the run tells, and where: stdout first, then every other destination even if stdout
     // went away (`| head`). With a store, this happens before the run's transaction commits, and
     // a delivery that fails rolls it back (see `Store::commit`).
-    let mut shown: Option<report::Report> = None;
+    // The report becomes what is told (new findings only, passages cut) in place: nothing
+    // reads the whole one after.
     let mut printed: std::io::Result<()> = Ok(());
-    let mut present = |recorded: &report::Report| -> Result<(), String> {
-        let mut told = recorded.clone();
+    let presented = std::cell::Cell::new(false);
+    let mut present = |told: &mut report::Report| -> Result<(), String> {
+        presented.set(true);
         if a.state.new_only {
             told.only_new();
         }
         if !a.show_excerpts {
-            redaction.apply(&mut told);
+            redaction.apply(told);
         }
-        printed = a.format.renderer(a.quiet, fail_on).render(&told, out).and_then(|()| out.flush());
-        let undelivered = delivery.deliver(&told, fail_on);
-        shown = Some(told);
+        printed = a.format.renderer(a.quiet, fail_on).render(told, out).and_then(|()| out.flush());
+        let undelivered = delivery.deliver(told, fail_on);
         match undelivered.is_empty() {
             true => Ok(()),
             false => Err(undelivered.iter().map(|l| format!("error: {l}")).collect::<Vec<_>>().join("\n")),
@@ -215,9 +216,13 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
                 Ok(_) => Ok(()),
                 Err(e @ crate::store::StoreError::Undelivered { .. }) => Err(e.to_string()),
                 // A store that cannot take the run (disk full, read-only) costs the marks, not
-                // the report: it is told unmarked, and the error comes after it.
+                // the report: it is told unmarked (unless it was told before the commit
+                // failed), and the error comes after it.
                 Err(e) => {
-                    let told = present(&report);
+                    let told = match presented.get() {
+                        true => Ok(()),
+                        false => present(&mut report),
+                    };
                     let unrecorded = format!("error: the run was not recorded, so the next run will report its findings as new again: {e}");
                     Err(match told {
                         Ok(()) => unrecorded,
@@ -226,13 +231,12 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
                 }
             }
         }
-        _ => present(&report),
+        _ => present(&mut report),
     };
     if let Err(message) = told {
         return Err(Failure::Message(message));
     }
     printed?;
-    let report = shown.expect("the report was presented");
     if report.nothing_checked() {
         // The report says why, source by source; the error says it again where scripts look.
         let mut msg = String::from("error: nothing was checked: no source could be read\n");

@@ -33,8 +33,8 @@ impl Store {
     /// fetched whole (`kept`); one transaction. In PostgreSQL, a transaction that lost a
     /// deadlock to another machine's commit is tried again (twice at most).
     ///
-    /// `present` is given the annotated report before the transaction commits, and delivers
-    /// it (prints, writes, mails): when it fails, the transaction is rolled back, so that a
+    /// `present` is given the annotated report before the transaction commits, makes it what
+    /// is told and delivers it (prints, writes, mails): when it fails, the transaction is rolled back, so that a
     /// run whose report reached no one does not count its findings as told — the next run
     /// reports them as new again rather than as open (`--new-only` would never tell them).
     pub fn commit(
@@ -42,7 +42,7 @@ impl Store {
         report: &mut Report,
         meta: &RunMeta,
         kept: Option<&super::Kept>,
-        present: &mut dyn FnMut(&Report) -> Result<(), String>,
+        present: &mut dyn FnMut(&mut Report) -> Result<(), String>,
     ) -> Result<i64, StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly { path: self.path.clone() });
@@ -50,7 +50,7 @@ impl Store {
         let started = std::time::Instant::now();
         let db = super::db_error(&self.path);
         let mut attempts = 0;
-        let (run, replaced) = loop {
+        let (run, replaced, items, findings) = loop {
             attempts += 1;
             let mut annotated = report.clone();
             let mut tx = self.conn.transaction().map_err(&db)?;
@@ -61,6 +61,7 @@ impl Store {
             match written {
                 Ok((run, replaced)) => {
                     annotated.state = Some(state_run(&self.path, run, &annotated));
+                    let counted = (annotated.items.len(), annotated.findings.len());
                     *report = annotated;
                     if let Err(why) = present(report) {
                         drop(tx);
@@ -70,7 +71,7 @@ impl Store {
                         });
                     }
                     tx.commit().map_err(&db)?;
-                    break (run, replaced);
+                    break (run, replaced, counted.0, counted.1);
                 }
                 Err(e) if e.is_transient() && attempts < 3 => tracing::info!("state: {e}; trying the transaction again"),
                 Err(e) => return Err(db(e)),
@@ -80,13 +81,7 @@ impl Store {
         for file in replaced {
             let _ = std::fs::remove_file(file);
         }
-        tracing::info!(
-            run,
-            items = report.items.len(),
-            findings = report.findings.len(),
-            seconds = started.elapsed().as_secs_f64(),
-            "state recorded"
-        );
+        tracing::info!(run, items, findings, seconds = started.elapsed().as_secs_f64(), "state recorded");
         Ok(run)
     }
 }
