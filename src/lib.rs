@@ -21,6 +21,7 @@ pub mod cli;
 pub mod dates;
 pub mod deliver;
 pub mod detect;
+pub mod evidence;
 pub mod extract;
 pub mod feed;
 pub mod fetch;

@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod dates;
+mod evidence;
 mod http;
 mod mail;
 mod postgres;
