@@ -9,8 +9,8 @@
 //! it writes WARC/1.0 without digests, one gzip stream for the whole file, and overwrites an
 //! existing file from its first byte (rust-stack.md §3.12).
 
+use crate::model::Digest;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sha2::{Digest as _, Sha256};
 use std::io::{BufRead, Read, Write};
 
 /// The kinds of record blackout writes.
@@ -65,11 +65,9 @@ pub struct Record {
     pub block: Vec<u8>,
 }
 
-/// `sha256:` and the hex SHA-256 of `bytes`.
+/// `sha256:` and the hex SHA-256 of `bytes`, as a digest field writes it.
 pub fn sha256_field(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    Digest::of(bytes).to_string()
 }
 
 /// A value made safe for a named field: no line break can end the field early (a URI or a
