@@ -230,6 +230,28 @@ fn redirects_are_followed_and_recorded_and_a_loop_is_a_problem() {
     assert_eq!((&doc.url, &doc.final_url), (&server.url("/old"), &server.url("/new")));
     assert_eq!(doc.redirects, vec![server.url("/old")]);
     assert_eq!(stage(&r[1]), Some(NetStage::RedirectLoop), "{:?}", r[1].as_ref().err());
+    // Each hop is kept for the record: the 301 with its Location, then the answer.
+    let hops: Vec<(&str, u16)> = doc.exchanges.iter().map(|e| (e.url.path(), e.status)).collect();
+    assert_eq!(hops, [("/old", 301), ("/new", 200)]);
+    let first = &doc.exchanges[0];
+    assert!(
+        first.headers.iter().any(|(k, v)| k == "location" && v == "/new"),
+        "{:?}",
+        first.headers
+    );
+    assert!(
+        first
+            .request_headers
+            .iter()
+            .any(|(k, v)| k == "user-agent" && v.starts_with("blackout/")),
+        "{:?}",
+        first.request_headers
+    );
+    for e in &doc.exchanges {
+        assert_eq!(e.peer, Some(std::net::IpAddr::from([127, 0, 0, 1])));
+        assert!(e.started <= e.ended);
+    }
+    assert!(doc.exchanges[0].ended <= doc.exchanges[1].started);
 }
 
 /// A server that answers every request after `hold`, counting per `Host` how many it is

@@ -46,6 +46,7 @@ impl LocalFetcher {
             redirects: Vec::new(),
             from_cache: false,
             elapsed: started.elapsed(),
+            exchanges: Vec::new(),
         })
     }
 }

@@ -99,6 +99,26 @@ pub struct Document {
     pub from_cache: bool,
     /// How long the fetch took, waits for limits and retries included.
     pub elapsed: std::time::Duration,
+    /// Every HTTP exchange that led to the document, in order: each redirect, then the answer
+    /// whose body `bytes` is (empty for a file). What evidence records of the fetch.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One HTTP request and the response head it got, as evidence keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub url: Url,
+    /// The headers blackout set on the request (the client adds its defaults).
+    pub request_headers: Vec<(String, String)>,
+    pub status: u16,
+    /// The response's headers as sent (names lower-case).
+    pub headers: Vec<(String, String)>,
+    /// When the request was sent, and when the response head (or, for the final answer, the
+    /// whole body) was in.
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    /// The server's address the answer came from.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl Document {

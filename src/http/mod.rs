@@ -15,8 +15,8 @@ mod private;
 
 pub use keep::{Keep, Validators};
 
-use crate::fetch::{DEFAULT_MAX_BODY, Document, FetchError, LocalFetcher, Location, NetStage, Request};
-use chrono::Utc;
+use crate::fetch::{DEFAULT_MAX_BODY, Document, Exchange, FetchError, LocalFetcher, Location, NetStage, Request};
+use chrono::{DateTime, Utc};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -284,10 +284,12 @@ impl Shared {
     async fn fetch(&self, url: Url, cap: u64) -> Result<Fetched, FetchError> {
         let started = Instant::now();
         let mut chain: Vec<Url> = Vec::new();
+        let mut exchanges: Vec<Exchange> = Vec::new();
         let mut current = url;
         loop {
             match self.attempts(&current, cap).await? {
-                Hop::Redirect(next) => {
+                Hop::Redirect(next, exchange) => {
+                    exchanges.push(*exchange);
                     chain.push(current.clone());
                     if chain.contains(&next) {
                         return Err(FetchError::Network {
@@ -311,6 +313,8 @@ impl Shared {
                         doc.url = first.clone();
                     }
                     doc.redirects = chain;
+                    exchanges.append(&mut doc.exchanges);
+                    doc.exchanges = exchanges;
                     doc.elapsed = started.elapsed();
                     return Ok((doc, permit));
                 }
@@ -397,14 +401,18 @@ impl Shared {
         let mut request = self.client.get(url.clone());
         let keep = self.options.keep.as_deref();
         let known = keep.and_then(|k| k.validators(url));
+        let mut request_headers = vec![("user-agent".to_string(), self.options.user_agent())];
         if let Some(v) = &known {
             // ETag is exact; Last-Modified only to the second, so it is the fallback.
             if let Some(etag) = &v.etag {
                 request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                request_headers.push(("if-none-match".into(), etag.clone()));
             } else if let Some(lm) = &v.last_modified {
                 request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+                request_headers.push(("if-modified-since".into(), lm.clone()));
             }
         }
+        let mut sent_at = Utc::now();
         let sent = |request: reqwest::RequestBuilder| async {
             request.send().await.map_err(|e| {
                 let (stage, message) = classify(&e);
@@ -416,6 +424,7 @@ impl Shared {
         let mut response = sent(request).await?;
         let mut status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
+            let head = exchange(url, &request_headers, sent_at, &response);
             // The headers that describe the body are the stored response's; the body is read
             // off the event loop's thread, like any file.
             let stored = known.zip(keep).and_then(|(validators, keep)| {
@@ -431,11 +440,15 @@ impl Shared {
                     keep.revalidated(url);
                 }
                 let body = Body { bytes, truncated, cap };
-                return Ok(Hop::Done(Box::new(answered(url, status, headers, body, true)), global));
+                let mut doc = answered(url, status, headers, body, true);
+                doc.exchanges.push(head);
+                return Ok(Hop::Done(Box::new(doc), global));
             }
             // The kept body went missing or was damaged since its validators were read: ask
             // again for the whole document.
             tracing::debug!(%url, "304, but the kept body is gone: fetching in full");
+            request_headers.retain(|(name, _)| !name.starts_with("if-"));
+            sent_at = Utc::now();
             response = sent(self.client.get(url.clone())).await?;
             status = response.status();
         }
@@ -454,7 +467,7 @@ impl Shared {
                     format!("redirect to a `{}` URL, which is not followed", target.scheme()),
                 )));
             }
-            return Ok(Hop::Redirect(target));
+            return Ok(Hop::Redirect(target, Box::new(exchange(url, &request_headers, sent_at, &response))));
         }
         if !status.is_success() {
             let message = format!("HTTP {status}");
@@ -465,11 +478,8 @@ impl Shared {
                 _ => Failure::Final(error),
             });
         }
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
+        let mut head = exchange(url, &request_headers, sent_at, &response);
+        let headers = head.headers.clone();
         let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let validators = Validators {
             etag: header("etag"),
@@ -503,8 +513,29 @@ impl Shared {
         {
             tokio::task::block_in_place(|| keep.keep(url, validators, &bytes));
         }
+        head.ended = Utc::now();
         let body = Body { bytes, truncated, cap };
-        Ok(Hop::Done(Box::new(answered(url, status, headers, body, false)), global))
+        let mut doc = answered(url, status, headers, body, false);
+        doc.exchanges.push(head);
+        Ok(Hop::Done(Box::new(doc), global))
+    }
+}
+
+/// An exchange as the response head shows it; `ended` is when the head was in (the caller sets
+/// it again once the body is).
+fn exchange(url: &Url, request_headers: &[(String, String)], started: DateTime<Utc>, response: &reqwest::Response) -> Exchange {
+    Exchange {
+        url: url.clone(),
+        request_headers: request_headers.to_vec(),
+        status: response.status().as_u16(),
+        headers: response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        started,
+        ended: Utc::now(),
+        peer: response.remote_addr().map(|a| a.ip()),
     }
 }
 
@@ -530,6 +561,7 @@ fn answered(url: &Url, status: reqwest::StatusCode, headers: Vec<(String, String
         redirects: Vec::new(),
         from_cache,
         elapsed: Duration::ZERO,
+        exchanges: Vec::new(),
     }
 }
 
@@ -537,7 +569,7 @@ fn answered(url: &Url, status: reqwest::StatusCode, headers: Vec<(String, String
 type Fetched = (Document, OwnedSemaphorePermit);
 
 enum Hop {
-    Redirect(Url),
+    Redirect(Url, Box<Exchange>),
     Done(Box<Document>, OwnedSemaphorePermit),
 }
 
