@@ -3,6 +3,7 @@
 //! installs warcio in the venv it names in `BLACKOUT_TEST_PYTHON`; without it the test says it
 //! was skipped and passes.
 
+use blackout::evidence::manifest::{FindingEvidence, Input, Manifest};
 use blackout::evidence::warc::{Reader, Record, RecordType, Writer, http_response};
 use std::process::Command;
 
@@ -74,4 +75,48 @@ fn warcio_checks_and_indexes_the_warc_blackout_writes() {
         .map(|r| r.unwrap().1)
         .collect();
     assert_eq!(read, records);
+}
+
+#[test]
+fn a_manifest_canonicalised_by_python_is_the_same_bytes() {
+    let Ok(python) = std::env::var("BLACKOUT_TEST_PYTHON") else {
+        eprintln!("skipped a_manifest_canonicalised_by_python_is_the_same_bytes: BLACKOUT_TEST_PYTHON is not set");
+        return;
+    };
+    let m = Manifest {
+        tool: "blackout 0.1.0".into(),
+        run: 7,
+        evaluated_at: "2017-05-06T12:00:00Z".into(),
+        tzdb: "2025b".into(),
+        inputs: vec![Input {
+            path: "rules/fr-2017-présidentielle.toml".into(),
+            sha256: "sha256:00".into(),
+        }],
+        options: serde_json::json!({ "margin": 12, "all": false, "zones": ["métropole", "guyane"] }),
+        captures: vec!["sha256:01".into()],
+        findings: vec![FindingEvidence {
+            id: "b9394e817130".into(),
+            rule: "macronleaks-content".into(),
+            source: "le-quotidien".into(),
+            url: "https://e.fr/a?q=\"x\"".into(),
+            evidence: "sha256:02".into(),
+        }],
+        previous: None,
+    };
+    let ours = m.canonical();
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import json,sys; m=json.load(sys.stdin); sys.stdout.write(json.dumps(m, sort_keys=True, separators=(',', ':'), ensure_ascii=False))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&ours)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), String::from_utf8(ours).unwrap());
 }

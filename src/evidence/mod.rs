@@ -2,4 +2,5 @@
 //! replayed offline, and a run log that shows tampering (issue 13; built in steps — this
 //! step is the WARC format itself).
 
+pub mod manifest;
 pub mod warc;

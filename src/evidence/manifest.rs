@@ -1,0 +1,196 @@
+//! A run's manifest: what the run was (tool, rule files and indexes with their digests,
+//! options, evaluation instant), every capture it rests on and every finding with the digest
+//! of its evidence, chained to the previous run's manifest by its SHA-256. Canonical JSON
+//! (RFC 8785's rules for the values used here: object keys sorted by their UTF-16 code units,
+//! no insignificant whitespace, integers only), so that the same manifest always hashes the
+//! same, and anyone can recompute the digest with a JSON canonicaliser and `sha256sum` —
+//! Python's `json.dumps(m, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` writes
+//! the same bytes (tests/evidence.rs checks it).
+
+use crate::model::Digest;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A file the run read its rules from (a rule file, a fingerprint index), with its digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Input {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// A finding and the digest of the evidence it rests on (its captures and spans).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingEvidence {
+    pub id: String,
+    pub rule: String,
+    pub source: String,
+    pub url: String,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    pub tool: String,
+    pub run: i64,
+    pub evaluated_at: String,
+    pub tzdb: String,
+    pub inputs: Vec<Input>,
+    pub options: serde_json::Value,
+    /// The SHA-256 of every capture's body, sorted.
+    pub captures: Vec<String>,
+    pub findings: Vec<FindingEvidence>,
+    /// The digest of the previous run's manifest (`None` for the first run of a store).
+    pub previous: Option<String>,
+}
+
+impl Manifest {
+    /// The canonical bytes: what is hashed, stored and timestamped.
+    pub fn canonical(&self) -> Vec<u8> {
+        let mut out = String::new();
+        canonical(&serde_json::to_value(self).expect("a manifest serialises"), &mut out);
+        out.into_bytes()
+    }
+
+    pub fn digest(&self) -> Digest {
+        Digest::of(&self.canonical())
+    }
+}
+
+/// Writes `v` canonically. Object keys sorted by UTF-16 code units, as RFC 8785 says (for
+/// the ASCII keys of a manifest, the same as byte order).
+fn canonical(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let sorted: BTreeMap<Vec<u16>, (&String, &Value)> = map.iter().map(|(k, v)| (k.encode_utf16().collect(), (k, v))).collect();
+            out.push('{');
+            for (n, (k, v)) in sorted.values().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).expect("a string serialises"));
+                out.push(':');
+                canonical(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&serde_json::to_string(other).expect("a scalar serialises")),
+    }
+}
+
+/// Where a chain of manifests, in run order, does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error(
+        "run {run}'s manifest names a previous manifest {named}, but run {previous_run}'s hashes to {actual}: a run was altered or removed in between"
+    )]
+    Broken {
+        run: i64,
+        previous_run: i64,
+        named: String,
+        actual: String,
+    },
+    #[error("run {run}'s manifest names no previous manifest, though run {previous_run} comes before it")]
+    Unlinked { run: i64, previous_run: i64 },
+}
+
+/// Checks that each manifest names the digest of the one before it.
+pub fn verify_chain(manifests: &[Manifest]) -> Result<(), ChainError> {
+    for pair in manifests.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        let actual = before.digest().to_string();
+        match &after.previous {
+            Some(named) if *named == actual => {}
+            Some(named) => {
+                return Err(ChainError::Broken {
+                    run: after.run,
+                    previous_run: before.run,
+                    named: named.clone(),
+                    actual,
+                });
+            }
+            None => {
+                return Err(ChainError::Unlinked {
+                    run: after.run,
+                    previous_run: before.run,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(run: i64, previous: Option<String>) -> Manifest {
+        Manifest {
+            tool: "blackout 0.1.0".into(),
+            run,
+            evaluated_at: "2017-05-06T12:00:00Z".into(),
+            tzdb: "2025b".into(),
+            inputs: vec![Input {
+                path: "rules/fr-2017-presidentielle.toml".into(),
+                sha256: Digest::of(b"rules").to_string(),
+            }],
+            options: serde_json::json!({ "margin": 12, "all": false }),
+            captures: vec![Digest::of(b"page").to_string()],
+            findings: vec![FindingEvidence {
+                id: "b9394e817130".into(),
+                rule: "macronleaks-content".into(),
+                source: "le-quotidien".into(),
+                url: "https://e.fr/a".into(),
+                evidence: Digest::of(b"spans").to_string(),
+            }],
+            previous,
+        }
+    }
+
+    #[test]
+    fn the_canonical_form_sorts_keys_and_has_no_whitespace() {
+        let text = String::from_utf8(manifest(1, None).canonical()).unwrap();
+        assert!(text.starts_with(r#"{"captures":["sha256:"#), "{text}");
+        assert!(text.contains(r#""options":{"all":false,"margin":12}"#), "{text}");
+        assert!(text.contains(r#""previous":null"#));
+        assert!(
+            !text.contains('\n') && !text.contains("\": ") && !text.contains(", \""),
+            "no whitespace between tokens: {text}"
+        );
+        assert_eq!(
+            manifest(1, None).digest(),
+            manifest(1, None).digest(),
+            "the same manifest, the same digest"
+        );
+    }
+
+    #[test]
+    fn a_chain_shows_an_altered_or_a_removed_run() {
+        let first = manifest(1, None);
+        let second = manifest(2, Some(first.digest().to_string()));
+        let third = manifest(3, Some(second.digest().to_string()));
+        assert_eq!(verify_chain(&[first.clone(), second.clone(), third.clone()]), Ok(()));
+        let mut edited = second.clone();
+        edited.findings.clear();
+        assert!(matches!(
+            verify_chain(&[first.clone(), edited, third.clone()]),
+            Err(ChainError::Broken {
+                run: 3,
+                previous_run: 2,
+                ..
+            })
+        ));
+        let err = verify_chain(&[first, third]).unwrap_err();
+        assert!(err.to_string().contains("run 3's manifest names a previous manifest"), "{err}");
+    }
+}
