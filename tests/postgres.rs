@@ -122,7 +122,7 @@ fn the_demo_on_postgresql_is_new_then_open_and_the_state_commands_read_it() {
     assert_eq!(third["suppressed"][0]["id"], id.as_str());
     let (code, stdout, stderr) = db.run(&["state", "check"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("schema version 2") && stdout.contains("integrity: ok"), "{stdout}");
+    assert!(stdout.contains("schema version 3") && stdout.contains("integrity: ok"), "{stdout}");
     let runs = db.json(&["state", "runs", "--json"]);
     assert_eq!(runs.as_array().unwrap().len(), 3);
     let (code, _, stderr) = db.run(&["state", "prune", "--before", "2000-01-01"]);
@@ -265,7 +265,7 @@ fn a_postgresql_store_of_schema_1_is_migrated_keeping_its_rows() {
     );
     let (code, stdout, stderr) = db.run(&["state", "check"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("schema version 2"), "{stdout}");
+    assert!(stdout.contains("schema version 3"), "{stdout}");
     let runs = db.json(&["state", "runs", "--json"]);
     assert_eq!(runs[0]["evaluated_at"], "2017-05-06T00:00:00Z");
     let report = db.json(&["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z", "--format", "json"]);

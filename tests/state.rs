@@ -582,6 +582,28 @@ fn the_store_keeps_what_was_fetched_for_conditional_get() {
     // The second night asks "changed since?" and reads both from the store.
     let second = nightly(&[]);
     assert_eq!((second["cached"].as_u64(), conditional()), (Some(2), 2), "{second:#}");
+    // Each night's documents are captured as evidence: the first fetched whole, the second's
+    // revisits answered 304, each with its exchange and the server's address.
+    let db = rusqlite::Connection::open(&s.path).unwrap();
+    let captures: Vec<(i64, i64, String, String)> = db
+        .prepare("SELECT run, revisit, digest, exchanges FROM captures ORDER BY run, url")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(captures.len(), 4, "{captures:?}");
+    for (run, revisit, digest, exchanges) in &captures {
+        let exchanges: serde_json::Value = serde_json::from_str(exchanges).unwrap();
+        let status = if *run == 1 { 200 } else { 304 };
+        assert_eq!(
+            (*revisit, exchanges[0]["status"].as_i64()),
+            (i64::from(*run == 2), Some(status)),
+            "{exchanges}"
+        );
+        assert_eq!(exchanges[0]["peer"], "127.0.0.1");
+        assert!(kept.iter().any(|f| f.ends_with(digest)), "the body of {digest} is kept");
+    }
     // `--no-cache` asks nothing.
     nightly(&["--no-cache"]);
     assert_eq!(conditional(), 2);

@@ -282,6 +282,10 @@ fn gather(
         history: &recall,
         ..Hooks::default()
     };
+    // The store's documents record every capture of the run (evidence), beside the bodies.
+    if let Some(kept) = kept.as_deref() {
+        hooks.recorder = kept;
+    }
     if !a.quiet {
         bar = crate::progress::Bar::new();
         hooks.progress = &bar;

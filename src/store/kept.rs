@@ -32,6 +32,22 @@ pub struct Kept {
     revalidated: Mutex<Vec<String>>,
     /// The store cannot be written: bodies are read from it, none kept.
     read_only: bool,
+    /// Every document this run fetched (or read from disk), as evidence.
+    captures: Mutex<Vec<Capture>>,
+}
+
+/// A document as evidence records it (see `migrations/0003_captures.sql`).
+#[derive(Debug, Clone)]
+struct Capture {
+    url: String,
+    final_url: String,
+    file: Option<String>,
+    digest: Digest,
+    length: u64,
+    truncated: bool,
+    revisit: bool,
+    exchanges: serde_json::Value,
+    fetched_at: DateTime<Utc>,
 }
 
 /// A body fetched whole, as the store records it.
@@ -90,6 +106,7 @@ impl Store {
             fetched: Mutex::new(Vec::new()),
             revalidated: Mutex::new(Vec::new()),
             read_only: self.read_only,
+            captures: Mutex::new(Vec::new()),
         })
     }
 }
@@ -98,6 +115,18 @@ impl Kept {
     fn file(&self, digest: &Digest) -> PathBuf {
         let hex = digest.hex();
         self.bodies.join(&hex[..2]).join(hex)
+    }
+
+    /// Keeps `body` under its digest. A file of that name holds that body (every file is
+    /// written whole), unless it was damaged: then it is written again.
+    fn put(&self, digest: &Digest, body: &[u8]) -> std::io::Result<()> {
+        let file = self.file(digest);
+        if std::fs::read(&file).is_ok_and(|kept| Digest::of(&kept) == *digest) {
+            return Ok(());
+        }
+        file.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| crate::files::write_whole(&file, body, false))
     }
 
     /// Records what this run fetched whole, in the run's transaction; returns the bodies no
@@ -145,6 +174,35 @@ impl Kept {
                 &params,
             )?;
         }
+        let captures = self.captures.lock().expect("kept lock").clone();
+        for (at, chunk) in captures.chunks(BATCH).enumerate() {
+            let mut params = vec![Value::from(run)];
+            for (n, c) in chunk.iter().enumerate() {
+                params.extend([
+                    Value::from((at * BATCH + n) as i64),
+                    Value::from(&c.url),
+                    Value::from(&c.final_url),
+                    Value::from(&c.file),
+                    Value::from(c.digest.hex()),
+                    Value::from(c.length as i64),
+                    Value::from(i64::from(c.truncated)),
+                    Value::from(i64::from(c.revisit)),
+                    Value::from(c.exchanges.to_string()),
+                    Value::from(instant(c.fetched_at)),
+                ]);
+            }
+            let rows = tuples(chunk.len(), 2, 10, |n| {
+                let p: Vec<String> = (n..n + 10).map(|i| format!("?{i}")).collect();
+                format!("(?1, {})", p.join(", "))
+            });
+            tx.execute(
+                &format!(
+                    "INSERT INTO captures (run, seq, url, final_url, file, digest, length, truncated, revisit, exchanges, fetched_at)
+                     VALUES {rows}"
+                ),
+                &params,
+            )?;
+        }
         let mut unnamed = Vec::new();
         for (url, d) in &fetched {
             if let Some(old) = self.earlier.get(url)
@@ -186,16 +244,10 @@ impl Keep for Kept {
             return;
         }
         let digest = Digest::of(body);
-        let file = self.file(&digest);
-        // A file of this name holds this body, unless it was damaged: then it is written again.
-        let intact = std::fs::read(&file).is_ok_and(|kept| Digest::of(&kept) == digest);
-        let written = intact
-            || file
-                .parent()
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|()| crate::files::write_whole(&file, body, false))
-                .inspect_err(|e| tracing::debug!(%url, "cannot keep the body: {e}"))
-                .is_ok();
+        let written = self
+            .put(&digest, body)
+            .inspect_err(|e| tracing::debug!(%url, "cannot keep the body: {e}"))
+            .is_ok();
         if written {
             self.fetched.lock().expect("kept lock").push((
                 url.to_string(),
@@ -210,11 +262,62 @@ impl Keep for Kept {
     }
 }
 
-/// Whether a document names this body.
+/// Every document the run fetched, recorded as it arrives: its body written at once under its
+/// digest (unless a file of that name and length is there: the name guarantees the content,
+/// every file being written whole), its row kept for the run's transaction.
+impl crate::run::Recorder for Kept {
+    fn record(&self, location: &crate::fetch::Location, fetched: &Result<crate::fetch::Document, crate::fetch::FetchError>) {
+        let Ok(doc) = fetched else { return };
+        if self.read_only {
+            return;
+        }
+        let digest = Digest::of(&doc.bytes);
+        if let Err(e) = self.put(&digest, &doc.bytes) {
+            tracing::warn!(url = %doc.url, "cannot keep the capture's body: {e}");
+            return;
+        }
+        let exchanges: Vec<serde_json::Value> = doc
+            .exchanges
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "url": e.url.as_str(),
+                    "request_headers": e.request_headers,
+                    "status": e.status,
+                    "headers": e.headers,
+                    "started": instant(e.started),
+                    "ended": instant(e.ended),
+                    "peer": e.peer.map(|p| p.to_string()),
+                })
+            })
+            .collect();
+        let file = match location {
+            crate::fetch::Location::File(path) => Some(path.display().to_string()),
+            _ => None,
+        };
+        self.captures.lock().expect("kept lock").push(Capture {
+            url: doc.url.to_string(),
+            final_url: doc.final_url.to_string(),
+            file,
+            digest,
+            length: doc.bytes.len() as u64,
+            truncated: doc.truncated,
+            revisit: doc.from_cache,
+            exchanges: serde_json::Value::from(exchanges),
+            fetched_at: doc.fetched_at,
+        });
+    }
+}
+
+/// Whether a document or a capture names this body.
 fn named(tx: &mut Tx, digest: &Digest) -> Result<bool, DbError> {
+    let hex = digest.hex();
     Ok(tx
-        .query_opt("SELECT 1 FROM documents WHERE digest = ?1 LIMIT 1", vals![digest.hex()])?
-        .is_some())
+        .query_opt("SELECT 1 FROM documents WHERE digest = ?1 LIMIT 1", vals![&hex])?
+        .is_some()
+        || tx
+            .query_opt("SELECT 1 FROM captures WHERE digest = ?1 LIMIT 1", vals![&hex])?
+            .is_some())
 }
 
 /// Removes the bodies in `bodies` that no document names (left by runs killed before their

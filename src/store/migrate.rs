@@ -12,6 +12,7 @@ use std::path::Path;
 const STEPS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_observed_and_fetched.sql"),
+    include_str!("migrations/0003_captures.sql"),
 ];
 
 /// The schema version this build writes.
@@ -142,7 +143,7 @@ mod tests {
         )
         .unwrap();
         up(&mut conn, &path).unwrap();
-        assert_eq!(version(&mut conn, false).unwrap(), 2);
+        assert_eq!(version(&mut conn, false).unwrap(), latest());
         let row = conn.query_one("SELECT first_seen, absent_at, capture FROM items", &[]).unwrap();
         assert_eq!(
             (row.text(0).unwrap().as_str(), row.opt_text(1).unwrap(), row.opt_text(2).unwrap()),
