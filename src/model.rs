@@ -199,6 +199,31 @@ impl fmt::Display for Digest {
     }
 }
 
+impl std::str::FromStr for Digest {
+    type Err = String;
+
+    /// `sha256:` and 64 lower-case hex digits, as [`Digest`]'s `Display` writes it.
+    fn from_str(s: &str) -> Result<Digest, String> {
+        s.strip_prefix("sha256:")
+            .and_then(Digest::from_hex)
+            .ok_or_else(|| format!("`{s}` is not a digest (`sha256:` and 64 lower-case hex digits)"))
+    }
+}
+
+/// As written in evidence: `sha256:<hex>`, the form WARC files and manifests use.
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// What makes a finding the same finding from one run to the next: the rule, the outlet, the
 /// item's normalised address and the embargoed materials its evidence comes from. All by the
 /// ids written in the rule files (stable across edits that reorder them), never by index.

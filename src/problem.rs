@@ -83,6 +83,8 @@ codes! {
     BodyBroken = "F018", Fetch;
     /// A body larger than the cap: only its beginning was read.
     BodyCut = "F020", TooLarge;
+    /// A replay has no capture of the address (the run kept none, or it failed its check).
+    NotReplayable = "F030", Fetch;
     /// Bytes invalid in the chosen encoding were replaced.
     BytesReplaced = "C001", Decode;
     /// A legacy encoding declared on valid UTF-8: read as UTF-8.

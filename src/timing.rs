@@ -73,8 +73,9 @@ pub struct ItemDates {
     pub changed: Option<DateRef>,
 }
 
-/// What earlier runs of blackout saw of an item (from the state store).
-#[derive(Debug, Clone, PartialEq)]
+/// What earlier runs of blackout saw of an item (from the state store). Kept with a run's
+/// evidence, so that a replay knows what the run knew.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Observed {
     /// When a run first saw the item listed or read (this run's instant, if this is the first).
     pub first_seen: DateTime<Utc>,
@@ -86,7 +87,7 @@ pub struct Observed {
 }
 
 /// An item's content as a run captured it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Capture {
     /// The version digest ([`crate::identity::version_digest`]), in hex.
     pub version: String,
@@ -100,7 +101,7 @@ pub struct Capture {
 }
 
 /// An interval blackout observed something in: after one run's instant, by a later one's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Between {
     pub after: DateTime<Utc>,
     pub by: DateTime<Utc>,

@@ -3,8 +3,8 @@
 //! installs warcio in the venv it names in `BLACKOUT_TEST_PYTHON`; without it the test says it
 //! was skipped and passes.
 
-use blackout::evidence::manifest::{FindingEvidence, Input, Manifest};
 use blackout::evidence::warc::{Reader, Record, RecordType, Writer, http_response};
+use blackout::store::manifest::{CaptureEntry, FindingEvidence, Input, Manifest};
 use std::process::Command;
 
 fn warcio(test: &str) -> Option<String> {
@@ -93,7 +93,12 @@ fn a_manifest_canonicalised_by_python_is_the_same_bytes() {
             sha256: "sha256:00".into(),
         }],
         options: serde_json::json!({ "margin": 12, "all": false, "zones": ["métropole", "guyane"] }),
-        captures: vec!["sha256:01".into()],
+        captures: vec![CaptureEntry {
+            url: "https://e.fr/é".into(),
+            body: "sha256:01".into(),
+            record: "sha256:03".into(),
+        }],
+        record: "sha256:04".into(),
         findings: vec![FindingEvidence {
             id: "b9394e817130".into(),
             rule: "macronleaks-content".into(),

@@ -577,58 +577,76 @@ fn the_store_keeps_what_was_fetched_for_conditional_get() {
     let first = nightly(&[]);
     assert_eq!((first["documents"].as_u64(), first["cached"].as_u64()), (Some(2), Some(0)));
     let bodies = Path::new(&format!("{}.bodies", s.path)).to_path_buf();
-    let kept: Vec<PathBuf> = walk(&bodies);
-    assert_eq!(kept.len(), 2, "a body per document, named by its digest: {kept:?}");
-    // The second night asks "changed since?" and reads both from the store.
-    let second = nightly(&[]);
+    let blobs = blackout::store::Blobs::new(bodies.clone());
+    let db = rusqlite::Connection::open(&s.path).unwrap();
+    let documents: Vec<String> = db
+        .prepare("SELECT digest FROM documents ORDER BY url")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(documents.len(), 2);
+    for d in &documents {
+        let d = blackout::model::Digest::from_hex(d).unwrap();
+        assert!(blobs.get(&d).is_ok(), "a body per document, named by its digest: {d}");
+    }
+    // The second night asks "changed since?" and reads both from the store (and keeps every
+    // capture: by default, a night that saw nothing new and no window open keeps none).
+    let second = nightly(&["--keep-captures", "all"]);
     assert_eq!((second["cached"].as_u64(), conditional()), (Some(2), 2), "{second:#}");
     // Each night's documents are captured as evidence: the first fetched whole, the second's
     // revisits answered 304, each with its exchange and the server's address.
-    let db = rusqlite::Connection::open(&s.path).unwrap();
-    let captures: Vec<(i64, i64, String, String)> = db
-        .prepare("SELECT run, revisit, digest, exchanges FROM captures ORDER BY run, url")
+    let captures: Vec<(i64, String, String)> = db
+        .prepare("SELECT run, body, record FROM captures ORDER BY run, url")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
     assert_eq!(captures.len(), 4, "{captures:?}");
-    for (run, revisit, digest, exchanges) in &captures {
-        let exchanges: serde_json::Value = serde_json::from_str(exchanges).unwrap();
+    for (run, body, record) in &captures {
+        let record: serde_json::Value = serde_json::from_str(record).unwrap();
         let status = if *run == 1 { 200 } else { 304 };
         assert_eq!(
-            (*revisit, exchanges[0]["status"].as_i64()),
-            (i64::from(*run == 2), Some(status)),
-            "{exchanges}"
+            (record["revisit"].as_bool(), record["exchanges"][0]["status"].as_i64()),
+            (Some(*run == 2), Some(status)),
+            "{record}"
         );
-        assert_eq!(exchanges[0]["peer"], "127.0.0.1");
-        assert!(kept.iter().any(|f| f.ends_with(digest)), "the body of {digest} is kept");
+        assert_eq!(record["exchanges"][0]["peer"], "127.0.0.1");
+        assert!(documents.contains(body), "the body of {body} is the document's");
     }
-    // `--no-cache` asks nothing.
+    // `--no-cache` asks nothing; what it fetched is the same as before, outside any window:
+    // by default, not kept.
     nightly(&["--no-cache"]);
     assert_eq!(conditional(), 2);
-    // A damaged body is never used: cut short, its validators are not sent; altered, it fails
-    // its digest after the 304 and the document is fetched whole. Either way it is kept again.
-    let page_body = kept.iter().find(|f| std::fs::read(f).unwrap() == page.as_bytes()).unwrap();
+    let third: i64 = db
+        .query_row("SELECT count(*) FROM captures WHERE run = 3", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(third, 0);
+    // A damaged body is never used: it fails its digest after the 304 and the document is
+    // fetched whole, and kept again.
+    let page_body = blobs.file(&blackout::model::Digest::of(page.as_bytes()));
     for damage in [b"cut".to_vec(), vec![b'x'; page.len()]] {
-        std::fs::write(page_body, damage).unwrap();
+        std::fs::write(&page_body, damage).unwrap();
         let night = nightly(&[]);
         assert_eq!(
             (night["failed"].as_u64(), night["cached"].as_u64()),
             (Some(0), Some(1)),
             "{night:#}"
         );
-        assert_eq!(std::fs::read(page_body).unwrap(), page.as_bytes());
+        assert_eq!(blobs.get(&blackout::model::Digest::of(page.as_bytes())).unwrap(), page.as_bytes());
     }
-    // Prune sweeps bodies no document names.
-    std::fs::write(bodies.join("00").join("0".repeat(64)), b"orphan").unwrap_or_else(|_| {
-        std::fs::create_dir_all(bodies.join("00")).unwrap();
-        std::fs::write(bodies.join("00").join("0".repeat(64)), b"orphan").unwrap();
-    });
+    // Prune sweeps blobs nothing names, and keeps those the runs left name.
+    let orphan = bodies.join("00").join("0".repeat(64));
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"orphan").unwrap();
+    let before = walk(&bodies).len();
     let r = run(&["state", "prune", "--before", "2000-01-01", "--state", &s.path]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(!bodies.join("00").join("0".repeat(64)).exists());
-    assert_eq!(walk(&bodies).len(), 2);
+    assert!(!orphan.exists());
+    assert_eq!(walk(&bodies).len(), before - 1);
+    assert!(page_body.exists());
 }
 
 /// The files under a directory, recursively.

@@ -14,7 +14,7 @@ use crate::report::{self, Outcome};
 use crate::rules::{Engine, RuleSet};
 use crate::run::{Hooks, Options, Run};
 use crate::sources::{Replacement, Selection};
-use crate::store::{Kept, Recall};
+use crate::store::{Kept, Recall, Recorded};
 pub use args::Cli;
 use args::{BuildArgs, CheckArgs, Command, ExtractArgs, ExtractFormat, FetchArgs, FingerprintCommand, MatchArgs, RulesCommand};
 use chrono::{SubsecRound, Utc};
@@ -161,9 +161,8 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     // What the record says of the run (its rule files' digests) is read now, as they were
     // loaded.
     let mut store = state::open_for_check(&a.state)?;
-    let rule_ids: Vec<String> = engine.rules().rules.iter().map(|r| r.id.clone()).collect();
     let meta = match &store {
-        Some(_) => Some(state::run_meta(&a, &rule_ids, started_at)?),
+        Some(_) => Some(state::run_meta(&a, &engine, started_at)?),
         None => None,
     };
     let lock = match &mut store {
@@ -171,7 +170,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         None => None,
     };
     let gathered = gather(&a, &engine, &options, store.as_mut());
-    let (mut report, kept) = match gathered {
+    let (mut report, kept, recorded) = match gathered {
         Ok(gathered) => gathered,
         Err(e) => {
             if let (Some(store), Some(lock)) = (store.as_mut(), lock) {
@@ -208,7 +207,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     };
     let told = match (&mut store, &meta) {
         (Some(store), Some(meta)) => {
-            let recorded = store.commit(&mut report, meta, kept.as_deref(), &mut present);
+            let recorded = store.commit(&mut report, meta, kept.as_deref(), recorded.as_ref(), &mut present);
             if let Some(lock) = lock {
                 store.release(lock);
             }
@@ -249,6 +248,10 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     Ok(report.outcome(a.fail_on.into()))
 }
 
+/// A run's report, with what the store will record of it: the documents kept for conditional
+/// GET, and the evidence.
+type Gathered = (report::Report, Option<Arc<Kept>>, Option<Recorded>);
+
 /// The check itself, between the store's lock and its record: what earlier runs saw, the
 /// documents kept for conditional GET, the fetcher, the run.
 fn gather(
@@ -256,8 +259,8 @@ fn gather(
     engine: &Engine,
     options: &Options,
     store: Option<&mut crate::store::Store>,
-) -> Result<(report::Report, Option<Arc<Kept>>), Failure> {
-    let (recall, kept) = match store {
+) -> Result<Gathered, Failure> {
+    let (recall, kept, recorded) = match store {
         Some(store) => {
             let mut ids: Vec<&str> = engine.rules().sources.iter().map(|s| s.id.as_str()).collect();
             ids.extend(
@@ -271,9 +274,9 @@ fn gather(
                 true => None,
                 false => Some(Arc::new(store.kept().map_err(fail)?)),
             };
-            (recall, kept)
+            (recall, kept, store.recorded(a.state.keep_captures, engine.rules()))
         }
-        None => (Recall::default(), None),
+        None => (Recall::default(), None, None),
     };
     let keep = kept.clone().map(|k| k as Arc<dyn Keep>);
     let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl), keep)).map_err(fail)?;
@@ -282,16 +285,16 @@ fn gather(
         history: &recall,
         ..Hooks::default()
     };
-    // The store's documents record every capture of the run (evidence), beside the bodies.
-    if let Some(kept) = kept.as_deref() {
-        hooks.recorder = kept;
+    // The store keeps what the run rests on (evidence), beside the bodies.
+    if let Some(recorded) = &recorded {
+        hooks.recorder = recorded;
     }
     if !a.quiet {
         bar = crate::progress::Bar::new();
         hooks.progress = &bar;
     }
     let report = Run::new(engine, &fetcher, hooks).check(options, &a.files).map_err(fail)?;
-    Ok((report, kept))
+    Ok((report, kept, recorded))
 }
 
 fn rules_check(files: &[PathBuf], out: &mut dyn Write) -> Result<Outcome, Failure> {

@@ -63,11 +63,22 @@ pub fn lock(store: &mut Store, a: &CheckArgs) -> Result<Option<Lock>, Failure> {
 
 /// What the store keeps of a run beyond its report: the rule files with their digests (which
 /// rules produced these findings) and the options that shape verdicts.
-pub fn run_meta(a: &CheckArgs, rules: &[String], started_at: DateTime<Utc>) -> Result<RunMeta, Failure> {
+pub fn run_meta(a: &CheckArgs, engine: &crate::rules::Engine, started_at: DateTime<Utc>) -> Result<RunMeta, Failure> {
+    let rules: Vec<String> = engine.rules().rules.iter().map(|r| r.id.clone()).collect();
+    let indexes = engine
+        .rules()
+        .materials
+        .iter()
+        .filter_map(|m| m.fingerprints.as_ref())
+        .map(|f| &f.path);
     let mut rule_files = Vec::new();
-    for path in &a.files {
+    let mut inputs = Vec::new();
+    for path in a.files.iter().chain(indexes) {
         let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{}` again to record it: {e}", path.display())))?;
-        rule_files.push((path.display().to_string(), crate::model::Digest::of(&bytes).hex()));
+        if a.files.contains(path) {
+            rule_files.push((path.display().to_string(), crate::model::Digest::of(&bytes).hex()));
+        }
+        inputs.push((path.display().to_string(), bytes));
     }
     let options = serde_json::json!({
         "at": a.at,
@@ -86,7 +97,8 @@ pub fn run_meta(a: &CheckArgs, rules: &[String], started_at: DateTime<Utc>) -> R
         rule_files,
         options,
         fail_on: a.fail_on.into(),
-        rules: rules.to_vec(),
+        rules,
+        inputs,
     })
 }
 

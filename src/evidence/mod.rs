@@ -2,5 +2,4 @@
 //! replayed offline, and a run log that shows tampering (issue 13; built in steps — this
 //! step is the WARC format itself).
 
-pub mod manifest;
 pub mod warc;

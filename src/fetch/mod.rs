@@ -6,9 +6,11 @@
 //! how the bytes were obtained. Both fetchers cut bodies at the same cap, so a replay from
 //! saved files reads exactly what the live run did.
 
+mod capture;
 mod kinds;
 mod local;
 
+pub use capture::{Bodies, Captured, ExchangeRecord, Failure, Replayer};
 pub use kinds::{InputKind, files_under, kind_of, kind_of_bytes, kind_of_file, scan_dir, scan_pages};
 pub use local::LocalFetcher;
 
@@ -143,10 +145,14 @@ pub enum FetchError {
     HttpUnavailable,
     #[error("{message}")]
     Network { url: Url, stage: NetStage, message: String },
+    /// A replay cannot serve this address from the captures it was given.
+    #[error("cannot replay `{url}`: {why}")]
+    Replay { url: String, why: String },
 }
 
 /// Where a network fetch failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NetStage {
     Dns,
     Connect,

@@ -143,6 +143,10 @@ pub struct Report {
 /// This blackout, as reports and the state store name it.
 pub const TOOL: &str = concat!("blackout ", env!("CARGO_PKG_VERSION"));
 
+/// The tool and the commit it was built from (`unknown` outside a git checkout), as evidence
+/// names it.
+pub const TOOL_BUILD: &str = concat!("blackout ", env!("CARGO_PKG_VERSION"), " (commit ", env!("BLACKOUT_COMMIT"), ")");
+
 /// Whether a report shows matched passages whole.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -307,6 +311,10 @@ pub struct StateRun {
     pub dismissed: usize,
     /// Whether only the new findings are reported (`--new-only`).
     pub new_only: bool,
+    /// The SHA-256 of the run's manifest (`blackout evidence verify` checks it against the
+    /// store): a copy of the report kept elsewhere witnesses the run as it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
 }
 
 /// A run of the store, by number and when it evaluated.

@@ -97,10 +97,13 @@ impl Known for Earlier<'_> {
     }
 }
 
-/// Sees every fetch of the run as it ends, before anything reads the document: the document as
-/// fetched, or why there is none.
+/// Sees what a run rests on, for its evidence: every fetch as it ends, before anything reads
+/// the document (the document as fetched, or why there is none); every answer the history
+/// gave; every item as judged.
 pub trait Recorder: Sync {
     fn record(&self, location: &Location, fetched: &Result<Document, FetchError>);
+    fn recalled(&self, _: Recalled) {}
+    fn judged(&self, _: &Item, _: &Judged) {}
 }
 
 /// Keeps nothing.
@@ -108,6 +111,59 @@ pub struct NoRecorder;
 
 impl Recorder for NoRecorder {
     fn record(&self, _: &Location, _: &Result<Document, FetchError>) {}
+}
+
+/// An answer the run's [`History`] gave: with the captures, all a replay needs to take every
+/// decision the run took (which pages to read, when an item was first seen).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "asked", rename_all = "snake_case")]
+pub enum Recalled {
+    /// [`History::observe`], with the listings asked about (in the order asked).
+    Observe {
+        source: String,
+        url: String,
+        listings: Vec<String>,
+        answer: Option<Observed>,
+    },
+    /// [`History::unchanged`] when it answered: the entry by its digest
+    /// ([`crate::identity::entry_digest`]); a question not recorded was answered `None`.
+    Unchanged {
+        source: String,
+        url: String,
+        entry: String,
+        read: DateTime<Utc>,
+    },
+}
+
+/// The run's history, each answer told to the recorder.
+struct Told<'a> {
+    history: &'a dyn History,
+    recorder: &'a dyn Recorder,
+}
+
+impl History for Told<'_> {
+    fn observe(&self, source: &str, url: &Url, listings: &mut dyn Iterator<Item = &Url>, at: DateTime<Utc>) -> Option<Observed> {
+        let listings: Vec<&Url> = listings.collect();
+        let answer = self.history.observe(source, url, &mut listings.iter().copied(), at);
+        self.recorder.recalled(Recalled::Observe {
+            source: source.to_string(),
+            url: url.to_string(),
+            listings: listings.iter().map(|l| l.to_string()).collect(),
+            answer: answer.clone(),
+        });
+        answer
+    }
+
+    fn unchanged(&self, source: &str, url: &Url, entry: &crate::feed::FeedItem) -> Option<DateTime<Utc>> {
+        let read = self.history.unchanged(source, url, entry)?;
+        self.recorder.recalled(Recalled::Unchanged {
+            source: source.to_string(),
+            url: url.to_string(),
+            entry: crate::identity::entry_digest(entry),
+            read,
+        });
+        Some(read)
+    }
 }
 
 /// The hooks of a run.
@@ -165,8 +221,12 @@ impl<'a> Run<'a> {
                 url: l.location.url().to_string(),
             })
             .collect();
-        let earlier = Earlier {
+        let told = Told {
             history: self.hooks.history,
+            recorder: self.hooks.recorder,
+        };
+        let earlier = Earlier {
+            history: &told,
             at: options.at,
         };
         let work = Worklist::build(
@@ -182,7 +242,7 @@ impl<'a> Run<'a> {
             at: options.at,
             floor: options.date_floor,
         };
-        self.judge_all(&plan, &work, clock, options.max_body, &mut tallies);
+        self.judge_all(&plan, &work, &told, clock, options.max_body, &mut tallies);
         let mut report = Report::new(self.engine.rules(), options.at, rule_files);
         report.listings_read = listings_read;
         for t in tallies {
@@ -294,15 +354,12 @@ impl<'a> Run<'a> {
     /// Fetches the pages, extracting each once per reading (the zone and charset of the sources
     /// that read it) and judging every item that reads it as it arrives; then judges the items
     /// without a page on their feed data.
-    fn judge_all(&self, plan: &Plan, work: &Worklist, clock: Clock, max_body: u64, tallies: &mut [Tally]) {
+    fn judge_all(&self, plan: &Plan, work: &Worklist, history: &dyn History, clock: Clock, max_body: u64, tallies: &mut [Tally]) {
         let judged: Slots<Tally> = Slots::new(work.items.len());
         let finish = |i: usize, page: Option<&Page>, mut out: Tally| {
             let w = &work.items[i];
             let source = plan.source(w.source);
-            let observed = self
-                .hooks
-                .history
-                .observe(&source.id, &w.url, &mut w.entries.iter().map(|e| &*e.listing), clock.at);
+            let observed = history.observe(&source.id, &w.url, &mut w.entries.iter().map(|e| &*e.listing), clock.at);
             let item = Item {
                 source,
                 url: &w.url,
@@ -312,7 +369,10 @@ impl<'a> Run<'a> {
                 observed: observed.as_ref(),
             };
             match isolated(|| judge::judge(self.engine, item, clock)) {
-                Ok(j) => out.judged(j),
+                Ok(j) => {
+                    self.hooks.recorder.judged(&item, &j);
+                    out.judged(j)
+                }
                 Err(panic) => {
                     let message = format!("judging failed on this item (an internal error: {panic}); it was not checked");
                     out.problem(item.source, item.url, Code::JudgingCrashed, message);

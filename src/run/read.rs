@@ -73,6 +73,7 @@ fn code_of(e: &FetchError) -> Code {
     match e {
         FetchError::Io { .. } => Code::FileUnreadable,
         FetchError::HttpUnavailable => Code::HttpUnavailable,
+        FetchError::Replay { .. } => Code::NotReplayable,
         FetchError::Network { stage, .. } => match stage {
             NetStage::Dns => Code::DnsFailed,
             NetStage::Connect => Code::ConnectFailed,

@@ -26,6 +26,9 @@ pub struct RunMeta {
     /// The ids of the rules the run evaluated: only their findings can it resolve (another
     /// election's rule files may share an outlet and a store).
     pub rules: Vec<String>,
+    /// The files the run read its rules from (rule files, fingerprint indexes), as read:
+    /// kept with its evidence.
+    pub inputs: Vec<(String, Vec<u8>)>,
 }
 
 impl Store {
@@ -42,6 +45,7 @@ impl Store {
         report: &mut Report,
         meta: &RunMeta,
         kept: Option<&super::Kept>,
+        recorded: Option<&super::Recorded>,
         present: &mut dyn FnMut(&mut Report) -> Result<(), String>,
     ) -> Result<i64, StoreError> {
         if self.read_only {
@@ -54,13 +58,31 @@ impl Store {
             attempts += 1;
             let mut annotated = report.clone();
             let mut tx = self.conn.transaction().map_err(&db)?;
-            let written = record(&mut tx, &mut annotated, meta).and_then(|run| match kept {
-                Some(kept) => Ok((run, kept.record(&mut tx, run)?)),
-                None => Ok((run, Vec::new())),
+            let written = record(&mut tx, &mut annotated, meta).and_then(|run| {
+                let replaced = match kept {
+                    Some(kept) => kept.record(&mut tx, run)?,
+                    None => Vec::new(),
+                };
+                let sealed = match recorded {
+                    Some(recorded) => Some(recorded.seal(
+                        &mut tx,
+                        &super::recorded::Header {
+                            run,
+                            evaluated_at: report.evaluated_at,
+                            inputs: &meta.inputs,
+                            options: &meta.options,
+                            findings: &report.findings,
+                        },
+                    )?),
+                    None => None,
+                };
+                Ok((run, replaced, sealed))
             });
             match written {
-                Ok((run, replaced)) => {
-                    annotated.state = Some(state_run(&self.path, run, &annotated));
+                Ok((run, replaced, sealed)) => {
+                    let mut state = state_run(&self.path, run, &annotated);
+                    state.manifest = sealed.map(|d| d.to_string());
+                    annotated.state = Some(state);
                     let counted = (annotated.items.len(), annotated.findings.len());
                     *report = annotated;
                     if let Err(why) = present(report) {
@@ -102,6 +124,7 @@ fn state_run(path: &std::path::Path, run: i64, report: &Report) -> StateRun {
         resolved: report.resolved.len(),
         dismissed: report.suppressed.len(),
         new_only: false,
+        manifest: None,
     }
 }
 

@@ -132,6 +132,9 @@ pub enum DbError {
     Column(usize, &'static str),
     #[error("the statement returned no row")]
     NoRow,
+    /// A blob the transaction's rows name could not be written (see `Recorded::seal`).
+    #[error("cannot keep the run's evidence beside the store: {0}")]
+    Evidence(std::io::Error),
 }
 
 /// A PostgreSQL error with the server's own words, when it sent some.

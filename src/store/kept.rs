@@ -11,6 +11,7 @@
 //! leaves at most a file no row names, which `state prune` sweeps. A body is checked against
 //! its digest when read back; one that does not match is not used.
 
+use super::blobs::Blobs;
 use super::db::{BATCH, DbError, Exec, Tx, Value, tuples, vals};
 use super::{Store, StoreError, instant, parse_instant};
 use crate::http::{Keep, Validators};
@@ -24,7 +25,7 @@ use url::Url;
 /// The store's documents for one run: what earlier runs kept, and what this one fetched whole.
 #[derive(Debug)]
 pub struct Kept {
-    bodies: PathBuf,
+    bodies: Blobs,
     earlier: HashMap<String, Document>,
     fetched: Mutex<Vec<(String, Document)>>,
     /// Addresses answered "not modified": their rows say they were current this run, so that
@@ -32,22 +33,6 @@ pub struct Kept {
     revalidated: Mutex<Vec<String>>,
     /// The store cannot be written: bodies are read from it, none kept.
     read_only: bool,
-    /// Every document this run fetched (or read from disk), as evidence.
-    captures: Mutex<Vec<Capture>>,
-}
-
-/// A document as evidence records it (see `migrations/0003_captures.sql`).
-#[derive(Debug, Clone)]
-struct Capture {
-    url: String,
-    final_url: String,
-    file: Option<String>,
-    digest: Digest,
-    length: u64,
-    truncated: bool,
-    revisit: bool,
-    exchanges: serde_json::Value,
-    fetched_at: DateTime<Utc>,
 }
 
 /// A body fetched whole, as the store records it.
@@ -101,34 +86,16 @@ impl Store {
             }
         }
         Ok(Kept {
-            bodies: self.bodies.clone(),
+            bodies: Blobs::new(self.bodies.clone()),
             earlier,
             fetched: Mutex::new(Vec::new()),
             revalidated: Mutex::new(Vec::new()),
             read_only: self.read_only,
-            captures: Mutex::new(Vec::new()),
         })
     }
 }
 
 impl Kept {
-    fn file(&self, digest: &Digest) -> PathBuf {
-        let hex = digest.hex();
-        self.bodies.join(&hex[..2]).join(hex)
-    }
-
-    /// Keeps `body` under its digest. A file of that name holds that body (every file is
-    /// written whole), unless it was damaged: then it is written again.
-    fn put(&self, digest: &Digest, body: &[u8]) -> std::io::Result<()> {
-        let file = self.file(digest);
-        if std::fs::read(&file).is_ok_and(|kept| Digest::of(&kept) == *digest) {
-            return Ok(());
-        }
-        file.parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| crate::files::write_whole(&file, body, false))
-    }
-
     /// Records what this run fetched whole, in the run's transaction; returns the bodies no
     /// row names any longer (replaced by a new version), for removal once it has committed.
     /// (The fetched rows stay for a retry of the transaction.)
@@ -174,42 +141,13 @@ impl Kept {
                 &params,
             )?;
         }
-        let captures = self.captures.lock().expect("kept lock").clone();
-        for (at, chunk) in captures.chunks(BATCH).enumerate() {
-            let mut params = vec![Value::from(run)];
-            for (n, c) in chunk.iter().enumerate() {
-                params.extend([
-                    Value::from((at * BATCH + n) as i64),
-                    Value::from(&c.url),
-                    Value::from(&c.final_url),
-                    Value::from(&c.file),
-                    Value::from(c.digest.hex()),
-                    Value::from(c.length as i64),
-                    Value::from(i64::from(c.truncated)),
-                    Value::from(i64::from(c.revisit)),
-                    Value::from(c.exchanges.to_string()),
-                    Value::from(instant(c.fetched_at)),
-                ]);
-            }
-            let rows = tuples(chunk.len(), 2, 10, |n| {
-                let p: Vec<String> = (n..n + 10).map(|i| format!("?{i}")).collect();
-                format!("(?1, {})", p.join(", "))
-            });
-            tx.execute(
-                &format!(
-                    "INSERT INTO captures (run, seq, url, final_url, file, digest, length, truncated, revisit, exchanges, fetched_at)
-                     VALUES {rows}"
-                ),
-                &params,
-            )?;
-        }
         let mut unnamed = Vec::new();
         for (url, d) in &fetched {
             if let Some(old) = self.earlier.get(url)
                 && old.digest != d.digest
                 && !named(tx, &old.digest)?
             {
-                unnamed.push(self.file(&old.digest));
+                unnamed.push(self.bodies.file(&old.digest));
             }
         }
         Ok(unnamed)
@@ -219,17 +157,16 @@ impl Kept {
 impl Keep for Kept {
     fn validators(&self, url: &Url) -> Option<Validators> {
         let d = self.earlier.get(url.as_str())?;
-        let size = std::fs::metadata(self.file(&d.digest)).ok()?.len();
-        (size == d.length).then(|| d.validators.clone())
+        self.bodies.has(&d.digest).then(|| d.validators.clone())
     }
 
     fn body(&self, url: &Url, cap: u64) -> Option<(Vec<u8>, bool)> {
         let d = self.earlier.get(url.as_str())?;
-        let mut body = std::fs::read(self.file(&d.digest)).ok()?;
-        if Digest::of(&body) != d.digest {
-            tracing::warn!(%url, "a kept body does not match its digest; not used");
-            return None;
-        }
+        let mut body = self
+            .bodies
+            .get(&d.digest)
+            .inspect_err(|e| tracing::warn!(%url, "a kept body is not used: {e}"))
+            .ok()?;
         let cut = body.len() as u64 > cap;
         body.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
         Some((body, cut))
@@ -243,12 +180,12 @@ impl Keep for Kept {
         if self.read_only {
             return;
         }
-        let digest = Digest::of(body);
         let written = self
-            .put(&digest, body)
+            .bodies
+            .put(body)
             .inspect_err(|e| tracing::debug!(%url, "cannot keep the body: {e}"))
-            .is_ok();
-        if written {
+            .ok();
+        if let Some(digest) = written {
             self.fetched.lock().expect("kept lock").push((
                 url.to_string(),
                 Document {
@@ -262,62 +199,19 @@ impl Keep for Kept {
     }
 }
 
-/// Every document the run fetched, recorded as it arrives: its body written at once under its
-/// digest (unless a file of that name and length is there: the name guarantees the content,
-/// every file being written whole), its row kept for the run's transaction.
-impl crate::run::Recorder for Kept {
-    fn record(&self, location: &crate::fetch::Location, fetched: &Result<crate::fetch::Document, crate::fetch::FetchError>) {
-        let Ok(doc) = fetched else { return };
-        if self.read_only {
-            return;
-        }
-        let digest = Digest::of(&doc.bytes);
-        if let Err(e) = self.put(&digest, &doc.bytes) {
-            tracing::warn!(url = %doc.url, "cannot keep the capture's body: {e}");
-            return;
-        }
-        let exchanges: Vec<serde_json::Value> = doc
-            .exchanges
-            .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "url": e.url.as_str(),
-                    "request_headers": e.request_headers,
-                    "status": e.status,
-                    "headers": e.headers,
-                    "started": instant(e.started),
-                    "ended": instant(e.ended),
-                    "peer": e.peer.map(|p| p.to_string()),
-                })
-            })
-            .collect();
-        let file = match location {
-            crate::fetch::Location::File(path) => Some(path.display().to_string()),
-            _ => None,
-        };
-        self.captures.lock().expect("kept lock").push(Capture {
-            url: doc.url.to_string(),
-            final_url: doc.final_url.to_string(),
-            file,
-            digest,
-            length: doc.bytes.len() as u64,
-            truncated: doc.truncated,
-            revisit: doc.from_cache,
-            exchanges: serde_json::Value::from(exchanges),
-            fetched_at: doc.fetched_at,
-        });
-    }
-}
-
-/// Whether a document or a capture names this body.
+/// Whether a document, a capture or a run names this blob.
 fn named(tx: &mut Tx, digest: &Digest) -> Result<bool, DbError> {
     let hex = digest.hex();
-    Ok(tx
-        .query_opt("SELECT 1 FROM documents WHERE digest = ?1 LIMIT 1", vals![&hex])?
-        .is_some()
-        || tx
-            .query_opt("SELECT 1 FROM captures WHERE digest = ?1 LIMIT 1", vals![&hex])?
-            .is_some())
+    for sql in [
+        "SELECT 1 FROM documents WHERE digest = ?1 LIMIT 1",
+        "SELECT 1 FROM captures WHERE body = ?1 LIMIT 1",
+        "SELECT 1 FROM run_blobs WHERE digest = ?1 LIMIT 1",
+    ] {
+        if tx.query_opt(sql, vals![&hex])?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Removes the bodies in `bodies` that no document names (left by runs killed before their

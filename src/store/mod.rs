@@ -15,19 +15,24 @@
 //!
 //! The schema evolves by numbered migrations (`migrations/`), applied in one transaction.
 
+mod blobs;
 mod commit;
 pub mod db;
 mod kept;
 mod lock;
+pub mod manifest;
 mod migrate;
 mod postgres;
 mod query;
+mod recorded;
 
+pub use blobs::{BlobError, Blobs};
 pub use commit::RunMeta;
 pub use kept::Kept;
 pub use lock::{Holder, Lock};
 pub use migrate::render as schema_step;
 pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow};
+pub use recorded::{ItemRecord, PageText, Recorded, Retention, RunRecord, capture_json, evidence_digest};
 
 use crate::timing::{Between, Capture, Observed};
 use chrono::{DateTime, Utc};

@@ -375,7 +375,29 @@ impl Store {
         let bodies_dir = self.bodies.clone();
         let db = super::db_error(&self.path);
         let mut tx = self.conn.transaction().map_err(&db)?;
-        let runs = tx.execute("DELETE FROM runs WHERE evaluated_at < ?1", vals![&cut]).map_err(&db)?;
+        // Only a prefix of the runs goes (those before the first run evaluated after the cut),
+        // so that the manifests left still form one chain, the first naming the last pruned.
+        let prefix = "evaluated_at < ?1 AND NOT EXISTS (SELECT 1 FROM runs later WHERE later.evaluated_at >= ?1 AND later.id < runs.id)";
+        let last = tx
+            .query_opt(
+                &format!("SELECT m.run, m.digest FROM manifests m JOIN runs ON runs.id = m.run WHERE {prefix} ORDER BY m.run DESC LIMIT 1"),
+                vals![&cut],
+            )
+            .and_then(|r| r.map(|r| Ok::<_, DbError>((r.int(0)?, r.text(1)?))).transpose())
+            .map_err(&db)?;
+        if let Some((run, digest)) = last {
+            tx.execute(
+                "INSERT INTO pruned_manifests (through_run, last_digest, pruned_at) VALUES (?1, ?2, ?3)",
+                vals![run, digest, instant(chrono::Utc::now())],
+            )
+            .map_err(&db)?;
+            tx.execute(
+                &format!("DELETE FROM manifests WHERE run IN (SELECT id FROM runs WHERE {prefix})"),
+                vals![&cut],
+            )
+            .map_err(&db)?;
+        }
+        let runs = tx.execute(&format!("DELETE FROM runs WHERE {prefix}"), vals![&cut]).map_err(&db)?;
         let items = tx
             .execute(
                 "DELETE FROM items WHERE last_seen < ?1

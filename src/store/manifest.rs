@@ -18,6 +18,16 @@ pub struct Input {
     pub sha256: String,
 }
 
+/// A capture the run kept: the address asked for, the SHA-256 of the body, and the SHA-256 of
+/// its canonical record (the `record` column of `captures`: statuses, headers, exchanges,
+/// instants), so that neither can change unseen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaptureEntry {
+    pub url: String,
+    pub body: String,
+    pub record: String,
+}
+
 /// A finding and the digest of the evidence it rests on (its captures and spans).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FindingEvidence {
@@ -36,8 +46,10 @@ pub struct Manifest {
     pub tzdb: String,
     pub inputs: Vec<Input>,
     pub options: serde_json::Value,
-    /// The SHA-256 of every capture's body, sorted.
-    pub captures: Vec<String>,
+    /// Every capture the run kept, in the order fetched.
+    pub captures: Vec<CaptureEntry>,
+    /// The digest of the run's record (a blob: the items as judged, the history's answers).
+    pub record: String,
     pub findings: Vec<FindingEvidence>,
     /// The digest of the previous run's manifest (`None` for the first run of a store).
     pub previous: Option<String>,
@@ -46,14 +58,20 @@ pub struct Manifest {
 impl Manifest {
     /// The canonical bytes: what is hashed, stored and timestamped.
     pub fn canonical(&self) -> Vec<u8> {
-        let mut out = String::new();
-        canonical(&serde_json::to_value(self).expect("a manifest serialises"), &mut out);
-        out.into_bytes()
+        canonical_json(&serde_json::to_value(self).expect("a manifest serialises"))
     }
 
     pub fn digest(&self) -> Digest {
         Digest::of(&self.canonical())
     }
+}
+
+/// The canonical bytes of any JSON value: what blackout hashes (manifests, capture records,
+/// a finding's evidence).
+pub fn canonical_json(v: &serde_json::Value) -> Vec<u8> {
+    let mut out = String::new();
+    canonical(v, &mut out);
+    out.into_bytes()
 }
 
 /// Writes `v` canonically. Object keys sorted by UTF-16 code units, as RFC 8785 says (for
@@ -145,7 +163,12 @@ mod tests {
                 sha256: Digest::of(b"rules").to_string(),
             }],
             options: serde_json::json!({ "margin": 12, "all": false }),
-            captures: vec![Digest::of(b"page").to_string()],
+            captures: vec![CaptureEntry {
+                url: "https://e.fr/a".into(),
+                body: Digest::of(b"page").to_string(),
+                record: Digest::of(b"record").to_string(),
+            }],
+            record: Digest::of(b"run record").to_string(),
             findings: vec![FindingEvidence {
                 id: "b9394e817130".into(),
                 rule: "macronleaks-content".into(),
@@ -160,7 +183,7 @@ mod tests {
     #[test]
     fn the_canonical_form_sorts_keys_and_has_no_whitespace() {
         let text = String::from_utf8(manifest(1, None).canonical()).unwrap();
-        assert!(text.starts_with(r#"{"captures":["sha256:"#), "{text}");
+        assert!(text.starts_with(r#"{"captures":[{"body":"sha256:"#), "{text}");
         assert!(text.contains(r#""options":{"all":false,"margin":12}"#), "{text}");
         assert!(text.contains(r#""previous":null"#));
         assert!(

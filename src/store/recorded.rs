@@ -1,0 +1,376 @@
+//! What a run rests on, kept as evidence (issue 13): every fetch (a [`Captured`] and its body,
+//! kept as a blob as it arrives), every answer the history gave, every item as judged (its
+//! texts as blobs). At the commit, in the run's transaction, the captures become rows, the
+//! rest the run's record (a blob), and the run gets its manifest, chained to the one before
+//! (see [`super::manifest`]). Every blob is written before the transaction commits, so a
+//! committed run never names a blob that is not there.
+
+use super::blobs::Blobs;
+use super::db::{BATCH, DbError, Exec, Tx, Value, tuples, vals};
+use super::manifest::{self, CaptureEntry, FindingEvidence, Manifest};
+use crate::fetch::{Captured, Document, FetchError, Location};
+use crate::judge::{Item, Judged};
+use crate::model::{Digest, Scope};
+use crate::run::Recalled;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Which captures a run keeps (`--keep-captures`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Retention {
+    /// Every capture.
+    All,
+    /// What a finding or a new version of an item rests on, and everything fetched while a
+    /// window was open.
+    #[default]
+    Evidence,
+    /// No capture (the manifest still names every finding, with the digests of what it rests
+    /// on).
+    None,
+}
+
+/// The evidence of one run, gathered as it goes.
+#[derive(Debug)]
+pub struct Recorded {
+    blobs: Blobs,
+    retention: Retention,
+    /// The spans of time (UTC) any window of the rules covers: what is fetched in one is kept.
+    windows: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    captures: Mutex<Vec<Captured>>,
+    recalled: Mutex<Vec<Recalled>>,
+    items: Mutex<Vec<ItemRecord>>,
+}
+
+/// An item as the run judged it: where it was read, the texts the rules ran over, and the
+/// verdicts (the item's report, its findings, what was cleared or not checked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRecord {
+    pub source: String,
+    pub url: String,
+    /// The addresses of the documents it was read from: its page, then its feeds.
+    pub documents: Vec<String>,
+    pub page: Option<PageText>,
+    pub entries: Vec<EntryText>,
+    /// Its content differs from what an earlier run last captured (or none did).
+    pub new_version: bool,
+    /// `{ item, findings, cleared, not_checked }` as the JSON report has them, unredacted.
+    pub judged: serde_json::Value,
+}
+
+/// A page's extracted text: kept as a blob (`text`), with its blocks' scopes by byte range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageText {
+    pub url: String,
+    pub encoding: String,
+    pub title: Option<String>,
+    pub text: Digest,
+    pub blocks: Vec<(Scope, usize, usize)>,
+}
+
+/// What a feed entry said of the item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntryText {
+    pub listing: String,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+}
+
+/// A run's record, kept as one blob: what a replay needs beside the captures, and what an
+/// export writes as metadata.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub recalled: Vec<Recalled>,
+    pub items: Vec<ItemRecord>,
+}
+
+impl super::Store {
+    /// What this run will keep as evidence; `None` for a store that cannot be written.
+    pub fn recorded(&self, retention: Retention, rules: &crate::rules::RuleSet) -> Option<Recorded> {
+        if self.read_only {
+            return None;
+        }
+        let windows = rules
+            .windows
+            .iter()
+            .flat_map(|w| w.spans.iter().map(|s| (s.start, s.end)))
+            .collect();
+        Some(Recorded {
+            blobs: Blobs::new(self.bodies.clone()),
+            retention,
+            windows: crate::window::union(windows),
+            captures: Mutex::default(),
+            recalled: Mutex::default(),
+            items: Mutex::default(),
+        })
+    }
+
+    /// The store's blobs.
+    pub fn blobs(&self) -> Blobs {
+        Blobs::new(self.bodies.clone())
+    }
+}
+
+impl crate::run::Recorder for Recorded {
+    /// The body is kept at once; a body that cannot be written leaves its capture out (with a
+    /// warning): a manifest names only what is there.
+    fn record(&self, location: &Location, fetched: &Result<Document, FetchError>) {
+        let captured = Captured::of(location, fetched);
+        if let (Some(digest), Ok(doc)) = (&captured.body, fetched)
+            && self.retention != Retention::None
+            && let Err(e) = self.blobs.put_as(digest, &doc.bytes)
+        {
+            tracing::warn!(url = %doc.url, "the capture's body cannot be kept, so the run's evidence lacks it: {e}");
+            return;
+        }
+        self.captures.lock().expect("recorded lock").push(captured);
+    }
+
+    fn recalled(&self, answer: Recalled) {
+        self.recalled.lock().expect("recorded lock").push(answer);
+    }
+
+    fn judged(&self, item: &Item, judged: &Judged) {
+        let page = item.page.and_then(|p| {
+            let text = self
+                .blobs
+                .put(p.article.text.as_bytes())
+                .inspect_err(|e| tracing::warn!(url = %p.url, "the page's text cannot be kept: {e}"))
+                .ok()?;
+            Some(PageText {
+                url: p.url.to_string(),
+                encoding: p.encoding.to_string(),
+                title: p.article.title.clone(),
+                text,
+                blocks: p.article.blocks.iter().map(|b| (b.scope, b.range.start, b.range.end)).collect(),
+            })
+        });
+        let mut documents: Vec<String> = page.iter().map(|p| p.url.clone()).collect();
+        for e in item.entries {
+            let l = e.listing.to_string();
+            if !documents.contains(&l) {
+                documents.push(l);
+            }
+        }
+        let version = judged.item.as_ref().map(|i| i.version.as_str());
+        let before = item.observed.and_then(|o| o.capture.as_ref()).map(|c| c.version.as_str());
+        let record = ItemRecord {
+            new_version: version.is_some() && version != before,
+            source: item.source.id.clone(),
+            url: item.url.to_string(),
+            documents,
+            page,
+            entries: item
+                .entries
+                .iter()
+                .map(|e| EntryText {
+                    listing: e.listing.to_string(),
+                    title: e.item.title.clone(),
+                    summary: e.item.summary.clone(),
+                    content: e.item.content.clone(),
+                })
+                .collect(),
+            judged: serde_json::json!({
+                "item": judged.item,
+                "findings": judged.findings,
+                "cleared": judged.cleared,
+                "not_checked": judged.not_checked,
+            }),
+        };
+        self.items.lock().expect("recorded lock").push(record);
+    }
+}
+
+/// What the manifest says of the run beyond its evidence.
+#[derive(Debug, Clone)]
+pub struct Header<'a> {
+    pub run: i64,
+    pub evaluated_at: DateTime<Utc>,
+    pub inputs: &'a [(String, Vec<u8>)],
+    pub options: &'a serde_json::Value,
+    pub findings: &'a [crate::judge::Finding],
+}
+
+impl Recorded {
+    /// Writes the run's captures, record and manifest, in its transaction; returns the
+    /// manifest's digest.
+    pub(super) fn seal(&self, tx: &mut Tx, header: &Header) -> Result<Digest, DbError> {
+        let items = self.items.lock().expect("recorded lock").clone();
+        let captures = self.kept(&items, header.findings);
+        let record = RunRecord {
+            recalled: self.recalled.lock().expect("recorded lock").clone(),
+            items,
+        };
+        let record_digest = self
+            .blobs
+            .put(&serde_json::to_vec(&record).expect("a record serialises"))
+            .map_err(DbError::Evidence)?;
+        let mut inputs = Vec::new();
+        for (path, bytes) in header.inputs {
+            let digest = self.blobs.put(bytes).map_err(DbError::Evidence)?;
+            inputs.push(manifest::Input {
+                path: path.clone(),
+                sha256: digest.to_string(),
+            });
+        }
+        let mut named: std::collections::BTreeSet<String> =
+            record.items.iter().filter_map(|i| i.page.as_ref().map(|p| p.text.hex())).collect();
+        named.insert(record_digest.hex());
+        named.extend(inputs.iter().filter_map(|i| i.sha256.strip_prefix("sha256:").map(str::to_string)));
+        let named: Vec<String> = named.into_iter().collect();
+        for chunk in named.chunks(BATCH) {
+            let mut params = vec![Value::from(header.run)];
+            params.extend(chunk.iter().map(Value::from));
+            let values = tuples(chunk.len(), 2, 1, |n| format!("(?1, ?{n})"));
+            tx.execute(&format!("INSERT INTO run_blobs (run, digest) VALUES {values}"), &params)?;
+        }
+        let mut entries = Vec::with_capacity(captures.len());
+        let mut rows = Vec::with_capacity(captures.len());
+        for c in &captures {
+            let canonical = capture_json(c);
+            entries.push(CaptureEntry {
+                url: c.url.clone(),
+                body: c.body.map(|d| d.to_string()).unwrap_or_default(),
+                record: Digest::of(&canonical).to_string(),
+            });
+            rows.push((c, String::from_utf8(canonical).expect("JSON is UTF-8")));
+        }
+        for (at, chunk) in rows.chunks(BATCH).enumerate() {
+            let mut params = vec![Value::from(header.run)];
+            for (n, (c, json)) in chunk.iter().enumerate() {
+                params.extend([
+                    Value::from((at * BATCH + n) as i64),
+                    Value::from(&c.url),
+                    Value::from(c.body.map(|d| d.hex())),
+                    Value::from(json.as_str()),
+                ]);
+            }
+            let values = tuples(chunk.len(), 2, 4, |n| format!("(?1, ?{n}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3));
+            tx.execute(
+                &format!("INSERT INTO captures (run, seq, url, body, record) VALUES {values}"),
+                &params,
+            )?;
+        }
+        let bodies = bodies_by_url(&captures);
+        let findings = header
+            .findings
+            .iter()
+            .map(|f| FindingEvidence {
+                id: f.id.clone(),
+                rule: f.rule.clone(),
+                source: f.source.clone(),
+                url: f.url.clone(),
+                evidence: evidence_digest(f, &rests_on(f, &record.items, &bodies)).to_string(),
+            })
+            .collect();
+        // One chain: machines sharing a PostgreSQL store seal one after the other (SQLite's
+        // transaction holds the write lock since the run's row).
+        if matches!(tx, Tx::Postgres { .. }) {
+            tx.execute("SELECT pg_advisory_xact_lock(7453600013)", &[])?;
+        }
+        let previous = tx
+            .query_opt("SELECT digest FROM manifests ORDER BY run DESC LIMIT 1", &[])?
+            .map(|r| r.text(0))
+            .transpose()?;
+        let previous = match previous {
+            Some(p) => Some(p),
+            // The first manifest after a prune names the last one pruned.
+            None => tx
+                .query_opt("SELECT last_digest FROM pruned_manifests ORDER BY through_run DESC LIMIT 1", &[])?
+                .map(|r| r.text(0))
+                .transpose()?,
+        };
+        let manifest = Manifest {
+            tool: crate::report::TOOL_BUILD.to_string(),
+            run: header.run,
+            evaluated_at: crate::model::stamp(header.evaluated_at),
+            tzdb: chrono_tz::IANA_TZDB_VERSION.to_string(),
+            inputs,
+            options: header.options.clone(),
+            captures: entries,
+            record: record_digest.to_string(),
+            findings,
+            previous,
+        };
+        let canonical = manifest.canonical();
+        let digest = Digest::of(&canonical);
+        tx.execute(
+            "INSERT INTO manifests (run, digest, previous, manifest) VALUES (?1, ?2, ?3, ?4)",
+            vals![
+                header.run,
+                digest.to_string(),
+                &manifest.previous,
+                String::from_utf8(canonical).expect("JSON is UTF-8")
+            ],
+        )?;
+        Ok(digest)
+    }
+
+    /// The captures the retention keeps.
+    fn kept(&self, items: &[ItemRecord], findings: &[crate::judge::Finding]) -> Vec<Captured> {
+        let captures = self.captures.lock().expect("recorded lock").clone();
+        match self.retention {
+            Retention::All => captures,
+            Retention::None => Vec::new(),
+            Retention::Evidence => {
+                let mut needed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+                let found: std::collections::HashSet<(&str, &str)> = findings.iter().map(|f| (f.source.as_str(), f.url.as_str())).collect();
+                for i in items {
+                    if i.new_version || found.contains(&(i.source.as_str(), i.url.as_str())) {
+                        needed.extend(i.documents.iter().map(String::as_str));
+                    }
+                }
+                captures
+                    .into_iter()
+                    .filter(|c| {
+                        needed.contains(c.url.as_str())
+                            || needed.contains(c.final_url.as_str())
+                            || self.windows.iter().any(|(s, e)| *s <= c.fetched_at && c.fetched_at < *e)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// A capture's record as kept and hashed: canonical JSON.
+pub fn capture_json(c: &Captured) -> Vec<u8> {
+    manifest::canonical_json(&serde_json::to_value(c).expect("a capture serialises"))
+}
+
+/// The body each address's last capture holds, by the address asked and the final one.
+fn bodies_by_url(captures: &[Captured]) -> HashMap<&str, Digest> {
+    let mut out = HashMap::new();
+    for c in captures {
+        if let Some(d) = c.body {
+            out.insert(c.url.as_str(), d);
+            out.insert(c.final_url.as_str(), d);
+        }
+    }
+    out
+}
+
+/// The bodies a finding rests on: those of the documents its item was read from.
+fn rests_on(f: &crate::judge::Finding, items: &[ItemRecord], bodies: &HashMap<&str, Digest>) -> Vec<Digest> {
+    items
+        .iter()
+        .filter(|i| i.source == f.source && i.url == f.url)
+        .flat_map(|i| i.documents.iter())
+        .filter_map(|d| bodies.get(d.as_str()).copied())
+        .collect()
+}
+
+/// The digest of a finding's evidence: its key, timing and spans (the JSON report's finding,
+/// without what the store adds) and the digests of the bodies it rests on, canonical.
+pub fn evidence_digest(f: &crate::judge::Finding, bodies: &[Digest]) -> Digest {
+    let mut finding = serde_json::to_value(f).expect("a finding serialises");
+    if let Some(o) = finding.as_object_mut() {
+        for tracked in ["state", "first_run", "first_reported"] {
+            o.remove(tracked);
+        }
+    }
+    let evidence = serde_json::json!({ "finding": finding, "bodies": bodies });
+    Digest::of(&manifest::canonical_json(&evidence))
+}
