@@ -89,6 +89,7 @@ fn a_manifest_canonicalised_by_python_is_the_same_bytes() {
         evaluated_at: "2017-05-06T12:00:00Z".into(),
         tzdb: "2025b".into(),
         inputs: vec![Input {
+            role: "rules".into(),
             path: "rules/fr-2017-présidentielle.toml".into(),
             sha256: "sha256:00".into(),
         }],
@@ -124,4 +125,295 @@ fn a_manifest_canonicalised_by_python_is_the_same_bytes() {
         })
         .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), String::from_utf8(ours).unwrap());
+}
+
+use crate::util::{Server, run};
+use serde_json::Value;
+use wiremock::ResponseTemplate;
+
+const FR: &str = "rules/fr-2017-presidentielle.toml";
+const DEMO: &str = "rules/demo/sources.toml";
+
+/// The findings of a report as evidence compares them: everything but what the store adds.
+fn findings(report: &Value) -> Vec<Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            for tracked in ["state", "first_run", "first_reported"] {
+                f.as_object_mut().unwrap().remove(tracked);
+            }
+            f
+        })
+        .collect()
+}
+
+fn json(r: &crate::util::Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}); stderr:\n{}\nstdout:\n{}", r.stderr, r.stdout))
+}
+
+/// A loopback outlet: a feed listing two pages (one reached through a redirect) whose texts
+/// the demo's pages give.
+fn outlet(server: &Server, courriels: &str) {
+    let feed = format!(
+        "<rss version=\"2.0\"><channel><title>Le Quotidien</title>\
+         <item><title>Courriels</title><link>{}</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
+         <item><title>Piratage</title><link>{}</link><pubDate>Sat, 06 May 2017 09:15:00 +0200</pubDate></item>\
+         </channel></rss>",
+        server.url("/n/courriels"),
+        server.url("/n/ancien-piratage")
+    );
+    server.serve("/feed.xml", ResponseTemplate::new(200).set_body_raw(feed, "application/rss+xml"));
+    server.serve(
+        "/n/courriels",
+        ResponseTemplate::new(200).set_body_raw(courriels.to_string(), "text/html; charset=utf-8"),
+    );
+    server.serve(
+        "/n/ancien-piratage",
+        ResponseTemplate::new(301).insert_header("location", server.url("/n/piratage").as_str()),
+    );
+    let piratage = std::fs::read_to_string("rules/demo/pages/quotidien-piratage.html").unwrap();
+    server.serve(
+        "/n/piratage",
+        ResponseTemplate::new(200).set_body_raw(piratage, "text/html; charset=utf-8"),
+    );
+}
+
+#[test]
+fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_changed() {
+    let server = Server::start();
+    let leaking = std::fs::read_to_string("rules/demo/pages/quotidien-courriels.html").unwrap();
+    outlet(&server, &leaking);
+    let (_rules, sources) = crate::state::sources_reading(server.url("/feed.xml").as_str());
+    let sources = sources.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let at = "2017-05-06T12:00:00Z";
+    let live = run(&["check", FR, sources, "--at", at, "--format", "json", "--state", state]);
+    assert_eq!(live.code, 1, "{}", live.stderr);
+    let live = json(&live);
+    let original = findings(&live);
+    assert!(original.len() >= 2, "{original:#?}");
+    assert!(live["state"]["manifest"].as_str().unwrap().starts_with("sha256:"));
+
+    let warc = dir.path().join("run1.warc.gz");
+    let warc = warc.to_str().unwrap();
+    let export = run(&["evidence", "export", "--run", "1", "--state", state, "-o", warc]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(
+        export.stdout.contains("3 captures") || export.stdout.contains("captures"),
+        "{}",
+        export.stdout
+    );
+
+    // The outlet scrubs the page: a live run now finds less.
+    server.runtime.block_on(server.mock.reset());
+    outlet(
+        &server,
+        "<html><body><article><p>Cet article a été retiré.</p></article></body></html>",
+    );
+    let now = json(&run(&["check", FR, sources, "--at", at, "--format", "json", "--no-state"]));
+    assert!(findings(&now).len() < original.len(), "the change matters: {:#?}", findings(&now));
+
+    // Replayed from the WARC file, and from the store: the original findings, whole.
+    for args in [vec!["replay", warc], vec!["replay", "--run", "1", "--state", state]] {
+        let mut args = args.clone();
+        args.extend(["--format", "json", "--show-excerpts"]);
+        let r = run(&args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        let replayed = json(&r);
+        let mut shown = original.clone();
+        let mut got = findings(&replayed);
+        shown.sort_by_key(|f| f["id"].to_string());
+        got.sort_by_key(|f| f["id"].to_string());
+        // The live report was cut; the replay shows passages whole: compare keys, timing, spans' places.
+        let places = |fs: &[Value]| -> Vec<Value> {
+            fs.iter()
+                .map(|f| {
+                    let spans: Vec<Value> = f["spans"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| serde_json::json!([s["document"], s["start"], s["end"]]))
+                        .collect();
+                    serde_json::json!([f["id"], f["key"], f["timing"], spans])
+                })
+                .collect()
+        };
+        assert_eq!(places(&got), places(&shown), "{args:?}");
+        assert_eq!(replayed["evaluated_at"], at);
+    }
+    // The same rules, redacted by default, as the live report was.
+    let r = run(&["replay", warc, "--format", "json"]);
+    let mut got = findings(&json(&r));
+    let mut shown = original.clone();
+    got.sort_by_key(|f| f["id"].to_string());
+    shown.sort_by_key(|f| f["id"].to_string());
+    assert_eq!(got, shown, "a replay's report is the live one, finding for finding");
+
+    // warcio reads it all back and agrees with every digest.
+    if let Some(python) = warcio("a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_changed") {
+        let warcio = std::path::Path::new(&python).with_file_name("warcio");
+        let check = Command::new(&warcio).args(["check", "-v", warc]).output().unwrap();
+        let said = String::from_utf8_lossy(&check.stdout);
+        assert!(
+            check.status.success(),
+            "warcio check: {said}{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        assert!(!said.contains("digest fail"), "{said}");
+        let index = Command::new(&warcio)
+            .args(["index", "-f", "warc-type,warc-target-uri,warc-ip-address", warc])
+            .output()
+            .unwrap();
+        let index = String::from_utf8_lossy(&index.stdout);
+        for kind in ["warcinfo", "request", "response", "metadata", "resource"] {
+            assert!(index.contains(&format!("\"warc-type\": \"{kind}\"")), "{kind} in {index}");
+        }
+        assert!(index.contains("\"warc-ip-address\": \"127.0.0.1\""), "{index}");
+        // The redirect is there, as its own response.
+        assert!(index.contains("/n/ancien-piratage"), "{index}");
+    }
+
+    // A record altered after the export: refused, named.
+    let bytes = std::fs::read(warc).unwrap();
+    let offsets: Vec<(u64, Record)> = Reader::new(std::io::BufReader::new(&bytes[..])).map(Result::unwrap).collect();
+    let (n, (offset, record)) = offsets
+        .iter()
+        .enumerate()
+        .find(|(_, (_, r))| r.kind == RecordType::Response && r.get("WARC-Target-URI").is_some_and(|u| u.ends_with("/n/courriels")))
+        .unwrap();
+    let end = offsets.get(n + 1).map_or(bytes.len() as u64, |(o, _)| *o);
+    let mut member = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&bytes[*offset as usize..end as usize]),
+        &mut member,
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&member).replace("courriels", "COURRIELS");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    let mut altered = bytes[..*offset as usize].to_vec();
+    altered.extend(gz.finish().unwrap());
+    altered.extend(&bytes[end as usize..]);
+    let tampered = dir.path().join("tampered.warc.gz");
+    std::fs::write(&tampered, altered).unwrap();
+    let tampered = tampered.to_str().unwrap();
+    let r = run(&["replay", tampered]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&record.id) && r.stderr.contains(&format!("at byte {offset}")) && r.stderr.contains("altered"),
+        "{}",
+        r.stderr
+    );
+    let v = run(&["evidence", "verify", tampered]);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    assert!(v.stdout.contains(&record.id), "{}", v.stdout);
+}
+
+/// Three nights of the demo in a store: what `evidence verify` checks.
+fn three_nights() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db").to_str().unwrap().to_string();
+    for at in ["2017-05-06T12:00:00Z", "2017-05-07T12:00:00Z", "2017-05-08T12:00:00Z"] {
+        let r = run(&["check", FR, DEMO, "--at", at, "--state", &state, "-q", "--keep-captures", "all"]);
+        assert!(r.code == 1 || r.code == 0 || r.code == 3, "{}", r.stderr);
+    }
+    (dir, state)
+}
+
+fn verify(state: &str) -> crate::util::Run {
+    run(&["evidence", "verify", "--state", state])
+}
+
+#[test]
+fn evidence_verify_holds_for_runs_left_alone_and_names_each_kind_of_tampering() {
+    let (_dir, state) = three_nights();
+    let v = verify(&state);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert_eq!(v.stdout.matches(": holds").count(), 3, "{}", v.stdout);
+    let db = || rusqlite::Connection::open(&state).unwrap();
+
+    // An edited manifest.
+    let (_d, s) = three_nights();
+    rusqlite::Connection::open(&s)
+        .unwrap()
+        .execute(
+            "UPDATE manifests SET manifest = replace(manifest, '\"run\":2', '\"run\":2 ') WHERE run = 2",
+            [],
+        )
+        .unwrap();
+    let v = verify(&s);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stdout.contains("run 2: DOES NOT HOLD") && v.stdout.contains("its manifest was altered"),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        v.stdout.contains("run 3's manifest names a previous manifest"),
+        "the chain shows it too: {}",
+        v.stdout
+    );
+
+    // A capture's record edited (said cut at the size cap).
+    let (_d, s) = three_nights();
+    rusqlite::Connection::open(&s)
+        .unwrap()
+        .execute(
+            "UPDATE captures SET record = replace(record, '\"truncated\":false', '\"truncated\":true') WHERE run = 1 AND seq = 1",
+            [],
+        )
+        .unwrap();
+    let v = verify(&s);
+    assert_eq!(v.code, 1);
+    assert!(v.stdout.contains("capture 1 (") && v.stdout.contains("was altered"), "{}", v.stdout);
+
+    // A body altered on disk.
+    let (_d, s) = three_nights();
+    let body: String = rusqlite::Connection::open(&s)
+        .unwrap()
+        .query_row("SELECT body FROM captures WHERE run = 2 AND body IS NOT NULL LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let file = blackout::store::Blobs::new(format!("{s}.bodies").into()).file(&blackout::model::Digest::from_hex(&body).unwrap());
+    std::fs::write(&file, b"<p>autre chose</p>").unwrap();
+    let v = verify(&s);
+    assert_eq!(v.code, 1);
+    assert!(v.stdout.contains(&body) && v.stdout.contains("altered"), "{}", v.stdout);
+
+    // A finding edited (its address).
+    let id: String = db()
+        .query_row("SELECT id FROM findings ORDER BY id LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    db().execute("UPDATE findings SET url = 'https://ailleurs.example/' WHERE id = ?1", [&id])
+        .unwrap();
+    let v = verify(&state);
+    assert_eq!(v.code, 1);
+    assert!(v.stdout.contains(&format!("finding {id} was edited")), "{}", v.stdout);
+
+    // A run removed (its manifest with it).
+    let (_d, s) = three_nights();
+    let c = rusqlite::Connection::open(&s).unwrap();
+    c.execute_batch("PRAGMA foreign_keys = ON; DELETE FROM manifests WHERE run = 2; DELETE FROM runs WHERE id = 2;")
+        .unwrap();
+    let v = verify(&s);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stdout.contains("run 3's manifest names a previous manifest") && v.stdout.contains("removed"),
+        "{}",
+        v.stdout
+    );
+
+    // A prune is not tampering: the chain starts from what it took.
+    let (_d, s) = three_nights();
+    let p = run(&["state", "prune", "--before", "2017-05-07", "--state", &s]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let v = verify(&s);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert_eq!(v.stdout.matches(": holds").count(), 2, "{}", v.stdout);
 }

@@ -81,6 +81,24 @@ pub enum Command {
     /// With `--at`, the watch's clock starts at that instant and runs at the real pace, to
     /// replay a window.
     Watch(WatchArgs),
+    /// Evidence a regulator can stand behind: check that the store's runs were not altered,
+    /// export them as WARC, gather what a finding rests on.
+    ///
+    /// Every run of a check with a state store is sealed: what it fetched (bodies kept under
+    /// their SHA-256, statuses, headers, addresses, instants), the files it read its rules from,
+    /// what it judged, and a manifest naming all of it by digest, chained to the previous
+    /// run's. See README, "Evidence".
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Run a sealed run's check again over what it fetched, with no network: the same rules
+    /// give the same findings (same keys, passages and timing), newer ones say what they would
+    /// have found then.
+    ///
+    /// The run comes from the state store (`--run N`) or from WARC files written by `evidence
+    /// export`; the history it knew (when items were first seen) and its instant come with it.
+    /// Rule files named here replace the run's own. The report and the exit status are a
+    /// check's; nothing is recorded.
+    Replay(ReplayArgs),
     /// Record a reviewer's verdict on a finding (its id is in every report).
     ///
     /// A finding judged a false positive is no longer reported while the content it matched
@@ -126,6 +144,79 @@ pub enum StateCommand {
     /// fetched and listings read before it, and the kept bodies no document names; the
     /// findings, their reviews and the items and versions they rest on are kept.
     Prune(PruneArgs),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum EvidenceCommand {
+    /// Hash everything again: each run's manifest and the chain of manifests, its captures'
+    /// records and bodies, its record, the files it read its rules from, each finding against
+    /// the manifest of the last run that reported it, each timestamp token; or a WARC file
+    /// written by `evidence export`. Names whatever does not hold; exit 1 if anything does not,
+    /// 0 if all holds.
+    Verify(VerifyArgs),
+    /// Write sealed runs as one WARC/1.1 file (one gzip member per record, SHA-256 block and
+    /// payload digests): the manifest, the rule files, every capture as request and response
+    /// (a 304 as a revisit, a file as a resource), and what was judged of every item.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Only this run (and the chain up to it).
+    #[arg(long, value_name = "N", conflicts_with = "warc")]
+    pub run: Option<i64>,
+    /// A WARC file written by `evidence export`, to verify instead of the store.
+    #[arg(value_name = "FILE.warc.gz")]
+    pub warc: Vec<PathBuf>,
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["run", "finding", "since"])))]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// This run.
+    #[arg(long, value_name = "N")]
+    pub run: Option<i64>,
+    /// What this finding rests on, in the run that first reported it (and the last, if later).
+    #[arg(long, value_name = "ID")]
+    pub finding: Option<String>,
+    /// Every run evaluated on or after this day (YYYY-MM-DD) or instant (RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_day_or_instant)]
+    pub since: Option<DateTime<Utc>>,
+    /// The file to write (`.warc.gz`); written whole or not at all.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// The run to replay from the store (or, with WARC files holding several, which one).
+    #[arg(long, value_name = "N")]
+    pub run: Option<i64>,
+    /// WARC files written by `evidence export` (`.warc`, `.warc.gz`), then rule files to judge
+    /// with instead of the run's own (any other name).
+    #[arg(value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Evaluate as of this instant instead of the run's.
+    #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+    pub at: Option<DateTime<Utc>>,
+    /// Format of the report: as `check --format`.
+    #[arg(long, default_value = "text", value_name = "FORMAT", value_parser = format_parser())]
+    pub format: Format,
+    /// Show matched passages whole (as `check --show-excerpts`).
+    #[arg(long)]
+    pub show_excerpts: bool,
+    /// Lowest severity that makes the replay exit with status 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Violation, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, clap::Args)]
@@ -556,6 +647,12 @@ fn parse_day(s: &str) -> Result<DateTime<Utc>, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
         .map_err(|e| format!("`{s}` is not a day ({e}); write e.g. `1995-01-01`"))
+}
+
+fn parse_day_or_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_day(s)
+        .or_else(|_| parse_instant(s))
+        .map_err(|_| format!("`{s}` is neither a day (`2017-05-06`) nor an RFC 3339 instant (`2017-05-06T00:00:00Z`)"))
 }
 
 fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {

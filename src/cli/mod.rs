@@ -5,6 +5,7 @@
 
 pub mod args;
 mod deliver;
+mod evidence;
 mod state;
 mod watch;
 
@@ -71,6 +72,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Command::Fingerprint(FingerprintCommand::Match(a)) => fingerprint_match(a, out),
         Command::State(c) => state::command(c, out),
         Command::Review(a) => state::review(a, out),
+        Command::Evidence(c) => evidence::command(c, out),
+        Command::Replay(a) => evidence::replay_run(a, out),
         Command::Watch(a) => watch::watch(a, out),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -254,12 +257,7 @@ type Gathered = (report::Report, Option<Arc<Kept>>, Option<Recorded>);
 
 /// The check itself, between the store's lock and its record: what earlier runs saw, the
 /// documents kept for conditional GET, the fetcher, the run.
-fn gather(
-    a: &CheckArgs,
-    engine: &Engine,
-    options: &Options,
-    store: Option<&mut crate::store::Store>,
-) -> Result<Gathered, Failure> {
+fn gather(a: &CheckArgs, engine: &Engine, options: &Options, store: Option<&mut crate::store::Store>) -> Result<Gathered, Failure> {
     let (recall, kept, recorded) = match store {
         Some(store) => {
             let mut ids: Vec<&str> = engine.rules().sources.iter().map(|s| s.id.as_str()).collect();

@@ -70,15 +70,19 @@ pub fn run_meta(a: &CheckArgs, engine: &crate::rules::Engine, started_at: DateTi
         .materials
         .iter()
         .filter_map(|m| m.fingerprints.as_ref())
-        .map(|f| &f.path);
+        .map(|f| ("fingerprints", &f.path));
     let mut rule_files = Vec::new();
     let mut inputs = Vec::new();
-    for path in a.files.iter().chain(indexes) {
+    for (role, path) in a.files.iter().map(|f| ("rules", f)).chain(indexes) {
         let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read `{}` again to record it: {e}", path.display())))?;
-        if a.files.contains(path) {
+        if role == "rules" {
             rule_files.push((path.display().to_string(), crate::model::Digest::of(&bytes).hex()));
         }
-        inputs.push((path.display().to_string(), bytes));
+        inputs.push(crate::store::RunInput {
+            role,
+            path: std::path::absolute(path).unwrap_or_else(|_| path.clone()),
+            bytes,
+        });
     }
     let options = serde_json::json!({
         "at": a.at,
@@ -86,7 +90,8 @@ pub fn run_meta(a: &CheckArgs, engine: &crate::rules::Engine, started_at: DateTi
         "margin_hours": a.margin,
         "date_floor": a.dates.date_floor.format("%Y-%m-%d").to_string(),
         "fail_on": crate::model::wire_name(&crate::model::Severity::from(a.fail_on)),
-        "input": a.input,
+        // Absolute, so that a replay finds them among the captures.
+        "input": a.input.iter().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())).collect::<Vec<_>>(),
         "as": a.input_source,
         "max_body": a.fetch.max_body,
         "shard": a.shard.map(|s| s.to_string()),
@@ -178,7 +183,7 @@ pub fn review(a: ReviewArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     Ok(Outcome::Clean)
 }
 
-fn existing(a: &StoreArg) -> Result<Store, Failure> {
+pub(super) fn existing(a: &StoreArg) -> Result<Store, Failure> {
     let path: PathBuf = match &a.state {
         Some(p) => p.clone(),
         None => Store::default_path().ok_or_else(|| {

@@ -297,7 +297,10 @@ fn parse(offset: u64, bytes: &[u8]) -> Result<Record, WarcError> {
     if take("WARC-Block-Digest").is_none_or(|d| d != sha256_field(&block)) {
         return Err(altered("block"));
     }
-    if let Some(payload) = take("WARC-Payload-Digest") {
+    // A revisit's payload digest is of the body it refers to, which it does not hold.
+    if kind == RecordType::Response
+        && let Some(payload) = take("WARC-Payload-Digest")
+    {
         let body = block
             .windows(4)
             .position(|w| w == b"\r\n\r\n")

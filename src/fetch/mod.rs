@@ -65,6 +65,7 @@ impl Location {
             Location::Http(u) => u.clone(),
             Location::File(p) => {
                 let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                let abs = replayed(abs);
                 Url::from_file_path(&abs).unwrap_or_else(|()| Url::parse("file:///").expect("static URL"))
             }
         }
@@ -76,6 +77,25 @@ impl Location {
             Ok(p) if url.scheme() == "file" => Location::File(p),
             _ => Location::Http(url.clone()),
         }
+    }
+}
+
+/// Where a replay put the files the run read (see `evidence::replay`): a file below it is
+/// known by the address it had in the run, so that items, findings and links come out the same.
+static REPLAY_ROOT: std::sync::RwLock<Option<PathBuf>> = std::sync::RwLock::new(None);
+
+/// Files below `root` are known by their paths without it (for a replay, once per process).
+pub fn set_replay_root(root: Option<PathBuf>) {
+    *REPLAY_ROOT.write().expect("replay root lock") = root;
+}
+
+fn replayed(path: PathBuf) -> PathBuf {
+    match &*REPLAY_ROOT.read().expect("replay root lock") {
+        Some(root) => match path.strip_prefix(root) {
+            Ok(rest) => Path::new("/").join(rest),
+            Err(_) => path,
+        },
+        None => path,
     }
 }
 

@@ -28,7 +28,17 @@ pub struct RunMeta {
     pub rules: Vec<String>,
     /// The files the run read its rules from (rule files, fingerprint indexes), as read:
     /// kept with its evidence.
-    pub inputs: Vec<(String, Vec<u8>)>,
+    pub inputs: Vec<RunInput>,
+}
+
+/// A file a run read its rules from.
+#[derive(Debug, Clone)]
+pub struct RunInput {
+    /// `rules` or `fingerprints`.
+    pub role: &'static str,
+    /// Absolute.
+    pub path: std::path::PathBuf,
+    pub bytes: Vec<u8>,
 }
 
 impl Store {

@@ -8,12 +8,15 @@
 //! the same bytes (tests/evidence.rs checks it).
 
 use crate::model::Digest;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A file the run read its rules from (a rule file, a fingerprint index), with its digest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Input {
+    /// `rules` (a rule file) or `fingerprints` (an index a material names).
+    pub role: String,
+    /// Absolute, so that a replay can put the file back where the rules expect it.
     pub path: String,
     pub sha256: String,
 }
@@ -21,7 +24,7 @@ pub struct Input {
 /// A capture the run kept: the address asked for, the SHA-256 of the body, and the SHA-256 of
 /// its canonical record (the `record` column of `captures`: statuses, headers, exchanges,
 /// instants), so that neither can change unseen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaptureEntry {
     pub url: String,
     pub body: String,
@@ -29,7 +32,7 @@ pub struct CaptureEntry {
 }
 
 /// A finding and the digest of the evidence it rests on (its captures and spans).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingEvidence {
     pub id: String,
     pub rule: String,
@@ -38,7 +41,7 @@ pub struct FindingEvidence {
     pub evidence: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub tool: String,
     pub run: i64,
@@ -159,6 +162,7 @@ mod tests {
             evaluated_at: "2017-05-06T12:00:00Z".into(),
             tzdb: "2025b".into(),
             inputs: vec![Input {
+                role: "rules".into(),
                 path: "rules/fr-2017-presidentielle.toml".into(),
                 sha256: Digest::of(b"rules").to_string(),
             }],

@@ -25,14 +25,16 @@ mod migrate;
 mod postgres;
 mod query;
 mod recorded;
+mod sealed;
 
 pub use blobs::{BlobError, Blobs};
-pub use commit::RunMeta;
+pub use commit::{RunInput, RunMeta};
 pub use kept::Kept;
 pub use lock::{Holder, Lock};
 pub use migrate::render as schema_step;
 pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow};
 pub use recorded::{ItemRecord, PageText, Recorded, Retention, RunRecord, capture_json, evidence_digest};
+pub use sealed::{CaptureRow, ManifestRow, SealedFinding};
 
 use crate::timing::{Between, Capture, Observed};
 use chrono::{DateTime, Utc};

@@ -188,7 +188,7 @@ impl crate::run::Recorder for Recorded {
 pub struct Header<'a> {
     pub run: i64,
     pub evaluated_at: DateTime<Utc>,
-    pub inputs: &'a [(String, Vec<u8>)],
+    pub inputs: &'a [super::commit::RunInput],
     pub options: &'a serde_json::Value,
     pub findings: &'a [crate::judge::Finding],
 }
@@ -208,10 +208,11 @@ impl Recorded {
             .put(&serde_json::to_vec(&record).expect("a record serialises"))
             .map_err(DbError::Evidence)?;
         let mut inputs = Vec::new();
-        for (path, bytes) in header.inputs {
-            let digest = self.blobs.put(bytes).map_err(DbError::Evidence)?;
+        for i in header.inputs {
+            let digest = self.blobs.put(&i.bytes).map_err(DbError::Evidence)?;
             inputs.push(manifest::Input {
-                path: path.clone(),
+                role: i.role.to_string(),
+                path: i.path.display().to_string(),
                 sha256: digest.to_string(),
             });
         }
@@ -262,7 +263,11 @@ impl Recorded {
                 rule: f.rule.clone(),
                 source: f.source.clone(),
                 url: f.url.clone(),
-                evidence: evidence_digest(f, &rests_on(f, &record.items, &bodies)).to_string(),
+                evidence: evidence_digest(
+                    &serde_json::to_value(f).expect("a finding serialises"),
+                    &rests_on(f, &record.items, &bodies),
+                )
+                .to_string(),
             })
             .collect();
         // One chain: machines sharing a PostgreSQL store seal one after the other (SQLite's
@@ -364,8 +369,8 @@ fn rests_on(f: &crate::judge::Finding, items: &[ItemRecord], bodies: &HashMap<&s
 
 /// The digest of a finding's evidence: its key, timing and spans (the JSON report's finding,
 /// without what the store adds) and the digests of the bodies it rests on, canonical.
-pub fn evidence_digest(f: &crate::judge::Finding, bodies: &[Digest]) -> Digest {
-    let mut finding = serde_json::to_value(f).expect("a finding serialises");
+pub fn evidence_digest(finding: &serde_json::Value, bodies: &[Digest]) -> Digest {
+    let mut finding = finding.clone();
     if let Some(o) = finding.as_object_mut() {
         for tracked in ["state", "first_run", "first_reported"] {
             o.remove(tracked);

@@ -1,0 +1,212 @@
+//! `blackout evidence …` and `blackout replay`: reading sealed runs back.
+
+use super::args::{EvidenceCommand, ExportArgs, ReplayArgs, VerifyArgs};
+use super::state::existing;
+use super::{Failure, fail};
+use crate::evidence::export::{Part, export};
+use crate::evidence::replay::{With, replay};
+use crate::evidence::sealed::{SealedError, SealedRun, WarcEvidence};
+use crate::evidence::verify::{Verification, verify_store};
+use crate::model::Digest;
+use crate::report::{self, Outcome};
+use std::io::Write;
+use std::path::PathBuf;
+
+pub fn command(c: EvidenceCommand, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    match c {
+        EvidenceCommand::Verify(a) => verify(&a, out),
+        EvidenceCommand::Export(a) => export_runs(&a, out),
+    }
+}
+
+/// How a timestamp token is checked.
+fn token_check(token: &str, digest: &Digest) -> Result<(), String> {
+    crate::evidence::tsa::check(token, digest)
+}
+
+fn verify(a: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let v = match a.warc.is_empty() {
+        true => {
+            let mut store = existing(&a.store)?;
+            verify_store(&mut store, a.run, &token_check).map_err(fail)?
+        }
+        false => verify_warc(&a.warc)?,
+    };
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &v).map_err(|e| fail(format!("cannot write JSON: {e}")))?;
+        writeln!(out)?;
+    } else {
+        write_verification(&v, out)?;
+    }
+    Ok(match v.holds() {
+        true => Outcome::Clean,
+        false => Outcome::Findings,
+    })
+}
+
+/// A WARC file's runs: every record's digests, every run's pieces against its manifest (both
+/// by reading it), the chain between the runs it holds, their tokens. An altered record is a
+/// finding of the verification, not an error.
+fn verify_warc(files: &[PathBuf]) -> Result<Verification, Failure> {
+    let mut v = Verification::default();
+    let evidence = match WarcEvidence::read(files) {
+        Ok(e) => e,
+        Err(e @ (SealedError::Io { .. } | SealedError::NotBlackout { .. })) => return Err(fail(e)),
+        Err(e) => {
+            v.problems.push(e.to_string());
+            return Ok(v);
+        }
+    };
+    for (n, run) in evidence.runs.iter().enumerate() {
+        let mut check = crate::evidence::verify::RunCheck {
+            run: run.manifest.run,
+            manifest: run.digest.to_string(),
+            captures: run.captures.len(),
+            findings: run.manifest.findings.len(),
+            token: "none".into(),
+            problems: Vec::new(),
+        };
+        if n > 0 {
+            let before = &evidence.runs[n - 1];
+            if before.manifest.run == run.manifest.run - 1 && run.manifest.previous.as_deref() != Some(&before.digest.to_string()) {
+                check.problems.push(format!(
+                    "its manifest does not name run {}'s ({}) as the previous one",
+                    before.manifest.run, before.digest
+                ));
+            }
+        }
+        if let Some(token) = &run.token {
+            check.token = match token_check(token, &run.digest) {
+                Ok(()) => "verified".into(),
+                Err(why) => {
+                    check.problems.push(format!("its timestamp token does not hold: {why}"));
+                    format!("does not hold: {why}")
+                }
+            };
+        }
+        v.runs.push(check);
+    }
+    v.notes.push(
+        "every record's block and payload digests were recomputed, every capture and record checked against its run's manifest".into(),
+    );
+    Ok(v)
+}
+
+fn write_verification(v: &Verification, out: &mut dyn Write) -> std::io::Result<()> {
+    for r in &v.runs {
+        let verdict = match r.problems.is_empty() {
+            true => "holds",
+            false => "DOES NOT HOLD",
+        };
+        writeln!(
+            out,
+            "run {}: {verdict} — manifest {}, {} captures, {} findings, timestamp {}",
+            r.run, r.manifest, r.captures, r.findings, r.token
+        )?;
+        for p in &r.problems {
+            writeln!(out, "  {}", report::inert(p))?;
+        }
+    }
+    for p in &v.problems {
+        writeln!(out, "problem: {}", report::inert(p))?;
+    }
+    for n in &v.notes {
+        writeln!(out, "note: {}", report::inert(n))?;
+    }
+    let bad = v.problems.len() + v.runs.iter().map(|r| r.problems.len()).sum::<usize>();
+    match bad {
+        0 => writeln!(out, "evidence verify: {} runs checked, all hold", v.runs.len()),
+        n => writeln!(out, "evidence verify: {} runs checked, {n} things do not hold", v.runs.len()),
+    }
+}
+
+fn export_runs(a: &ExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let mut store = existing(&a.store)?;
+    let mut finding = None;
+    let runs: Vec<i64> = match (a.run, &a.finding, a.since) {
+        (Some(n), _, _) => vec![n],
+        (_, Some(id), _) => {
+            let f = store
+                .sealed_findings(Some(id))
+                .map_err(fail)?
+                .pop()
+                .ok_or_else(|| fail(format!("no finding `{id}` in this store (`blackout state findings` lists them)")))?;
+            let runs = match f.first_run == f.last_run {
+                true => vec![f.first_run],
+                false => vec![f.first_run, f.last_run],
+            };
+            finding = Some(f);
+            runs
+        }
+        (_, _, Some(since)) => store.runs_since(since).map_err(fail)?,
+        _ => unreachable!("clap requires one of --run, --finding, --since"),
+    };
+    let mut sealed = Vec::new();
+    for n in runs {
+        match SealedRun::from_store(&mut store, n) {
+            Ok(r) => sealed.push(r),
+            // `--since` spans runs from before evidence was kept: they are left out, said so.
+            Err(SealedError::NoManifest { run }) if a.since.is_some() => {
+                eprintln!("note: run {run} has no manifest (recorded before evidence was kept); left out");
+            }
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    if sealed.is_empty() {
+        return Err(fail("nothing to export: no sealed run matches"));
+    }
+    let part = match &finding {
+        Some(f) => Part::Item {
+            source: &f.source,
+            url: &f.url,
+        },
+        None => Part::All,
+    };
+    let blobs = store.blobs();
+    let written = crate::files::write_with(&a.output, true, |file| {
+        export(&sealed, &part, &blobs, std::io::BufWriter::new(file))
+            .map_err(std::io::Error::other)
+            .and_then(|(w, done)| w.into_inner().map_err(|e| e.into_error()).map(|_| done))
+    })
+    .map_err(|e| fail(format!("cannot export to `{}`: {e}", a.output.display())))?;
+    writeln!(
+        out,
+        "wrote {}: {} runs, {} captures, {} items judged, {} WARC records\ncheck it with `blackout evidence verify {0}` or `warcio check {0}`",
+        a.output.display(),
+        written.runs,
+        written.captures,
+        written.items,
+        written.records
+    )?;
+    Ok(Outcome::Clean)
+}
+
+pub fn replay_run(a: ReplayArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let (warcs, rules): (Vec<PathBuf>, Vec<PathBuf>) = a.files.iter().cloned().partition(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        name.ends_with(".warc") || name.ends_with(".warc.gz")
+    });
+    let with = With { rules, at: a.at };
+    let replayed = match warcs.is_empty() {
+        true => {
+            let run = a.run.ok_or_else(|| {
+                fail("name the run to replay: `--run N` (from the state store), or WARC files written by `evidence export`")
+            })?;
+            let mut store = existing(&a.store)?;
+            let sealed = SealedRun::from_store(&mut store, run).map_err(fail)?;
+            replay(&sealed, &store.blobs(), &with).map_err(fail)?
+        }
+        false => {
+            let evidence = WarcEvidence::read(&warcs).map_err(fail)?;
+            let sealed = evidence.run(a.run).map_err(fail)?;
+            replay(sealed, &evidence, &with).map_err(fail)?
+        }
+    };
+    let mut report = replayed.report;
+    if !a.show_excerpts {
+        replayed.redaction.apply(&mut report);
+    }
+    let fail_on = a.fail_on.into();
+    a.format.renderer(false, fail_on).render(&report, out)?;
+    Ok(report.outcome(fail_on))
+}

@@ -1,0 +1,278 @@
+//! `blackout evidence verify`: everything a store's runs sealed, hashed again. Each manifest
+//! against its digest and the chain (each names the one before; the first the last pruned);
+//! each run's capture records and bodies, its record and the files it read its rules from
+//! against the manifest; each finding row against the manifest of the last run that reported
+//! it; each timestamp token against its manifest. What does not hold is named, with its run
+//! and what to look at.
+//!
+//! What this cannot show: a last run removed whole (nothing names its manifest yet — a copy
+//! of its digest kept elsewhere, a report mailed, a timestamp token, does).
+
+use crate::fetch::Captured;
+use crate::model::Digest;
+use crate::store::{Blobs, ManifestRow, RunRecord, Store, StoreError, evidence_digest, manifest::Manifest};
+use std::collections::HashMap;
+
+/// What was checked in one run, and what did not hold.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunCheck {
+    pub run: i64,
+    pub manifest: String,
+    pub captures: usize,
+    pub findings: usize,
+    /// `verified`, `none` (no TSA was asked), or why it could not be had or checked.
+    pub token: String,
+    pub problems: Vec<String>,
+}
+
+/// The verification of a store.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Verification {
+    pub runs: Vec<RunCheck>,
+    /// Problems of no one run (the chain's start, runs without a manifest, finding rows).
+    pub problems: Vec<String>,
+    /// What is worth knowing and is not a problem (runs from before evidence was kept).
+    pub notes: Vec<String>,
+}
+
+impl Verification {
+    pub fn holds(&self) -> bool {
+        self.problems.is_empty() && self.runs.iter().all(|r| r.problems.is_empty())
+    }
+}
+
+/// Checks a token over a manifest digest: `Ok` when it holds, else why not.
+pub type TokenCheck<'a> = &'a dyn Fn(&str, &Digest) -> Result<(), String>;
+
+/// Verifies the store's evidence: every run's, or run `only`'s (with the chain up to it).
+pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenCheck) -> Result<Verification, StoreError> {
+    let blobs = store.blobs();
+    let manifests = store.manifests(None)?;
+    let runs = store.run_ids()?;
+    let mut out = Verification::default();
+    if let Some(n) = only
+        && !manifests.iter().any(|m| m.run == n)
+    {
+        out.problems.push(match runs.contains(&n) {
+            true => format!("run {n} has no manifest: it was recorded before evidence was kept, or its manifest was removed"),
+            false => format!("there is no run {n} in this store (`blackout state runs` lists them)"),
+        });
+        return Ok(out);
+    }
+    chain(store, &manifests, &runs, &mut out)?;
+    let findings = store.sealed_findings(None)?;
+    let mut parsed: HashMap<i64, Manifest> = HashMap::new();
+    for row in &manifests {
+        if only.is_some_and(|n| n != row.run) {
+            continue;
+        }
+        let mut check = RunCheck {
+            run: row.run,
+            manifest: row.digest.clone(),
+            captures: 0,
+            findings: 0,
+            token: "none".into(),
+            problems: Vec::new(),
+        };
+        let actual = Digest::of(row.text.as_bytes()).to_string();
+        if actual != row.digest {
+            check.problems.push(format!(
+                "its manifest was altered: the text hashes to {actual}, the store says {}",
+                row.digest
+            ));
+        }
+        match row.parse() {
+            Ok(m) => {
+                if m.run != row.run {
+                    check.problems.push(format!("its manifest is run {}'s", m.run));
+                }
+                run_contents(store, &blobs, &m, &mut check)?;
+                parsed.insert(row.run, m);
+            }
+            Err(e) => check.problems.push(format!("its manifest does not parse: {e}")),
+        }
+        check.token = match (&row.token, &row.token_error) {
+            (Some(token), _) => match Digest::from_hex(row.digest.trim_start_matches("sha256:")) {
+                Some(d) => match check_token(token, &d) {
+                    Ok(()) => "verified".into(),
+                    Err(why) => {
+                        check.problems.push(format!("its timestamp token does not hold: {why}"));
+                        format!("does not hold: {why}")
+                    }
+                },
+                None => "not checked (the stored digest is not one)".into(),
+            },
+            (None, Some(why)) => format!("not obtained: {why}"),
+            (None, None) => "none".into(),
+        };
+        out.runs.push(check);
+    }
+    // Each finding as the manifest of the last run that reported it has it.
+    for f in findings {
+        if only.is_some_and(|n| n != f.last_run) {
+            continue;
+        }
+        let Some(m) = parsed.get(&f.last_run) else { continue };
+        match m.findings.iter().find(|e| e.id == f.id) {
+            Some(e) if (e.rule.as_str(), e.source.as_str(), e.url.as_str()) == (f.rule.as_str(), f.source.as_str(), f.url.as_str()) => {}
+            Some(e) => out.problems.push(format!(
+                "finding {} was edited: the store says rule `{}`, source `{}`, {}; run {}'s manifest says rule `{}`, source `{}`, {}",
+                f.id, f.rule, f.source, f.url, f.last_run, e.rule, e.source, e.url
+            )),
+            // Reported by the run but not sealed with it: dismissed by a review (a suppressed
+            // finding is not in the report), or added by hand.
+            None => out.notes.push(format!(
+                "finding {} (last reported by run {}) is not in that run's manifest: dismissed by a review, or added to the store by hand",
+                f.id, f.last_run
+            )),
+        }
+    }
+    Ok(out)
+}
+
+/// The chain: each manifest's `previous` is the digest of the one before (as stored and as
+/// recomputed), the first's the last one pruned; every run after the first manifest has one.
+fn chain(store: &mut Store, manifests: &[ManifestRow], runs: &[i64], out: &mut Verification) -> Result<(), StoreError> {
+    let pruned = store.pruned_through()?;
+    let Some(first) = manifests.first() else {
+        if !runs.is_empty() {
+            out.notes.push(format!(
+                "no run of this store has a manifest ({} runs recorded before evidence was kept)",
+                runs.len()
+            ));
+        }
+        return Ok(());
+    };
+    let before = runs.iter().filter(|r| **r < first.run).count();
+    if before > 0 {
+        out.notes.push(format!(
+            "{before} runs before run {} have no manifest: recorded before evidence was kept",
+            first.run
+        ));
+    }
+    let anchor = pruned.as_ref().map(|(_, d)| d.clone());
+    if first.previous != anchor {
+        out.problems.push(match (&first.previous, &pruned) {
+            (Some(named), Some((run, d))) => format!(
+                "run {}'s manifest names a previous manifest {named}, but the last pruned (run {run}) was {d}: runs were removed",
+                first.run
+            ),
+            (Some(named), None) => format!(
+                "run {}'s manifest names a previous manifest {named} that is not in the store, and no prune took one: runs were removed",
+                first.run
+            ),
+            (None, _) => format!(
+                "run {}'s manifest names no previous one, though a prune left the chain's start",
+                first.run
+            ),
+        });
+    }
+    for pair in manifests.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let recomputed = Digest::of(a.text.as_bytes()).to_string();
+        match &b.previous {
+            Some(named) if *named == recomputed => {}
+            Some(named) => out.problems.push(format!(
+                "run {}'s manifest names a previous manifest {named}, but run {}'s hashes to {recomputed}: a run was altered or removed in between",
+                b.run, a.run
+            )),
+            None => out
+                .problems
+                .push(format!("run {}'s manifest names no previous one, though run {} comes before it", b.run, a.run)),
+        }
+    }
+    let sealed: std::collections::HashSet<i64> = manifests.iter().map(|m| m.run).collect();
+    for r in runs.iter().filter(|r| **r > first.run && !sealed.contains(r)) {
+        out.problems
+            .push(format!("run {r} has no manifest, though runs before it have: it was removed"));
+    }
+    for m in manifests.iter().filter(|m| !runs.contains(&m.run)) {
+        out.problems
+            .push(format!("run {}'s manifest is there but the run is not: the run was removed", m.run));
+    }
+    Ok(())
+}
+
+/// One run's captures, record, inputs and findings against its manifest.
+fn run_contents(store: &mut Store, blobs: &Blobs, m: &Manifest, check: &mut RunCheck) -> Result<(), StoreError> {
+    let rows = store.capture_rows(m.run)?;
+    check.captures = rows.len();
+    check.findings = m.findings.len();
+    if rows.len() != m.captures.len() {
+        check.problems.push(format!(
+            "its manifest names {} captures, the store holds {}: captures were added or removed",
+            m.captures.len(),
+            rows.len()
+        ));
+    }
+    let mut bodies: HashMap<String, Digest> = HashMap::new();
+    for (row, entry) in rows.iter().zip(&m.captures) {
+        let at = format!("capture {} ({})", row.seq, crate::report::inert(&row.url));
+        let record = Digest::of(row.record.as_bytes()).to_string();
+        if record != entry.record || row.url != entry.url {
+            check.problems.push(format!(
+                "{at} was altered: its record hashes to {record}, the manifest says {}",
+                entry.record
+            ));
+        }
+        let body = row.body.as_deref().map(|h| format!("sha256:{h}")).unwrap_or_default();
+        if body != entry.body {
+            check.problems.push(format!("{at} names body {body}, the manifest {}", entry.body));
+        }
+        if let Ok(c) = serde_json::from_str::<Captured>(&row.record)
+            && let Some(d) = c.body
+        {
+            bodies.insert(c.url.clone(), d);
+            bodies.insert(c.final_url.clone(), d);
+        }
+        if let Some(d) = entry.body.parse::<Digest>().ok()
+            && let Err(e) = blobs.get(&d)
+        {
+            check.problems.push(format!("{at}: {e}"));
+        }
+    }
+    for input in &m.inputs {
+        if let Ok(d) = input.sha256.parse::<Digest>()
+            && let Err(e) = blobs.get(&d)
+        {
+            check
+                .problems
+                .push(format!("the {} file `{}` it read: {e}", input.role, input.path));
+        }
+    }
+    let record = m.record.parse::<Digest>().map_err(|e| e.to_string()).and_then(|d| {
+        let bytes = blobs.get(&d).map_err(|e| e.to_string())?;
+        serde_json::from_slice::<RunRecord>(&bytes).map_err(|e| format!("its record does not parse: {e}"))
+    });
+    match record {
+        Ok(record) => findings_evidence(m, &record, &bodies, check),
+        Err(e) => check.problems.push(format!("its record: {e}")),
+    }
+    Ok(())
+}
+
+/// Each finding's evidence digest, recomputed from the run's record and its bodies.
+fn findings_evidence(m: &Manifest, record: &RunRecord, bodies: &HashMap<String, Digest>, check: &mut RunCheck) {
+    for f in &m.findings {
+        let item = record.items.iter().find(|i| i.source == f.source && i.url == f.url);
+        let judged = item.and_then(|i| {
+            i.judged["findings"]
+                .as_array()
+                .and_then(|fs| fs.iter().find(|j| j["id"].as_str() == Some(f.id.as_str())))
+        });
+        let (Some(item), Some(judged)) = (item, judged) else {
+            check
+                .problems
+                .push(format!("finding {} is in the manifest but not in the run's record", f.id));
+            continue;
+        };
+        let rests_on: Vec<Digest> = item.documents.iter().filter_map(|d| bodies.get(d).copied()).collect();
+        let actual = evidence_digest(judged, &rests_on).to_string();
+        if actual != f.evidence {
+            check.problems.push(format!(
+                "finding {}'s evidence hashes to {actual}, its manifest says {}: its record or a capture it rests on changed",
+                f.id, f.evidence
+            ));
+        }
+    }
+}
