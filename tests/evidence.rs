@@ -417,3 +417,211 @@ fn evidence_verify_holds_for_runs_left_alone_and_names_each_kind_of_tampering() 
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     assert_eq!(v.stdout.matches(": holds").count(), 2, "{}", v.stdout);
 }
+
+/// A timestamp authority on loopback: a test CA and a TSA certificate made with `openssl` in
+/// the test, each request answered by `openssl ts -reply`.
+struct Tsa {
+    server: Server,
+    dir: tempfile::TempDir,
+}
+
+struct Reply {
+    dir: std::path::PathBuf,
+}
+
+impl wiremock::Respond for Reply {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let query = self.dir.join(format!("q{n}.tsq"));
+        let reply = self.dir.join(format!("r{n}.tsr"));
+        std::fs::write(&query, &request.body).unwrap();
+        let out = Command::new("openssl")
+            .current_dir(&self.dir)
+            .args(["ts", "-reply", "-config", "tsa.cnf", "-queryfile"])
+            .arg(&query)
+            .args(["-inkey", "tsa.key", "-signer", "tsa.pem", "-out"])
+            .arg(&reply)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "openssl ts -reply: {}", String::from_utf8_lossy(&out.stderr));
+        ResponseTemplate::new(200).set_body_raw(std::fs::read(&reply).unwrap(), "application/timestamp-reply")
+    }
+}
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn tsa(test: &str) -> Option<Tsa> {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipped {test}: no openssl (.ci/run installs it)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=blackout test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "tsa.key",
+            "-out",
+            "tsa.csr",
+            "-subj",
+            "/CN=blackout test TSA",
+        ],
+    );
+    std::fs::write(d.join("ext.cnf"), "extendedKeyUsage=critical,timeStamping\n").unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tsa.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tsa.pem",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    std::fs::write(d.join("serial"), "01\n").unwrap();
+    let config = format!(
+        "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {}/serial\ncrypto_device = builtin\nsigner_digest = sha256\n\
+         default_policy = 1.2.3.4.1\ndigests = sha256\naccuracy = secs:1\nordering = yes\ntsa_name = yes\n\
+         ess_cert_id_chain = no\ness_cert_id_alg = sha256\n",
+        d.display()
+    );
+    std::fs::write(d.join("tsa.cnf"), config).unwrap();
+    let server = Server::start();
+    server.runtime.block_on(
+        wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .and(wiremock::matchers::path("/tsr"))
+            .and(wiremock::matchers::header("content-type", "application/timestamp-query"))
+            .respond_with(Reply { dir: d.to_path_buf() })
+            .mount(&server.mock),
+    );
+    Some(Tsa { server, dir })
+}
+
+#[test]
+fn a_run_timestamped_by_a_tsa_is_checked_by_blackout_and_by_openssl() {
+    let Some(tsa) = tsa("a_run_timestamped_by_a_tsa_is_checked_by_blackout_and_by_openssl") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db").to_str().unwrap().to_string();
+    let url = tsa.server.url("/tsr").to_string();
+    let at = ["--at", "2017-05-06T12:00:00Z"];
+    let r = run(&[&["check", FR, DEMO, "--state", &state, "--tsa", &url][..], &at].concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(", timestamped (`blackout evidence verify --run 1`)"),
+        "{}",
+        r.stdout
+    );
+    let ca = tsa.dir.path().join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let v = run(&["evidence", "verify", "--state", &state, "--tsa-ca", ca]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert!(v.stdout.contains("by CN=blackout test TSA (chain checked)"), "{}", v.stdout);
+    let v = run(&["evidence", "verify", "--state", &state]);
+    assert!(v.stdout.contains("chain not checked"), "{}", v.stdout);
+
+    // openssl agrees: the token is over the manifest's digest, signed by the TSA the CA made.
+    let db = rusqlite::Connection::open(&state).unwrap();
+    let (digest, token): (String, String) = db
+        .query_row("SELECT digest, token FROM manifests WHERE run = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::STANDARD.decode(&token).unwrap();
+    let file = dir.path().join("token.der");
+    std::fs::write(&file, &der).unwrap();
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-digest", digest.trim_start_matches("sha256:"), "-token_in", "-in"])
+        .arg(&file)
+        .args(["-CAfile", ca, "-untrusted"])
+        .arg(tsa.dir.path().join("tsa.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Verification: OK"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The token travels with an export, and is checked there too.
+    let warc = dir.path().join("run.warc.gz");
+    let e = run(&["evidence", "export", "--run", "1", "--state", &state, "-o", warc.to_str().unwrap()]);
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    let v = run(&["evidence", "verify", warc.to_str().unwrap(), "--tsa-ca", ca]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert!(v.stdout.contains("(chain checked)"), "{}", v.stdout);
+
+    // A token of another digest (the manifest edited and its digest recomputed by hand) or
+    // damaged does not hold.
+    let mut bad = der.clone();
+    let last = bad.len() - 10;
+    bad[last] ^= 0xff;
+    db.execute(
+        "UPDATE manifests SET token = ?1 WHERE run = 1",
+        [base64::engine::general_purpose::STANDARD.encode(&bad)],
+    )
+    .unwrap();
+    let v = run(&["evidence", "verify", "--state", &state, "--tsa-ca", ca]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(v.stdout.contains("its timestamp token does not hold"), "{}", v.stdout);
+
+    // A TSA that does not answer costs the token, not the run.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let gone = format!("http://{closed}/tsr");
+    let r = run(&[
+        &["check", FR, DEMO, "--state", &state, "--tsa", &gone, "--tsa-timeout", "3"][..],
+        &at,
+    ]
+    .concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("NOT timestamped"), "{}", r.stdout);
+    let runs: i64 = db.query_row("SELECT count(*) FROM manifests", [], |r| r.get(0)).unwrap();
+    assert_eq!(runs, 2, "the run is recorded");
+    let v = run(&["evidence", "verify", "--state", &state, "--run", "2"]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    assert!(v.stdout.contains("timestamp not obtained:"), "{}", v.stdout);
+}

@@ -170,6 +170,10 @@ pub struct VerifyArgs {
     /// A WARC file written by `evidence export`, to verify instead of the store.
     #[arg(value_name = "FILE.warc.gz")]
     pub warc: Vec<PathBuf>,
+    /// The CA certificates (PEM) a timestamp authority's certificate must chain to; without
+    /// it, a token's signature and digest are checked but not whom it chains to.
+    #[arg(long, value_name = "FILE")]
+    pub tsa_ca: Option<PathBuf>,
     /// One JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -502,6 +506,26 @@ pub struct StateArgs {
     /// none (the run's manifest still names each finding with the digests of what it rests on).
     #[arg(long, value_enum, default_value_t = crate::store::Retention::Evidence, value_name = "WHICH")]
     pub keep_captures: crate::store::Retention,
+    /// Ask this RFC 3161 timestamp authority (its http(s) URL, e.g.
+    /// `https://freetsa.org/tsr`) to sign the run's manifest digest, and keep the token with
+    /// the run. A TSA that fails or does not answer within `--tsa-timeout` is said in the
+    /// report and on stderr; the run is recorded all the same.
+    #[arg(long, value_name = "URL", conflicts_with = "no_state", value_parser = parse_tsa)]
+    pub tsa: Option<url::Url>,
+    /// Seconds to wait for the timestamp authority.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    pub tsa_timeout: u64,
+}
+
+fn parse_tsa(s: &str) -> Result<url::Url, String> {
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(u),
+        Ok(u) => Err(format!(
+            "`{}:` is not a scheme a timestamp authority answers on: give its http(s) URL",
+            u.scheme()
+        )),
+        Err(e) => Err(format!("`{s}` is not a URL ({e}): give the timestamp authority's http(s) URL")),
+    }
 }
 
 /// How dates are judged plausible.

@@ -19,18 +19,45 @@ pub fn command(c: EvidenceCommand, out: &mut dyn Write) -> Result<Outcome, Failu
     }
 }
 
-/// How a timestamp token is checked.
-fn token_check(token: &str, digest: &Digest) -> Result<(), String> {
-    crate::evidence::tsa::check(token, digest)
+/// The TSA CA certificates `--tsa-ca` names (none: chains are not checked).
+fn trusted(a: &VerifyArgs) -> Result<Vec<Vec<u8>>, Failure> {
+    let Some(path) = &a.tsa_ca else { return Ok(Vec::new()) };
+    let pem = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read `{}`: {e}", path.display())))?;
+    let certs = crate::evidence::tsa::pem_certificates(&pem);
+    match certs.is_empty() {
+        true => Err(fail(format!(
+            "`{}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ))),
+        false => Ok(certs),
+    }
+}
+
+/// How a timestamp token is checked, and what the verification says of it.
+fn token_check(trusted: &[Vec<u8>]) -> impl Fn(&str, &Digest) -> Result<String, String> + '_ {
+    move |token, digest| {
+        let stamp = crate::evidence::tsa::check(token, digest, trusted)?;
+        Ok(format!(
+            "{} by {} ({})",
+            stamp.time,
+            stamp.signer,
+            match stamp.chain {
+                true => "chain checked",
+                false => "chain not checked: name the TSA's CA with --tsa-ca",
+            }
+        ))
+    }
 }
 
 fn verify(a: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
+    let trusted = trusted(a)?;
+    let check = token_check(&trusted);
     let v = match a.warc.is_empty() {
         true => {
             let mut store = existing(&a.store)?;
-            verify_store(&mut store, a.run, &token_check).map_err(fail)?
+            verify_store(&mut store, a.run, &check).map_err(fail)?
         }
-        false => verify_warc(&a.warc)?,
+        false => verify_warc(&a.warc, &check)?,
     };
     if a.json {
         serde_json::to_writer_pretty(&mut *out, &v).map_err(|e| fail(format!("cannot write JSON: {e}")))?;
@@ -47,7 +74,7 @@ fn verify(a: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
 /// A WARC file's runs: every record's digests, every run's pieces against its manifest (both
 /// by reading it), the chain between the runs it holds, their tokens. An altered record is a
 /// finding of the verification, not an error.
-fn verify_warc(files: &[PathBuf]) -> Result<Verification, Failure> {
+fn verify_warc(files: &[PathBuf], token_check: &dyn Fn(&str, &Digest) -> Result<String, String>) -> Result<Verification, Failure> {
     let mut v = Verification::default();
     let evidence = match WarcEvidence::read(files) {
         Ok(e) => e,
@@ -77,7 +104,7 @@ fn verify_warc(files: &[PathBuf]) -> Result<Verification, Failure> {
         }
         if let Some(token) = &run.token {
             check.token = match token_check(token, &run.digest) {
-                Ok(()) => "verified".into(),
+                Ok(said) => said,
                 Err(why) => {
                     check.problems.push(format!("its timestamp token does not hold: {why}"));
                     format!("does not hold: {why}")

@@ -272,7 +272,12 @@ fn gather(a: &CheckArgs, engine: &Engine, options: &Options, store: Option<&mut 
                 true => None,
                 false => Some(Arc::new(store.kept().map_err(fail)?)),
             };
-            (recall, kept, store.recorded(a.state.keep_captures, engine.rules()))
+            let mut recorded = store.recorded(a.state.keep_captures, engine.rules());
+            if let (Some(recorded), Some(tsa)) = (recorded.as_mut(), a.state.tsa.clone()) {
+                let timeout = std::time::Duration::from_secs(a.state.tsa_timeout);
+                recorded.stamp_with(Box::new(move |digest| crate::evidence::tsa::stamp(&tsa, digest, timeout)));
+            }
+            (recall, kept, recorded)
         }
         None => (Recall::default(), None, None),
     };

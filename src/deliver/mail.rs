@@ -260,7 +260,7 @@ pub fn send(message: Message, mail: &Mail) -> Result<(), MailError> {
             Transport::Sendmail(path) => sendmail(&message, path).await,
         }
     });
-    match super::bounded(mail.timeout, sending).map_err(MailError::Runtime)? {
+    match crate::http::bounded(mail.timeout, sending).map_err(MailError::Runtime)? {
         Some(Ok(())) => Ok(()),
         Some(Err(GaveUp { attempts, last })) if last.transient => Err(MailError::Failed {
             server,

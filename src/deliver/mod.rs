@@ -104,19 +104,6 @@ where
     }
 }
 
-/// Runs a delivery on a runtime of its own, within `timeout` (`None` when it timed out). The
-/// runtime is shut down without waiting for its blocking threads, so a name lookup that hangs
-/// cannot hold the process past the timeout.
-fn bounded<T>(timeout: Duration, delivery: impl std::future::Future<Output = T>) -> Result<Option<T>, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the sender: {e}"))?;
-    let done = runtime.block_on(async { tokio::time::timeout(timeout, delivery).await.ok() });
-    runtime.shutdown_background();
-    Ok(done)
-}
-
 /// A file the report is written to, in one format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {

@@ -101,7 +101,7 @@ pub fn post(hook: &Webhook, body: Vec<u8>) -> Result<(), WebhookError> {
     // Every request is bounded; the whole is bounded too, by as long as every attempt and wait.
     let waits: Duration = (0..hook.retries).map(|n| hook.backoff * 2u32.saturating_pow(n)).sum();
     let whole = hook.timeout * (hook.retries + 1) + waits;
-    match super::bounded(whole, posting).map_err(WebhookError::Runtime)? {
+    match crate::http::bounded(whole, posting).map_err(WebhookError::Runtime)? {
         Some(Ok(())) => Ok(()),
         Some(Err(GaveUp { attempts, last })) if last.transient => Err(WebhookError::Failed {
             url,

@@ -20,7 +20,8 @@ pub struct RunCheck {
     pub manifest: String,
     pub captures: usize,
     pub findings: usize,
-    /// `verified`, `none` (no TSA was asked), or why it could not be had or checked.
+    /// What the token says (time, signer, whether its chain was checked), `none` (no TSA was
+    /// asked), or why it could not be had or does not hold.
     pub token: String,
     pub problems: Vec<String>,
 }
@@ -41,8 +42,8 @@ impl Verification {
     }
 }
 
-/// Checks a token over a manifest digest: `Ok` when it holds, else why not.
-pub type TokenCheck<'a> = &'a dyn Fn(&str, &Digest) -> Result<(), String>;
+/// Checks a token over a manifest digest: what it says when it holds, else why not.
+pub type TokenCheck<'a> = &'a dyn Fn(&str, &Digest) -> Result<String, String>;
 
 /// Verifies the store's evidence: every run's, or run `only`'s (with the chain up to it).
 pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenCheck) -> Result<Verification, StoreError> {
@@ -94,7 +95,7 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
         check.token = match (&row.token, &row.token_error) {
             (Some(token), _) => match Digest::from_hex(row.digest.trim_start_matches("sha256:")) {
                 Some(d) => match check_token(token, &d) {
-                    Ok(()) => "verified".into(),
+                    Ok(said) => said,
                     Err(why) => {
                         check.problems.push(format!("its timestamp token does not hold: {why}"));
                         format!("does not hold: {why}")

@@ -128,6 +128,19 @@ pub enum SetupError {
     Runtime(std::io::Error),
 }
 
+/// Runs `work` (a delivery, a timestamp request) on a runtime of its own, within `timeout`
+/// (`None` when it timed out). The runtime is shut down without waiting for its blocking
+/// threads, so a name lookup that hangs cannot hold the process past the timeout.
+pub fn bounded<T>(timeout: std::time::Duration, work: impl std::future::Future<Output = T>) -> Result<Option<T>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the sender: {e}"))?;
+    let done = runtime.block_on(async { tokio::time::timeout(timeout, work).await.ok() });
+    runtime.shutdown_background();
+    Ok(done)
+}
+
 /// Makes ring the process's TLS crypto provider, once, for every rustls client that takes the
 /// default (reqwest's, the webhook's). One provider for the whole program: ring, rather than
 /// aws-lc-rs, whose C build took a minute of a newcomer's first build (README → Performance).

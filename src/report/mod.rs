@@ -315,6 +315,20 @@ pub struct StateRun {
     /// store): a copy of the report kept elsewhere witnesses the run as it was recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
+    /// The RFC 3161 timestamp `--tsa` asked for over the manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<TimestampState>,
+}
+
+/// What became of the timestamp a run asked for (`--tsa`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TimestampState {
+    Obtained,
+    /// The run is recorded all the same, its manifest without a token.
+    Failed {
+        why: String,
+    },
 }
 
 /// A run of the store, by number and when it evaluated.

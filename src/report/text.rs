@@ -266,6 +266,18 @@ fn summary(out: &mut String, r: &Report) {
             state.resolved,
             state.dismissed
         );
+        if let Some(manifest) = &state.manifest {
+            let stamped = match &state.timestamp {
+                None => String::new(),
+                Some(crate::report::TimestampState::Obtained) => ", timestamped".into(),
+                Some(crate::report::TimestampState::Failed { why }) => format!("; NOT timestamped: {}", inert(why)),
+            };
+            let _ = writeln!(
+                out,
+                "evidence: manifest {manifest}{stamped} (`blackout evidence verify --run {}`)",
+                state.run
+            );
+        }
     }
     let _ = writeln!(
         out,

@@ -91,7 +91,10 @@ impl Store {
             match written {
                 Ok((run, replaced, sealed)) => {
                     let mut state = state_run(&self.path, run, &annotated);
-                    state.manifest = sealed.map(|d| d.to_string());
+                    if let Some(sealed) = sealed {
+                        state.manifest = Some(sealed.digest.to_string());
+                        state.timestamp = sealed.timestamp;
+                    }
                     annotated.state = Some(state);
                     let counted = (annotated.items.len(), annotated.findings.len());
                     *report = annotated;
@@ -135,6 +138,7 @@ fn state_run(path: &std::path::Path, run: i64, report: &Report) -> StateRun {
         dismissed: report.suppressed.len(),
         new_only: false,
         manifest: None,
+        timestamp: None,
     }
 }
 

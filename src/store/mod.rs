@@ -33,7 +33,7 @@ pub use kept::Kept;
 pub use lock::{Holder, Lock};
 pub use migrate::render as schema_step;
 pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow};
-pub use recorded::{ItemRecord, PageText, Recorded, Retention, RunRecord, capture_json, evidence_digest};
+pub use recorded::{ItemRecord, PageText, Recorded, Retention, RunRecord, Stamper, capture_json, evidence_digest};
 pub use sealed::{CaptureRow, ManifestRow, SealedFinding};
 
 use crate::timing::{Between, Capture, Observed};

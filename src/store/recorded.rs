@@ -11,6 +11,7 @@ use super::manifest::{self, CaptureEntry, FindingEvidence, Manifest};
 use crate::fetch::{Captured, Document, FetchError, Location};
 use crate::judge::{Item, Judged};
 use crate::model::{Digest, Scope};
+use crate::report::TimestampState;
 use crate::run::Recalled;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,6 @@ pub enum Retention {
 }
 
 /// The evidence of one run, gathered as it goes.
-#[derive(Debug)]
 pub struct Recorded {
     blobs: Blobs,
     retention: Retention,
@@ -41,6 +41,18 @@ pub struct Recorded {
     captures: Mutex<Vec<Captured>>,
     recalled: Mutex<Vec<Recalled>>,
     items: Mutex<Vec<ItemRecord>>,
+    /// Asks a timestamp authority for a token over the manifest's digest (`--tsa`).
+    stamp: Option<Box<Stamper>>,
+}
+
+/// Obtains an RFC 3161 token (base64 of its DER) over a digest, or says why not.
+pub type Stamper = dyn Fn(&Digest) -> Result<String, String> + Sync;
+
+/// What sealing a run gave: its manifest's digest, and the timestamp if one was asked for.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub digest: Digest,
+    pub timestamp: Option<TimestampState>,
 }
 
 /// An item as the run judged it: where it was read, the texts the rules ran over, and the
@@ -104,12 +116,21 @@ impl super::Store {
             captures: Mutex::default(),
             recalled: Mutex::default(),
             items: Mutex::default(),
+            stamp: None,
         })
     }
 
     /// The store's blobs.
     pub fn blobs(&self) -> Blobs {
         Blobs::new(self.bodies.clone())
+    }
+}
+
+impl Recorded {
+    /// Each sealed manifest is timestamped by `stamp`, in the run's transaction: a token
+    /// obtained is stored with it, a failure is said and the run recorded all the same.
+    pub fn stamp_with(&mut self, stamp: Box<Stamper>) {
+        self.stamp = Some(stamp);
     }
 }
 
@@ -194,9 +215,9 @@ pub struct Header<'a> {
 }
 
 impl Recorded {
-    /// Writes the run's captures, record and manifest, in its transaction; returns the
-    /// manifest's digest.
-    pub(super) fn seal(&self, tx: &mut Tx, header: &Header) -> Result<Digest, DbError> {
+    /// Writes the run's captures, record and manifest, in its transaction, and timestamps the
+    /// manifest if asked.
+    pub(super) fn seal(&self, tx: &mut Tx, header: &Header) -> Result<Sealed, DbError> {
         let items = self.items.lock().expect("recorded lock").clone();
         let captures = self.kept(&items, header.findings);
         let record = RunRecord {
@@ -310,7 +331,21 @@ impl Recorded {
                 String::from_utf8(canonical).expect("JSON is UTF-8")
             ],
         )?;
-        Ok(digest)
+        let timestamp = match &self.stamp {
+            None => None,
+            Some(stamp) => Some(match stamp(&digest) {
+                Ok(token) => {
+                    tx.execute("UPDATE manifests SET token = ?2 WHERE run = ?1", vals![header.run, token])?;
+                    TimestampState::Obtained
+                }
+                Err(why) => {
+                    tracing::warn!("no timestamp for run {}: {why}", header.run);
+                    tx.execute("UPDATE manifests SET token_error = ?2 WHERE run = ?1", vals![header.run, &why])?;
+                    TimestampState::Failed { why }
+                }
+            }),
+        };
+        Ok(Sealed { digest, timestamp })
     }
 
     /// The captures the retention keeps.
