@@ -309,6 +309,17 @@ impl<'a> Documents<'a> {
     }
 }
 
+/// The texts of an item's feed entries as the rules read them, per listing (what a span whose
+/// document is that listing indexes), for the evidence of what was judged.
+pub fn feed_texts(item: &Item) -> Vec<(Url, Article)> {
+    Documents::new(item.page, item.entries)
+        .feeds
+        .into_iter()
+        .filter(|(_, a)| !a.blocks.is_empty())
+        .map(|(l, a)| (l.clone(), a))
+        .collect()
+}
+
 /// Judges one item: times it, evaluates the rules, records the outcome. Nothing when the item
 /// has nothing to judge (no page could be read and no feed entry stands for it).
 pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {

@@ -559,6 +559,70 @@ fn a_run_timestamped_by_a_tsa_is_checked_by_blackout_and_by_openssl() {
     let v = run(&["evidence", "verify", "--state", &state, "--tsa-ca", ca]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains("by CN=blackout test TSA (chain checked)"), "{}", v.stdout);
+
+    // A finding's bundle, as a zip: every piece checks with the tools its README names.
+    let id: String = rusqlite::Connection::open(&state)
+        .unwrap()
+        .query_row(
+            "SELECT id FROM findings WHERE rule = 'macronleaks-content' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let zip = dir.path().join("bundle.zip");
+    let b = run(&["evidence", "bundle", &id, "--state", &state, "-o", zip.to_str().unwrap()]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let unzipped = dir.path().join("unzipped");
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])",
+        ])
+        .arg(&zip)
+        .arg(&unzipped)
+        .output()
+        .unwrap();
+    assert!(py.status.success(), "python's zipfile: {}", String::from_utf8_lossy(&py.stderr));
+    let sums = Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&unzipped)
+        .output()
+        .unwrap();
+    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    let readme = std::fs::read_to_string(unzipped.join("README.txt")).unwrap();
+    assert!(
+        readme.contains("openssl ts -verify -digest") && readme.contains("warcio check"),
+        "{readme}"
+    );
+    let text = std::fs::read_to_string(unzipped.join("text.txt")).unwrap();
+    assert!(text.contains('⟦') && text.contains('⟧'), "{text}");
+    let rule = std::fs::read_to_string(unzipped.join("rule.toml")).unwrap();
+    assert!(
+        rule.contains("id = \"macronleaks-content\"") && rule.contains("legal basis"),
+        "{rule}"
+    );
+    let out = Command::new("openssl")
+        .args(["ts", "-verify", "-digest"])
+        .arg(
+            rusqlite::Connection::open(&state)
+                .unwrap()
+                .query_row("SELECT digest FROM manifests WHERE run = 1", [], |r| r.get::<_, String>(0))
+                .unwrap()
+                .trim_start_matches("sha256:"),
+        )
+        .args(["-token_in", "-in", "manifest-run-1.tst", "-CAfile", ca, "-untrusted"])
+        .arg(tsa.dir.path().join("tsa.pem"))
+        .current_dir(&unzipped)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Verification: OK"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = run(&["evidence", "verify", unzipped.join("evidence.warc.gz").to_str().unwrap()]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     let v = run(&["evidence", "verify", "--state", &state]);
     assert!(v.stdout.contains("chain not checked"), "{}", v.stdout);
 

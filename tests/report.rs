@@ -354,6 +354,11 @@ fn html_report_has_a_timeline_mark_per_item_and_the_legal_basis() {
     assert_eq!(html.matches("<svg class=\"timeline\"").count(), 3, "one timeline per outlet");
     assert_eq!(html.matches("<g class=\"mark ").count(), 8, "one mark per item");
     assert!(html.contains("France Inter, 6 mai 2017"), "the citations of the window");
+    assert_eq!(
+        html.matches("<code>blackout evidence bundle ").count(),
+        5,
+        "each finding says how to gather its evidence"
+    );
     assert!(
         html.contains("<span class=\"n\">5</span> new since last run"),
         "the summary counts the new ones"

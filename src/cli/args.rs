@@ -158,6 +158,24 @@ pub enum EvidenceCommand {
     /// payload digests): the manifest, the rule files, every capture as request and response
     /// (a 304 as a revisit, a file as a resource), and what was judged of every item.
     Export(ExportArgs),
+    /// Gather what a finding rests on, for a notice: the captures as WARC, the text judged with
+    /// the passages marked, the rule as written with its file's digest and the window's legal
+    /// basis, the timing explained, the run's manifest and timestamp token, SHA256SUMS and a
+    /// README saying how to check each piece with sha256sum, warcio and openssl. The finding is
+    /// replayed from the captures first; passages are whole (handle the bundle as the leak).
+    Bundle(BundleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BundleArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// The finding's id (in every report, and `blackout state findings`).
+    #[arg(value_name = "FINDING")]
+    pub finding: String,
+    /// Where to write it: a `.zip` file, or a new (or empty) directory.
+    #[arg(short, long, value_name = "DIR|FILE.zip")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,6 +2,7 @@
 //! replayed offline, and a run log that shows tampering (issue 13; built in steps — this
 //! step is the WARC format itself).
 
+pub mod bundle;
 pub mod export;
 pub mod replay;
 pub mod sealed;

@@ -20,6 +20,8 @@ pub struct SealedRun {
     /// The timestamp token over the digest (DER, base64), when there is one.
     pub token: Option<String>,
     pub captures: Vec<Captured>,
+    /// How many of the manifest's captures are not here (an export of one finding's).
+    pub left_out: usize,
     pub record: RunRecord,
     pub inputs: Vec<(Input, Vec<u8>)>,
 }
@@ -85,6 +87,7 @@ impl SealedRun {
             digest,
             token: row.token,
             captures,
+            left_out: 0,
             record,
             inputs,
         })
@@ -163,6 +166,7 @@ impl WarcEvidence {
             });
         }
         let mut runs = Vec::new();
+        let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
         for text in manifests {
             let digest = Digest::of(text.as_bytes());
             let manifest: Manifest = serde_json::from_str(&text).map_err(|e| SealedError::Damaged {
@@ -178,18 +182,17 @@ impl WarcEvidence {
                 .and_then(|d| records.values().find(|r| Digest::of(r) == d))
                 .ok_or_else(|| damaged("the WARC files hold no record of the run whose digest its manifest names".into()))
                 .and_then(|r| serde_json::from_slice(r).map_err(|e| damaged(format!("its record does not parse: {e}"))))?;
+            // Captures are named by their canonical record's digest: one left out (an export of
+            // one finding's) is missing here, one altered is a record no manifest names.
             let mut run_captures = Vec::new();
+            let mut left_out = 0;
             for entry in &manifest.captures {
-                // Captures are named by their canonical record's digest, so a capture left
-                // out or altered is missing here.
                 match captures.get(&entry.record) {
-                    Some(c) => run_captures.push(c.clone()),
-                    None => {
-                        return Err(damaged(format!(
-                            "its capture of {} is not in the WARC files, or was altered",
-                            entry.url
-                        )));
+                    Some(c) => {
+                        used.insert(entry.record.clone());
+                        run_captures.push(c.clone());
                     }
+                    None => left_out += 1,
                 }
             }
             let mut inputs = Vec::new();
@@ -208,8 +211,15 @@ impl WarcEvidence {
                 text,
                 digest,
                 captures: run_captures,
+                left_out,
                 record,
                 inputs,
+            });
+        }
+        if let Some((_, c)) = captures.iter().find(|(d, _)| !used.contains(*d)) {
+            return Err(SealedError::Damaged {
+                run: runs.first().map_or(0, |r: &SealedRun| r.manifest.run),
+                what: format!("the capture of {} matches no manifest's: it was altered", c.url),
             });
         }
         runs.sort_by_key(|r| r.manifest.run);

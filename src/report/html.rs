@@ -399,7 +399,25 @@ fn finding(out: &mut String, r: &Report, f: &Finding, n: usize) {
     for sp in &f.spans {
         span(out, sp);
     }
-    out.push_str("</ul></dd></dl></article>");
+    out.push_str("</ul></dd>");
+    // With a state store, the run's captures are kept: the finding's evidence is a command away.
+    if let Some(state) = &r.state {
+        let _ = write!(
+            out,
+            "<dt>Evidence</dt><dd>the captures it rests on, the rule, the timing and the run's manifest:              <code>blackout evidence bundle {id} --state {store} -o {id}.zip</code></dd>",
+            id = Html(&f.id),
+            store = Html(&shell_word(&state.store)),
+        );
+    }
+    out.push_str("</dl></article>");
+}
+
+/// `s` as one shell word, to copy and paste: single-quoted unless it needs no quoting.
+fn shell_word(s: &str) -> String {
+    match s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-:@%+=,".contains(c)) && !s.is_empty() {
+        true => s.to_string(),
+        false => format!("'{}'", s.replace('\'', "'\\''")),
+    }
 }
 
 fn basis(out: &mut String, w: &WindowReport) {

@@ -64,6 +64,9 @@ pub struct ItemRecord {
     /// The addresses of the documents it was read from: its page, then its feeds.
     pub documents: Vec<String>,
     pub page: Option<PageText>,
+    /// What its feed entries say, per listing, as the rules read it (the text a span whose
+    /// document is that listing indexes).
+    pub feeds: Vec<FeedText>,
     pub entries: Vec<EntryText>,
     /// Its content differs from what an earlier run last captured (or none did).
     pub new_version: bool,
@@ -78,6 +81,14 @@ pub struct PageText {
     pub encoding: String,
     pub title: Option<String>,
     pub text: Digest,
+    pub blocks: Vec<(Scope, usize, usize)>,
+}
+
+/// A listing's text of an item, with its blocks' scopes by byte range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedText {
+    pub listing: String,
+    pub text: String,
     pub blocks: Vec<(Scope, usize, usize)>,
 }
 
@@ -183,6 +194,14 @@ impl crate::run::Recorder for Recorded {
             url: item.url.to_string(),
             documents,
             page,
+            feeds: crate::judge::feed_texts(item)
+                .into_iter()
+                .map(|(listing, a)| FeedText {
+                    listing: listing.to_string(),
+                    blocks: a.blocks.iter().map(|b| (b.scope, b.range.start, b.range.end)).collect(),
+                    text: a.text,
+                })
+                .collect(),
             entries: item
                 .entries
                 .iter()
