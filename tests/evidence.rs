@@ -174,6 +174,10 @@ fn outlet(server: &Server, courriels: &str) {
         "/n/ancien-piratage",
         ResponseTemplate::new(301).insert_header("location", server.url("/n/piratage").as_str()),
     );
+    server.serve(
+        "/robots.txt",
+        ResponseTemplate::new(200).set_body_raw("User-agent: *\nDisallow: /prive/\n", "text/plain"),
+    );
     let piratage = std::fs::read_to_string("rules/demo/pages/quotidien-piratage.html").unwrap();
     server.serve(
         "/n/piratage",
@@ -274,8 +278,9 @@ fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_cha
             assert!(index.contains(&format!("\"warc-type\": \"{kind}\"")), "{kind} in {index}");
         }
         assert!(index.contains("\"warc-ip-address\": \"127.0.0.1\""), "{index}");
-        // The redirect is there, as its own response.
+        // The redirect is there, as its own response; and the robots.txt that let the pages be read.
         assert!(index.contains("/n/ancien-piratage"), "{index}");
+        assert!(index.contains("/robots.txt"), "{index}");
     }
 
     // A record altered after the export: refused, named.

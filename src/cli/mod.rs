@@ -210,7 +210,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     };
     let told = match (&mut store, &meta) {
         (Some(store), Some(meta)) => {
-            let recorded = store.commit(&mut report, meta, kept.as_deref(), recorded.as_ref(), &mut present);
+            let recorded = store.commit(&mut report, meta, kept.as_deref(), recorded.as_deref(), &mut present);
             if let Some(lock) = lock {
                 store.release(lock);
             }
@@ -253,7 +253,7 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
 
 /// A run's report, with what the store will record of it: the documents kept for conditional
 /// GET, and the evidence.
-type Gathered = (report::Report, Option<Arc<Kept>>, Option<Recorded>);
+type Gathered = (report::Report, Option<Arc<Kept>>, Option<Arc<Recorded>>);
 
 /// The check itself, between the store's lock and its record: what earlier runs saw, the
 /// documents kept for conditional GET, the fetcher, the run.
@@ -277,19 +277,22 @@ fn gather(a: &CheckArgs, engine: &Engine, options: &Options, store: Option<&mut 
                 let timeout = std::time::Duration::from_secs(a.state.tsa_timeout);
                 recorded.stamp_with(Box::new(move |digest| crate::evidence::tsa::stamp(&tsa, digest, timeout)));
             }
-            (recall, kept, recorded)
+            (recall, kept, recorded.map(Arc::new))
         }
         None => (Recall::default(), None, None),
     };
     let keep = kept.clone().map(|k| k as Arc<dyn Keep>);
-    let fetcher = HttpFetcher::new(http_options(&a.fetch, Some(&a.crawl), keep)).map_err(fail)?;
+    let mut http = http_options(&a.fetch, Some(&a.crawl), keep);
+    // What the fetcher fetches on its own behalf (robots.txt) is evidence too.
+    http.witness = recorded.clone().map(|r| r as Arc<dyn crate::fetch::Witness>);
+    let fetcher = HttpFetcher::new(http).map_err(fail)?;
     let bar;
     let mut hooks = Hooks {
         history: &recall,
         ..Hooks::default()
     };
     // The store keeps what the run rests on (evidence), beside the bodies.
-    if let Some(recorded) = &recorded {
+    if let Some(recorded) = recorded.as_deref() {
         hooks.recorder = recorded;
     }
     if !a.quiet {

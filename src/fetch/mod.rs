@@ -199,6 +199,13 @@ pub struct Request {
     pub max_body: Option<u64>,
 }
 
+/// Sees a fetch as it ends: the document as fetched, or why there is none. What evidence
+/// records; the fetcher tells it of what it fetches on its own behalf (robots.txt), the run of
+/// every document it asks for.
+pub trait Witness: Send + Sync + std::fmt::Debug {
+    fn fetched(&self, location: &Location, fetched: &Result<Document, FetchError>);
+}
+
 /// Obtains documents. Implementations must be shareable across worker threads.
 pub trait Fetcher: Sync {
     /// Fetches every request, calling `each(index, result)` as each completes: in any

@@ -52,6 +52,8 @@ pub struct HttpOptions {
     pub keep: Option<Arc<dyn Keep>>,
     /// Whether robots.txt is consulted for requests that ask for it.
     pub obey_robots: bool,
+    /// Told of what the fetcher fetches on its own behalf (robots.txt), for the evidence.
+    pub witness: Option<Arc<dyn crate::fetch::Witness>>,
     /// Refuse addresses that are not on the public internet (loopback, private, link-local).
     pub deny_private: bool,
 }
@@ -72,6 +74,7 @@ impl Default for HttpOptions {
             contact: None,
             keep: None,
             obey_robots: true,
+            witness: None,
             deny_private: false,
         }
     }
@@ -271,8 +274,12 @@ impl Shared {
         let robot = cell
             .get_or_init(|| async {
                 let robots_url = Url::parse(&format!("{origin}/robots.txt")).ok()?;
+                let fetched = self.fetch(robots_url.clone(), ROBOTS_MAX_BYTES).await.map(|(doc, _)| doc);
+                if let Some(w) = &self.options.witness {
+                    w.fetched(&Location::Http(robots_url), &fetched);
+                }
                 // Missing (4xx) or unreachable: nothing to obey.
-                let (doc, _) = self.fetch(robots_url, ROBOTS_MAX_BYTES).await.ok()?;
+                let doc = fetched.ok()?;
                 let robot = texting_robots::Robot::new(ROBOTS_AGENT, &doc.bytes).ok()?;
                 if let Some(d) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
                     let gate = self.gate(url.host_str().unwrap_or(""));

@@ -100,18 +100,20 @@ impl Known for Earlier<'_> {
 /// Sees what a run rests on, for its evidence: every fetch as it ends, before anything reads
 /// the document (the document as fetched, or why there is none); every answer the history
 /// gave; every item as judged.
-pub trait Recorder: Sync {
-    fn record(&self, location: &Location, fetched: &Result<Document, FetchError>);
+pub trait Recorder: crate::fetch::Witness {
     fn recalled(&self, _: Recalled) {}
     fn judged(&self, _: &Item, _: &Judged) {}
 }
 
 /// Keeps nothing.
+#[derive(Debug)]
 pub struct NoRecorder;
 
-impl Recorder for NoRecorder {
-    fn record(&self, _: &Location, _: &Result<Document, FetchError>) {}
+impl crate::fetch::Witness for NoRecorder {
+    fn fetched(&self, _: &Location, _: &Result<Document, FetchError>) {}
 }
+
+impl Recorder for NoRecorder {}
 
 /// An answer the run's [`History`] gave: with the captures, all a replay needs to take every
 /// decision the run took (which pages to read, when an item was first seen).
@@ -264,7 +266,7 @@ impl<'a> Run<'a> {
         let done: Slots<T> = Slots::new(requests.len());
         self.fetcher.fetch_each(requests, &|i, fetched| {
             progress.done(fetched.is_err());
-            self.hooks.recorder.record(&requests[i].location, &fetched);
+            self.hooks.recorder.fetched(&requests[i].location, &fetched);
             done.put(i, each(i, fetched));
         });
         done.into_values().collect()

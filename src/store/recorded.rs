@@ -46,7 +46,7 @@ pub struct Recorded {
 }
 
 /// Obtains an RFC 3161 token (base64 of its DER) over a digest, or says why not.
-pub type Stamper = dyn Fn(&Digest) -> Result<String, String> + Sync;
+pub type Stamper = dyn Fn(&Digest) -> Result<String, String> + Send + Sync;
 
 /// What sealing a run gave: its manifest's digest, and the timestamp if one was asked for.
 #[derive(Debug, Clone)]
@@ -145,10 +145,21 @@ impl Recorded {
     }
 }
 
-impl crate::run::Recorder for Recorded {
+impl std::fmt::Debug for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorded")
+            .field("blobs", &self.blobs)
+            .field("retention", &self.retention)
+            .field("captures", &self.captures.lock().map(|c| c.len()).unwrap_or_default())
+            .field("timestamped", &self.stamp.is_some())
+            .finish()
+    }
+}
+
+impl crate::fetch::Witness for Recorded {
     /// The body is kept at once; a body that cannot be written leaves its capture out (with a
     /// warning): a manifest names only what is there.
-    fn record(&self, location: &Location, fetched: &Result<Document, FetchError>) {
+    fn fetched(&self, location: &Location, fetched: &Result<Document, FetchError>) {
         let captured = Captured::of(location, fetched);
         if let (Some(digest), Ok(doc)) = (&captured.body, fetched)
             && self.retention != Retention::None
@@ -159,7 +170,9 @@ impl crate::run::Recorder for Recorded {
         }
         self.captures.lock().expect("recorded lock").push(captured);
     }
+}
 
+impl crate::run::Recorder for Recorded {
     fn recalled(&self, answer: Recalled) {
         self.recalled.lock().expect("recorded lock").push(answer);
     }
@@ -381,13 +394,18 @@ impl Recorded {
                         needed.extend(i.documents.iter().map(String::as_str));
                     }
                 }
+                let keep = |c: &Captured| {
+                    needed.contains(c.url.as_str())
+                        || needed.contains(c.final_url.as_str())
+                        || self.windows.iter().any(|(s, e)| *s <= c.fetched_at && c.fetched_at < *e)
+                };
+                // The robots.txt of a site whose pages are kept: it said they could be read.
+                let origin = |u: &str| url::Url::parse(u).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+                let sites: std::collections::HashSet<String> = captures.iter().filter(|c| keep(c)).map(|c| origin(&c.url)).collect();
                 captures
-                    .into_iter()
-                    .filter(|c| {
-                        needed.contains(c.url.as_str())
-                            || needed.contains(c.final_url.as_str())
-                            || self.windows.iter().any(|(s, e)| *s <= c.fetched_at && c.fetched_at < *e)
-                    })
+                    .iter()
+                    .filter(|c| keep(c) || (c.url.ends_with("/robots.txt") && sites.contains(&origin(&c.url))))
+                    .cloned()
                     .collect()
             }
         }
