@@ -598,7 +598,7 @@ fn the_store_keeps_what_was_fetched_for_conditional_get() {
     // Each night's documents are captured as evidence: the first fetched whole, the second's
     // revisits answered 304, each with its exchange and the server's address.
     let captures: Vec<(i64, String, String)> = db
-        .prepare("SELECT run, body, record FROM captures ORDER BY run, url")
+        .prepare("SELECT run, body, record FROM captures WHERE url NOT LIKE '%/robots.txt' ORDER BY run, url")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
@@ -616,6 +616,16 @@ fn the_store_keeps_what_was_fetched_for_conditional_get() {
         assert_eq!(record["exchanges"][0]["peer"], "127.0.0.1");
         assert!(documents.contains(body), "the body of {body} is the document's");
     }
+    // The site has no robots.txt: that was captured too, as a failed fetch, each night.
+    let robots: Vec<String> = db
+        .prepare("SELECT record FROM captures WHERE url LIKE '%/robots.txt' AND body IS NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(robots.len(), 2, "{robots:?}");
+    assert!(robots[0].contains("\"stage\":\"status\""), "{}", robots[0]);
     // `--no-cache` asks nothing; what it fetched is the same as before, outside any window:
     // by default, not kept.
     nightly(&["--no-cache"]);
