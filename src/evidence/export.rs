@@ -85,7 +85,7 @@ pub fn export<W: Write>(runs: &[SealedRun], part: &Part, bodies: &dyn Bodies, ou
                 .field("WARC-Blackout-Role", &input.role);
             put(&mut w, &r, &mut done)?;
         }
-        let record = serde_json::to_vec(&run.record).expect("a record serialises");
+        let record = run.record_bytes.clone();
         let r = Record::new(RecordType::Metadata, at, record)
             .field("WARC-Target-URI", &urn(n, "record"))
             .field("Content-Type", "application/json")

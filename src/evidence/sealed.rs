@@ -23,6 +23,8 @@ pub struct SealedRun {
     /// How many of the manifest's captures are not here (an export of one finding's).
     pub left_out: usize,
     pub record: RunRecord,
+    /// The record as kept (its digest is the manifest's `record`).
+    pub record_bytes: Vec<u8>,
     pub inputs: Vec<(Input, Vec<u8>)>,
 }
 
@@ -71,7 +73,7 @@ impl SealedRun {
             }
             captures.push(serde_json::from_str(&row.record).map_err(|e| damaged(format!("capture {}: {e}", row.seq)))?);
         }
-        let record = read_record(&blobs, &manifest).map_err(damaged)?;
+        let (record, record_bytes) = read_record(&blobs, &manifest).map_err(damaged)?;
         let mut inputs = Vec::new();
         for input in &manifest.inputs {
             let bytes = input
@@ -89,6 +91,7 @@ impl SealedRun {
             captures,
             left_out: 0,
             record,
+            record_bytes,
             inputs,
         })
     }
@@ -109,10 +112,10 @@ impl SealedRun {
     }
 }
 
-fn read_record(blobs: &Blobs, m: &Manifest) -> Result<RunRecord, String> {
+fn read_record(blobs: &Blobs, m: &Manifest) -> Result<(RunRecord, Vec<u8>), String> {
     let d: Digest = m.record.parse()?;
     let bytes = blobs.get(&d).map_err(|e| format!("its record: {e}"))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("its record does not parse: {e}"))
+    Ok((RunRecord::parse(&bytes)?, bytes))
 }
 
 /// The store's blobs as a replay's bodies.
@@ -175,13 +178,14 @@ impl WarcEvidence {
             })?;
             let run = manifest.run;
             let damaged = |what: String| SealedError::Damaged { run, what };
-            let record = manifest
+            let record_bytes = manifest
                 .record
                 .parse::<Digest>()
                 .ok()
                 .and_then(|d| records.values().find(|r| Digest::of(r) == d))
-                .ok_or_else(|| damaged("the WARC files hold no record of the run whose digest its manifest names".into()))
-                .and_then(|r| serde_json::from_slice(r).map_err(|e| damaged(format!("its record does not parse: {e}"))))?;
+                .ok_or_else(|| damaged("the WARC files hold no record of the run whose digest its manifest names".into()))?
+                .clone();
+            let record = RunRecord::parse(&record_bytes).map_err(damaged)?;
             // Captures are named by their canonical record's digest: one left out (an export of
             // one finding's) is missing here, one altered is a record no manifest names.
             let mut run_captures = Vec::new();
@@ -213,6 +217,7 @@ impl WarcEvidence {
                 captures: run_captures,
                 left_out,
                 record,
+                record_bytes,
                 inputs,
             });
         }

@@ -243,7 +243,7 @@ fn run_contents(store: &mut Store, blobs: &Blobs, m: &Manifest, check: &mut RunC
     }
     let record = m.record.parse::<Digest>().map_err(|e| e.to_string()).and_then(|d| {
         let bytes = blobs.get(&d).map_err(|e| e.to_string())?;
-        serde_json::from_slice::<RunRecord>(&bytes).map_err(|e| format!("its record does not parse: {e}"))
+        RunRecord::parse(&bytes)
     });
     match record {
         Ok(record) => findings_evidence(m, &record, &bodies, check),

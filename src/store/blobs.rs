@@ -55,20 +55,53 @@ impl Blobs {
         Ok(digest)
     }
 
-    /// Keeps `content`, whose digest the caller has: unless an intact copy is there already.
+    /// Keeps `content`, whose digest the caller has: unless an intact copy is there already
+    /// (a damaged one is written again).
     pub fn put_as(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
         if self.get(digest).is_ok() {
             return Ok(());
         }
+        self.write(digest, content)
+    }
+
+    /// Keeps `content` unless a file of its name is there (not read back: for what a run
+    /// writes as it goes, where reading every body again would cost as much as writing it;
+    /// `evidence verify` finds a damaged one).
+    pub fn put_new(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
+        match self.has(digest) {
+            true => Ok(()),
+            false => self.write(digest, content),
+        }
+    }
+
+    /// [`Blobs::put_new`], the digest computed here.
+    pub fn put_new_content(&self, content: &[u8]) -> std::io::Result<Digest> {
+        let digest = Digest::of(content);
+        self.put_new(&digest, content)?;
+        Ok(digest)
+    }
+
+    /// Keeps content already gzip-compressed, under the digest of what it holds.
+    pub fn put_packed(&self, digest: &Digest, packed: &[u8]) -> std::io::Result<()> {
+        match self.has(digest) {
+            true => Ok(()),
+            false => self.write_file(digest, packed),
+        }
+    }
+
+    fn write(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
         // The fastest level: bodies are written as a run fetches them, and HTML shrinks to a
         // fifth even so.
         let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(content.len() / 4), flate2::Compression::fast());
         gz.write_all(content)?;
-        let packed = gz.finish()?;
+        self.write_file(digest, &gz.finish()?)
+    }
+
+    fn write_file(&self, digest: &Digest, packed: &[u8]) -> std::io::Result<()> {
         let file = self.file(digest);
         file.parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| crate::files::write_whole(&file, &packed, false))
+            .and_then(|()| crate::files::write_whole(&file, packed, false))
     }
 
     /// The content of a blob, checked against its name.

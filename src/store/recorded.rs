@@ -39,10 +39,89 @@ pub struct Recorded {
     /// The spans of time (UTC) any window of the rules covers: what is fetched in one is kept.
     windows: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     captures: Mutex<Vec<Captured>>,
-    recalled: Mutex<Vec<Recalled>>,
-    items: Mutex<Vec<ItemRecord>>,
+    /// The run's record as it is told: one JSON line per history answer and per item judged,
+    /// compressed as it comes (a run of 20,000 items would hold hundreds of megabytes of texts
+    /// and verdicts in memory otherwise).
+    journal: Mutex<Journal>,
+    /// What sealing needs of each item: where it was read, whether it is new content.
+    items: Mutex<Vec<Judged1>>,
     /// Asks a timestamp authority for a token over the manifest's digest (`--tsa`).
     stamp: Option<Box<Stamper>>,
+}
+
+/// An item as sealing needs it.
+#[derive(Debug, Clone)]
+struct Judged1 {
+    source: String,
+    url: String,
+    documents: Vec<String>,
+    new_version: bool,
+    text: Option<Digest>,
+}
+
+/// A record written as it is told: JSON lines, their SHA-256 and their gzip taken as they come.
+struct Journal {
+    gz: Option<flate2::write::GzEncoder<Vec<u8>>>,
+    sha: sha2::Sha256,
+    /// Once finished: the record's digest and its compressed bytes (a transaction tried again
+    /// keeps them).
+    done: Option<(Digest, Vec<u8>)>,
+}
+
+impl Journal {
+    fn new() -> Journal {
+        Journal {
+            gz: Some(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast())),
+            sha: sha2::Digest::new(),
+            done: None,
+        }
+    }
+
+    fn line(&mut self, value: &impl Serialize) {
+        use std::io::Write;
+        let mut bytes = serde_json::to_vec(value).expect("a record line serialises");
+        bytes.push(b'\n');
+        sha2::Digest::update(&mut self.sha, &bytes);
+        if let Some(gz) = &mut self.gz {
+            gz.write_all(&bytes).expect("writing to memory");
+        }
+    }
+
+    fn finish(&mut self) -> (Digest, Vec<u8>) {
+        if let (None, Some(gz)) = (&self.done, self.gz.take()) {
+            let digest = Digest(sha2::Digest::finalize(std::mem::take(&mut self.sha)).into());
+            self.done = Some((digest, gz.finish().expect("writing to memory")));
+        }
+        self.done.clone().expect("a finished record")
+    }
+}
+
+/// One line of a run's record.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Line<R, I> {
+    Recalled(R),
+    Item(I),
+}
+
+/// An item's line as the run writes it (borrowing what was judged).
+#[derive(Serialize)]
+struct ItemLine<'a> {
+    source: &'a str,
+    url: String,
+    documents: &'a [String],
+    page: Option<PageText>,
+    feeds: Vec<FeedText>,
+    new_version: bool,
+    judged: JudgedLine<'a>,
+}
+
+#[derive(Serialize)]
+struct JudgedLine<'a> {
+    item: &'a Option<crate::judge::ItemReport>,
+    findings: &'a [crate::judge::Finding],
+    cleared: &'a [crate::judge::Cleared],
+    not_checked: &'a Option<crate::judge::NotChecked>,
 }
 
 /// Obtains an RFC 3161 token (base64 of its DER) over a digest, or says why not.
@@ -67,7 +146,6 @@ pub struct ItemRecord {
     /// What its feed entries say, per listing, as the rules read it (the text a span whose
     /// document is that listing indexes).
     pub feeds: Vec<FeedText>,
-    pub entries: Vec<EntryText>,
     /// Its content differs from what an earlier run last captured (or none did).
     pub new_version: bool,
     /// `{ item, findings, cleared, not_checked }` as the JSON report has them, unredacted.
@@ -92,21 +170,28 @@ pub struct FeedText {
     pub blocks: Vec<(Scope, usize, usize)>,
 }
 
-/// What a feed entry said of the item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EntryText {
-    pub listing: String,
-    pub title: Option<String>,
-    pub summary: Option<String>,
-    pub content: Option<String>,
-}
-
-/// A run's record, kept as one blob: what a replay needs beside the captures, and what an
-/// export writes as metadata.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A run's record, kept as one blob of JSON lines (`{"recalled": …}` for each answer of the
+/// history, `{"item": …}` for each item judged): what a replay needs beside the captures, and
+/// what an export writes as metadata.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunRecord {
     pub recalled: Vec<Recalled>,
     pub items: Vec<ItemRecord>,
+}
+
+impl RunRecord {
+    /// Reads a record's bytes.
+    pub fn parse(bytes: &[u8]) -> Result<RunRecord, String> {
+        let mut out = RunRecord::default();
+        for (n, line) in bytes.split(|b| *b == b'\n').enumerate().filter(|(_, l)| !l.is_empty()) {
+            match serde_json::from_slice::<Line<Recalled, ItemRecord>>(line) {
+                Ok(Line::Recalled(r)) => out.recalled.push(r),
+                Ok(Line::Item(i)) => out.items.push(i),
+                Err(e) => return Err(format!("line {} of the run's record does not parse: {e}", n + 1)),
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl super::Store {
@@ -125,7 +210,7 @@ impl super::Store {
             retention,
             windows: crate::window::union(windows),
             captures: Mutex::default(),
-            recalled: Mutex::default(),
+            journal: Mutex::new(Journal::new()),
             items: Mutex::default(),
             stamp: None,
         })
@@ -163,7 +248,7 @@ impl crate::fetch::Witness for Recorded {
         let captured = Captured::of(location, fetched);
         if let (Some(digest), Ok(doc)) = (&captured.body, fetched)
             && self.retention != Retention::None
-            && let Err(e) = self.blobs.put_as(digest, &doc.bytes)
+            && let Err(e) = self.blobs.put_new(digest, &doc.bytes)
         {
             tracing::warn!(url = %doc.url, "the capture's body cannot be kept, so the run's evidence lacks it: {e}");
             return;
@@ -174,14 +259,17 @@ impl crate::fetch::Witness for Recorded {
 
 impl crate::run::Recorder for Recorded {
     fn recalled(&self, answer: Recalled) {
-        self.recalled.lock().expect("recorded lock").push(answer);
+        self.journal
+            .lock()
+            .expect("recorded lock")
+            .line(&Line::<&Recalled, ()>::Recalled(&answer));
     }
 
     fn judged(&self, item: &Item, judged: &Judged) {
         let page = item.page.and_then(|p| {
             let text = self
                 .blobs
-                .put(p.article.text.as_bytes())
+                .put_new_content(p.article.text.as_bytes())
                 .inspect_err(|e| tracing::warn!(url = %p.url, "the page's text cannot be kept: {e}"))
                 .ok()?;
             Some(PageText {
@@ -201,11 +289,12 @@ impl crate::run::Recorder for Recorded {
         }
         let version = judged.item.as_ref().map(|i| i.version.as_str());
         let before = item.observed.and_then(|o| o.capture.as_ref()).map(|c| c.version.as_str());
-        let record = ItemRecord {
-            new_version: version.is_some() && version != before,
-            source: item.source.id.clone(),
+        let new_version = version.is_some() && version != before;
+        let text = page.as_ref().map(|p| p.text);
+        let line = ItemLine {
+            source: &item.source.id,
             url: item.url.to_string(),
-            documents,
+            documents: &documents,
             page,
             feeds: crate::judge::feed_texts(item)
                 .into_iter()
@@ -215,24 +304,25 @@ impl crate::run::Recorder for Recorded {
                     text: a.text,
                 })
                 .collect(),
-            entries: item
-                .entries
-                .iter()
-                .map(|e| EntryText {
-                    listing: e.listing.to_string(),
-                    title: e.item.title.clone(),
-                    summary: e.item.summary.clone(),
-                    content: e.item.content.clone(),
-                })
-                .collect(),
-            judged: serde_json::json!({
-                "item": judged.item,
-                "findings": judged.findings,
-                "cleared": judged.cleared,
-                "not_checked": judged.not_checked,
-            }),
+            new_version,
+            judged: JudgedLine {
+                item: &judged.item,
+                findings: &judged.findings,
+                cleared: &judged.cleared,
+                not_checked: &judged.not_checked,
+            },
         };
-        self.items.lock().expect("recorded lock").push(record);
+        self.journal
+            .lock()
+            .expect("recorded lock")
+            .line(&Line::<(), &ItemLine>::Item(&line));
+        self.items.lock().expect("recorded lock").push(Judged1 {
+            source: item.source.id.clone(),
+            url: line.url,
+            documents,
+            new_version,
+            text,
+        });
     }
 }
 
@@ -250,16 +340,10 @@ impl Recorded {
     /// Writes the run's captures, record and manifest, in its transaction, and timestamps the
     /// manifest if asked.
     pub(super) fn seal(&self, tx: &mut Tx, header: &Header) -> Result<Sealed, DbError> {
-        let items = self.items.lock().expect("recorded lock").clone();
+        let items = self.items.lock().expect("recorded lock");
         let captures = self.kept(&items, header.findings);
-        let record = RunRecord {
-            recalled: self.recalled.lock().expect("recorded lock").clone(),
-            items,
-        };
-        let record_digest = self
-            .blobs
-            .put(&serde_json::to_vec(&record).expect("a record serialises"))
-            .map_err(DbError::Evidence)?;
+        let (record_digest, packed) = self.journal.lock().expect("recorded lock").finish();
+        self.blobs.put_packed(&record_digest, &packed).map_err(DbError::Evidence)?;
         let mut inputs = Vec::new();
         for i in header.inputs {
             let digest = self.blobs.put(&i.bytes).map_err(DbError::Evidence)?;
@@ -269,8 +353,7 @@ impl Recorded {
                 sha256: digest.to_string(),
             });
         }
-        let mut named: std::collections::BTreeSet<String> =
-            record.items.iter().filter_map(|i| i.page.as_ref().map(|p| p.text.hex())).collect();
+        let mut named: std::collections::BTreeSet<String> = items.iter().filter_map(|i| i.text.map(|t| t.hex())).collect();
         named.insert(record_digest.hex());
         named.extend(inputs.iter().filter_map(|i| i.sha256.strip_prefix("sha256:").map(str::to_string)));
         let named: Vec<String> = named.into_iter().collect();
@@ -318,7 +401,7 @@ impl Recorded {
                 url: f.url.clone(),
                 evidence: evidence_digest(
                     &serde_json::to_value(f).expect("a finding serialises"),
-                    &rests_on(f, &record.items, &bodies),
+                    &rests_on(f, &items, &bodies),
                 )
                 .to_string(),
             })
@@ -381,7 +464,7 @@ impl Recorded {
     }
 
     /// The captures the retention keeps.
-    fn kept(&self, items: &[ItemRecord], findings: &[crate::judge::Finding]) -> Vec<Captured> {
+    fn kept(&self, items: &[Judged1], findings: &[crate::judge::Finding]) -> Vec<Captured> {
         let captures = self.captures.lock().expect("recorded lock").clone();
         match self.retention {
             Retention::All => captures,
@@ -430,7 +513,7 @@ fn bodies_by_url(captures: &[Captured]) -> HashMap<&str, Digest> {
 }
 
 /// The bodies a finding rests on: those of the documents its item was read from.
-fn rests_on(f: &crate::judge::Finding, items: &[ItemRecord], bodies: &HashMap<&str, Digest>) -> Vec<Digest> {
+fn rests_on(f: &crate::judge::Finding, items: &[Judged1], bodies: &HashMap<&str, Digest>) -> Vec<Digest> {
     items
         .iter()
         .filter(|i| i.source == f.source && i.url == f.url)
