@@ -1,7 +1,7 @@
 //! Evidence files checked by a third party's reader: WARC written by blackout, read by warcio
 //! (`warcio check` recomputes every digest, `warcio index` lists every record). `.ci/run`
-//! installs warcio in the venv it names in `BLACKOUT_TEST_PYTHON`; without it the test says it
-//! was skipped and passes.
+//! installs warcio in the venv it names in `BLACKOUT_TEST_PYTHON`; without that variable the
+//! test says it was skipped, and with a Python that lacks warcio it fails.
 
 use blackout::evidence::warc::{Reader, Record, RecordType, Writer, http_response};
 use blackout::store::manifest::{CaptureEntry, FindingEvidence, Input, Manifest};
@@ -13,10 +13,12 @@ fn warcio(test: &str) -> Option<String> {
         .args(["-c", "import warcio"])
         .status()
         .is_ok_and(|s| s.success());
-    if !has {
-        eprintln!("skipped {test}: no Python with warcio (BLACKOUT_TEST_PYTHON; .ci/run installs it)");
-        return None;
-    }
+    // A Python named for the tests must have what they need: a test that cannot check the WARC
+    // must not pass for one that did.
+    assert!(
+        has,
+        "{test}: BLACKOUT_TEST_PYTHON={python} cannot import warcio: install it (`{python} -m pip install warcio==1.8.1`; .ci/run does)"
+    );
     Some(python)
 }
 
@@ -105,6 +107,7 @@ fn a_manifest_canonicalised_by_python_is_the_same_bytes() {
             rule: "macronleaks-content".into(),
             source: "le-quotidien".into(),
             url: "https://e.fr/a?q=\"x\"".into(),
+            bodies: vec![blackout::model::Digest::of(b"page")],
             evidence: "sha256:02".into(),
         }],
         previous: None,
@@ -413,6 +416,19 @@ fn evidence_verify_holds_for_runs_left_alone_and_names_each_kind_of_tampering() 
         "{}",
         v.stdout
     );
+
+    // A run removed, and the next one's `previous` column set to the run before it: the column
+    // is not what counts, the manifest's text is.
+    let (_d, s) = three_nights();
+    let c = rusqlite::Connection::open(&s).unwrap();
+    let first: String = c.query_row("SELECT digest FROM manifests WHERE run = 1", [], |r| r.get(0)).unwrap();
+    c.execute_batch("PRAGMA foreign_keys = ON; DELETE FROM manifests WHERE run = 2; DELETE FROM runs WHERE id = 2;")
+        .unwrap();
+    c.execute("UPDATE manifests SET previous = ?1 WHERE run = 3", [&first]).unwrap();
+    let v = verify(&s);
+    assert_eq!(v.code, 1);
+    assert!(v.stdout.contains("run 3's manifest names a previous manifest"), "{}", v.stdout);
+    assert!(v.stdout.contains("`previous` column differs"), "{}", v.stdout);
 
     // A prune is not tampering: the chain starts from what it took.
     let (_d, s) = three_nights();

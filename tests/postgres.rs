@@ -16,6 +16,8 @@ struct Database {
     password: String,
     name: String,
     url: String,
+    /// The data directory of "this machine": where its runs keep their blobs.
+    data: std::path::PathBuf,
 }
 
 impl Database {
@@ -32,6 +34,7 @@ impl Database {
             admin,
             password,
             name,
+            data: crate::util::fresh_data_home(),
         };
         db.sql(&format!("CREATE DATABASE {}", db.name));
         Some(db)
@@ -72,7 +75,10 @@ impl Database {
     /// `blackout ARGS… --state URL` with the password in the environment.
     fn blackout(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = blackout_process();
-        cmd.args(args).args(["--state", &self.url]).env("PGPASSWORD", &self.password);
+        cmd.args(args)
+            .args(["--state", &self.url])
+            .env("PGPASSWORD", &self.password)
+            .env("XDG_DATA_HOME", &self.data);
         cmd
     }
 
@@ -125,6 +131,22 @@ fn the_demo_on_postgresql_is_new_then_open_and_the_state_commands_read_it() {
     assert!(stdout.contains("schema version 3") && stdout.contains("integrity: ok"), "{stdout}");
     let runs = db.json(&["state", "runs", "--json"]);
     assert_eq!(runs.as_array().unwrap().len(), 3);
+    // Each run sealed, chained, and replayable from what it kept.
+    let (code, stdout, stderr) = db.run(&["evidence", "verify"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("3 runs checked, all hold"), "{stdout}");
+    let replayed = db.json(&["replay", "--run", "1", "--format", "json"]);
+    let ids = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&replayed), ids(&first));
     let (code, _, stderr) = db.run(&["state", "prune", "--before", "2000-01-01"]);
     assert_eq!(code, 0, "{stderr}");
 }

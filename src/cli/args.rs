@@ -236,9 +236,9 @@ pub struct ReplayArgs {
     /// Show matched passages whole (as `check --show-excerpts`).
     #[arg(long)]
     pub show_excerpts: bool,
-    /// Lowest severity that makes the replay exit with status 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Violation, value_name = "SEVERITY")]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the replay exit with status 1 [default: the run's].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,6 +1,6 @@
 //! `blackout evidence …` and `blackout replay`: reading sealed runs back.
 
-use super::args::{BundleArgs, EvidenceCommand, ExportArgs, ReplayArgs, VerifyArgs};
+use super::args::{BundleArgs, EvidenceCommand, ExportArgs, FailOn, ReplayArgs, VerifyArgs};
 use super::state::existing;
 use super::{Failure, fail};
 use crate::evidence::export::{Part, export};
@@ -27,9 +27,21 @@ fn finding_runs(store: &mut crate::store::Store, id: &str) -> Result<(crate::sto
         .map_err(fail)?
         .pop()
         .ok_or_else(|| fail(format!("no finding `{id}` in this store (`blackout state findings` lists them)")))?;
-    let mut runs = vec![SealedRun::from_store(store, f.first_run).map_err(fail)?];
-    if f.last_run != f.first_run {
-        runs.push(SealedRun::from_store(store, f.last_run).map_err(fail)?);
+    let mut runs = Vec::new();
+    for n in [f.first_run, f.last_run] {
+        match SealedRun::from_store(store, n) {
+            Ok(r) if !runs.iter().any(|x: &SealedRun| x.manifest.run == n) => runs.push(r),
+            Ok(_) => {}
+            // The first run pruned (`state prune` keeps findings, not their first runs): the
+            // last run that reported it stands alone.
+            Err(SealedError::NoManifest { .. }) if n == f.first_run && f.last_run != n => {
+                eprintln!(
+                    "note: run {n}, which first reported finding {id}, is no longer in the store; its evidence comes from run {}",
+                    f.last_run
+                );
+            }
+            Err(e) => return Err(fail(e)),
+        }
     }
     Ok((f, runs))
 }
@@ -112,6 +124,7 @@ fn verify_warc(files: &[PathBuf], token_check: &dyn Fn(&str, &Digest) -> Result<
             return Ok(v);
         }
     };
+    v.problems.extend(evidence.unreadable.iter().cloned());
     for (n, run) in evidence.runs.iter().enumerate() {
         let mut check = crate::evidence::verify::RunCheck {
             run: run.manifest.run,
@@ -129,6 +142,26 @@ fn verify_warc(files: &[PathBuf], token_check: &dyn Fn(&str, &Digest) -> Result<
                     before.manifest.run, before.digest
                 ));
             }
+        }
+        let mut bodies = std::collections::HashMap::new();
+        for c in &run.captures {
+            if let Some(d) = c.body {
+                if !evidence.bodies.contains_key(&d) {
+                    check.problems.push(format!(
+                        "its capture of {} names the body {d}, which no record of the file holds",
+                        report::inert(&c.url)
+                    ));
+                }
+                bodies.insert(c.url.clone(), d);
+                bodies.insert(c.final_url.clone(), d);
+            }
+        }
+        crate::evidence::verify::findings_evidence(&run.manifest, &run.record, &bodies, run.whole_record, &mut check);
+        if !run.whole_record {
+            v.notes.push(format!(
+                "run {}: the file holds the lines of its record about one item (an export of one finding's): that item's findings were checked",
+                run.manifest.run
+            ));
         }
         if let Some(token) = &run.token {
             check.token = match token_check(token, &run.digest) {
@@ -150,7 +183,8 @@ fn verify_warc(files: &[PathBuf], token_check: &dyn Fn(&str, &Digest) -> Result<
         v.runs.push(check);
     }
     v.notes.push(
-        "every record's block and payload digests were recomputed, every capture and record checked against its run's manifest".into(),
+        "every record's block and payload digests were recomputed; every capture, body and finding checked against its run's manifest"
+            .into(),
     );
     Ok(v)
 }
@@ -164,7 +198,11 @@ fn write_verification(v: &Verification, out: &mut dyn Write) -> std::io::Result<
         writeln!(
             out,
             "run {}: {verdict} — manifest {}, {} captures, {} findings, timestamp {}",
-            r.run, r.manifest, r.captures, r.findings, r.token
+            r.run,
+            r.manifest,
+            r.captures,
+            r.findings,
+            report::inert(&r.token)
         )?;
         for p in &r.problems {
             writeln!(out, "  {}", report::inert(p))?;
@@ -243,26 +281,32 @@ pub fn replay_run(a: ReplayArgs, out: &mut dyn Write) -> Result<Outcome, Failure
         name.ends_with(".warc") || name.ends_with(".warc.gz")
     });
     let with = With { rules, at: a.at };
-    let replayed = match warcs.is_empty() {
+    // The run's own threshold, unless told another.
+    let run_fail_on = |sealed: &SealedRun| {
+        sealed.manifest.options["fail_on"]
+            .as_str()
+            .and_then(|s| <FailOn as clap::ValueEnum>::from_str(s, true).ok())
+    };
+    let (replayed, theirs) = match warcs.is_empty() {
         true => {
             let run = a.run.ok_or_else(|| {
                 fail("name the run to replay: `--run N` (from the state store), or WARC files written by `evidence export`")
             })?;
             let mut store = existing(&a.store)?;
             let sealed = SealedRun::from_store(&mut store, run).map_err(fail)?;
-            replay(&sealed, &store.blobs(), &with).map_err(fail)?
+            (replay(&sealed, &store.blobs(), &with).map_err(fail)?, run_fail_on(&sealed))
         }
         false => {
             let evidence = WarcEvidence::read(&warcs).map_err(fail)?;
             let sealed = evidence.run(a.run).map_err(fail)?;
-            replay(sealed, &evidence, &with).map_err(fail)?
+            (replay(sealed, &evidence, &with).map_err(fail)?, run_fail_on(sealed))
         }
     };
     let mut report = replayed.report;
     if !a.show_excerpts {
         replayed.redaction.apply(&mut report);
     }
-    let fail_on = a.fail_on.into();
+    let fail_on = a.fail_on.or(theirs).unwrap_or(FailOn::Violation).into();
     a.format.renderer(false, fail_on).render(&report, out)?;
     Ok(report.outcome(fail_on))
 }

@@ -92,9 +92,20 @@ impl Bundle {
         let mut rule = None;
         for (input, bytes) in first.inputs.iter().filter(|(i, _)| i.role == "rules") {
             let text = String::from_utf8_lossy(bytes);
-            let name = Path::new(&input.path)
+            // A name of plain characters, unique in the bundle (two rule files may share one).
+            let base: String = Path::new(&input.path)
                 .file_name()
-                .map_or("rules.toml".into(), |n| n.to_string_lossy().into_owned());
+                .map_or("rules.toml".into(), |n| n.to_string_lossy().into_owned())
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+                .collect();
+            let taken = |n: &str| pieces.iter().any(|p: &Piece| p.name == format!("rules/{n}"));
+            let mut name = base.clone();
+            let mut k = 1;
+            while taken(&name) {
+                k += 1;
+                name = format!("{k}-{base}");
+            }
             if rule.is_none() {
                 rule = rule_as_written(&text, &finding.rule).map(|r| (r, input.path.clone(), input.sha256.clone()));
             }

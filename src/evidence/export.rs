@@ -12,7 +12,7 @@
 //! `metadata` record per judged item (extracted text with its scopes, dates with provenance,
 //! timing, matched spans with offsets into that text, findings).
 
-use super::sealed::{SealedRun, urn};
+use super::sealed::{SealedRun, kind, urn};
 use super::warc::{Record, RecordType, Writer, http_response};
 use crate::fetch::{Bodies, Captured, ExchangeRecord};
 use crate::model::Digest;
@@ -59,14 +59,14 @@ pub fn export<W: Write>(runs: &[SealedRun], part: &Part, bodies: &dyn Bodies, ou
         let manifest = Record::new(RecordType::Metadata, at, run.text.clone().into_bytes())
             .field("WARC-Target-URI", &urn(n, "manifest"))
             .field("Content-Type", "application/json")
-            .field("WARC-Blackout-Kind", "manifest");
+            .field("WARC-Blackout-Kind", kind::MANIFEST);
         put(&mut w, &manifest, &mut done)?;
         if let Some(token) = &run.token {
             let t = Record::new(RecordType::Metadata, at, token.clone().into_bytes())
                 .field("WARC-Target-URI", &urn(n, "timestamp"))
                 .field("WARC-Refers-To", &manifest.id)
                 .field("Content-Type", "text/plain; profile=\"rfc3161-token-base64\"")
-                .field("WARC-Blackout-Kind", "timestamp");
+                .field("WARC-Blackout-Kind", kind::TIMESTAMP);
             put(&mut w, &t, &mut done)?;
         }
         for (input, bytes) in &run.inputs {
@@ -81,16 +81,25 @@ pub fn export<W: Write>(runs: &[SealedRun], part: &Part, bodies: &dyn Bodies, ou
                         "application/octet-stream"
                     },
                 )
-                .field("WARC-Blackout-Kind", "input")
+                .field("WARC-Blackout-Kind", kind::INPUT)
                 .field("WARC-Blackout-Role", &input.role);
             put(&mut w, &r, &mut done)?;
         }
-        let record = run.record_bytes.clone();
+        // One finding's export carries the lines of the record about its item only: not the
+        // texts and verdicts of every other outlet the run read.
+        let (record, what) = match (part, run.whole_record) {
+            (Part::All, true) => (run.record_bytes.clone(), kind::RECORD),
+            (Part::Item { source, url }, _) => (
+                crate::store::RunRecord::lines_about(&run.record_bytes, source, url),
+                kind::RECORD_PART,
+            ),
+            (Part::All, false) => (run.record_bytes.clone(), kind::RECORD_PART),
+        };
         let r = Record::new(RecordType::Metadata, at, record)
             .field("WARC-Target-URI", &urn(n, "record"))
-            .field("Content-Type", "application/json")
+            .field("Content-Type", "application/x-ndjson")
             .field("WARC-Refers-To", &manifest.id)
-            .field("WARC-Blackout-Kind", "record");
+            .field("WARC-Blackout-Kind", what);
         put(&mut w, &r, &mut done)?;
         let captures: Vec<&Captured> = match part {
             Part::All => run.captures.iter().collect(),
@@ -207,7 +216,7 @@ fn capture_records(c: &Captured, bodies: &dyn Bodies, written: &mut HashSet<Dige
                         Record::new(RecordType::Resource, c.fetched_at, bytes.clone())
                             .field("WARC-Target-URI", &c.final_url)
                             .field("Content-Type", content_type(c))
-                            .field("WARC-Blackout-Kind", "confirmed-body"),
+                            .field("WARC-Blackout-Kind", kind::CONFIRMED_BODY),
                     );
                 }
                 r
@@ -248,7 +257,7 @@ fn capture_records(c: &Captured, bodies: &dyn Bodies, written: &mut HashSet<Dige
     let mut meta = Record::new(RecordType::Metadata, c.fetched_at, json)
         .field("WARC-Target-URI", &c.url)
         .field("Content-Type", "application/json")
-        .field("WARC-Blackout-Kind", "capture");
+        .field("WARC-Blackout-Kind", kind::CAPTURE);
     if let Some(last) = out.last() {
         meta = meta.field("WARC-Refers-To", &last.id.clone());
     }
@@ -319,7 +328,7 @@ fn item_record(run: i64, at: chrono::DateTime<chrono::Utc>, item: &ItemRecord, b
     let r = Record::new(RecordType::Metadata, at, block)
         .field("WARC-Target-URI", &item.url)
         .field("Content-Type", "application/json")
-        .field("WARC-Blackout-Kind", "item");
+        .field("WARC-Blackout-Kind", kind::ITEM);
     match page {
         Some(id) => r.field("WARC-Refers-To", id),
         None => r,

@@ -1,6 +1,7 @@
-//! Evidence that holds up months later: captures kept with their digests, exported as WARC,
-//! replayed offline, and a run log that shows tampering (issue 13; built in steps — this
-//! step is the WARC format itself).
+//! Evidence that holds up months later, read back from what the state store sealed (see
+//! `store::recorded`): a run's evidence whole (`sealed`), verified (`verify`), exported as
+//! WARC (`export`, `warc`), replayed offline (`replay`), gathered for one finding (`bundle`),
+//! and its trusted timestamp (`tsa`).
 
 pub mod bundle;
 pub mod export;

@@ -23,8 +23,10 @@ pub struct SealedRun {
     /// How many of the manifest's captures are not here (an export of one finding's).
     pub left_out: usize,
     pub record: RunRecord,
-    /// The record as kept (its digest is the manifest's `record`).
+    /// The record as kept (its digest is the manifest's `record`), or, from an export of one
+    /// finding's, the lines about its item (`whole_record` false).
     pub record_bytes: Vec<u8>,
+    pub whole_record: bool,
     pub inputs: Vec<(Input, Vec<u8>)>,
 }
 
@@ -55,7 +57,7 @@ impl SealedRun {
     /// Run `run` from the store, each piece checked against the manifest.
     pub fn from_store(store: &mut Store, run: i64) -> Result<SealedRun, SealedError> {
         let blobs = store.blobs();
-        let row = store.manifests(Some(&[run]))?.pop().ok_or(SealedError::NoManifest { run })?;
+        let row = store.manifests(Some(run))?.pop().ok_or(SealedError::NoManifest { run })?;
         let damaged = |what: String| SealedError::Damaged { run, what };
         let digest = Digest::of(row.text.as_bytes());
         if digest.to_string() != row.digest {
@@ -92,6 +94,7 @@ impl SealedRun {
             left_out: 0,
             record,
             record_bytes,
+            whole_record: true,
             inputs,
         })
     }
@@ -129,6 +132,8 @@ impl Bodies for Blobs {
 pub struct WarcEvidence {
     pub runs: Vec<SealedRun>,
     pub bodies: HashMap<Digest, Vec<u8>>,
+    /// Records of blackout's that could not be read (a verification names each).
+    pub unreadable: Vec<String>,
 }
 
 impl Bodies for WarcEvidence {
@@ -145,53 +150,90 @@ pub fn urn(run: i64, what: &str) -> String {
     format!("urn:blackout:run:{run}:{what}")
 }
 
+/// What blackout's exports say of a record, in `WARC-Blackout-Kind`.
+pub mod kind {
+    pub const MANIFEST: &str = "manifest";
+    pub const TIMESTAMP: &str = "timestamp";
+    pub const INPUT: &str = "input";
+    /// The run's whole record.
+    pub const RECORD: &str = "record";
+    /// The lines of the record about one item (an export of one finding's).
+    pub const RECORD_PART: &str = "record-part";
+    pub const CAPTURE: &str = "capture";
+    pub const ITEM: &str = "item";
+    /// The body a 304 confirmed, when no earlier record of the file holds it.
+    pub const CONFIRMED_BODY: &str = "confirmed-body";
+}
+
+/// The records of WARC files, sorted by what a run needs.
+#[derive(Default)]
+struct Gathered {
+    manifests: Vec<(u64, String)>,
+    records: Vec<Vec<u8>>,
+    parts: HashMap<i64, Vec<u8>>,
+    captures: HashMap<String, Captured>,
+    files: HashMap<Digest, Vec<u8>>,
+    tokens: HashMap<i64, String>,
+    bodies: HashMap<Digest, Vec<u8>>,
+    unreadable: Vec<String>,
+}
+
 impl WarcEvidence {
     /// Reads WARC files written by `blackout evidence export`, every record's digests
     /// checked (an altered record stops the read, named by its file, offset and id), every
     /// piece of a run checked against its manifest.
     pub fn read(paths: &[PathBuf]) -> Result<WarcEvidence, SealedError> {
-        let mut manifests: Vec<String> = Vec::new();
-        let mut records: HashMap<i64, Vec<u8>> = HashMap::new();
-        let mut captures: HashMap<String, Captured> = HashMap::new();
-        let mut files: HashMap<Digest, Vec<u8>> = HashMap::new();
-        let mut tokens: HashMap<i64, String> = HashMap::new();
-        let mut bodies: HashMap<Digest, Vec<u8>> = HashMap::new();
+        let mut g = Gathered::default();
         for path in paths {
             let file = std::fs::File::open(path).map_err(|error| SealedError::Io { path: path.clone(), error })?;
             for read in Reader::new(std::io::BufReader::new(file)) {
-                let (_, r) = read.map_err(|error| SealedError::Warc { path: path.clone(), error })?;
-                take(r, &mut manifests, &mut records, &mut captures, &mut files, &mut tokens, &mut bodies);
+                let (offset, r) = read.map_err(|error| SealedError::Warc { path: path.clone(), error })?;
+                g.take(offset, r);
             }
         }
-        if manifests.is_empty() {
+        if g.manifests.is_empty() {
             return Err(SealedError::NotBlackout {
                 path: paths.first().cloned().unwrap_or_default(),
             });
         }
-        let mut runs = Vec::new();
+        let mut runs: Vec<SealedRun> = Vec::new();
         let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for text in manifests {
+        for (offset, text) in std::mem::take(&mut g.manifests) {
             let digest = Digest::of(text.as_bytes());
-            let manifest: Manifest = serde_json::from_str(&text).map_err(|e| SealedError::Damaged {
-                run: 0,
-                what: format!("a manifest does not parse: {e}"),
-            })?;
+            let manifest: Manifest = match serde_json::from_str(&text) {
+                Ok(m) => m,
+                Err(e) => {
+                    g.unreadable.push(format!("the manifest at byte {offset} does not parse: {e}"));
+                    continue;
+                }
+            };
             let run = manifest.run;
+            if runs.iter().any(|r| r.manifest.run == run) {
+                g.unreadable.push(format!("a second manifest of run {run}, at byte {offset}"));
+                continue;
+            }
             let damaged = |what: String| SealedError::Damaged { run, what };
-            let record_bytes = manifest
+            let whole = manifest
                 .record
                 .parse::<Digest>()
                 .ok()
-                .and_then(|d| records.values().find(|r| Digest::of(r) == d))
-                .ok_or_else(|| damaged("the WARC files hold no record of the run whose digest its manifest names".into()))?
-                .clone();
+                .and_then(|d| g.records.iter().find(|r| Digest::of(r) == d));
+            let (record_bytes, whole_record) = match (whole, g.parts.get(&run)) {
+                (Some(r), _) => (r.clone(), true),
+                (None, Some(part)) => (part.clone(), false),
+                (None, None) => {
+                    return Err(damaged(
+                        "the WARC files hold no record of the run whose digest its manifest names".into(),
+                    ));
+                }
+            };
             let record = RunRecord::parse(&record_bytes).map_err(damaged)?;
             // Captures are named by their canonical record's digest: one left out (an export of
             // one finding's) is missing here, one altered is a record no manifest names.
             let mut run_captures = Vec::new();
             let mut left_out = 0;
             for entry in &manifest.captures {
-                match captures.get(&entry.record) {
+                match g.captures.get(&entry.record) {
                     Some(c) => {
                         used.insert(entry.record.clone());
                         run_captures.push(c.clone());
@@ -205,12 +247,12 @@ impl WarcEvidence {
                     .sha256
                     .parse::<Digest>()
                     .ok()
-                    .and_then(|d| files.get(&d))
+                    .and_then(|d| g.files.get(&d))
                     .ok_or_else(|| damaged(format!("the {} file `{}` is not in the WARC files", input.role, input.path)))?;
                 inputs.push((input.clone(), bytes.clone()));
             }
             runs.push(SealedRun {
-                token: tokens.get(&run).cloned(),
+                token: g.tokens.get(&run).cloned(),
                 manifest,
                 text,
                 digest,
@@ -218,18 +260,22 @@ impl WarcEvidence {
                 left_out,
                 record,
                 record_bytes,
+                whole_record,
                 inputs,
             });
         }
-        if let Some((_, c)) = captures.iter().find(|(d, _)| !used.contains(*d)) {
+        if let Some((_, c)) = g.captures.iter().find(|(d, _)| !used.contains(*d)) {
             return Err(SealedError::Damaged {
-                run: runs.first().map_or(0, |r: &SealedRun| r.manifest.run),
+                run: runs.first().map_or(0, |r| r.manifest.run),
                 what: format!("the capture of {} matches no manifest's: it was altered", c.url),
             });
         }
         runs.sort_by_key(|r| r.manifest.run);
-        runs.dedup_by_key(|r| r.manifest.run);
-        Ok(WarcEvidence { runs, bodies })
+        Ok(WarcEvidence {
+            runs,
+            bodies: g.bodies,
+            unreadable: g.unreadable,
+        })
     }
 
     /// The run to replay: `run`, or the only one.
@@ -247,60 +293,55 @@ impl WarcEvidence {
     }
 }
 
-/// Sorts one record into what a replay needs.
-fn take(
-    r: Record,
-    manifests: &mut Vec<String>,
-    records: &mut HashMap<i64, Vec<u8>>,
-    captures: &mut HashMap<String, Captured>,
-    files: &mut HashMap<Digest, Vec<u8>>,
-    tokens: &mut HashMap<i64, String>,
-    bodies: &mut HashMap<Digest, Vec<u8>>,
-) {
-    let target = r.get("WARC-Target-URI").unwrap_or_default().to_string();
-    let blackout = r.get("WARC-Blackout-Kind").map(str::to_string);
-    let run = || -> i64 {
-        target
-            .strip_prefix("urn:blackout:run:")
-            .and_then(|t| t.split(':').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
-    match (r.kind, blackout.as_deref()) {
-        (RecordType::Metadata, Some("manifest")) => {
-            if let Ok(text) = String::from_utf8(r.block) {
-                manifests.push(text);
+impl Gathered {
+    /// Sorts one record into what a run needs.
+    fn take(&mut self, offset: u64, r: Record) {
+        let target = r.get("WARC-Target-URI").unwrap_or_default().to_string();
+        let said = r.get("WARC-Blackout-Kind").map(str::to_string);
+        let run = || -> i64 {
+            target
+                .strip_prefix("urn:blackout:run:")
+                .and_then(|t| t.split(':').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        let mut unreadable = |what: &str| {
+            self.unreadable
+                .push(format!("the {what} record {} at byte {offset} cannot be read", r.id))
+        };
+        match (r.kind, said.as_deref()) {
+            (RecordType::Metadata, Some(kind::MANIFEST)) => match String::from_utf8(r.block.clone()) {
+                Ok(text) => self.manifests.push((offset, text)),
+                Err(_) => unreadable("manifest"),
+            },
+            (RecordType::Metadata, Some(kind::RECORD)) => self.records.push(r.block),
+            (RecordType::Metadata, Some(kind::RECORD_PART)) => {
+                self.parts.insert(run(), r.block);
             }
-        }
-        (RecordType::Metadata, Some("record")) => {
-            records.insert(run(), r.block);
-        }
-        (RecordType::Metadata, Some("capture")) => {
-            if let Ok(c) = serde_json::from_slice::<Captured>(&r.block) {
-                let digest = Digest::of(&r.block).to_string();
-                captures.insert(digest, c);
+            (RecordType::Metadata, Some(kind::CAPTURE)) => match serde_json::from_slice::<Captured>(&r.block) {
+                Ok(c) => {
+                    self.captures.insert(Digest::of(&r.block).to_string(), c);
+                }
+                Err(_) => unreadable("capture"),
+            },
+            (RecordType::Metadata, Some(kind::TIMESTAMP)) => match String::from_utf8(r.block.clone()) {
+                Ok(t) => {
+                    self.tokens.insert(run(), t);
+                }
+                Err(_) => unreadable("timestamp"),
+            },
+            (RecordType::Resource, Some(kind::INPUT)) => {
+                self.files.insert(Digest::of(&r.block), r.block);
             }
-        }
-        (RecordType::Metadata, Some("timestamp")) => {
-            if let Ok(t) = String::from_utf8(r.block) {
-                tokens.insert(run(), t);
+            (RecordType::Resource, _) => {
+                self.bodies.insert(Digest::of(&r.block), r.block);
             }
+            (RecordType::Response, _) => {
+                let body = super::warc::payload(&r.block);
+                self.bodies.insert(Digest::of(body), body.to_vec());
+            }
+            _ => {}
         }
-        (RecordType::Resource, Some("input")) => {
-            files.insert(Digest::of(&r.block), r.block);
-        }
-        (RecordType::Resource, _) => {
-            bodies.insert(Digest::of(&r.block), r.block);
-        }
-        (RecordType::Response, _) => {
-            let body = r
-                .block
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map_or(&r.block[..0], |at| &r.block[at + 4..]);
-            bodies.insert(Digest::of(body), body.to_vec());
-        }
-        _ => {}
     }
 }
 

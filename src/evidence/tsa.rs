@@ -5,9 +5,11 @@
 //! The request is DER (`TimeStampReq`: the SHA-256 imprint, a random nonce, the TSA's
 //! certificate asked for), POSTed as `application/timestamp-query`; the answer
 //! (`TimeStampResp`) must grant a token whose `TSTInfo` carries our imprint and nonce. A token
-//! is checked as `openssl ts -verify` does: the imprint, the CMS signature over the signed
+//! is checked much as `openssl ts -verify` does: the imprint, the CMS signature over the signed
 //! attributes (with the `messageDigest` of the `TSTInfo`), the signer's certificate marked for
-//! timestamping, and — given the TSA's CA certificates — the chain up to one of them.
+//! timestamping (one extended key usage, critical) and valid at the time stated, and — given the
+//! TSA's CA certificates — the chain up to one of them. Not checked, unlike `openssl ts
+//! -verify`: the ESS `signingCertificate` attribute and the intermediates' constraints.
 
 use crate::model::Digest;
 use base64::Engine as _;
@@ -240,7 +242,10 @@ pub fn check_der(der: &[u8], digest: &Digest, trusted: &[Vec<u8>]) -> Result<Sta
     )
     .map_err(|e| format!("the token's signature does not hold: {e}"))?;
     if !for_timestamping(cert) {
-        return Err("the signer's certificate is not for timestamping (no extended key usage timeStamping)".into());
+        return Err("the signer's certificate is not for timestamping (RFC 3161: one extended key usage, timeStamping, critical)".into());
+    }
+    if !valid_at(cert, tst.gen_time.to_unix_duration()) {
+        return Err("the signer's certificate was not valid at the time the token states".into());
     }
     let chain = match trusted.is_empty() {
         true => false,
@@ -282,13 +287,21 @@ fn signs(sid: &SignerIdentifier, cert: &Certificate) -> bool {
     }
 }
 
+/// RFC 3161 §2.3: the TSA's certificate has one extended key usage, timeStamping, marked
+/// critical.
 fn for_timestamping(cert: &Certificate) -> bool {
     cert.tbs_certificate
         .extensions
         .iter()
         .flatten()
-        .filter(|e| e.extn_id == EXTENDED_KEY_USAGE)
-        .any(|e| x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).is_ok_and(|u| u.0.contains(&TIME_STAMPING)))
+        .filter(|e| e.extn_id == EXTENDED_KEY_USAGE && e.critical)
+        .any(|e| x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).is_ok_and(|u| u.0 == [TIME_STAMPING]))
+}
+
+/// Whether `cert` was valid at `at`.
+fn valid_at(cert: &Certificate, at: std::time::Duration) -> bool {
+    let v = &cert.tbs_certificate.validity;
+    v.not_before.to_unix_duration() <= at && at <= v.not_after.to_unix_duration()
 }
 
 /// Checks `signature` over `message` with `cert`'s key.
@@ -382,15 +395,20 @@ pub fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
     out
 }
 
+/// The largest answer read from a TSA.
+const MAX_ANSWER: usize = 1 << 20;
+
 /// Asks the TSA at `url` for a token over `digest`, within `timeout`; base64 of the DER.
 pub fn stamp(url: &url::Url, digest: &Digest, timeout: std::time::Duration) -> Result<String, String> {
     crate::http::install_crypto();
     let mut n = [0u8; 8];
     getrandom::fill(&mut n).map_err(|e| format!("no random nonce: {e}"))?;
     let nonce = u64::from_be_bytes(n);
+    // The TSA's own address: no redirect followed (an https TSA is not left for http).
     let client = reqwest::Client::builder()
         .user_agent(crate::report::TOOL)
         .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
     let body = request(digest, nonce);
@@ -405,7 +423,16 @@ pub fn stamp(url: &url::Url, digest: &Digest, timeout: std::time::Duration) -> R
         if !r.status().is_success() {
             return Err(format!("HTTP {}", r.status()));
         }
-        r.bytes().await.map(|b| b.to_vec()).map_err(|e| e.without_url().to_string())
+        // A token is a few kilobytes; an answer past the cap is not one.
+        let mut r = r;
+        let mut answer = Vec::new();
+        while let Some(chunk) = r.chunk().await.map_err(|e| e.without_url().to_string())? {
+            answer.extend_from_slice(&chunk);
+            if answer.len() > MAX_ANSWER {
+                return Err(format!("an answer larger than {MAX_ANSWER} bytes"));
+            }
+        }
+        Ok(answer)
     };
     let answer = crate::http::bounded(timeout, asking)?.ok_or_else(|| format!("no answer within {} s", timeout.as_secs()))??;
     let der = token_of(&answer, digest, nonce)?;

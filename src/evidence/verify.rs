@@ -10,7 +10,7 @@
 
 use crate::fetch::Captured;
 use crate::model::Digest;
-use crate::store::{Blobs, ManifestRow, RunRecord, Store, StoreError, evidence_digest, manifest::Manifest};
+use crate::store::{Blobs, RunRecord, Store, StoreError, evidence_digest, manifest::Manifest};
 use std::collections::HashMap;
 
 /// What was checked in one run, and what did not hold.
@@ -60,7 +60,15 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
         });
         return Ok(out);
     }
-    chain(store, &manifests, &runs, &mut out)?;
+    let links: Vec<Link> = manifests
+        .iter()
+        .map(|m| Link {
+            run: m.run,
+            digest: Digest::of(m.text.as_bytes()).to_string(),
+            previous: m.parse().ok().and_then(|p| p.previous),
+        })
+        .collect();
+    chain(store, &links, &runs, &mut out)?;
     let findings = store.sealed_findings(None)?;
     let mut parsed: HashMap<i64, Manifest> = HashMap::new();
     for row in &manifests {
@@ -86,6 +94,11 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
             Ok(m) => {
                 if m.run != row.run {
                     check.problems.push(format!("its manifest is run {}'s", m.run));
+                }
+                if m.previous != row.previous {
+                    check
+                        .problems
+                        .push("the store's `previous` column differs from the previous manifest its text names: it was edited".into());
                 }
                 run_contents(store, &blobs, &m, &mut check)?;
                 parsed.insert(row.run, m);
@@ -131,11 +144,19 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
     Ok(out)
 }
 
-/// The chain: each manifest's `previous` is the digest of the one before (as stored and as
-/// recomputed), the first's the last one pruned; every run after the first manifest has one.
-fn chain(store: &mut Store, manifests: &[ManifestRow], runs: &[i64], out: &mut Verification) -> Result<(), StoreError> {
+/// A manifest as the chain sees it: its run, the digest of its text, and the previous one its
+/// text names (never the `previous` column, which no digest covers).
+struct Link {
+    run: i64,
+    digest: String,
+    previous: Option<String>,
+}
+
+/// The chain: each manifest names the digest of the one before (recomputed from its text), the
+/// first the last one pruned; every run after the first manifest has one.
+fn chain(store: &mut Store, links: &[Link], runs: &[i64], out: &mut Verification) -> Result<(), StoreError> {
     let pruned = store.pruned_through()?;
-    let Some(first) = manifests.first() else {
+    let Some(first) = links.first() else {
         if !runs.is_empty() {
             out.notes.push(format!(
                 "no run of this store has a manifest ({} runs recorded before evidence was kept)",
@@ -168,26 +189,26 @@ fn chain(store: &mut Store, manifests: &[ManifestRow], runs: &[i64], out: &mut V
             ),
         });
     }
-    for pair in manifests.windows(2) {
+    for pair in links.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        let recomputed = Digest::of(a.text.as_bytes()).to_string();
         match &b.previous {
-            Some(named) if *named == recomputed => {}
+            Some(named) if *named == a.digest => {}
             Some(named) => out.problems.push(format!(
-                "run {}'s manifest names a previous manifest {named}, but run {}'s hashes to {recomputed}: a run was altered or removed in between",
+                "run {}'s manifest names a previous manifest {named}, but run {}'s hashes to {}: a run was altered or removed in between",
+                b.run, a.run, a.digest
+            )),
+            None => out.problems.push(format!(
+                "run {}'s manifest names no previous one, though run {} comes before it",
                 b.run, a.run
             )),
-            None => out
-                .problems
-                .push(format!("run {}'s manifest names no previous one, though run {} comes before it", b.run, a.run)),
         }
     }
-    let sealed: std::collections::HashSet<i64> = manifests.iter().map(|m| m.run).collect();
+    let sealed: std::collections::HashSet<i64> = links.iter().map(|m| m.run).collect();
     for r in runs.iter().filter(|r| **r > first.run && !sealed.contains(r)) {
         out.problems
             .push(format!("run {r} has no manifest, though runs before it have: it was removed"));
     }
-    for m in manifests.iter().filter(|m| !runs.contains(&m.run)) {
+    for m in links.iter().filter(|m| !runs.contains(&m.run)) {
         out.problems
             .push(format!("run {}'s manifest is there but the run is not: the run was removed", m.run));
     }
@@ -246,16 +267,20 @@ fn run_contents(store: &mut Store, blobs: &Blobs, m: &Manifest, check: &mut RunC
         RunRecord::parse(&bytes)
     });
     match record {
-        Ok(record) => findings_evidence(m, &record, &bodies, check),
+        Ok(record) => findings_evidence(m, &record, &bodies, true, check),
         Err(e) => check.problems.push(format!("its record: {e}")),
     }
     Ok(())
 }
 
-/// Each finding's evidence digest, recomputed from the run's record and its bodies.
-fn findings_evidence(m: &Manifest, record: &RunRecord, bodies: &HashMap<String, Digest>, check: &mut RunCheck) {
+/// Each finding's evidence digest, recomputed from the run's record (`whole`, or the lines
+/// about one item: then only that item's findings) and the bodies its kept captures hold.
+pub fn findings_evidence(m: &Manifest, record: &RunRecord, bodies: &HashMap<String, Digest>, whole: bool, check: &mut RunCheck) {
     for f in &m.findings {
         let item = record.items.iter().find(|i| i.source == f.source && i.url == f.url);
+        if item.is_none() && !whole {
+            continue;
+        }
         let judged = item.and_then(|i| {
             i.judged["findings"]
                 .as_array()
@@ -267,8 +292,16 @@ fn findings_evidence(m: &Manifest, record: &RunRecord, bodies: &HashMap<String, 
                 .push(format!("finding {} is in the manifest but not in the run's record", f.id));
             continue;
         };
-        let rests_on: Vec<Digest> = item.documents.iter().filter_map(|d| bodies.get(d).copied()).collect();
-        let actual = evidence_digest(judged, &rests_on).to_string();
+        // The bodies the manifest says it rests on; those kept must be the item's.
+        let kept: Vec<&Digest> = item.documents.iter().filter_map(|d| bodies.get(d)).collect();
+        if let Some(b) = f.bodies.iter().find(|b| !kept.is_empty() && !kept.contains(b)) {
+            check.problems.push(format!(
+                "finding {} rests on body {b} by its manifest, which no kept capture of its item holds",
+                f.id
+            ));
+        }
+        let rests_on = &f.bodies;
+        let actual = evidence_digest(judged, rests_on).to_string();
         if actual != f.evidence {
             check.problems.push(format!(
                 "finding {}'s evidence hashes to {actual}, its manifest says {}: its record or a capture it rests on changed",

@@ -64,8 +64,9 @@ pub struct Failure {
 impl Captured {
     /// The capture of one fetch's outcome.
     pub fn of(location: &Location, fetched: &Result<Document, FetchError>) -> Captured {
+        // Absolute, as the run's `--input` is recorded: a replay puts the file back there.
         let file = match location {
-            Location::File(path) => Some(path.display().to_string()),
+            Location::File(path) => Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()).display().to_string()),
             Location::Http(_) => None,
         };
         match fetched {
@@ -228,10 +229,10 @@ impl<'a> Replayer<'a> {
 }
 
 impl Fetcher for Replayer<'_> {
+    /// On every core, as the live run extracted and judged on every core.
     fn fetch_each(&self, requests: &[Request], each: &(dyn Fn(usize, Result<Document, FetchError>) + Sync)) {
-        for (i, r) in requests.iter().enumerate() {
-            each(i, self.fetch(&r.location));
-        }
+        use rayon::prelude::*;
+        requests.par_iter().enumerate().for_each(|(i, r)| each(i, self.fetch(&r.location)));
     }
 
     /// Whatever the live run could reach (the web and files alike).

@@ -138,7 +138,7 @@ pub fn bounded<T>(timeout: std::time::Duration, work: impl std::future::Future<O
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the sender: {e}"))?;
+        .map_err(|e| format!("cannot start a network runtime: {e}"))?;
     let done = runtime.block_on(async { tokio::time::timeout(timeout, work).await.ok() });
     runtime.shutdown_background();
     Ok(done)

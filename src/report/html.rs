@@ -404,7 +404,7 @@ fn finding(out: &mut String, r: &Report, f: &Finding, n: usize) {
     if let Some(state) = &r.state {
         let _ = write!(
             out,
-            "<dt>Evidence</dt><dd>the captures it rests on, the rule, the timing and the run's manifest:              <code>blackout evidence bundle {id} --state {store} -o {id}.zip</code></dd>",
+            "<dt>Evidence</dt><dd>the captures it rests on, the rule, the timing and the run's manifest: <code>blackout evidence bundle {id} --state {store} -o {id}.zip</code></dd>",
             id = Html(&f.id),
             store = Html(&shell_word(&state.store)),
         );

@@ -68,26 +68,28 @@ impl Store {
             attempts += 1;
             let mut annotated = report.clone();
             let mut tx = self.conn.transaction().map_err(&db)?;
-            let written = record(&mut tx, &mut annotated, meta).and_then(|run| {
-                let replaced = match kept {
-                    Some(kept) => kept.record(&mut tx, run)?,
-                    None => Vec::new(),
-                };
-                let sealed = match recorded {
-                    Some(recorded) => Some(recorded.seal(
-                        &mut tx,
-                        &super::recorded::Header {
-                            run,
-                            evaluated_at: report.evaluated_at,
-                            inputs: &meta.inputs,
-                            options: &meta.options,
-                            findings: &report.findings,
-                        },
-                    )?),
-                    None => None,
-                };
-                Ok((run, replaced, sealed))
-            });
+            let written = chain_lock(&mut tx)
+                .and_then(|()| record(&mut tx, &mut annotated, meta))
+                .and_then(|run| {
+                    let replaced = match kept {
+                        Some(kept) => kept.record(&mut tx, run)?,
+                        None => Vec::new(),
+                    };
+                    let sealed = match recorded {
+                        Some(recorded) => Some(recorded.seal(
+                            &mut tx,
+                            &super::recorded::Header {
+                                run,
+                                evaluated_at: report.evaluated_at,
+                                inputs: &meta.inputs,
+                                options: &meta.options,
+                                findings: &report.findings,
+                            },
+                        )?),
+                        None => None,
+                    };
+                    Ok((run, replaced, sealed))
+                });
             match written {
                 Ok((run, replaced, sealed)) => {
                     let mut state = state_run(&self.path, run, &annotated);
@@ -119,6 +121,17 @@ impl Store {
         tracing::info!(run, items, findings, seconds = started.elapsed().as_secs_f64(), "state recorded");
         Ok(run)
     }
+}
+
+/// Machines sharing a PostgreSQL store commit one at a time, from their first statement: the
+/// order of the runs' numbers is then the order of the manifests' chain (a lock taken later, at
+/// the seal, let a run numbered later seal first, and the chain fork). SQLite's transaction
+/// holds the write lock from its first write, the run's row, which gives the same order.
+fn chain_lock(tx: &mut Tx) -> Result<(), DbError> {
+    if matches!(tx, Tx::Postgres { .. }) {
+        tx.execute("SELECT pg_advisory_xact_lock(7453600013)", &[])?;
+    }
+    Ok(())
 }
 
 /// How the run stands in the store: its number, and its findings new, open, resolved and

@@ -228,14 +228,17 @@ pub(super) fn sweep(tx: &mut Tx, bodies: &Path) -> Result<usize, DbError> {
         .flatten()
     {
         let name = file.file_name().to_string_lossy().into_owned();
-        let orphan = match Digest::from_hex(&name) {
-            Some(d) => !named(tx, &d)?,
-            // A temporary file: a run's that was killed, once it is a day old.
-            None => file
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().unwrap_or_default() > std::time::Duration::from_secs(86_400)),
-        };
+        // A day old at least: a run under way writes its blobs before its rows (a temporary
+        // file is a killed run's).
+        let old = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().unwrap_or_default() > std::time::Duration::from_secs(86_400));
+        let orphan = old
+            && match Digest::from_hex(&name) {
+                Some(d) => !named(tx, &d)?,
+                None => true,
+            };
         if orphan && std::fs::remove_file(file.path()).is_ok() {
             removed += 1;
         }

@@ -44,14 +44,15 @@ pub struct Recorded {
     /// and verdicts in memory otherwise).
     journal: Mutex<Journal>,
     /// What sealing needs of each item: where it was read, whether it is new content.
-    items: Mutex<Vec<Judged1>>,
+    items: Mutex<Vec<ItemSeal>>,
     /// Asks a timestamp authority for a token over the manifest's digest (`--tsa`).
     stamp: Option<Box<Stamper>>,
 }
 
-/// An item as sealing needs it.
+/// An item as sealing needs it: where it was read (its page first, when read), whether its
+/// content is new, its page's text.
 #[derive(Debug, Clone)]
-struct Judged1 {
+struct ItemSeal {
     source: String,
     url: String,
     documents: Vec<String>,
@@ -77,13 +78,18 @@ impl Journal {
         }
     }
 
-    fn line(&mut self, value: &impl Serialize) {
-        use std::io::Write;
+    /// A line's bytes, made outside the journal's lock (judging threads serialise in parallel).
+    fn bytes(value: &impl Serialize) -> Vec<u8> {
         let mut bytes = serde_json::to_vec(value).expect("a record line serialises");
         bytes.push(b'\n');
-        sha2::Digest::update(&mut self.sha, &bytes);
+        bytes
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        sha2::Digest::update(&mut self.sha, bytes);
         if let Some(gz) = &mut self.gz {
-            gz.write_all(&bytes).expect("writing to memory");
+            gz.write_all(bytes).expect("writing to memory");
         }
     }
 
@@ -192,6 +198,25 @@ impl RunRecord {
         }
         Ok(out)
     }
+
+    /// The lines of a record's bytes about one item: the item's own, and what the history
+    /// answered of it.
+    pub fn lines_about(bytes: &[u8], source: &str, url: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            let about = ["item", "recalled"]
+                .iter()
+                .any(|k| v[k]["source"].as_str() == Some(source) && v[k]["url"].as_str() == Some(url));
+            if about {
+                out.extend_from_slice(line);
+                out.push(b'\n');
+            }
+        }
+        out
+    }
 }
 
 impl super::Store {
@@ -259,10 +284,8 @@ impl crate::fetch::Witness for Recorded {
 
 impl crate::run::Recorder for Recorded {
     fn recalled(&self, answer: Recalled) {
-        self.journal
-            .lock()
-            .expect("recorded lock")
-            .line(&Line::<&Recalled, ()>::Recalled(&answer));
+        let bytes = Journal::bytes(&Line::<&Recalled, ()>::Recalled(&answer));
+        self.journal.lock().expect("recorded lock").append(&bytes);
     }
 
     fn judged(&self, item: &Item, judged: &Judged) {
@@ -312,11 +335,9 @@ impl crate::run::Recorder for Recorded {
                 not_checked: &judged.not_checked,
             },
         };
-        self.journal
-            .lock()
-            .expect("recorded lock")
-            .line(&Line::<(), &ItemLine>::Item(&line));
-        self.items.lock().expect("recorded lock").push(Judged1 {
+        let bytes = Journal::bytes(&Line::<(), &ItemLine>::Item(&line));
+        self.journal.lock().expect("recorded lock").append(&bytes);
+        self.items.lock().expect("recorded lock").push(ItemSeal {
             source: item.source.id.clone(),
             url: line.url,
             documents,
@@ -390,27 +411,26 @@ impl Recorded {
                 &params,
             )?;
         }
-        let bodies = bodies_by_url(&captures);
+        // What each finding rests on, from every capture (kept or not).
+        let all = self.captures.lock().expect("recorded lock");
+        let bodies = bodies_by_url(&all);
         let findings = header
             .findings
             .iter()
-            .map(|f| FindingEvidence {
-                id: f.id.clone(),
-                rule: f.rule.clone(),
-                source: f.source.clone(),
-                url: f.url.clone(),
-                evidence: evidence_digest(
-                    &serde_json::to_value(f).expect("a finding serialises"),
-                    &rests_on(f, &items, &bodies),
-                )
-                .to_string(),
+            .map(|f| {
+                let rests_on = rests_on(f, &items, &bodies);
+                FindingEvidence {
+                    id: f.id.clone(),
+                    rule: f.rule.clone(),
+                    source: f.source.clone(),
+                    url: f.url.clone(),
+                    evidence: evidence_digest(&serde_json::to_value(f).expect("a finding serialises"), &rests_on).to_string(),
+                    bodies: rests_on,
+                }
             })
             .collect();
-        // One chain: machines sharing a PostgreSQL store seal one after the other (SQLite's
-        // transaction holds the write lock since the run's row).
-        if matches!(tx, Tx::Postgres { .. }) {
-            tx.execute("SELECT pg_advisory_xact_lock(7453600013)", &[])?;
-        }
+        drop(all);
+        // One chain: the commit holds the lock that orders runs (see `commit::chain_lock`).
         let previous = tx
             .query_opt("SELECT digest FROM manifests ORDER BY run DESC LIMIT 1", &[])?
             .map(|r| r.text(0))
@@ -437,6 +457,9 @@ impl Recorded {
         };
         let canonical = manifest.canonical();
         let digest = Digest::of(&canonical);
+        if self.blobs.dir().exists() {
+            self.blobs.sync().map_err(DbError::Evidence)?;
+        }
         tx.execute(
             "INSERT INTO manifests (run, digest, previous, manifest) VALUES (?1, ?2, ?3, ?4)",
             vals![
@@ -463,31 +486,34 @@ impl Recorded {
         Ok(Sealed { digest, timestamp })
     }
 
-    /// The captures the retention keeps.
-    fn kept(&self, items: &[Judged1], findings: &[crate::judge::Finding]) -> Vec<Captured> {
-        let captures = self.captures.lock().expect("recorded lock").clone();
+    /// The captures the retention keeps. Under `evidence`, what goes is only the pages of
+    /// items that no finding and no new version needs, fetched outside every window: every
+    /// listing, homepage and robots.txt stays (small beside the pages, and a replay needs the
+    /// whole path to an item: a sitemap index, the sitemap it names, the page).
+    fn kept(&self, items: &[ItemSeal], findings: &[crate::judge::Finding]) -> Vec<Captured> {
+        let captures = self.captures.lock().expect("recorded lock");
         match self.retention {
-            Retention::All => captures,
+            Retention::All => captures.clone(),
             Retention::None => Vec::new(),
             Retention::Evidence => {
-                let mut needed: std::collections::HashSet<&str> = std::collections::HashSet::new();
-                let found: std::collections::HashSet<(&str, &str)> = findings.iter().map(|f| (f.source.as_str(), f.url.as_str())).collect();
+                use std::collections::HashSet;
+                let found: HashSet<(&str, &str)> = findings.iter().map(|f| (f.source.as_str(), f.url.as_str())).collect();
+                let mut pages: HashSet<&str> = HashSet::new();
+                let mut needed: HashSet<&str> = HashSet::new();
                 for i in items {
+                    if let (Some(_), Some(page)) = (i.text, i.documents.first()) {
+                        pages.insert(page);
+                    }
                     if i.new_version || found.contains(&(i.source.as_str(), i.url.as_str())) {
                         needed.extend(i.documents.iter().map(String::as_str));
                     }
                 }
-                let keep = |c: &Captured| {
-                    needed.contains(c.url.as_str())
-                        || needed.contains(c.final_url.as_str())
-                        || self.windows.iter().any(|(s, e)| *s <= c.fetched_at && c.fetched_at < *e)
-                };
-                // The robots.txt of a site whose pages are kept: it said they could be read.
-                let origin = |u: &str| url::Url::parse(u).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
-                let sites: std::collections::HashSet<String> = captures.iter().filter(|c| keep(c)).map(|c| origin(&c.url)).collect();
+                let among = |set: &HashSet<&str>, c: &Captured| set.contains(c.url.as_str()) || set.contains(c.final_url.as_str());
                 captures
                     .iter()
-                    .filter(|c| keep(c) || (c.url.ends_with("/robots.txt") && sites.contains(&origin(&c.url))))
+                    .filter(|c| {
+                        !among(&pages, c) || among(&needed, c) || self.windows.iter().any(|(s, e)| *s <= c.fetched_at && c.fetched_at < *e)
+                    })
                     .cloned()
                     .collect()
             }
@@ -513,7 +539,7 @@ fn bodies_by_url(captures: &[Captured]) -> HashMap<&str, Digest> {
 }
 
 /// The bodies a finding rests on: those of the documents its item was read from.
-fn rests_on(f: &crate::judge::Finding, items: &[Judged1], bodies: &HashMap<&str, Digest>) -> Vec<Digest> {
+fn rests_on(f: &crate::judge::Finding, items: &[ItemSeal], bodies: &HashMap<&str, Digest>) -> Vec<Digest> {
     items
         .iter()
         .filter(|i| i.source == f.source && i.url == f.url)

@@ -29,7 +29,6 @@ impl ManifestRow {
 /// A capture row: its record (canonical JSON of a [`crate::fetch::Captured`]) as written.
 #[derive(Debug, Clone)]
 pub struct CaptureRow {
-    pub run: i64,
     pub seq: i64,
     pub url: String,
     pub body: Option<String>,
@@ -48,13 +47,14 @@ pub struct SealedFinding {
 }
 
 impl Store {
-    /// The manifests, in run order (of `runs` only, when given).
-    pub fn manifests(&mut self, runs: Option<&[i64]>) -> Result<Vec<ManifestRow>, StoreError> {
+    /// The manifests, in run order (only run `run`'s, when given).
+    pub fn manifests(&mut self, run: Option<i64>) -> Result<Vec<ManifestRow>, StoreError> {
         let rows = self
             .conn
             .query(
-                "SELECT run, digest, previous, manifest, token, token_error FROM manifests ORDER BY run",
-                &[],
+                "SELECT run, digest, previous, manifest, token, token_error FROM manifests
+                 WHERE CAST(?1 AS BIGINT) IS NULL OR run = ?1 ORDER BY run",
+                vals![run],
             )
             .map_err(|e| self.error(e))?;
         let read = |r: &Row| -> Result<ManifestRow, DbError> {
@@ -67,11 +67,7 @@ impl Store {
                 token_error: r.opt_text(5)?,
             })
         };
-        let all = rows.iter().map(read).collect::<Result<Vec<_>, _>>().map_err(|e| self.error(e))?;
-        Ok(match runs {
-            Some(runs) => all.into_iter().filter(|m| runs.contains(&m.run)).collect(),
-            None => all,
-        })
+        rows.iter().map(read).collect::<Result<Vec<_>, _>>().map_err(|e| self.error(e))
     }
 
     /// A run's capture rows, in the order fetched.
@@ -79,18 +75,17 @@ impl Store {
         let rows = self
             .conn
             .query(
-                "SELECT run, seq, url, body, record FROM captures WHERE run = ?1 ORDER BY seq",
+                "SELECT seq, url, body, record FROM captures WHERE run = ?1 ORDER BY seq",
                 vals![run],
             )
             .map_err(|e| self.error(e))?;
         rows.iter()
             .map(|r| {
                 Ok(CaptureRow {
-                    run: r.int(0)?,
-                    seq: r.int(1)?,
-                    url: r.text(2)?,
-                    body: r.opt_text(3)?,
-                    record: r.text(4)?,
+                    seq: r.int(0)?,
+                    url: r.text(1)?,
+                    body: r.opt_text(2)?,
+                    record: r.text(3)?,
                 })
             })
             .collect::<Result<Vec<_>, DbError>>()
@@ -155,20 +150,5 @@ impl Store {
             .map(|r| r.int(0))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.error(e))
-    }
-
-    /// Stores a timestamp token for a run's manifest, or why there is none.
-    pub fn set_token(&mut self, run: i64, token: Result<&str, &str>) -> Result<(), StoreError> {
-        let (token, error) = match token {
-            Ok(t) => (Some(t), None),
-            Err(e) => (None, Some(e)),
-        };
-        self.conn
-            .execute(
-                "UPDATE manifests SET token = ?2, token_error = ?3 WHERE run = ?1",
-                vals![run, token, error],
-            )
-            .map_err(|e| self.error(e))?;
-        Ok(())
     }
 }
