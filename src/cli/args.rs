@@ -519,9 +519,9 @@ pub struct StateArgs {
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub lock_timeout: u64,
     /// Which captures (documents as fetched: bodies, statuses, headers, addresses, instants)
-    /// the store keeps as evidence: `evidence` keeps what a finding or a new version of an
-    /// item rests on and everything fetched while a window is open; `all` every one; `none`
-    /// none (the run's manifest still names each finding with the digests of what it rests on).
+    /// the store keeps as evidence: `evidence` all but the pages of items that no finding and
+    /// no new version needs, fetched outside every window; `all` every one; `none` none (the
+    /// run's manifest still names each finding with the digests of the bodies it rests on).
     #[arg(long, value_enum, default_value_t = crate::store::Retention::Evidence, value_name = "WHICH")]
     pub keep_captures: crate::store::Retention,
     /// Ask this RFC 3161 timestamp authority (its http(s) URL, e.g.

@@ -386,9 +386,10 @@ fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
     );
     s.push_str(
         "FILES\n\
-         evidence.warc.gz     the captures the finding rests on (WARC/1.1): each request and\n\
-         \x20                    response as the server sent it to blackout, with the server's address\n\
-         \x20                    and the instant, the rule files as read, and what blackout judged\n\
+         evidence.warc.gz     the captures the finding rests on (WARC/1.1): each request blackout\n\
+         \x20                    sent and the response (status, headers, body after content decoding),\n\
+         \x20                    the server's address and the instant, the rule files as read, and\n\
+         \x20                    what blackout judged\n\
          manifest-run-N.json  each run's manifest: every capture, rule file and finding by SHA-256\n\
          manifest-run-N.tst   its RFC 3161 timestamp token, when the run asked a TSA for one\n\
          rule.toml            the rule as written, with its file's digest and the window's legal basis\n\

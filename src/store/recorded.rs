@@ -23,8 +23,8 @@ use std::sync::Mutex;
 pub enum Retention {
     /// Every capture.
     All,
-    /// What a finding or a new version of an item rests on, and everything fetched while a
-    /// window was open.
+    /// All but the pages of items that no finding and no new version needs, fetched outside
+    /// every window.
     #[default]
     Evidence,
     /// No capture (the manifest still names every finding, with the digests of what it rests
