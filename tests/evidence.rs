@@ -320,6 +320,29 @@ fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_cha
     let v = run(&["evidence", "verify", tampered]);
     assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains(&record.id), "{}", v.stdout);
+
+    // A status line rewritten with every digest of its record recomputed: its capture, which the
+    // manifest covers, says otherwise.
+    let forged = dir.path().join("forged.warc.gz");
+    let mut w = Writer::new(std::fs::File::create(&forged).unwrap());
+    for (_, mut r) in offsets.clone() {
+        if r.kind == RecordType::Response && r.get("WARC-Target-URI").is_some_and(|u| u.ends_with("/n/courriels")) {
+            let text = String::from_utf8_lossy(&r.block).replacen("HTTP/1.1 200 OK", "HTTP/1.1 410 Gone", 1);
+            r.block = text.into_bytes();
+        }
+        w.append(&r).unwrap();
+    }
+    w.finish().unwrap();
+    let v = run(&["evidence", "verify", forged.to_str().unwrap()]);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout.contains("the response record of") && v.stdout.contains("was altered"),
+        "{}",
+        v.stdout
+    );
+    // Left alone, the same file holds.
+    let v = run(&["evidence", "verify", warc]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
 
 /// Three nights of the demo in a store: what `evidence verify` checks.
@@ -403,6 +426,31 @@ fn evidence_verify_holds_for_runs_left_alone_and_names_each_kind_of_tampering() 
     let v = verify(&state);
     assert_eq!(v.code, 1);
     assert!(v.stdout.contains(&format!("finding {id} was edited")), "{}", v.stdout);
+
+    // A finding's first run edited, and a finding removed.
+    let (_d, s) = three_nights();
+    let c = rusqlite::Connection::open(&s).unwrap();
+    let ids: Vec<String> = c
+        .prepare("SELECT id FROM findings ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    c.execute("UPDATE findings SET first_run = 2 WHERE id = ?1", [&ids[0]]).unwrap();
+    c.execute("DELETE FROM findings WHERE id = ?1", [&ids[1]]).unwrap();
+    let v = verify(&s);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stdout.contains(&format!("finding {} was edited: the store says run 2", ids[0])),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        v.stdout.contains(&format!("finding {}, which the manifest of run", ids[1])),
+        "{}",
+        v.stdout
+    );
 
     // A run removed (its manifest with it).
     let (_d, s) = three_nights();

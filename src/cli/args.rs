@@ -223,8 +223,8 @@ pub struct ReplayArgs {
     /// The run to replay from the store (or, with WARC files holding several, which one).
     #[arg(long, value_name = "N")]
     pub run: Option<i64>,
-    /// WARC files written by `evidence export` (`.warc`, `.warc.gz`), then rule files to judge
-    /// with instead of the run's own (any other name).
+    /// WARC files written by `evidence export` (`.warc.gz`, one gzip member per record), then
+    /// rule files to judge with instead of the run's own (any other name).
     #[arg(value_name = "FILES")]
     pub files: Vec<PathBuf>,
     /// Evaluate as of this instant instead of the run's.
@@ -530,8 +530,8 @@ pub struct StateArgs {
     /// report and on stderr; the run is recorded all the same.
     #[arg(long, value_name = "URL", conflicts_with = "no_state", value_parser = parse_tsa)]
     pub tsa: Option<url::Url>,
-    /// Seconds to wait for the timestamp authority.
-    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    /// Seconds to wait for the timestamp authority (at least 1).
+    #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub tsa_timeout: u64,
 }
 

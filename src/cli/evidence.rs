@@ -115,78 +115,21 @@ fn verify(a: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
 /// by reading it), the chain between the runs it holds, their tokens. An altered record is a
 /// finding of the verification, not an error.
 fn verify_warc(files: &[PathBuf], token_check: &dyn Fn(&str, &Digest) -> Result<String, String>) -> Result<Verification, Failure> {
-    let mut v = Verification::default();
-    let evidence = match WarcEvidence::read(files) {
-        Ok(e) => e,
-        Err(e @ (SealedError::Io { .. } | SealedError::NotBlackout { .. })) => return Err(fail(e)),
-        Err(e) => {
-            v.problems.push(e.to_string());
-            return Ok(v);
-        }
-    };
-    v.problems.extend(evidence.unreadable.iter().cloned());
-    for (n, run) in evidence.runs.iter().enumerate() {
-        let mut check = crate::evidence::verify::RunCheck {
-            run: run.manifest.run,
-            manifest: run.digest.to_string(),
-            captures: run.captures.len(),
-            findings: run.manifest.findings.len(),
-            token: "none".into(),
-            problems: Vec::new(),
-        };
-        if n > 0 {
-            let before = &evidence.runs[n - 1];
-            if before.manifest.run == run.manifest.run - 1 && run.manifest.previous.as_deref() != Some(&before.digest.to_string()) {
-                check.problems.push(format!(
-                    "its manifest does not name run {}'s ({}) as the previous one",
-                    before.manifest.run, before.digest
-                ));
-            }
-        }
-        let mut bodies = std::collections::HashMap::new();
-        for c in &run.captures {
-            if let Some(d) = c.body {
-                if !evidence.bodies.contains_key(&d) {
-                    check.problems.push(format!(
-                        "its capture of {} names the body {d}, which no record of the file holds",
-                        report::inert(&c.url)
-                    ));
-                }
-                bodies.insert(c.url.clone(), d);
-                bodies.insert(c.final_url.clone(), d);
-            }
-        }
-        crate::evidence::verify::findings_evidence(&run.manifest, &run.record, &bodies, run.whole_record, &mut check);
-        if !run.whole_record {
-            v.notes.push(format!(
-                "run {}: the file holds the lines of its record about one item (an export of one finding's): that item's findings were checked",
-                run.manifest.run
-            ));
-        }
-        if let Some(token) = &run.token {
-            check.token = match token_check(token, &run.digest) {
-                Ok(said) => said,
-                Err(why) => {
-                    check.problems.push(format!("its timestamp token does not hold: {why}"));
-                    format!("does not hold: {why}")
-                }
-            };
-        }
-        if run.left_out > 0 {
-            v.notes.push(format!(
-                "run {}: {} of its {} captures are in the file (an export of one finding's); those present hold",
-                run.manifest.run,
-                run.captures.len(),
-                run.captures.len() + run.left_out
-            ));
-        }
-        v.runs.push(check);
+    match WarcEvidence::read(files) {
+        Ok(evidence) => Ok(crate::evidence::verify::verify_warc(&evidence, token_check)),
+        Err(e @ (SealedError::Io { .. } | SealedError::NotBlackout { .. })) => Err(fail(e)),
+        Err(e) => Ok(Verification {
+            problems: vec![e.to_string()],
+            ..Verification::default()
+        }),
     }
-    v.notes.push(
-        "every record's block and payload digests were recomputed; every capture, body and finding checked against its run's manifest"
-            .into(),
-    );
-    Ok(v)
+}
+
+fn plural(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
 }
 
 fn write_verification(v: &Verification, out: &mut dyn Write) -> std::io::Result<()> {
@@ -216,8 +159,16 @@ fn write_verification(v: &Verification, out: &mut dyn Write) -> std::io::Result<
     }
     let bad = v.problems.len() + v.runs.iter().map(|r| r.problems.len()).sum::<usize>();
     match bad {
-        0 => writeln!(out, "evidence verify: {} runs checked, all hold", v.runs.len()),
-        n => writeln!(out, "evidence verify: {} runs checked, {n} things do not hold", v.runs.len()),
+        0 => writeln!(out, "evidence verify: {} checked, all hold", plural(v.runs.len(), "run")),
+        n => writeln!(
+            out,
+            "evidence verify: {} checked, {} not hold",
+            plural(v.runs.len(), "run"),
+            match n {
+                1 => "1 thing does".to_string(),
+                n => format!("{n} things do"),
+            }
+        ),
     }
 }
 
@@ -278,7 +229,7 @@ fn export_runs(a: &ExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> 
 pub fn replay_run(a: ReplayArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let (warcs, rules): (Vec<PathBuf>, Vec<PathBuf>) = a.files.iter().cloned().partition(|p| {
         let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-        name.ends_with(".warc") || name.ends_with(".warc.gz")
+        name.ends_with(".warc.gz")
     });
     let with = With { rules, at: a.at };
     // The run's own threshold, unless told another.
@@ -305,6 +256,13 @@ pub fn replay_run(a: ReplayArgs, out: &mut dyn Write) -> Result<Outcome, Failure
     let mut report = replayed.report;
     if !a.show_excerpts {
         replayed.redaction.apply(&mut report);
+    }
+    if report.nothing_checked() {
+        // As a check: a replay that could read nothing is no clean result (rules naming other
+        // sources than the run read, or a run that kept no capture).
+        return Err(fail(
+            "nothing was checked: no source of these rules could be read from the run's captures (do the rule files name the run's sources? was it recorded with --keep-captures none?)",
+        ));
     }
     let fail_on = a.fail_on.or(theirs).unwrap_or(FailOn::Violation).into();
     a.format.renderer(false, fail_on).render(&report, out)?;

@@ -215,7 +215,13 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
                 store.release(lock);
             }
             match recorded {
-                Ok(_) => Ok(()),
+                Ok(run) => {
+                    // A timestamp that could not be had is said where cron looks, too.
+                    if let Some(report::TimestampState::Failed { why }) = report.state.as_ref().and_then(|s| s.timestamp.as_ref()) {
+                        eprintln!("warning: run {run} was recorded without a timestamp: {}", report::inert(why));
+                    }
+                    Ok(())
+                }
                 Err(e @ crate::store::StoreError::Undelivered { .. }) => Err(e.to_string()),
                 // A store that cannot take the run (disk full, read-only) costs the marks, not
                 // the report: it is told unmarked (unless it was told before the commit

@@ -46,6 +46,13 @@ impl Bundle {
     pub fn make(f: &SealedFinding, runs: &[SealedRun], bodies: &dyn Bodies) -> Result<Bundle, BundleError> {
         let first = &runs[0];
         let n = first.manifest.run;
+        if first.captures.is_empty() {
+            return Err(BundleError::NotReproduced {
+                id: f.id.clone(),
+                run: n,
+                why: "the run kept no capture (`--keep-captures none`): there is nothing to replay it from, nor to bundle".into(),
+            });
+        }
         let replayed = replay(first, bodies, &With::default())?;
         let not = |why: &str| BundleError::NotReproduced {
             id: f.id.clone(),
@@ -420,18 +427,19 @@ fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
             run.digest.hex()
         ));
     }
-    s.push_str(
+    s.push_str(&format!(
         "\x20  (TSA-CA.pem: the certificate of the authority's CA, published by the TSA.)\n\
          \x20  openssl ts -reply -token_in -in manifest-run-N.tst -text   prints what it says.\n\
          5. The finding follows from the captures: with blackout,\n\
-         \x20     blackout replay evidence.warc.gz --show-excerpts\n\
+         \x20     blackout replay evidence.warc.gz --run {run} --show-excerpts\n\
          \x20  runs the same rules over the same captures and reports it again.\n\n\
          WHAT THIS PROVES, AND WHAT IT DOES NOT\n\
          blackout records what a server sent to this client, at this time, from this address. It\n\
          does not prove what other readers were sent (a server can answer differently by place,\n\
          time or client), nor who wrote the page. A manifest shows that nothing it names changed\n\
          after it was written; a timestamp token shows it was written no later than its time.\n",
-    );
+        run = first.manifest.run
+    ));
     s
 }
 

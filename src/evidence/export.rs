@@ -184,7 +184,7 @@ fn warcinfo(runs: &[SealedRun], at: chrono::DateTime<chrono::Utc>) -> Record {
 }
 
 /// The records of one capture.
-fn capture_records(c: &Captured, bodies: &dyn Bodies, written: &mut HashSet<Digest>) -> Result<Vec<Record>, String> {
+pub(crate) fn capture_records(c: &Captured, bodies: &dyn Bodies, written: &mut HashSet<Digest>) -> Result<Vec<Record>, String> {
     let body = match c.body {
         Some(d) => Some((d, bodies.body(&d)?)),
         None => None,
@@ -208,7 +208,7 @@ fn capture_records(c: &Captured, bodies: &dyn Bodies, written: &mut HashSet<Dige
                     .field("WARC-Target-URI", &e.url)
                     .field("Content-Type", "application/http; msgtype=response")
                     .field("WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/server-not-modified")
-                    .field("WARC-Refers-To-Target-URI", &c.url)
+                    .field("WARC-Refers-To-Target-URI", &e.url)
                     .field("WARC-Payload-Digest", &digest.to_string());
                 if written.insert(*digest) {
                     // The file may hold no earlier response with these bytes: they go with it.
@@ -224,10 +224,15 @@ fn capture_records(c: &Captured, bodies: &dyn Bodies, written: &mut HashSet<Dige
             (true, false, Some((digest, bytes))) => {
                 written.insert(*digest);
                 let (block, payload) = http_response(e.status, reason, &e.headers, bytes);
-                Record::new(RecordType::Response, e.started, block)
+                let r = Record::new(RecordType::Response, e.started, block)
                     .field("WARC-Target-URI", &e.url)
                     .field("Content-Type", "application/http; msgtype=response")
-                    .field("WARC-Payload-Digest", &payload)
+                    .field("WARC-Payload-Digest", &payload);
+                // Cut at the size cap: the record says so, as web archives do.
+                match c.truncated {
+                    true => r.field("WARC-Truncated", "length"),
+                    false => r,
+                }
             }
             // A redirect (or an answer without a kept body): its head.
             _ => {
@@ -306,7 +311,13 @@ fn content_type(c: &Captured) -> &str {
 }
 
 /// What blackout made of an item, as a `metadata` record referring to its page's response.
-fn item_record(run: i64, at: chrono::DateTime<chrono::Utc>, item: &ItemRecord, bodies: &dyn Bodies, page: Option<&String>) -> Record {
+pub(crate) fn item_record(
+    run: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    item: &ItemRecord,
+    bodies: &dyn Bodies,
+    page: Option<&String>,
+) -> Record {
     let text = item
         .page
         .as_ref()

@@ -133,24 +133,29 @@ pub fn replay(run: &SealedRun, bodies: &dyn Bodies, with: &With) -> Result<Repla
             .map(|(i, _)| (under(&root, std::path::Path::new(&i.path)), i.path.clone()))
             .unzip(),
     };
+    // Files below the root are known by their run's paths while the replay runs, however it
+    // ends.
+    struct Rooted;
+    impl Drop for Rooted {
+        fn drop(&mut self) {
+            crate::fetch::set_replay_root(None);
+        }
+    }
     crate::fetch::set_replay_root(Some(root.clone()));
-    let result = (|| {
-        let rules = RuleSet::load(&rule_files).map_err(|e| ReplayError::Rules(e.to_string()))?;
-        let redaction = crate::report::Redaction::of(&rules);
-        let engine = Engine::compile(rules).map_err(|e| ReplayError::Rules(e.to_string()))?;
-        let options = options(run, &root, with.at)?;
-        let replayer = Replayer::new(run.captures.iter().cloned(), bodies);
-        let answers = Answers::new(&run.record.recalled);
-        let hooks = Hooks {
-            history: &answers,
-            ..Hooks::default()
-        };
-        let mut report = Run::new(&engine, &replayer, hooks).check(&options, &rule_files)?;
-        report.rule_files = labels;
-        Ok(Replayed { report, redaction })
-    })();
-    crate::fetch::set_replay_root(None);
-    result
+    let _rooted = Rooted;
+    let rules = RuleSet::load(&rule_files).map_err(|e| ReplayError::Rules(e.to_string()))?;
+    let redaction = crate::report::Redaction::of(&rules);
+    let engine = Engine::compile(rules).map_err(|e| ReplayError::Rules(e.to_string()))?;
+    let options = options(run, &root, with.at)?;
+    let replayer = Replayer::new(run.captures.iter().cloned(), bodies);
+    let answers = Answers::new(&run.record.recalled);
+    let hooks = Hooks {
+        history: &answers,
+        ..Hooks::default()
+    };
+    let mut report = Run::new(&engine, &replayer, hooks).check(&options, &rule_files)?;
+    report.rule_files = labels;
+    Ok(Replayed { report, redaction })
 }
 
 /// The run's options, as its manifest recorded them.

@@ -134,6 +134,53 @@ pub struct WarcEvidence {
     pub bodies: HashMap<Digest, Vec<u8>>,
     /// Records of blackout's that could not be read (a verification names each).
     pub unreadable: Vec<String>,
+    /// Every other record, as a verification compares it with what the captures say it must be.
+    pub seen: Vec<Seen>,
+    /// The `warcinfo` fields naming each run's manifest: `(run, digest)`.
+    pub named: Vec<(i64, String)>,
+}
+
+/// A record as a verification compares it: what it is, of what, when, from where, and the
+/// digest of its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub kind: RecordType,
+    pub target: String,
+    pub date: chrono::DateTime<chrono::Utc>,
+    pub ip: Option<String>,
+    pub block: Digest,
+}
+
+impl Seen {
+    pub fn of(r: &Record) -> Seen {
+        Seen {
+            kind: r.kind,
+            target: r.get("WARC-Target-URI").unwrap_or_default().to_string(),
+            date: r.date,
+            ip: r.get("WARC-IP-Address").map(str::to_string),
+            block: Digest::of(&r.block),
+        }
+    }
+
+    /// An item's record, compared without the page's text (which the file holds only there):
+    /// the text is checked against the digest the run's record names for it instead.
+    pub fn of_item(r: &Record) -> Result<Seen, String> {
+        let mut v: serde_json::Value = serde_json::from_slice(&r.block).map_err(|e| format!("it does not parse: {e}"))?;
+        let named = v["page"]["text"].as_str().map(str::to_string);
+        if let (Some(text), Some(named)) = (v["text"].as_str(), &named)
+            && Digest::of(text.as_bytes()).to_string() != *named
+        {
+            return Err(format!("its text is not the one the run's record names ({named})"));
+        }
+        if let Some(o) = v.as_object_mut() {
+            o.remove("text");
+            o.remove("text_missing");
+        }
+        Ok(Seen {
+            block: Digest::of(&crate::store::manifest::canonical_json(&v)),
+            ..Seen::of(r)
+        })
+    }
 }
 
 impl Bodies for WarcEvidence {
@@ -176,6 +223,8 @@ struct Gathered {
     tokens: HashMap<i64, String>,
     bodies: HashMap<Digest, Vec<u8>>,
     unreadable: Vec<String>,
+    seen: Vec<Seen>,
+    named: Vec<(i64, String)>,
 }
 
 impl WarcEvidence {
@@ -208,8 +257,14 @@ impl WarcEvidence {
                 }
             };
             let run = manifest.run;
-            if runs.iter().any(|r| r.manifest.run == run) {
-                g.unreadable.push(format!("a second manifest of run {run}, at byte {offset}"));
+            // The same run in two files (an export of it, and of one of its findings) is one run;
+            // two different manifests of one run are not.
+            if let Some(other) = runs.iter().find(|r| r.manifest.run == run) {
+                if other.digest != digest {
+                    g.unreadable.push(format!(
+                        "two different manifests of run {run} (the second at byte {offset} of its file)"
+                    ));
+                }
                 continue;
             }
             let damaged = |what: String| SealedError::Damaged { run, what };
@@ -275,6 +330,8 @@ impl WarcEvidence {
             runs,
             bodies: g.bodies,
             unreadable: g.unreadable,
+            seen: g.seen,
+            named: g.named,
         })
     }
 
@@ -305,6 +362,28 @@ impl Gathered {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0)
         };
+        match (r.kind, said.as_deref()) {
+            (RecordType::Request | RecordType::Response | RecordType::Revisit | RecordType::Resource, s) if s != Some(kind::INPUT) => {
+                self.seen.push(Seen::of(&r));
+            }
+            (RecordType::Metadata, Some(kind::ITEM)) => match Seen::of_item(&r) {
+                Ok(seen) => self.seen.push(seen),
+                Err(why) => self.unreadable.push(format!("the item record {} at byte {offset}: {why}", r.id)),
+            },
+            (RecordType::Warcinfo, _) => {
+                for line in String::from_utf8_lossy(&r.block).lines() {
+                    let Some((name, value)) = line.split_once(": ") else { continue };
+                    if let Some(n) = name
+                        .strip_prefix("blackout-run-")
+                        .and_then(|n| n.strip_suffix("-manifest"))
+                        .and_then(|n| n.parse().ok())
+                    {
+                        self.named.push((n, value.trim().to_string()));
+                    }
+                }
+            }
+            _ => {}
+        }
         let mut unreadable = |what: &str| {
             self.unreadable
                 .push(format!("the {what} record {} at byte {offset} cannot be read", r.id))

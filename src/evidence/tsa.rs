@@ -395,6 +395,17 @@ pub fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
     out
 }
 
+/// An error with its causes (reqwest's own says "error sending request" and no more).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut said = e.to_string();
+    let mut at = e.source();
+    while let Some(cause) = at {
+        said.push_str(&format!(": {cause}"));
+        at = cause.source();
+    }
+    said
+}
+
 /// The largest answer read from a TSA.
 const MAX_ANSWER: usize = 1 << 20;
 
@@ -419,7 +430,7 @@ pub fn stamp(url: &url::Url, digest: &Digest, timeout: std::time::Duration) -> R
             .body(body)
             .send()
             .await
-            .map_err(|e| e.without_url().to_string())?;
+            .map_err(|e| causes(&e.without_url()))?;
         if !r.status().is_success() {
             return Err(format!("HTTP {}", r.status()));
         }
@@ -434,7 +445,9 @@ pub fn stamp(url: &url::Url, digest: &Digest, timeout: std::time::Duration) -> R
         }
         Ok(answer)
     };
-    let answer = crate::http::bounded(timeout, asking)?.ok_or_else(|| format!("no answer within {} s", timeout.as_secs()))??;
+    let answer = crate::http::bounded(timeout, asking)?
+        .ok_or_else(|| format!("no answer within {} s", timeout.as_secs()))?
+        .map_err(|why| format!("the TSA at {url}: {why}"))?;
     let der = token_of(&answer, digest, nonce)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(der))
 }

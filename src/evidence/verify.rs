@@ -8,6 +8,8 @@
 //! What this cannot show: a last run removed whole (nothing names its manifest yet — a copy
 //! of its digest kept elsewhere, a report mailed, a timestamp token, does).
 
+use super::sealed::{Seen, WarcEvidence};
+use super::warc::{Record, RecordType};
 use crate::fetch::Captured;
 use crate::model::Digest;
 use crate::store::{Blobs, RunRecord, Store, StoreError, evidence_digest, manifest::Manifest};
@@ -121,8 +123,36 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
         };
         out.runs.push(check);
     }
+    // Every finding a manifest lists is in the store (findings are never pruned), and the run
+    // the store says first reported it (since it was last resolved) lists it, the one before
+    // does not.
+    let mut listed: HashMap<&str, std::collections::BTreeSet<i64>> = HashMap::new();
+    for (run, m) in &parsed {
+        for f in &m.findings {
+            listed.entry(f.id.as_str()).or_default().insert(*run);
+        }
+    }
+    for (id, runs) in &listed {
+        let Some(f) = findings.iter().find(|f| f.id == *id) else {
+            out.problems.push(format!(
+                "finding {id}, which the manifest of run {} lists, is not in the store: it was removed",
+                runs.iter().next().copied().unwrap_or_default()
+            ));
+            continue;
+        };
+        let sealed = |run: i64| parsed.contains_key(&run);
+        let first_wrong =
+            (sealed(f.first_run) && !runs.contains(&f.first_run)) || (sealed(f.first_run - 1) && runs.contains(&(f.first_run - 1)));
+        if first_wrong {
+            out.problems.push(format!(
+                "finding {id} was edited: the store says run {} first reported it, which the manifests do not (they list it in runs {})",
+                f.first_run,
+                runs.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
     // Each finding as the manifest of the last run that reported it has it.
-    for f in findings {
+    for f in &findings {
         if only.is_some_and(|n| n != f.last_run) {
             continue;
         }
@@ -266,6 +296,15 @@ fn run_contents(store: &mut Store, blobs: &Blobs, m: &Manifest, check: &mut RunC
         let bytes = blobs.get(&d).map_err(|e| e.to_string())?;
         RunRecord::parse(&bytes)
     });
+    if let Ok(record) = &record {
+        for page in record.items.iter().filter_map(|i| i.page.as_ref()) {
+            if let Err(e) = blobs.get(&page.text) {
+                check
+                    .problems
+                    .push(format!("the text judged of {}: {e}", crate::report::inert(&page.url)));
+            }
+        }
+    }
     match record {
         Ok(record) => findings_evidence(m, &record, &bodies, true, check),
         Err(e) => check.problems.push(format!("its record: {e}")),
@@ -309,4 +348,129 @@ pub fn findings_evidence(m: &Manifest, record: &RunRecord, bodies: &HashMap<Stri
             ));
         }
     }
+}
+
+/// What WARC files written by `evidence export` hold, checked: each run's pieces against its
+/// manifest (done as they were read), every body its captures name, every finding's evidence,
+/// the chain between the runs they hold, their tokens, the `warcinfo`'s naming of each
+/// manifest, and every request, response, revisit, resource and item record against what the
+/// captures and the record say it must be (a record's own digests do not stop someone who
+/// rewrites a status line and recomputes them).
+pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verification {
+    let mut v = Verification::default();
+    v.problems.extend(evidence.unreadable.iter().cloned());
+    for (n, named) in &evidence.named {
+        if let Some(run) = evidence.runs.iter().find(|r| r.manifest.run == *n)
+            && run.digest.to_string() != *named
+        {
+            v.problems.push(format!(
+                "the warcinfo names {named} as run {n}'s manifest, but the file's hashes to {}",
+                run.digest
+            ));
+        }
+    }
+    let mut written = std::collections::HashSet::new();
+    for (i, run) in evidence.runs.iter().enumerate() {
+        let mut check = RunCheck {
+            run: run.manifest.run,
+            manifest: run.digest.to_string(),
+            captures: run.captures.len(),
+            findings: run.manifest.findings.len(),
+            token: "none".into(),
+            problems: Vec::new(),
+        };
+        if i > 0 {
+            let before = &evidence.runs[i - 1];
+            if before.manifest.run == run.manifest.run - 1 && run.manifest.previous.as_deref() != Some(&before.digest.to_string()) {
+                check.problems.push(format!(
+                    "its manifest does not name run {}'s ({}) as the previous one",
+                    before.manifest.run, before.digest
+                ));
+            }
+        }
+        let mut bodies = HashMap::new();
+        for c in &run.captures {
+            if let Some(d) = c.body {
+                if !evidence.bodies.contains_key(&d) {
+                    check.problems.push(format!(
+                        "its capture of {} names the body {d}, which no record of the file holds",
+                        crate::report::inert(&c.url)
+                    ));
+                }
+                bodies.insert(c.url.clone(), d);
+                bodies.insert(c.final_url.clone(), d);
+            }
+            match super::export::capture_records(c, evidence, &mut written) {
+                Ok(expected) => {
+                    for r in expected.iter().filter(|r| r.kind != RecordType::Metadata) {
+                        seen_as_written(evidence, r, Seen::of(r), &mut check);
+                    }
+                }
+                Err(why) => check
+                    .problems
+                    .push(format!("its capture of {}: {why}", crate::report::inert(&c.url))),
+            }
+        }
+        let at = run.evaluated_at();
+        for item in &run.record.items {
+            let expected = super::export::item_record(run.manifest.run, at, item, evidence, None);
+            match Seen::of_item(&expected) {
+                Ok(want) => seen_as_written(evidence, &expected, want, &mut check),
+                Err(why) => check.problems.push(format!("its item {}: {why}", crate::report::inert(&item.url))),
+            }
+        }
+        findings_evidence(&run.manifest, &run.record, &bodies, run.whole_record, &mut check);
+        if !run.whole_record {
+            v.notes.push(format!(
+                "run {}: the file holds the lines of its record about one item (an export of one finding's): that item's findings were checked",
+                run.manifest.run
+            ));
+        }
+        if let Some(token) = &run.token {
+            check.token = match check_token(token, &run.digest) {
+                Ok(said) => said,
+                Err(why) => {
+                    check.problems.push(format!("its timestamp token does not hold: {why}"));
+                    format!("does not hold: {why}")
+                }
+            };
+        }
+        if run.left_out > 0 {
+            v.notes.push(format!(
+                "run {}: {} of its {} captures are in the file (an export of one finding's); those present hold",
+                run.manifest.run,
+                run.captures.len(),
+                run.captures.len() + run.left_out
+            ));
+        }
+        v.runs.push(check);
+    }
+    v.notes.push(
+        "every record's digests were recomputed, and every record checked against the manifest of its run: captures, bodies, requests and responses, items, findings".into(),
+    );
+    v
+}
+
+/// Whether the file holds `expected` as written: a record of its type, address and date, with
+/// the same block and server address.
+fn seen_as_written(evidence: &WarcEvidence, expected: &Record, want: Seen, check: &mut RunCheck) {
+    let same_place = |s: &&Seen| s.kind == want.kind && s.target == want.target && s.date == want.date;
+    if evidence
+        .seen
+        .iter()
+        .filter(same_place)
+        .any(|s| s.block == want.block && s.ip == want.ip)
+    {
+        return;
+    }
+    let what = match evidence.seen.iter().any(|s| same_place(&s)) {
+        true => "was altered: its block or server address is not what its capture says",
+        false => "is missing, or its address or date was altered",
+    };
+    check.problems.push(format!(
+        "the {} record of {} at {} {what}",
+        expected.kind.name(),
+        crate::report::inert(&want.target),
+        want.date.to_rfc3339()
+    ));
 }

@@ -210,7 +210,13 @@ pub enum WarcError {
 /// Reads the records of a file written one gzip member per record, checking every digest.
 pub struct Reader<R: BufRead> {
     input: CountingReader<R>,
+    /// Set after a record too large to read: what follows cannot be found.
+    stopped: bool,
 }
+
+/// The largest record read (uncompressed): a run's whole record of 20,000 items is some
+/// 200 MB.
+const MAX_RECORD: u64 = 1 << 30;
 
 /// Counts the bytes the gzip decoder takes, so each record's offset is known.
 struct CountingReader<R: BufRead> {
@@ -240,6 +246,7 @@ impl<R: BufRead> Reader<R> {
     pub fn new(input: R) -> Reader<R> {
         Reader {
             input: CountingReader { inner: input, taken: 0 },
+            stopped: false,
         }
     }
 }
@@ -255,9 +262,24 @@ impl<R: BufRead> Iterator for Reader<R> {
             Ok(_) => {}
             Err(error) => return Some(Err(WarcError::Gzip { offset, error })),
         }
+        if self.stopped {
+            return None;
+        }
         let mut bytes = Vec::new();
-        if let Err(error) = flate2::bufread::GzDecoder::new(&mut self.input).read_to_end(&mut bytes) {
+        // A record past the cap is refused, and the reading stops (a gzip member that
+        // inflates without end is a way to exhaust memory, not a record).
+        let read = flate2::bufread::GzDecoder::new(&mut self.input)
+            .take(MAX_RECORD + 1)
+            .read_to_end(&mut bytes);
+        if let Err(error) = read {
             return Some(Err(WarcError::Gzip { offset, error }));
+        }
+        if bytes.len() as u64 > MAX_RECORD {
+            self.stopped = true;
+            return Some(Err(WarcError::Syntax {
+                offset,
+                what: format!("a record larger than {} MiB", MAX_RECORD >> 20),
+            }));
         }
         Some(parse(offset, &bytes).map(|r| (offset, r)))
     }
