@@ -403,6 +403,21 @@ fn evidence_verify_holds_for_runs_left_alone_and_names_each_kind_of_tampering() 
     assert_eq!(v.code, 1);
     assert!(v.stdout.contains("capture 1 (") && v.stdout.contains("was altered"), "{}", v.stdout);
 
+    // A capture row removed: that one is named, the others still hold.
+    let (_d, s) = three_nights();
+    rusqlite::Connection::open(&s)
+        .unwrap()
+        .execute("DELETE FROM captures WHERE run = 1 AND seq = 2", [])
+        .unwrap();
+    let v = verify(&s);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.stdout.contains("capture 2 (") && v.stdout.contains("not in the store: it was removed"),
+        "{}",
+        v.stdout
+    );
+    assert!(!v.stdout.contains("capture 3 ("), "{}", v.stdout);
+
     // A body altered on disk.
     let (_d, s) = three_nights();
     let body: String = rusqlite::Connection::open(&s)

@@ -95,6 +95,14 @@ fn verify(a: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
     let v = match a.warc.is_empty() {
         true => {
             let mut store = existing(&a.store)?;
+            // A run that is not there is a question asked wrong, not a finding of tampering.
+            if let Some(n) = a.run
+                && !store.run_ids().map_err(fail)?.contains(&n)
+            {
+                return Err(fail(format!(
+                    "there is no run {n} in this store (`blackout state runs` lists them)"
+                )));
+            }
             verify_store(&mut store, a.run, &check).map_err(fail)?
         }
         false => verify_warc(&a.warc, &check)?,

@@ -250,21 +250,41 @@ fn run_contents(store: &mut Store, blobs: &Blobs, m: &Manifest, check: &mut RunC
     let rows = store.capture_rows(m.run)?;
     check.captures = rows.len();
     check.findings = m.findings.len();
-    if rows.len() != m.captures.len() {
+    // Rows by their number in the run: the manifest lists captures in that order.
+    let by_seq: HashMap<i64, &crate::store::CaptureRow> = rows.iter().map(|r| (r.seq, r)).collect();
+    for (seq, entry) in (0i64..).zip(&m.captures) {
+        if !by_seq.contains_key(&seq) {
+            check.problems.push(format!(
+                "capture {seq} ({}) is in its manifest but not in the store: it was removed",
+                crate::report::inert(&entry.url)
+            ));
+        }
+    }
+    for row in rows
+        .iter()
+        .filter(|r| usize::try_from(r.seq).map_or(true, |s| s >= m.captures.len()))
+    {
         check.problems.push(format!(
-            "its manifest names {} captures, the store holds {}: captures were added or removed",
-            m.captures.len(),
-            rows.len()
+            "capture {} ({}) is in the store but not in its manifest: it was added",
+            row.seq,
+            crate::report::inert(&row.url)
         ));
     }
     let mut bodies: HashMap<String, Digest> = HashMap::new();
-    for (row, entry) in rows.iter().zip(&m.captures) {
+    for (seq, entry) in (0i64..).zip(&m.captures) {
+        let Some(row) = by_seq.get(&seq) else { continue };
         let at = format!("capture {} ({})", row.seq, crate::report::inert(&row.url));
         let record = Digest::of(row.record.as_bytes()).to_string();
-        if record != entry.record || row.url != entry.url {
+        if record != entry.record {
             check.problems.push(format!(
                 "{at} was altered: its record hashes to {record}, the manifest says {}",
                 entry.record
+            ));
+        }
+        if row.url != entry.url {
+            check.problems.push(format!(
+                "{at}: the store's address was edited (the manifest says {})",
+                crate::report::inert(&entry.url)
             ));
         }
         let body = row.body.as_deref().map(|h| format!("sha256:{h}")).unwrap_or_default();
