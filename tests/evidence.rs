@@ -252,6 +252,7 @@ fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_cha
         };
         assert_eq!(places(&got), places(&shown), "{args:?}");
         assert_eq!(replayed["evaluated_at"], at);
+        assert_eq!(replayed["replay"]["run"], 1, "a replay says it is one");
     }
     // The same rules, redacted by default, as the live report was.
     let r = run(&["replay", warc, "--format", "json"]);
@@ -756,6 +757,11 @@ fn a_run_timestamped_by_a_tsa_is_checked_by_blackout_and_by_openssl() {
     let v = run(&["evidence", "verify", "--state", &state, "--tsa-ca", ca]);
     assert_eq!(v.code, 1, "{}", v.stdout);
     assert!(v.stdout.contains("its timestamp token does not hold"), "{}", v.stdout);
+    // Removed: the manifest says a TSA was asked.
+    db.execute("UPDATE manifests SET token = NULL WHERE run = 1", []).unwrap();
+    let v = run(&["evidence", "verify", "--state", &state]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(v.stdout.contains("the token was removed"), "{}", v.stdout);
 
     // A TSA that does not answer costs the token, not the run.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

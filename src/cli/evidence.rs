@@ -215,6 +215,10 @@ fn export_runs(a: &ExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> 
         },
         None => Part::All,
     };
+    // Evidence is not overwritten: an export that exists stays as it is.
+    if a.output.exists() {
+        return Err(fail(format!("`{}` exists: name a new file", a.output.display())));
+    }
     let blobs = store.blobs();
     let written = crate::files::write_with(&a.output, true, |file| {
         export(&sealed, &part, &blobs, std::io::BufWriter::new(file))

@@ -96,6 +96,9 @@ pub fn run_meta(a: &CheckArgs, engine: &crate::rules::Engine, started_at: DateTi
         "max_body": a.fetch.max_body,
         "shard": a.shard.map(|s| s.to_string()),
         "new_only": a.state.new_only,
+        "keep_captures": clap::ValueEnum::to_possible_value(&a.state.keep_captures).map(|v| v.get_name().to_string()),
+        // A run that asked a TSA says so in its manifest: a token removed later shows.
+        "tsa": a.state.tsa.as_ref().map(|u| u.as_str()),
     });
     Ok(RunMeta {
         started_at,

@@ -240,6 +240,13 @@ impl Bundle {
         };
         let zip = to.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
         if zip {
+            // A bundle is not overwritten: one that exists stays as it is.
+            if to.exists() {
+                return Err(fail(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "it exists: name a new file",
+                )));
+            }
             return crate::files::write_whole(to, &self.zip(), true).map_err(fail);
         }
         if to.exists() && std::fs::read_dir(to).map_err(fail)?.next().is_some() {

@@ -155,6 +155,11 @@ pub fn replay(run: &SealedRun, bodies: &dyn Bodies, with: &With) -> Result<Repla
     };
     let mut report = Run::new(&engine, &replayer, hooks).check(&options, &rule_files)?;
     report.rule_files = labels;
+    report.replay = Some(crate::report::ReplayOf {
+        run: run.manifest.run,
+        manifest: run.digest.to_string(),
+        own_rules: with.rules.is_empty(),
+    });
     Ok(Replayed { report, redaction })
 }
 

@@ -119,7 +119,15 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
                 None => "not checked (the stored digest is not one)".into(),
             },
             (None, Some(why)) => format!("not obtained: {why}"),
-            (None, None) => "none".into(),
+            (None, None) => match parsed_tsa(&row.text) {
+                Some(tsa) => {
+                    check.problems.push(format!(
+                        "its manifest says a timestamp was asked of {tsa}, but the store holds neither a token nor why there is none: the token was removed"
+                    ));
+                    "removed".into()
+                }
+                None => "none".into(),
+            },
         };
         out.runs.push(check);
     }
@@ -172,6 +180,12 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
         }
     }
     Ok(out)
+}
+
+/// The TSA a run's manifest says it asked, if any.
+fn parsed_tsa(text: &str) -> Option<String> {
+    let m: Manifest = serde_json::from_str(text).ok()?;
+    m.options["tsa"].as_str().map(str::to_string)
 }
 
 /// A manifest as the chain sees it: its run, the digest of its text, and the previous one its

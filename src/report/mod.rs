@@ -134,6 +134,9 @@ pub struct Report {
     /// The run as the state store recorded it (absent with `--no-state`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<StateRun>,
+    /// Set when the report is a replay of a sealed run over its captures, not a live check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayOf>,
     /// The feeds and sitemaps this run read whole: for the state store, the reads a later
     /// item can be proved absent from. Not part of the JSON contract.
     #[serde(skip)]
@@ -320,6 +323,16 @@ pub struct StateRun {
     pub timestamp: Option<TimestampState>,
 }
 
+/// The sealed run a report replays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplayOf {
+    pub run: i64,
+    /// The run's manifest digest.
+    pub manifest: String,
+    /// Whether the rule files are the run's own (else: those named to the replay).
+    pub own_rules: bool,
+}
+
 /// What became of the timestamp a run asked for (`--tsa`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -436,6 +449,7 @@ impl Report {
             resolved: vec![],
             suppressed: vec![],
             state: None,
+            replay: None,
             listings_read: Vec::new(),
         }
     }

@@ -250,6 +250,17 @@ fn summary(out: &mut String, r: &Report) {
         (0, 0) => String::new(),
         (n, p) => format!("; INCOMPLETE: {n} source(s) not checked, {p} checked in part"),
     };
+    if let Some(replay) = &r.replay {
+        let rules = match replay.own_rules {
+            true => "its own rules",
+            false => "the rule files named",
+        };
+        let _ = writeln!(
+            out,
+            "\nreplay: run {} (manifest {}) judged again over its captures, with {rules}; nothing recorded",
+            replay.run, replay.manifest
+        );
+    }
     if let Some(state) = &r.state {
         let only = if state.new_only {
             " (only the new ones are listed: --new-only)"
