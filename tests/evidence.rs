@@ -708,6 +708,10 @@ fn a_run_timestamped_by_a_tsa_is_checked_by_blackout_and_by_openssl() {
     );
     let v = run(&["evidence", "verify", unzipped.join("evidence.warc.gz").to_str().unwrap()]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    // The zip itself is no WARC file: said so, as a question asked wrong (exit 2).
+    let v = run(&["evidence", "verify", zip.to_str().unwrap()]);
+    assert_eq!(v.code, 2, "{}{}", v.stdout, v.stderr);
+    assert!(v.stderr.contains("unzip it and verify its evidence.warc.gz"), "{}", v.stderr);
     let v = run(&["evidence", "verify", "--state", &state]);
     assert!(v.stdout.contains("chain not checked"), "{}", v.stdout);
 

@@ -126,6 +126,19 @@ fn verify_warc(files: &[PathBuf], token_check: &dyn Fn(&str, &Digest) -> Result<
     match WarcEvidence::read(files) {
         Ok(evidence) => Ok(crate::evidence::verify::verify_warc(&evidence, token_check)),
         Err(e @ (SealedError::Io { .. } | SealedError::NotBlackout { .. })) => Err(fail(e)),
+        // Not one record could be read: not a WARC file of blackout's (a zip, a text), which is
+        // a question asked wrong, not tampering.
+        Err(SealedError::Warc {
+            path,
+            error: crate::evidence::warc::WarcError::Gzip { offset: 0, .. } | crate::evidence::warc::WarcError::Syntax { offset: 0, .. },
+        }) => Err(fail(format!(
+            "`{}` is not a WARC file written by `blackout evidence export` (one gzip member per record){}",
+            path.display(),
+            match path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+                true => ": a bundle is a zip; unzip it and verify its evidence.warc.gz",
+                false => "",
+            }
+        ))),
         Err(e) => Ok(Verification {
             problems: vec![e.to_string()],
             ..Verification::default()

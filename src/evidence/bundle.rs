@@ -407,7 +407,7 @@ fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
          manifest-run-N.json  each run's manifest: every capture, rule file and finding by SHA-256\n\
          manifest-run-N.tst   its RFC 3161 timestamp token, when the run asked a TSA for one\n\
          rule.toml            the rule as written, with its file's digest and the window's legal basis\n\
-         rules/               the rule files the run read\n\
+         rules/               the rule files the run read (its fingerprint indexes are in the WARC)\n\
          text.txt             the text blackout extracted from the page, matched passages marked\n\
          report.txt           the finding explained: its timing (every date with where it was\n\
          \x20                    found, when blackout first saw the item, the window in each zone)\n\
