@@ -534,11 +534,6 @@ impl wiremock::Respond for Reply {
     }
 }
 
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn tsa(test: &str) -> Option<Tsa> {
     if Command::new("openssl").arg("version").output().is_err() {
         eprintln!("skipped {test}: no openssl (.ci/run installs it)");
@@ -546,64 +541,9 @@ fn tsa(test: &str) -> Option<Tsa> {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=blackout test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "tsa.key",
-            "-out",
-            "tsa.csr",
-            "-subj",
-            "/CN=blackout test TSA",
-        ],
-    );
-    std::fs::write(d.join("ext.cnf"), "extendedKeyUsage=critical,timeStamping\n").unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "tsa.pem",
-            "-days",
-            "30",
-            "-extfile",
-            "ext.cnf",
-        ],
-    );
+    let rsa = ["-newkey", "rsa:2048"];
+    crate::util::test_ca(d, &rsa);
+    crate::util::signed_by_test_ca(d, &rsa, "tsa", "/CN=blackout test TSA", "extendedKeyUsage=critical,timeStamping\n");
     std::fs::write(d.join("serial"), "01\n").unwrap();
     let config = format!(
         "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {}/serial\ncrypto_device = builtin\nsigner_digest = sha256\n\

@@ -133,3 +133,72 @@ impl Server {
         requests.iter().filter(|r| r.url.path() == route).count()
     }
 }
+
+/// Runs `openssl ARGS` in `dir`, failing the test with what it said.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A test certificate authority in `dir`: `ca.key` and `ca.pem`, its key made with `key`
+/// (`openssl req -newkey` arguments, e.g. `["-newkey", "rsa:2048"]`).
+pub fn test_ca(dir: &std::path::Path, key: &[&str]) {
+    let mut args = vec!["req", "-x509"];
+    args.extend(key);
+    args.extend([
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=blackout test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &args);
+}
+
+/// A certificate the test CA of `dir` signs: `NAME.key` and `NAME.pem` for `subject`, with the
+/// extensions `ext` (an `openssl x509 -extfile` text).
+pub fn signed_by_test_ca(dir: &std::path::Path, key: &[&str], name: &str, subject: &str, ext: &str) {
+    let (key_file, csr, pem, ext_file) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+        format!("{name}.ext"),
+    );
+    let mut req = vec!["req"];
+    req.extend(key);
+    req.extend(["-nodes", "-keyout", &key_file, "-out", &csr, "-subj", subject]);
+    openssl(dir, &req);
+    std::fs::write(dir.join(&ext_file), ext).unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-extfile",
+            &ext_file,
+        ],
+    );
+}
