@@ -310,7 +310,7 @@ async fn smtp(message: &Message, mail: &Mail, s: &SmtpServer) -> Result<(), Atte
     match builder.build().send(message.clone()).await {
         Ok(_) => Ok(()),
         Err(e) => {
-            let reason = super::error_chain(&e);
+            let reason = crate::report::error_chain(&e);
             // TLS spoken to a plain port (or the reverse) fails as a "corrupt message".
             let wrong_port = reason.contains("corrupt message") || reason.contains("InvalidContentType");
             Err(Attempt {

@@ -136,22 +136,6 @@ impl Output {
     }
 }
 
-/// An error with its causes, as one line (lettre's own message says "permanent error", the
-/// server's reply is in its source), made inert: it may quote a server.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-        source = cause.source();
-    }
-    crate::report::inert(&s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

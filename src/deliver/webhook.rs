@@ -88,7 +88,7 @@ pub fn post(hook: &Webhook, body: Vec<u8>) -> Result<(), WebhookError> {
             }
             Err(e) => {
                 let no_answer = e.is_connect() || e.is_timeout() || e.is_request();
-                let reason = super::error_chain(&e.without_url());
+                let reason = crate::report::error_chain(&e.without_url());
                 Err(Attempt {
                     // No answer (refused, reset, timed out): worth another try; a certificate
                     // the system does not trust will not change.

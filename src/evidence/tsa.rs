@@ -395,17 +395,6 @@ pub fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
     out
 }
 
-/// An error with its causes (reqwest's own says "error sending request" and no more).
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut said = e.to_string();
-    let mut at = e.source();
-    while let Some(cause) = at {
-        said.push_str(&format!(": {cause}"));
-        at = cause.source();
-    }
-    said
-}
-
 /// The largest answer read from a TSA.
 const MAX_ANSWER: usize = 1 << 20;
 
@@ -430,7 +419,7 @@ pub fn stamp(url: &url::Url, digest: &Digest, timeout: std::time::Duration) -> R
             .body(body)
             .send()
             .await
-            .map_err(|e| causes(&e.without_url()))?;
+            .map_err(|e| crate::report::error_chain(&e.without_url()))?;
         if !r.status().is_success() {
             return Err(format!("HTTP {}", r.status()));
         }

@@ -65,11 +65,6 @@ pub struct Record {
     pub block: Vec<u8>,
 }
 
-/// `sha256:` and the hex SHA-256 of `bytes`, as a digest field writes it.
-fn sha256_field(bytes: &[u8]) -> String {
-    Digest::of(bytes).to_string()
-}
-
 /// A value made safe for a named field: no line break can end the field early (a URI or a
 /// header from the web must not add a field of its own).
 fn field_value(value: &str) -> String {
@@ -128,7 +123,7 @@ impl Record {
         }
         head.push_str(&format!(
             "WARC-Block-Digest: {}\r\nContent-Length: {}\r\n\r\n",
-            sha256_field(&self.block),
+            Digest::of(&self.block).to_string(),
             self.block.len()
         ));
         let mut out = head.into_bytes();
@@ -154,7 +149,7 @@ pub fn http_response(status: u16, reason: &str, headers: &[(String, String)], bo
     }
     block.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
     block.extend_from_slice(body);
-    (block, sha256_field(body))
+    (block, Digest::of(body).to_string())
 }
 
 /// The payload of an HTTP message block: what follows its head.
@@ -326,13 +321,13 @@ fn parse(offset: u64, bytes: &[u8]) -> Result<Record, WarcError> {
         id: id.clone(),
         which,
     };
-    if take("WARC-Block-Digest").is_none_or(|d| d != sha256_field(&block)) {
+    if take("WARC-Block-Digest").is_none_or(|d| d != Digest::of(&block).to_string()) {
         return Err(altered("block"));
     }
     // A revisit's payload digest is of the body it refers to, which it does not hold.
     if kind == RecordType::Response
         && let Some(payload) = take("WARC-Payload-Digest")
-        && payload != sha256_field(self::payload(&block))
+        && payload != Digest::of(self::payload(&block)).to_string()
     {
         return Err(altered("payload"));
     }

@@ -632,6 +632,23 @@ pub fn headline(r: &Report, fail_on: Severity) -> String {
     format!("blackout: {what} ({}{rounds})", inert(&r.election))
 }
 
+/// An error with its causes, as one line (lettre's own message says "permanent error", the
+/// server's reply is in its source; reqwest's "error sending request"), made inert: it may
+/// quote a server. For mail, webhooks and timestamp authorities alike.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        source = cause.source();
+    }
+    inert(&s)
+}
+
 /// Makes untrusted text safe for a terminal: control characters (C0, DEL, C1, including
 /// ESC) and bidirectional controls are replaced, line and paragraph breaks become spaces.
 pub fn inert(s: &str) -> String {
