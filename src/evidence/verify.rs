@@ -62,18 +62,24 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
         });
         return Ok(out);
     }
+    // Each manifest hashed and parsed once, for the chain and for its run.
+    let read: Vec<(String, Result<Manifest, String>)> = manifests
+        .iter()
+        .map(|m| (Digest::of(m.text.as_bytes()).to_string(), m.parse().map_err(|e| e.to_string())))
+        .collect();
     let links: Vec<Link> = manifests
         .iter()
-        .map(|m| Link {
+        .zip(&read)
+        .map(|(m, (digest, parsed))| Link {
             run: m.run,
-            digest: Digest::of(m.text.as_bytes()).to_string(),
-            previous: m.parse().ok().and_then(|p| p.previous),
+            digest: digest.clone(),
+            previous: parsed.as_ref().ok().and_then(|p| p.previous.clone()),
         })
         .collect();
     chain(store, &links, &runs, &mut out)?;
     let findings = store.sealed_findings(None)?;
     let mut parsed: HashMap<i64, Manifest> = HashMap::new();
-    for row in &manifests {
+    for (row, (actual, read)) in manifests.iter().zip(read) {
         if only.is_some_and(|n| n != row.run) {
             continue;
         }
@@ -85,15 +91,17 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
             token: "none".into(),
             problems: Vec::new(),
         };
-        let actual = Digest::of(row.text.as_bytes()).to_string();
         if actual != row.digest {
             check.problems.push(format!(
                 "its manifest was altered: the text hashes to {actual}, the store says {}",
                 row.digest
             ));
         }
-        match row.parse() {
+        // The TSA the manifest says its run asked, if any.
+        let mut asked = None;
+        match read {
             Ok(m) => {
+                asked = m.options["tsa"].as_str().map(str::to_string);
                 if m.run != row.run {
                     check.problems.push(format!("its manifest is run {}'s", m.run));
                 }
@@ -119,7 +127,7 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
                 None => "not checked (the stored digest is not one)".into(),
             },
             (None, Some(why)) => format!("not obtained: {why}"),
-            (None, None) => match parsed_tsa(&row.text) {
+            (None, None) => match asked {
                 Some(tsa) => {
                     check.problems.push(format!(
                         "its manifest says a timestamp was asked of {tsa}, but the store holds neither a token nor why there is none: the token was removed"
@@ -180,12 +188,6 @@ pub fn verify_store(store: &mut Store, only: Option<i64>, check_token: TokenChec
         }
     }
     Ok(out)
-}
-
-/// The TSA a run's manifest says it asked, if any.
-fn parsed_tsa(text: &str) -> Option<String> {
-    let m: Manifest = serde_json::from_str(text).ok()?;
-    m.options["tsa"].as_str().map(str::to_string)
 }
 
 /// A manifest as the chain sees it: its run, the digest of its text, and the previous one its
