@@ -362,7 +362,9 @@ impl Recorded {
     /// manifest if asked.
     pub(super) fn seal(&self, tx: &mut Tx, header: &Header) -> Result<Sealed, DbError> {
         let items = self.items.lock().expect("recorded lock");
-        let captures = self.kept(&items, header.findings);
+        // Every capture of the run, borrowed (a run of 20,000 pages has as many).
+        let all = self.captures.lock().expect("recorded lock");
+        let captures = self.kept(&all, &items, header.findings);
         let (record_digest, packed) = self.journal.lock().expect("recorded lock").finish();
         self.blobs.put_packed(&record_digest, &packed).map_err(DbError::Evidence)?;
         let mut inputs = Vec::new();
@@ -386,7 +388,7 @@ impl Recorded {
         }
         let mut entries = Vec::with_capacity(captures.len());
         let mut rows = Vec::with_capacity(captures.len());
-        for c in &captures {
+        for c in captures.iter().copied() {
             let canonical = capture_json(c);
             entries.push(CaptureEntry {
                 url: c.url.clone(),
@@ -412,7 +414,6 @@ impl Recorded {
             )?;
         }
         // What each finding rests on, from every capture (kept or not).
-        let all = self.captures.lock().expect("recorded lock");
         let bodies = bodies_by_url(&all);
         let findings = header
             .findings
@@ -429,7 +430,6 @@ impl Recorded {
                 }
             })
             .collect();
-        drop(all);
         // One chain: the commit holds the lock that orders runs (see `commit::chain_lock`).
         let previous = tx
             .query_opt("SELECT digest FROM manifests ORDER BY run DESC LIMIT 1", &[])?
@@ -490,10 +490,9 @@ impl Recorded {
     /// items that no finding and no new version needs, fetched outside every window: every
     /// listing, homepage and robots.txt stays (small beside the pages, and a replay needs the
     /// whole path to an item: a sitemap index, the sitemap it names, the page).
-    fn kept(&self, items: &[ItemSeal], findings: &[crate::judge::Finding]) -> Vec<Captured> {
-        let captures = self.captures.lock().expect("recorded lock");
+    fn kept<'a>(&self, captures: &'a [Captured], items: &[ItemSeal], findings: &[crate::judge::Finding]) -> Vec<&'a Captured> {
         match self.retention {
-            Retention::All => captures.clone(),
+            Retention::All => captures.iter().collect(),
             Retention::None => Vec::new(),
             Retention::Evidence => {
                 use std::collections::HashSet;
@@ -514,7 +513,6 @@ impl Recorded {
                     .filter(|c| {
                         !among(&pages, c) || among(&needed, c) || self.windows.iter().any(|(s, e)| *s <= c.fetched_at && c.fetched_at < *e)
                     })
-                    .cloned()
                     .collect()
             }
         }
