@@ -123,7 +123,7 @@ impl Record {
         }
         head.push_str(&format!(
             "WARC-Block-Digest: {}\r\nContent-Length: {}\r\n\r\n",
-            Digest::of(&self.block).to_string(),
+            Digest::of(&self.block),
             self.block.len()
         ));
         let mut out = head.into_bytes();
