@@ -210,11 +210,13 @@ fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_cha
     let warc = warc.to_str().unwrap();
     let export = run(&["evidence", "export", "--run", "1", "--state", state, "-o", warc]);
     assert_eq!(export.code, 0, "{}", export.stderr);
-    assert!(
-        export.stdout.contains("3 captures") || export.stdout.contains("captures"),
-        "{}",
-        export.stdout
-    );
+    // Every capture the run kept: the feed, robots.txt, the two pages (one behind its redirect).
+    let kept: i64 = rusqlite::Connection::open(state)
+        .unwrap()
+        .query_row("SELECT count(*) FROM captures WHERE run = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 4);
+    assert!(export.stdout.contains(&format!("{kept} captures")), "{}", export.stdout);
 
     // The outlet scrubs the page: a live run now finds less.
     server.runtime.block_on(server.mock.reset());

@@ -446,9 +446,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_request_is_the_der_openssl_writes() {
-        // `openssl ts -query -digest <64 × "ab"> -sha256 -cert -no_nonce` writes this, but
-        // with a nonce; ours has nonce 0x0102 (a positive INTEGER of two octets).
+    fn a_request_is_the_der_rfc_3161_lays_out() {
+        // The DER laid out by hand from RFC 3161 §2.4.1 (that `openssl ts -reply` accepts it is
+        // the integration test's): version 1, the SHA-256 imprint, nonce 0x0102 (a positive
+        // INTEGER of two octets), certReq TRUE.
         let d = Digest([0xab; 32]);
         let der = request(&d, 0x0102);
         let expected_head = [0x30, 0x3d, 0x02, 0x01, 0x01, 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09];

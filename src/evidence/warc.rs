@@ -209,8 +209,8 @@ pub struct Reader<R: BufRead> {
     stopped: bool,
 }
 
-/// The largest record read (uncompressed): a run's whole record of 20,000 items is some
-/// 200 MB.
+/// The largest record read (uncompressed): far above any body (the fetch cap is 10 MiB by
+/// default) and a run's whole record, which grows with its items.
 const MAX_RECORD: u64 = 1 << 30;
 
 /// Counts the bytes the gzip decoder takes, so each record's offset is known.

@@ -107,8 +107,8 @@ impl Blobs {
     }
 
     fn write(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
-        // The fastest level: bodies are written as a run fetches them, and HTML shrinks to a
-        // fifth even so.
+        // The fastest level: bodies are written as a run fetches them, and HTML shrinks about
+        // fourfold even so (4.2× on 272 MB of wcxb-dev pages).
         let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(content.len() / 4), flate2::Compression::fast());
         gz.write_all(content)?;
         self.write_file(digest, &gz.finish()?)
