@@ -149,17 +149,21 @@ impl Bundle {
         // The text judged, the passages marked.
         let item = first.record.items.iter().find(|i| i.source == f.source && i.url == f.url);
         let mut marked = String::new();
+        // The finding's passages in one document's text (a link's span is empty).
+        let spans_in = |document: &str| -> Vec<(usize, usize)> {
+            finding
+                .spans
+                .iter()
+                .filter(|s| s.document == document && s.start < s.end)
+                .map(|s| (s.start, s.end))
+                .collect()
+        };
         if let Some(page) = item.and_then(|i| i.page.as_ref()) {
             let text = bodies
                 .body(&page.text)
                 .map(|t| String::from_utf8_lossy(&t).into_owned())
                 .unwrap_or_default();
-            let spans: Vec<(usize, usize)> = finding
-                .spans
-                .iter()
-                .filter(|s| s.document == page.url && s.start < s.end)
-                .map(|s| (s.start, s.end))
-                .collect();
+            let spans = spans_in(&page.url);
             marked.push_str(&format!(
                 "# the text blackout extracted from {} (decoded as {}), each matched passage between ⟦ and ⟧\n\n",
                 page.url, page.encoding
@@ -167,12 +171,7 @@ impl Bundle {
             marked.push_str(&mark(&text, &spans));
         }
         for feed in item.map(|i| i.feeds.as_slice()).unwrap_or_default() {
-            let spans: Vec<(usize, usize)> = finding
-                .spans
-                .iter()
-                .filter(|s| s.document == feed.listing && s.start < s.end)
-                .map(|s| (s.start, s.end))
-                .collect();
+            let spans = spans_in(&feed.listing);
             marked.push_str(&format!(
                 "\n\n# what the feed {} said of it, as the rules read it, each matched passage between ⟦ and ⟧\n\n",
                 feed.listing
