@@ -169,11 +169,14 @@ fn two_machines_on_one_store_never_report_a_finding_twice_and_shards_split_the_s
             .unwrap()
     };
     for round in 0..3 {
+        // Both read at once: a run delivers its report holding its turn to commit, and one
+        // whose pipe is not read would hold the other's commit up (to its `--lock-timeout`).
         let (a, b) = (check(&[]), check(&["--shard", "1/1"]));
         let reports: Vec<Value> = [a, b]
+            .map(|c| std::thread::spawn(move || c.wait_with_output().unwrap()))
             .into_iter()
-            .map(|c| {
-                let out = c.wait_with_output().unwrap();
+            .map(|reader| {
+                let out = reader.join().unwrap();
                 serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
             })
             .collect();
@@ -208,6 +211,36 @@ fn two_machines_on_one_store_never_report_a_finding_twice_and_shards_split_the_s
     let (code, _, stderr) = db.run(&["check", FR, DEMO, "--shard", "3/2"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("`3/2` is not a shard"), "{stderr}");
+}
+
+#[test]
+fn a_commit_waits_for_another_machines_no_longer_than_the_lock_timeout() {
+    let Some(db) = Database::new("a_commit_waits") else {
+        return;
+    };
+    let check = ["check", FR, DEMO, "--at", "2026-01-01T00:00:00Z", "--format", "json"];
+    assert_eq!(db.run(&check).0, 1, "the store is made");
+    // Another machine's commit holds the turn (as one does while its report is delivered).
+    let mut other = db.client(&db.url);
+    let mut turn = other.transaction().unwrap();
+    turn.execute("SELECT pg_advisory_xact_lock(7453600013)", &[]).unwrap();
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = db.run(&[&check[..], &["--lock-timeout", "2"]].concat());
+    let waited = started.elapsed();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(waited >= Duration::from_secs(2) && waited < Duration::from_secs(30), "{waited:?}");
+    assert!(
+        stderr.contains("the run was not recorded")
+            && stderr.contains("is in use by another run (waited 2 s; `--lock-timeout` waits longer)"),
+        "{stderr}"
+    );
+    // The report is told all the same, unmarked.
+    let told: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(told["findings"].as_array().unwrap().len(), 5);
+    assert!(told["state"].is_null(), "{}", told["state"]);
+    turn.rollback().unwrap();
+    let next = db.json(&check);
+    assert_eq!((next["state"]["run"].as_i64(), next["state"]["open"].as_u64()), (Some(2), Some(5)));
 }
 
 #[test]

@@ -515,7 +515,9 @@ pub struct StateArgs {
     /// review); exit status 1 then means "new findings". Needs a state store.
     #[arg(long, conflicts_with = "no_state")]
     pub new_only: bool,
-    /// Seconds to wait for another run holding the store before giving up (exit 2).
+    /// Seconds to wait for another run holding the store before giving up (exit 2); on
+    /// PostgreSQL, also how long to wait for another machine's run to commit (it holds its
+    /// turn while it delivers its report) before printing this run's report unrecorded.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub lock_timeout: u64,
     /// Which captures (documents as fetched: bodies, statuses, headers, addresses, instants)

@@ -68,7 +68,7 @@ impl Store {
             attempts += 1;
             let mut annotated = report.clone();
             let mut tx = self.conn.transaction().map_err(&db)?;
-            let written = chain_lock(&mut tx)
+            let written = chain_lock(&mut tx, self.commit_wait)
                 .and_then(|()| record(&mut tx, &mut annotated, meta))
                 .and_then(|run| {
                     let replaced = match kept {
@@ -111,6 +111,13 @@ impl Store {
                     break (run, replaced, counted.0, counted.1);
                 }
                 Err(e) if e.is_transient() && attempts < 3 => tracing::info!("state: {e}; trying the transaction again"),
+                Err(e) if e.is_lock_timeout() => {
+                    return Err(StoreError::Locked {
+                        path: self.path.clone(),
+                        holder: None,
+                        waited: self.commit_wait.as_secs(),
+                    });
+                }
                 Err(e) => return Err(db(e)),
             }
         };
@@ -127,8 +134,15 @@ impl Store {
 /// order of the runs' numbers is then the order of the manifests' chain (a lock taken later, at
 /// the seal, let a run numbered later seal first, and the chain fork). SQLite's transaction
 /// holds the write lock from its first write, the run's row, which gives the same order.
-fn chain_lock(tx: &mut Tx) -> Result<(), DbError> {
+///
+/// A commit holds its turn while its report is delivered (see [`Store::commit`]), which a
+/// reader that does not read, or a mail server that does not answer, can make long: the turn
+/// is waited for `wait` at most (the run's `--lock-timeout`), and so is every other lock the
+/// transaction asks for, never for ever.
+fn chain_lock(tx: &mut Tx, wait: std::time::Duration) -> Result<(), DbError> {
     if matches!(tx, Tx::Postgres { .. }) {
+        let wait = format!("{}ms", wait.as_millis().max(1));
+        tx.execute("SELECT set_config('lock_timeout', ?1, true)", vals![wait])?;
         tx.execute("SELECT pg_advisory_xact_lock(7453600013)", &[])?;
     }
     Ok(())

@@ -163,6 +163,11 @@ impl DbError {
         }))
     }
 
+    /// A PostgreSQL lock was not had within the transaction's `lock_timeout`.
+    pub fn is_lock_timeout(&self) -> bool {
+        matches!(self, DbError::Postgres(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE))
+    }
+
     /// The SQLite error code, for hints.
     pub fn sqlite_code(&self) -> Option<rusqlite::ErrorCode> {
         match self {

@@ -84,6 +84,7 @@ impl Store {
     /// the sources the run covers: in PostgreSQL, runs of different shards do not wait for
     /// each other.
     pub fn lock(&mut self, shard: Option<Shard>, timeout: Duration, taken_over: &mut dyn FnMut(&Holder)) -> Result<Lock, StoreError> {
+        self.commit_wait = timeout;
         if matches!(self.conn, Conn::Postgres(_)) {
             let scope = shard.map_or("all".to_string(), |s| s.to_string());
             return self.lock_postgres(&scope, timeout, taken_over);

@@ -53,7 +53,14 @@ pub struct Store {
     /// The file could only be opened for reading (permissions, a read-only file system): a
     /// run can recall what earlier runs saw, but not be recorded.
     read_only: bool,
+    /// How long a commit waits for another machine's (PostgreSQL: one commits at a time, and
+    /// a commit holds its turn while the run's report is delivered): the run's `--lock-timeout`
+    /// once it has taken its lock.
+    commit_wait: std::time::Duration,
 }
+
+/// What a commit waits for another's before it gives up, until a lock says otherwise.
+const COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +151,7 @@ impl Store {
             path: path.to_path_buf(),
             bodies: kept::beside(path),
             read_only,
+            commit_wait: COMMIT_WAIT,
         })
     }
 

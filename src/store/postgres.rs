@@ -63,6 +63,7 @@ pub(super) fn open(url: &str) -> Result<Store, StoreError> {
         path,
         bodies,
         read_only: false,
+        commit_wait: super::COMMIT_WAIT,
     })
 }
 
