@@ -60,9 +60,10 @@ struct ItemSeal {
     text: Option<Digest>,
 }
 
-/// A record written as it is told: JSON lines, their SHA-256 and their gzip taken as they come.
+/// A record written as it is told: JSON lines, their SHA-256 and their compression taken as
+/// they come.
 struct Journal {
-    gz: Option<flate2::write::GzEncoder<Vec<u8>>>,
+    packer: Option<super::blobs::Packer>,
     sha: sha2::Sha256,
     /// Once finished: the record's digest and its compressed bytes (a transaction tried again
     /// keeps them).
@@ -72,7 +73,7 @@ struct Journal {
 impl Journal {
     fn new() -> Journal {
         Journal {
-            gz: Some(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast())),
+            packer: Some(super::blobs::Packer::new()),
             sha: sha2::Digest::new(),
             done: None,
         }
@@ -88,15 +89,15 @@ impl Journal {
     fn append(&mut self, bytes: &[u8]) {
         use std::io::Write;
         sha2::Digest::update(&mut self.sha, bytes);
-        if let Some(gz) = &mut self.gz {
-            gz.write_all(bytes).expect("writing to memory");
+        if let Some(packer) = &mut self.packer {
+            packer.write_all(bytes).expect("writing to memory");
         }
     }
 
     fn finish(&mut self) -> (Digest, Vec<u8>) {
-        if let (None, Some(gz)) = (&self.done, self.gz.take()) {
+        if let (None, Some(packer)) = (&self.done, self.packer.take()) {
             let digest = Digest(sha2::Digest::finalize(std::mem::take(&mut self.sha)).into());
-            self.done = Some((digest, gz.finish().expect("writing to memory")));
+            self.done = Some((digest, packer.finish()));
         }
         self.done.clone().expect("a finished record")
     }
