@@ -189,6 +189,97 @@ fn outlet(server: &Server, courriels: &str) {
 }
 
 #[test]
+fn a_page_taken_down_is_kept_as_what_the_server_answered_and_replays_as_it_failed() {
+    let server = Server::start();
+    let feed = format!(
+        "<rss version=\"2.0\"><channel><title>Le Quotidien</title>\
+         <item><title>Courriels</title><link>{}</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
+         </channel></rss>",
+        server.url("/n/courriels")
+    );
+    server.serve("/feed.xml", ResponseTemplate::new(200).set_body_raw(feed, "application/rss+xml"));
+    server.serve(
+        "/n/courriels",
+        ResponseTemplate::new(301).insert_header("location", server.url("/n/retire").as_str()),
+    );
+    server.serve(
+        "/n/retire",
+        ResponseTemplate::new(410)
+            .insert_header("x-retire-par", "la-redaction")
+            .set_body_raw("<p>Retiré.</p>", "text/html"),
+    );
+    let (_rules, sources) = crate::state::sources_reading(server.url("/feed.xml").as_str());
+    let sources = sources.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let at = "2017-05-06T12:00:00Z";
+    let live = run(&[
+        "check",
+        FR,
+        sources,
+        "--at",
+        at,
+        "--format",
+        "json",
+        "--state",
+        state,
+        "--keep-captures",
+        "all",
+    ]);
+    let live_report = json(&live);
+    let problems = |r: &Value| -> Vec<(String, String)> {
+        r["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["code"].as_str().unwrap().to_string(), p["message"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let failed = problems(&live_report);
+    assert!(failed.iter().any(|(_, m)| m.contains("410")), "{failed:?}");
+
+    // The capture holds both answers, and the last one's status and headers.
+    let record: String = rusqlite::Connection::open(state)
+        .unwrap()
+        .query_row("SELECT record FROM captures WHERE url LIKE '%/n/courriels'", [], |r| r.get(0))
+        .unwrap();
+    let record: Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["status"], 410, "{record}");
+    assert!(record["final_url"].as_str().unwrap().ends_with("/n/retire"), "{record}");
+    assert_eq!(record["exchanges"].as_array().unwrap().len(), 2, "{record}");
+    assert!(record["headers"].to_string().contains("la-redaction"), "{record}");
+
+    // Exported: a request and a response for each answer, the 410 among them; warcio agrees.
+    let warc = dir.path().join("run1.warc.gz");
+    let warc = warc.to_str().unwrap();
+    let export = run(&["evidence", "export", "--run", "1", "--state", state, "-o", warc]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let verify = run(&["evidence", "verify", warc]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    if let Some(python) = warcio("a_page_taken_down_is_kept_as_what_the_server_answered_and_replays_as_it_failed") {
+        let warcio = std::path::Path::new(&python).with_file_name("warcio");
+        let check = Command::new(&warcio).args(["check", "-v", warc]).output().unwrap();
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+        let index = Command::new(&warcio)
+            .args(["index", "-f", "warc-type,warc-target-uri,http:status", warc])
+            .output()
+            .unwrap();
+        let index = String::from_utf8_lossy(&index.stdout);
+        let gone = index
+            .lines()
+            .find(|l| l.contains("\"response\"") && l.contains("/n/retire"))
+            .unwrap_or_else(|| panic!("no response record of the page taken down: {index}"));
+        assert!(gone.contains("410"), "{gone}");
+    }
+
+    // Replayed, the page fails as it failed, with the same problem.
+    let replayed = run(&["replay", warc, "--format", "json"]);
+    assert_eq!(replayed.code, live.code, "{}", replayed.stderr);
+    assert_eq!(problems(&json(&replayed)), failed);
+}
+
+#[test]
 fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_changed() {
     let server = Server::start();
     let leaking = std::fs::read_to_string("rules/demo/pages/quotidien-courriels.html").unwrap();

@@ -625,7 +625,13 @@ fn the_store_keeps_what_was_fetched_for_conditional_get() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(robots.len(), 2, "{robots:?}");
-    assert!(robots[0].contains("\"stage\":\"status\""), "{}", robots[0]);
+    // With what the server answered: a 404, its headers, its address.
+    let robots: Value = serde_json::from_str(&robots[0]).unwrap();
+    assert_eq!(robots["failed"]["stage"], "status", "{robots}");
+    assert_eq!(robots["status"], 404, "{robots}");
+    assert_eq!(robots["exchanges"][0]["status"], 404, "{robots}");
+    assert_eq!(robots["exchanges"][0]["method"], "GET", "{robots}");
+    assert_eq!(robots["exchanges"][0]["peer"], "127.0.0.1", "{robots}");
     // `--no-cache` asks nothing; its page is the same as before, fetched outside any window:
     // by default its capture is not kept (the feed's and robots.txt's are: a replay needs the
     // way to every item).

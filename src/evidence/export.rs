@@ -295,7 +295,13 @@ fn request_block(e: &ExchangeRecord) -> Vec<u8> {
             Some(p) => format!("{h}:{p}"),
             None => h,
         });
-    let mut block = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n");
+    // A method recorded (every capture since it was) must be a token: a request line is built of it.
+    let method = e
+        .method
+        .as_deref()
+        .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase()))
+        .unwrap_or("GET");
+    let mut block = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
     for (name, value) in &e.request_headers {
         block.push_str(&format!("{name}: {}\r\n", value.replace(['\r', '\n'], " ")));
     }

@@ -31,10 +31,12 @@ pub struct Captured {
     /// The server answered `304 Not Modified`: the body is the one an earlier capture holds.
     pub revisit: bool,
     pub status: Option<u16>,
-    /// The document's headers (for a revisit, those kept with the earlier body).
+    /// The document's headers (for a revisit, those kept with the earlier body; for a fetch
+    /// that failed on its status, the answer's).
     pub headers: Vec<(String, String)>,
     pub redirects: Vec<String>,
-    /// Every HTTP exchange, in order: each redirect, then the answer.
+    /// Every HTTP exchange, in order: each redirect, then the answer (for a failed fetch, those
+    /// made before it failed, an answer whose status is not success among them).
     pub exchanges: Vec<ExchangeRecord>,
     pub fetched_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,6 +46,9 @@ pub struct Captured {
 /// An [`Exchange`] as kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExchangeRecord {
+    /// `None` in captures made before the method was recorded (all were `GET`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     pub url: String,
     pub request_headers: Vec<(String, String)>,
     pub status: u16,
@@ -88,12 +93,16 @@ impl Captured {
             },
             Err(e) => {
                 let url = location.url().to_string();
-                let stage = match e {
-                    FetchError::Network { stage, .. } => Some(*stage),
-                    _ => None,
+                let (stage, exchanges) = match e {
+                    FetchError::Network { stage, exchanges, .. } => (Some(*stage), exchanges.as_slice()),
+                    _ => (None, &[][..]),
                 };
+                // The answer that failed on its status, when one did.
+                let answer = exchanges
+                    .last()
+                    .filter(|x| stage == Some(NetStage::Status) && !(300..400).contains(&x.status));
                 Captured {
-                    final_url: url.clone(),
+                    final_url: exchanges.last().map_or_else(|| url.clone(), |x| x.url.to_string()),
                     url,
                     file,
                     body: None,
@@ -101,10 +110,14 @@ impl Captured {
                     truncated: false,
                     max_bytes: 0,
                     revisit: false,
-                    status: None,
-                    headers: Vec::new(),
-                    redirects: Vec::new(),
-                    exchanges: Vec::new(),
+                    status: answer.map(|x| x.status),
+                    headers: answer.map(|x| x.headers.clone()).unwrap_or_default(),
+                    redirects: exchanges
+                        .iter()
+                        .filter(|x| (300..400).contains(&x.status))
+                        .map(|x| x.url.to_string())
+                        .collect(),
+                    exchanges: exchanges.iter().map(ExchangeRecord::of).collect(),
                     fetched_at: Utc::now(),
                     failed: Some(Failure {
                         stage,
@@ -118,12 +131,14 @@ impl Captured {
     /// The document (or the failure) this capture holds, given its body.
     pub fn replay(&self, body: Vec<u8>) -> Result<Document, FetchError> {
         let url = parse(&self.url)?;
+        let exchanges = self.exchanges.iter().map(ExchangeRecord::exchange).collect::<Result<_, _>>()?;
         if let Some(f) = &self.failed {
             return Err(match f.stage {
                 Some(stage) => FetchError::Network {
-                    url,
+                    url: url.into(),
                     stage,
                     message: f.message.clone(),
+                    exchanges,
                 },
                 None => FetchError::Io {
                     path: self.file.clone().unwrap_or_default().into(),
@@ -143,7 +158,7 @@ impl Captured {
             redirects: self.redirects.iter().map(|r| parse(r)).collect::<Result<_, _>>()?,
             from_cache: self.revisit,
             elapsed: std::time::Duration::ZERO,
-            exchanges: self.exchanges.iter().map(ExchangeRecord::exchange).collect::<Result<_, _>>()?,
+            exchanges,
         })
     }
 }
@@ -151,6 +166,7 @@ impl Captured {
 impl ExchangeRecord {
     fn of(e: &Exchange) -> ExchangeRecord {
         ExchangeRecord {
+            method: Some(e.method.clone()),
             url: e.url.to_string(),
             request_headers: e.request_headers.clone(),
             status: e.status,
@@ -163,6 +179,7 @@ impl ExchangeRecord {
 
     fn exchange(&self) -> Result<Exchange, FetchError> {
         Ok(Exchange {
+            method: self.method.clone().unwrap_or_else(|| "GET".into()),
             url: parse(&self.url)?,
             request_headers: self.request_headers.clone(),
             status: self.status,
@@ -269,6 +286,7 @@ mod tests {
             from_cache: false,
             elapsed: std::time::Duration::from_millis(12),
             exchanges: vec![Exchange {
+                method: "GET".into(),
                 url: u,
                 request_headers: vec![("user-agent".into(), "blackout".into())],
                 status: 301,
@@ -295,21 +313,60 @@ mod tests {
         assert_eq!(replayed.exchanges, original.exchanges);
         assert_eq!(replayed.fetched_at, original.fetched_at);
 
+        // A page taken down behind a redirect: both answers kept, the last one's status and
+        // headers as the capture's.
+        let at = "2017-05-07T10:00:00Z".parse().unwrap();
+        let answer = |url: &str, status, headers: Vec<(String, String)>| Exchange {
+            method: "GET".into(),
+            url: Url::parse(url).unwrap(),
+            request_headers: vec![("user-agent".into(), "blackout".into())],
+            status,
+            headers,
+            started: at,
+            ended: at,
+            peer: Some("127.0.0.1".parse().unwrap()),
+        };
         let failed: Result<Document, FetchError> = Err(FetchError::Network {
-            url: Url::parse("https://e.fr/b").unwrap(),
+            url: Box::new(Url::parse("https://e.fr/gone").unwrap()),
             stage: NetStage::Status,
-            message: "HTTP 404 Not Found".into(),
+            message: "HTTP 410 Gone".into(),
+            exchanges: vec![
+                answer("https://e.fr/b", 301, vec![("location".into(), "/gone".into())]),
+                answer(
+                    "https://e.fr/gone",
+                    410,
+                    vec![("date".into(), "Sun, 07 May 2017 10:00:00 GMT".into())],
+                ),
+            ],
         });
         let b = Location::Http(Url::parse("https://e.fr/b").unwrap());
         let c2 = Captured::of(&b, &failed);
+        assert_eq!((c2.status, c2.final_url.as_str()), (Some(410), "https://e.fr/gone"));
+        assert_eq!(c2.redirects, ["https://e.fr/b"]);
+        assert_eq!(c2.headers, [("date".to_string(), "Sun, 07 May 2017 10:00:00 GMT".to_string())]);
+        assert_eq!(c2.exchanges.len(), 2);
+        assert_eq!(serde_json::from_str::<Captured>(&serde_json::to_string(&c2).unwrap()).unwrap(), c2);
+        // A capture made before methods were recorded reads back, and says GET.
+        let mut old = serde_json::to_value(&c2).unwrap();
+        old["exchanges"][0].as_object_mut().unwrap().remove("method");
+        let old: Captured = serde_json::from_value(old).unwrap();
+        assert_eq!(old.exchanges[0].method, None);
+        assert!(
+            !String::from_utf8(crate::store::capture_json(&old))
+                .unwrap()
+                .contains("\"method\":null")
+        );
         let bodies = Kept(HashMap::from([(Digest::of(b"caf\xe9"), b"caf\xe9".to_vec())]));
         let replayer = Replayer::new([c, c2], &bodies);
         let again = replayer.fetch(&location).unwrap();
         assert_eq!(again.bytes, b"caf\xe9");
         match replayer.fetch(&b) {
-            Err(FetchError::Network { stage, message, .. }) => {
+            Err(FetchError::Network {
+                stage, message, exchanges, ..
+            }) => {
                 assert_eq!(stage, NetStage::Status);
-                assert_eq!(message, "HTTP 404 Not Found");
+                assert_eq!(message, "HTTP 410 Gone");
+                assert_eq!((exchanges.len(), exchanges[1].status), (2, 410));
             }
             other => panic!("{other:?}"),
         }

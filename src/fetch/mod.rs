@@ -129,6 +129,8 @@ pub struct Document {
 /// One HTTP request and the response head it got, as evidence keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
+    /// The request's method: `GET` (blackout asks for nothing else).
+    pub method: String,
     pub url: Url,
     /// The headers blackout set on the request (the client adds its defaults).
     pub request_headers: Vec<(String, String)>,
@@ -164,7 +166,16 @@ pub enum FetchError {
     #[error("fetching over HTTP is not available here; save the page and pass it with `--input`, or use a `file://` URL")]
     HttpUnavailable,
     #[error("{message}")]
-    Network { url: Url, stage: NetStage, message: String },
+    Network {
+        /// Boxed: the error travels in every fetch's `Result`, which it would double in size.
+        url: Box<Url>,
+        stage: NetStage,
+        message: String,
+        /// The HTTP exchanges made before it failed: the redirects followed and, for an answer
+        /// whose status is not success, that answer's head (its body is not read). Evidence
+        /// too: a `410 Gone` says when the outlet took a page down.
+        exchanges: Vec<Exchange>,
+    },
     /// A replay cannot serve this address from the captures it was given.
     #[error("cannot replay `{url}`: {why}")]
     Replay { url: String, why: String },

@@ -291,9 +291,10 @@ impl Shared {
             .await;
         if robot.as_ref().is_some_and(|r| !r.allowed(url.as_str())) {
             return Err(FetchError::Network {
-                url,
+                url: url.into(),
                 stage: NetStage::Robots,
                 message: "disallowed by the site's robots.txt; not fetched (a source can set `ignore_robots = true`)".into(),
+                exchanges: Vec::new(),
             });
         }
         self.fetch(url, cap).await
@@ -307,22 +308,34 @@ impl Shared {
         let mut exchanges: Vec<Exchange> = Vec::new();
         let mut current = url;
         loop {
-            match self.attempts(&current, cap).await? {
+            let hop = match self.attempts(&current, cap).await {
+                Ok(hop) => hop,
+                Err(mut e) => {
+                    // What the failure records begins with the redirects that led to it.
+                    if let FetchError::Network { exchanges: after, .. } = &mut e {
+                        after.splice(0..0, exchanges);
+                    }
+                    return Err(e);
+                }
+            };
+            match hop {
                 Hop::Redirect(next, exchange) => {
                     exchanges.push(*exchange);
                     chain.push(current.clone());
                     if chain.contains(&next) {
                         return Err(FetchError::Network {
-                            url: current,
+                            url: current.into(),
                             stage: NetStage::RedirectLoop,
                             message: format!("redirect loop back to {next}"),
+                            exchanges,
                         });
                     }
                     if chain.len() > self.options.max_redirects {
                         return Err(FetchError::Network {
-                            url: current,
+                            url: current.into(),
                             stage: NetStage::RedirectLoop,
                             message: format!("more than {} redirects", self.options.max_redirects),
+                            exchanges,
                         });
                     }
                     current = next;
@@ -347,29 +360,25 @@ impl Shared {
     async fn attempts(&self, url: &Url, cap: u64) -> Result<Hop, FetchError> {
         let mut attempt = 0;
         loop {
-            let outcome = self.once(url, cap).await;
-            let wait = match &outcome {
+            let wait = match self.once(url, cap).await {
+                Ok(hop) => return Ok(hop),
                 Err(Failure::Retryable(_)) if attempt < self.options.retries => self.backoff(attempt),
-                Err(Failure::RetryAfter(_, Some(after))) if attempt < self.options.retries => {
-                    if *after > self.options.max_retry_after {
-                        return Err(FetchError::Network {
-                            url: url.clone(),
-                            stage: NetStage::Status,
-                            message: format!(
+                Err(Failure::RetryAfter(mut e, Some(after))) if attempt < self.options.retries => {
+                    if after > self.options.max_retry_after {
+                        if let FetchError::Network { stage, message, .. } = &mut e {
+                            *stage = NetStage::Status;
+                            *message = format!(
                                 "asked to retry after {} s, longer than the {} s allowed",
                                 after.as_secs(),
                                 self.options.max_retry_after.as_secs()
-                            ),
-                        });
+                            );
+                        }
+                        return Err(e);
                     }
-                    *after
+                    after
                 }
                 Err(Failure::RetryAfter(_, None)) if attempt < self.options.retries => self.backoff(attempt),
-                _ => {
-                    return outcome.map_err(|f| match f {
-                        Failure::Retryable(e) | Failure::Final(e) | Failure::RetryAfter(e, _) => e,
-                    });
-                }
+                Err(Failure::Retryable(e) | Failure::Final(e) | Failure::RetryAfter(e, _)) => return Err(e),
             };
             tracing::info!(%url, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
@@ -395,9 +404,10 @@ impl Shared {
             };
             if literal.is_some_and(private::is_private) {
                 return Err(Failure::Final(FetchError::Network {
-                    url: url.clone(),
+                    url: url.clone().into(),
                     stage: NetStage::Denied,
                     message: format!("a private or loopback address; {}", private::REFUSED),
+                    exchanges: Vec::new(),
                 }));
             }
         }
@@ -414,9 +424,10 @@ impl Shared {
         }
         let global = self.global.clone().acquire_owned().await.expect("semaphore never closed");
         let net = |stage, message: String| FetchError::Network {
-            url: url.clone(),
+            url: url.clone().into(),
             stage,
             message,
+            exchanges: Vec::new(),
         };
         let mut request = self.client.get(url.clone());
         let keep = self.options.keep.as_deref();
@@ -490,8 +501,12 @@ impl Shared {
             return Ok(Hop::Redirect(target, Box::new(exchange(url, &request_headers, sent_at, &response))));
         }
         if !status.is_success() {
-            let message = format!("HTTP {status}");
-            let error = net(NetStage::Status, message);
+            let error = FetchError::Network {
+                url: url.clone().into(),
+                stage: NetStage::Status,
+                message: format!("HTTP {status}"),
+                exchanges: vec![exchange(url, &request_headers, sent_at, &response)],
+            };
             return Err(match status.as_u16() {
                 429 | 503 => Failure::RetryAfter(error, retry_after(response.headers())),
                 500..=599 => Failure::Retryable(error),
@@ -545,6 +560,7 @@ impl Shared {
 /// it again once the body is).
 fn exchange(url: &Url, request_headers: &[(String, String)], started: DateTime<Utc>, response: &reqwest::Response) -> Exchange {
     Exchange {
+        method: "GET".into(),
         url: url.clone(),
         request_headers: request_headers.to_vec(),
         status: response.status().as_u16(),
