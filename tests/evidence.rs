@@ -415,29 +415,76 @@ fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_cha
     assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains(&record.id), "{}", v.stdout);
 
-    // A status line rewritten with every digest of its record recomputed: its capture, which the
-    // manifest covers, says otherwise.
-    let forged = dir.path().join("forged.warc.gz");
-    let mut w = Writer::new(std::fs::File::create(&forged).unwrap());
-    for (_, mut r) in offsets.clone() {
-        if r.kind == RecordType::Response && r.get("WARC-Target-URI").is_some_and(|u| u.ends_with("/n/courriels")) {
-            let text = String::from_utf8_lossy(&r.block).replacen("HTTP/1.1 200 OK", "HTTP/1.1 410 Gone", 1);
-            r.block = text.into_bytes();
+    // Forgeries with every digest of their records recomputed, which only the captures and the
+    // manifests can tell: a status line rewritten; a field of a response edited; a response
+    // with invented text added; the warcinfo's word on the run's options edited.
+    let courriels = |r: &Record| r.kind == RecordType::Response && r.get("WARC-Target-URI").is_some_and(|u| u.ends_with("/n/courriels"));
+    let forgeries: [(&str, &Forgery<'_>); 4] = [
+        ("the response record of", &|r| {
+            if courriels(r) {
+                r.block = String::from_utf8_lossy(&r.block)
+                    .replacen("HTTP/1.1 200 OK", "HTTP/1.1 410 Gone", 1)
+                    .into_bytes();
+            }
+            Vec::new()
+        }),
+        ("was altered: its block or its fields", &|r| {
+            if courriels(r) {
+                *r = r.clone().field("WARC-Truncated", "length");
+            }
+            Vec::new()
+        }),
+        ("that no capture or item of its runs accounts for", &|r| match courriels(r) {
+            true => {
+                let (block, payload) = http_response(200, "OK", &[], "<p>Ce que l'article n'a jamais dit.</p>".as_bytes());
+                let mut added = Record::new(RecordType::Response, r.date + chrono::Duration::seconds(1), block)
+                    .field("WARC-Target-URI", r.get("WARC-Target-URI").unwrap())
+                    .field("WARC-Payload-Digest", &payload);
+                added
+                    .fields
+                    .push(("Content-Type".into(), "application/http; msgtype=response".into()));
+                vec![added]
+            }
+            false => Vec::new(),
+        }),
+        ("the warcinfo says run 1's options", &|r| {
+            if r.kind == RecordType::Warcinfo {
+                let text = String::from_utf8_lossy(&r.block).into_owned();
+                let edited: Vec<String> = text
+                    .lines()
+                    .map(|l| match l.starts_with("blackout-run-1-options: ") {
+                        true => "blackout-run-1-options: {\"all\":true}".to_string(),
+                        false => l.to_string(),
+                    })
+                    .collect();
+                r.block = format!("{}\r\n", edited.join("\r\n")).into_bytes();
+            }
+            Vec::new()
+        }),
+    ];
+    for (said, change) in forgeries {
+        let forged = dir.path().join("forged.warc.gz");
+        let _ = std::fs::remove_file(&forged);
+        let mut w = Writer::new(std::fs::File::create(&forged).unwrap());
+        for (_, mut r) in offsets.clone() {
+            let added = change(&mut r);
+            w.append(&r).unwrap();
+            for a in added {
+                w.append(&a).unwrap();
+            }
         }
-        w.append(&r).unwrap();
+        w.finish().unwrap();
+        let v = run(&["evidence", "verify", forged.to_str().unwrap()]);
+        assert_eq!(v.code, 1, "{said}: {}{}", v.stdout, v.stderr);
+        assert!(v.stdout.contains(said), "{said}: {}", v.stdout);
     }
-    w.finish().unwrap();
-    let v = run(&["evidence", "verify", forged.to_str().unwrap()]);
-    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
-    assert!(
-        v.stdout.contains("the response record of") && v.stdout.contains("was altered"),
-        "{}",
-        v.stdout
-    );
     // Left alone, the same file holds.
     let v = run(&["evidence", "verify", warc]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
+
+/// A change to a record of a WARC file written again; the records it adds after it.
+type Forgery<'a> = dyn Fn(&mut Record) -> Vec<Record> + 'a;
 
 /// Three nights of the demo in a store: what `evidence verify` checks.
 fn three_nights() -> (tempfile::TempDir, String) {

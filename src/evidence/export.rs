@@ -13,7 +13,7 @@
 //! timing, matched spans with offsets into that text, findings).
 
 use super::sealed::{SealedRun, kind, urn};
-use super::warc::{Record, RecordType, Writer, http_response};
+use super::warc::{Record, RecordType, Writer, field_value, http_head, http_response};
 use crate::fetch::{Bodies, Captured, ExchangeRecord};
 use crate::model::Digest;
 use crate::store::ItemRecord;
@@ -163,24 +163,38 @@ fn warcinfo(runs: &[SealedRun], at: chrono::DateTime<chrono::Utc>) -> Record {
         ),
     ];
     for run in runs {
-        let m = &run.manifest;
-        let n = m.run;
-        fields.push((format!("blackout-run-{n}-manifest"), run.digest.to_string()));
-        fields.push((format!("blackout-run-{n}-tool"), m.tool.clone()));
-        fields.push((format!("blackout-run-{n}-evaluated-at"), m.evaluated_at.clone()));
-        fields.push((format!("blackout-run-{n}-tzdb"), m.tzdb.clone()));
-        for i in &m.inputs {
-            fields.push((format!("blackout-run-{n}-{}", i.role), format!("{} {}", i.sha256, i.path)));
-        }
-        fields.push((format!("blackout-run-{n}-options"), m.options.to_string()));
+        let n = run.manifest.run;
+        fields.extend(
+            run_fields(run)
+                .into_iter()
+                .map(|(name, value)| (format!("blackout-run-{n}-{name}"), value)),
+        );
     }
     let mut block = String::new();
     for (name, value) in fields {
-        block.push_str(&format!("{name}: {}\r\n", value.replace(['\r', '\n'], " ")));
+        block.push_str(&format!("{name}: {}\r\n", field_value(&value)));
     }
     Record::new(RecordType::Warcinfo, at, block.into_bytes())
         .field("WARC-Filename", "blackout-evidence.warc.gz")
         .field("Content-Type", "application/warc-fields")
+}
+
+/// What a `warcinfo` says of a run (`blackout-run-N-` and each name): its manifest's digest,
+/// and what the manifest says of the tool, the clock, the tz database, the files read and the
+/// options. `evidence verify` checks each against the manifest.
+pub(crate) fn run_fields(run: &SealedRun) -> Vec<(String, String)> {
+    let m = &run.manifest;
+    let mut fields = vec![
+        ("manifest".to_string(), run.digest.to_string()),
+        ("tool".to_string(), m.tool.clone()),
+        ("evaluated-at".to_string(), m.evaluated_at.clone()),
+        ("tzdb".to_string(), m.tzdb.clone()),
+    ];
+    for i in &m.inputs {
+        fields.push((i.role.clone(), format!("{} {}", i.sha256, i.path)));
+    }
+    fields.push(("options".to_string(), m.options.to_string()));
+    fields
 }
 
 /// The records of one capture.
@@ -234,14 +248,12 @@ pub(crate) fn capture_records(c: &Captured, bodies: &dyn Bodies, written: &mut H
                     false => r,
                 }
             }
-            // A redirect (or an answer without a kept body): its head.
-            _ => {
-                let (block, payload) = http_response(e.status, reason, &e.headers, &[]);
-                Record::new(RecordType::Response, e.started, block)
-                    .field("WARC-Target-URI", &e.url)
-                    .field("Content-Type", "application/http; msgtype=response")
-                    .field("WARC-Payload-Digest", &payload)
-            }
+            // A redirect, or an answer whose status is not success: its head, the body not
+            // read (the record says it holds none, rather than an empty one).
+            _ => Record::new(RecordType::Response, e.started, http_head(e.status, reason, &e.headers))
+                .field("WARC-Target-URI", &e.url)
+                .field("Content-Type", "application/http; msgtype=response")
+                .field("WARC-Truncated", "unspecified"),
         };
         let answer = with_peer(answer, e).field("WARC-Concurrent-To", &request.id);
         out.push(request);
@@ -295,15 +307,11 @@ fn request_block(e: &ExchangeRecord) -> Vec<u8> {
             Some(p) => format!("{h}:{p}"),
             None => h,
         });
-    // A method recorded (every capture since it was) must be a token: a request line is built of it.
-    let method = e
-        .method
-        .as_deref()
-        .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase()))
-        .unwrap_or("GET");
+    // Captures made before the method was recorded were all GET.
+    let method = e.method.unwrap_or(crate::fetch::Method::Get).as_str();
     let mut block = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
     for (name, value) in &e.request_headers {
-        block.push_str(&format!("{name}: {}\r\n", value.replace(['\r', '\n'], " ")));
+        block.push_str(&format!("{}: {}\r\n", field_value(name), field_value(value)));
     }
     block.push_str("\r\n");
     block.into_bytes()

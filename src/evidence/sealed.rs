@@ -39,7 +39,11 @@ pub enum SealedError {
         "run {run} has no manifest: it was recorded before evidence was kept, or is not in the store (`blackout state runs` lists them)"
     )]
     NoManifest { run: i64 },
-    #[error("run {run}'s evidence does not hold: {what} (`blackout evidence verify --run {run}` says more)")]
+    // `what` may quote the files' own words (addresses, paths): made inert for a terminal.
+    #[error(
+        "run {run}'s evidence does not hold: {} (`blackout evidence verify --run {run}` says more)",
+        crate::report::inert(what)
+    )]
     Damaged { run: i64, what: String },
     #[error("cannot read `{}`: {error}", path.display())]
     Io { path: PathBuf, error: std::io::Error },
@@ -136,28 +140,41 @@ pub struct WarcEvidence {
     pub unreadable: Vec<String>,
     /// Every other record, as a verification compares it with what the captures say it must be.
     pub seen: Vec<Seen>,
-    /// The `warcinfo` fields naming each run's manifest: `(run, digest)`.
-    pub named: Vec<(i64, String)>,
+    /// What the `warcinfo` records say of each run: `(run, field, value)`, as
+    /// [`super::export::run_fields`] writes them.
+    pub named: Vec<(i64, String, String)>,
+    /// Records of a kind blackout's exports never hold (added to the file after it was
+    /// written), described.
+    pub strays: Vec<String>,
 }
 
-/// A record as a verification compares it: what it is, of what, when, from where, and the
-/// digest of its block.
+/// A record as a verification compares it: what it is, of what, when, its named fields (but
+/// the ids linking it to others, which each export draws anew) and the digest of its block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     pub kind: RecordType,
     pub target: String,
     pub date: chrono::DateTime<chrono::Utc>,
-    pub ip: Option<String>,
+    /// Sorted, names in lower case: `WARC-IP-Address`, `WARC-Truncated`, `WARC-Payload-Digest`,
+    /// `WARC-Profile`, `Content-Type`, …
+    pub fields: Vec<(String, String)>,
     pub block: Digest,
 }
 
 impl Seen {
     pub fn of(r: &Record) -> Seen {
+        let mut fields: Vec<(String, String)> = r
+            .fields
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
+            .filter(|(n, _)| !matches!(n.as_str(), "warc-concurrent-to" | "warc-refers-to"))
+            .collect();
+        fields.sort();
         Seen {
             kind: r.kind,
             target: r.get("WARC-Target-URI").unwrap_or_default().to_string(),
             date: r.date,
-            ip: r.get("WARC-IP-Address").map(str::to_string),
+            fields,
             block: Digest::of(&r.block),
         }
     }
@@ -224,7 +241,8 @@ struct Gathered {
     bodies: HashMap<Digest, Vec<u8>>,
     unreadable: Vec<String>,
     seen: Vec<Seen>,
-    named: Vec<(i64, String)>,
+    named: Vec<(i64, String, String)>,
+    strays: Vec<String>,
 }
 
 impl WarcEvidence {
@@ -332,6 +350,7 @@ impl WarcEvidence {
             unreadable: g.unreadable,
             seen: g.seen,
             named: g.named,
+            strays: g.strays,
         })
     }
 
@@ -373,16 +392,25 @@ impl Gathered {
             (RecordType::Warcinfo, _) => {
                 for line in String::from_utf8_lossy(&r.block).lines() {
                     let Some((name, value)) = line.split_once(": ") else { continue };
-                    if let Some(n) = name
-                        .strip_prefix("blackout-run-")
-                        .and_then(|n| n.strip_suffix("-manifest"))
-                        .and_then(|n| n.parse().ok())
+                    if let Some((n, field)) = name.strip_prefix("blackout-run-").and_then(|n| n.split_once('-'))
+                        && let Ok(n) = n.parse()
                     {
-                        self.named.push((n, value.trim().to_string()));
+                        self.named.push((n, field.to_string(), value.trim().to_string()));
                     }
                 }
             }
-            _ => {}
+            (RecordType::Metadata, Some(kind::MANIFEST | kind::TIMESTAMP | kind::RECORD | kind::RECORD_PART | kind::CAPTURE)) => {}
+            (RecordType::Resource, Some(kind::INPUT)) => {}
+            _ => self.strays.push(format!(
+                "a {} record{} of {} at byte {offset}",
+                r.kind.name(),
+                said.as_deref().map(|k| format!(" (`{k}`)")).unwrap_or_default(),
+                if target.is_empty() {
+                    "nothing".into()
+                } else {
+                    crate::report::inert(&target)
+                }
+            )),
         }
         let mut unreadable = |what: &str| {
             self.unreadable

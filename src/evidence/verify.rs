@@ -395,16 +395,15 @@ pub fn findings_evidence(m: &Manifest, record: &RunRecord, bodies: &HashMap<Stri
 pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verification {
     let mut v = Verification::default();
     v.problems.extend(evidence.unreadable.iter().cloned());
-    for (n, named) in &evidence.named {
-        if let Some(run) = evidence.runs.iter().find(|r| r.manifest.run == *n)
-            && run.digest.to_string() != *named
-        {
-            v.problems.push(format!(
-                "the warcinfo names {named} as run {n}'s manifest, but the file's hashes to {}",
-                run.digest
-            ));
-        }
-    }
+    v.problems.extend(
+        evidence
+            .strays
+            .iter()
+            .map(|s| format!("the file holds {s}, which blackout's exports never write (added after the export?)")),
+    );
+    v.problems.extend(warcinfo_problems(evidence));
+    // Which records of the file a capture or an item of its runs accounts for.
+    let mut accounted = vec![false; evidence.seen.len()];
     let mut written = std::collections::HashSet::new();
     for (i, run) in evidence.runs.iter().enumerate() {
         let mut check = RunCheck {
@@ -439,7 +438,7 @@ pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verifica
             match super::export::capture_records(c, evidence, &mut written) {
                 Ok(expected) => {
                     for r in expected.iter().filter(|r| r.kind != RecordType::Metadata) {
-                        seen_as_written(evidence, r, Seen::of(r), &mut check);
+                        seen_as_written(evidence, r, Seen::of(r), &mut accounted, &mut check);
                     }
                 }
                 Err(why) => check
@@ -451,7 +450,7 @@ pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verifica
         for item in &run.record.items {
             let expected = super::export::item_record(run.manifest.run, at, item, evidence, None);
             match Seen::of_item(&expected) {
-                Ok(want) => seen_as_written(evidence, &expected, want, &mut check),
+                Ok(want) => seen_as_written(evidence, &expected, want, &mut accounted, &mut check),
                 Err(why) => check.problems.push(format!("its item {}: {why}", crate::report::inert(&item.url))),
             }
         }
@@ -481,26 +480,77 @@ pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verifica
         }
         v.runs.push(check);
     }
+    for (seen, _) in evidence.seen.iter().zip(&accounted).filter(|(_, a)| !**a) {
+        v.problems.push(format!(
+            "the file holds a {} record of {} at {} that no capture or item of its runs accounts for (added after the export?)",
+            seen.kind.name(),
+            crate::report::inert(&seen.target),
+            seen.date.to_rfc3339()
+        ));
+    }
     v.notes.push(
-        "every record's digests were recomputed, and every record checked against the manifest of its run: captures, bodies, requests and responses, items, findings".into(),
+        "every record's digests were recomputed, and every record checked against the manifest of its run: captures, bodies, requests and responses, items, findings, the warcinfo; no record is left that none of them accounts for".into(),
     );
     v
 }
 
-/// Whether the file holds `expected` as written: a record of its type, address and date, with
-/// the same block and server address.
-fn seen_as_written(evidence: &WarcEvidence, expected: &Record, want: Seen, check: &mut RunCheck) {
-    let same_place = |s: &&Seen| s.kind == want.kind && s.target == want.target && s.date == want.date;
-    if evidence
-        .seen
+/// What the `warcinfo` records say of each run against what its manifest says (an edited
+/// rule-file line or option would otherwise go unseen: readers take them from there).
+fn warcinfo_problems(evidence: &WarcEvidence) -> Vec<String> {
+    use std::collections::BTreeSet;
+    let mut problems = Vec::new();
+    for run in &evidence.runs {
+        let n = run.manifest.run;
+        let said: BTreeSet<(&str, &str)> = evidence
+            .named
+            .iter()
+            .filter(|(m, _, _)| *m == n)
+            .map(|(_, f, v)| (f.as_str(), v.as_str()))
+            .collect();
+        let fields: Vec<(String, String)> = super::export::run_fields(run)
+            .into_iter()
+            .map(|(f, v)| (f, super::warc::field_value(&v).trim().to_string()))
+            .collect();
+        let want: BTreeSet<(&str, &str)> = fields.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
+        for (f, v) in said.difference(&want) {
+            problems.push(format!(
+                "the warcinfo says run {n}'s {} is `{}`, which its manifest does not",
+                crate::report::inert(f),
+                crate::report::inert(v)
+            ));
+        }
+        for (f, _) in want.difference(&said) {
+            problems.push(format!("the warcinfo does not say run {n}'s {f} as its manifest does"));
+        }
+    }
+    let strangers: BTreeSet<i64> = evidence
+        .named
         .iter()
-        .filter(same_place)
-        .any(|s| s.block == want.block && s.ip == want.ip)
-    {
+        .map(|(n, _, _)| *n)
+        .filter(|n| !evidence.runs.iter().any(|r| r.manifest.run == *n))
+        .collect();
+    for n in strangers {
+        problems.push(format!("the warcinfo names run {n}, which the files do not hold"));
+    }
+    problems
+}
+
+/// Whether the file holds `expected` as written: a record of its type, address and date, with
+/// the same block and fields; every record that does is accounted for.
+fn seen_as_written(evidence: &WarcEvidence, expected: &Record, want: Seen, accounted: &mut [bool], check: &mut RunCheck) {
+    let same_place = |s: &Seen| s.kind == want.kind && s.target == want.target && s.date == want.date;
+    let mut found = false;
+    for (s, a) in evidence.seen.iter().zip(accounted.iter_mut()) {
+        if same_place(s) && s.block == want.block && s.fields == want.fields {
+            *a = true;
+            found = true;
+        }
+    }
+    if found {
         return;
     }
-    let what = match evidence.seen.iter().any(|s| same_place(&s)) {
-        true => "was altered: its block or server address is not what its capture says",
+    let what = match evidence.seen.iter().any(same_place) {
+        true => "was altered: its block or its fields are not what its capture says",
         false => "is missing, or its address or date was altered",
     };
     check.problems.push(format!(

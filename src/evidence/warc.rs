@@ -67,7 +67,7 @@ pub struct Record {
 
 /// A value made safe for a named field: no line break can end the field early (a URI or a
 /// header from the web must not add a field of its own).
-fn field_value(value: &str) -> String {
+pub fn field_value(value: &str) -> String {
     value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
@@ -139,6 +139,23 @@ impl Record {
 /// `Content-Length` of the body as kept is given, the convention web archives follow; the
 /// payload digest is of that body.
 pub fn http_response(status: u16, reason: &str, headers: &[(String, String)], body: &[u8]) -> (Vec<u8>, String) {
+    let mut block = status_and_headers(status, reason, headers);
+    block.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    block.extend_from_slice(body);
+    (block, Digest::of(body).to_string())
+}
+
+/// The head of an HTTP response whose body was not read (a redirect, an answer whose status is
+/// not success): the status line and headers as received, the ones about the body on the wire
+/// renamed as in [`http_response`], and no `Content-Length` of blackout's: the record is marked
+/// `WARC-Truncated` by its writer, since it holds no body, not an empty one.
+pub fn http_head(status: u16, reason: &str, headers: &[(String, String)]) -> Vec<u8> {
+    let mut block = status_and_headers(status, reason, headers);
+    block.extend_from_slice(b"\r\n");
+    block
+}
+
+fn status_and_headers(status: u16, reason: &str, headers: &[(String, String)]) -> Vec<u8> {
     let mut block = format!("HTTP/1.1 {status} {}\r\n", field_value(reason)).into_bytes();
     for (name, value) in headers {
         let renamed = match name.to_ascii_lowercase().as_str() {
@@ -147,9 +164,7 @@ pub fn http_response(status: u16, reason: &str, headers: &[(String, String)], bo
         };
         block.extend_from_slice(format!("{}: {}\r\n", field_value(&renamed), field_value(value)).as_bytes());
     }
-    block.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-    block.extend_from_slice(body);
-    (block, Digest::of(body).to_string())
+    block
 }
 
 /// The payload of an HTTP message block: what follows its head.
@@ -196,9 +211,12 @@ impl<W: Write> Writer<W> {
 pub enum WarcError {
     #[error("the record at byte {offset} is not a gzip member: {error}")]
     Gzip { offset: u64, error: std::io::Error },
-    #[error("the record at byte {offset} is not a WARC record: {what}")]
+    #[error("the record at byte {offset} is not a WARC record: {}", crate::report::inert(what))]
     Syntax { offset: u64, what: String },
-    #[error("the record {id} at byte {offset} was altered: its {which} digest does not match its bytes")]
+    #[error(
+        "the record {} at byte {offset} was altered: its {which} digest does not match its bytes",
+        crate::report::inert(id)
+    )]
     Digest { offset: u64, id: String, which: &'static str },
 }
 
