@@ -48,7 +48,7 @@ pub struct Captured {
 pub struct ExchangeRecord {
     /// `None` in captures made before the method was recorded (all were `GET`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    pub method: Option<super::Method>,
     pub url: String,
     pub request_headers: Vec<(String, String)>,
     pub status: u16,
@@ -93,16 +93,18 @@ impl Captured {
             },
             Err(e) => {
                 let url = location.url().to_string();
-                let (stage, exchanges) = match e {
-                    FetchError::Network { stage, exchanges, .. } => (Some(*stage), exchanges.as_slice()),
-                    _ => (None, &[][..]),
+                let (failed_at, stage, exchanges) = match e {
+                    FetchError::Network { url, stage, exchanges, .. } => (url.to_string(), Some(*stage), exchanges.as_slice()),
+                    _ => (url.clone(), None, &[][..]),
                 };
-                // The answer that failed on its status, when one did.
+                // The answer the fetch failed on, when it failed on one (its status, or a
+                // redirect it would not follow); the redirects it followed before.
                 let answer = exchanges
                     .last()
-                    .filter(|x| stage == Some(NetStage::Status) && !(300..400).contains(&x.status));
+                    .filter(|x| stage == Some(NetStage::Status) && x.url.as_str() == failed_at);
+                let followed = &exchanges[..exchanges.len() - usize::from(answer.is_some())];
                 Captured {
-                    final_url: exchanges.last().map_or_else(|| url.clone(), |x| x.url.to_string()),
+                    final_url: failed_at,
                     url,
                     file,
                     body: None,
@@ -112,7 +114,7 @@ impl Captured {
                     revisit: false,
                     status: answer.map(|x| x.status),
                     headers: answer.map(|x| x.headers.clone()).unwrap_or_default(),
-                    redirects: exchanges
+                    redirects: followed
                         .iter()
                         .filter(|x| (300..400).contains(&x.status))
                         .map(|x| x.url.to_string())
@@ -166,7 +168,7 @@ impl Captured {
 impl ExchangeRecord {
     fn of(e: &Exchange) -> ExchangeRecord {
         ExchangeRecord {
-            method: Some(e.method.clone()),
+            method: Some(e.method),
             url: e.url.to_string(),
             request_headers: e.request_headers.clone(),
             status: e.status,
@@ -179,7 +181,7 @@ impl ExchangeRecord {
 
     fn exchange(&self) -> Result<Exchange, FetchError> {
         Ok(Exchange {
-            method: self.method.clone().unwrap_or_else(|| "GET".into()),
+            method: self.method.unwrap_or(super::Method::Get),
             url: parse(&self.url)?,
             request_headers: self.request_headers.clone(),
             status: self.status,
@@ -286,7 +288,7 @@ mod tests {
             from_cache: false,
             elapsed: std::time::Duration::from_millis(12),
             exchanges: vec![Exchange {
-                method: "GET".into(),
+                method: crate::fetch::Method::Get,
                 url: u,
                 request_headers: vec![("user-agent".into(), "blackout".into())],
                 status: 301,
@@ -317,7 +319,7 @@ mod tests {
         // headers as the capture's.
         let at = "2017-05-07T10:00:00Z".parse().unwrap();
         let answer = |url: &str, status, headers: Vec<(String, String)>| Exchange {
-            method: "GET".into(),
+            method: crate::fetch::Method::Get,
             url: Url::parse(url).unwrap(),
             request_headers: vec![("user-agent".into(), "blackout".into())],
             status,
@@ -346,16 +348,17 @@ mod tests {
         assert_eq!(c2.headers, [("date".to_string(), "Sun, 07 May 2017 10:00:00 GMT".to_string())]);
         assert_eq!(c2.exchanges.len(), 2);
         assert_eq!(serde_json::from_str::<Captured>(&serde_json::to_string(&c2).unwrap()).unwrap(), c2);
-        // A capture made before methods were recorded reads back, and says GET.
+        // A capture kept before methods were recorded reads back as GET, and its record is
+        // written again byte for byte (its digest in the manifest still holds).
         let mut old = serde_json::to_value(&c2).unwrap();
-        old["exchanges"][0].as_object_mut().unwrap().remove("method");
-        let old: Captured = serde_json::from_value(old).unwrap();
+        for e in old["exchanges"].as_array_mut().unwrap() {
+            e.as_object_mut().unwrap().remove("method");
+        }
+        let old_bytes = crate::store::manifest::canonical_json(&old);
+        let old: Captured = serde_json::from_slice(&old_bytes).unwrap();
         assert_eq!(old.exchanges[0].method, None);
-        assert!(
-            !String::from_utf8(crate::store::capture_json(&old))
-                .unwrap()
-                .contains("\"method\":null")
-        );
+        assert_eq!(old.exchanges[0].exchange().unwrap().method, crate::fetch::Method::Get);
+        assert_eq!(crate::store::capture_json(&old), old_bytes);
         let bodies = Kept(HashMap::from([(Digest::of(b"caf\xe9"), b"caf\xe9".to_vec())]));
         let replayer = Replayer::new([c, c2], &bodies);
         let again = replayer.fetch(&location).unwrap();

@@ -129,8 +129,7 @@ pub struct Document {
 /// One HTTP request and the response head it got, as evidence keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
-    /// The request's method: `GET` (blackout asks for nothing else).
-    pub method: String,
+    pub method: Method,
     pub url: Url,
     /// The headers blackout set on the request (the client adds its defaults).
     pub request_headers: Vec<(String, String)>,
@@ -181,6 +180,25 @@ pub enum FetchError {
     Replay { url: String, why: String },
 }
 
+impl FetchError {
+    /// The error with `earlier` exchanges (the redirects that led to it, the attempts retried)
+    /// before its own.
+    pub fn after(mut self, earlier: Vec<Exchange>) -> FetchError {
+        if let FetchError::Network { exchanges, .. } = &mut self {
+            exchanges.splice(0..0, earlier);
+        }
+        self
+    }
+
+    /// The exchanges it carries.
+    pub fn into_exchanges(self) -> Vec<Exchange> {
+        match self {
+            FetchError::Network { exchanges, .. } => exchanges,
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Where a network fetch failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -208,6 +226,22 @@ pub struct Request {
     pub obey_robots: bool,
     /// The largest body kept for this request, instead of the fetcher's cap.
     pub max_body: Option<u64>,
+}
+
+/// An HTTP request's method. blackout only reads, so only `GET`; kept with every exchange so
+/// that evidence says so rather than leaves it to be assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+        }
+    }
 }
 
 /// Sees a fetch as it ends: the document as fetched, or why there is none. What evidence

@@ -308,19 +308,14 @@ impl Shared {
         let mut exchanges: Vec<Exchange> = Vec::new();
         let mut current = url;
         loop {
-            let hop = match self.attempts(&current, cap).await {
-                Ok(hop) => hop,
-                Err(mut e) => {
-                    // What the failure records begins with the redirects that led to it.
-                    if let FetchError::Network { exchanges: after, .. } = &mut e {
-                        after.splice(0..0, exchanges);
-                    }
-                    return Err(e);
-                }
-            };
+            // What a failure records begins with the redirects that led to it.
+            let hop = self
+                .attempts(&current, cap)
+                .await
+                .map_err(|e| e.after(std::mem::take(&mut exchanges)))?;
             match hop {
-                Hop::Redirect(next, exchange) => {
-                    exchanges.push(*exchange);
+                Hop::Redirect(next, hop) => {
+                    exchanges.extend(hop);
                     chain.push(current.clone());
                     if chain.contains(&next) {
                         return Err(FetchError::Network {
@@ -356,13 +351,24 @@ impl Shared {
     }
 
     /// One URL with retries: connection errors, timeouts and 5xx are retried with backoff;
-    /// 429 and 503 wait as `Retry-After` says.
+    /// 429 and 503 wait as `Retry-After` says. Every answer is kept, the ones retried first.
     async fn attempts(&self, url: &Url, cap: u64) -> Result<Hop, FetchError> {
         let mut attempt = 0;
+        let mut tried: Vec<Exchange> = Vec::new();
         loop {
             let wait = match self.once(url, cap).await {
-                Ok(hop) => return Ok(hop),
-                Err(Failure::Retryable(_)) if attempt < self.options.retries => self.backoff(attempt),
+                Ok(Hop::Redirect(next, mut hop)) => {
+                    hop.splice(0..0, tried);
+                    return Ok(Hop::Redirect(next, hop));
+                }
+                Ok(Hop::Done(mut doc, permit)) => {
+                    doc.exchanges.splice(0..0, tried);
+                    return Ok(Hop::Done(doc, permit));
+                }
+                Err(Failure::Retryable(e)) if attempt < self.options.retries => {
+                    tried.extend(e.into_exchanges());
+                    self.backoff(attempt)
+                }
                 Err(Failure::RetryAfter(mut e, Some(after))) if attempt < self.options.retries => {
                     if after > self.options.max_retry_after {
                         if let FetchError::Network { stage, message, .. } = &mut e {
@@ -373,12 +379,16 @@ impl Shared {
                                 self.options.max_retry_after.as_secs()
                             );
                         }
-                        return Err(e);
+                        return Err(e.after(tried));
                     }
+                    tried.extend(e.into_exchanges());
                     after
                 }
-                Err(Failure::RetryAfter(_, None)) if attempt < self.options.retries => self.backoff(attempt),
-                Err(Failure::Retryable(e) | Failure::Final(e) | Failure::RetryAfter(e, _)) => return Err(e),
+                Err(Failure::RetryAfter(e, None)) if attempt < self.options.retries => {
+                    tried.extend(e.into_exchanges());
+                    self.backoff(attempt)
+                }
+                Err(Failure::Retryable(e) | Failure::Final(e) | Failure::RetryAfter(e, _)) => return Err(e.after(tried)),
             };
             tracing::info!(%url, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
@@ -484,29 +494,25 @@ impl Shared {
             status = response.status();
         }
         if status.is_redirection() {
+            let head = exchange(url, &request_headers, sent_at, &response);
             let Some(target) = response.headers().get(reqwest::header::LOCATION) else {
-                return Err(Failure::Final(net(NetStage::Status, format!("HTTP {status} without a Location"))));
+                return Err(Failure::Final(refused(url, head, format!("HTTP {status} without a Location"))));
             };
-            let target = target
-                .to_str()
-                .ok()
-                .and_then(|t| url.join(t).ok())
-                .ok_or_else(|| Failure::Final(net(NetStage::Status, format!("HTTP {status} with an unusable Location"))))?;
-            if !matches!(target.scheme(), "http" | "https") {
-                return Err(Failure::Final(net(
-                    NetStage::Status,
-                    format!("redirect to a `{}` URL, which is not followed", target.scheme()),
+            let Some(target) = target.to_str().ok().and_then(|t| url.join(t).ok()) else {
+                return Err(Failure::Final(refused(
+                    url,
+                    head,
+                    format!("HTTP {status} with an unusable Location"),
                 )));
+            };
+            if !matches!(target.scheme(), "http" | "https") {
+                let message = format!("redirect to a `{}` URL, which is not followed", target.scheme());
+                return Err(Failure::Final(refused(url, head, message)));
             }
-            return Ok(Hop::Redirect(target, Box::new(exchange(url, &request_headers, sent_at, &response))));
+            return Ok(Hop::Redirect(target, vec![head]));
         }
         if !status.is_success() {
-            let error = FetchError::Network {
-                url: url.clone().into(),
-                stage: NetStage::Status,
-                message: format!("HTTP {status}"),
-                exchanges: vec![exchange(url, &request_headers, sent_at, &response)],
-            };
+            let error = refused(url, exchange(url, &request_headers, sent_at, &response), format!("HTTP {status}"));
             return Err(match status.as_u16() {
                 429 | 503 => Failure::RetryAfter(error, retry_after(response.headers())),
                 500..=599 => Failure::Retryable(error),
@@ -556,11 +562,21 @@ impl Shared {
     }
 }
 
+/// A fetch that failed on what the server answered: the answer's head goes with the error.
+fn refused(url: &Url, head: Exchange, message: String) -> FetchError {
+    FetchError::Network {
+        url: url.clone().into(),
+        stage: NetStage::Status,
+        message,
+        exchanges: vec![head],
+    }
+}
+
 /// An exchange as the response head shows it; `ended` is when the head was in (the caller sets
 /// it again once the body is).
 fn exchange(url: &Url, request_headers: &[(String, String)], started: DateTime<Utc>, response: &reqwest::Response) -> Exchange {
     Exchange {
-        method: "GET".into(),
+        method: crate::fetch::Method::Get,
         url: url.clone(),
         request_headers: request_headers.to_vec(),
         status: response.status().as_u16(),
@@ -605,7 +621,8 @@ fn answered(url: &Url, status: reqwest::StatusCode, headers: Vec<(String, String
 type Fetched = (Document, OwnedSemaphorePermit);
 
 enum Hop {
-    Redirect(Url, Box<Exchange>),
+    /// Where to go next, and the answers that said so (the attempts retried, then the redirect).
+    Redirect(Url, Vec<Exchange>),
     Done(Box<Document>, OwnedSemaphorePermit),
 }
 
