@@ -5,12 +5,11 @@
 //! does not match is refused, never used.
 //!
 //! A file is written whole (a temporary name, then a rename), so a file under a name is that
-//! content or a damaged copy of it, never a part. Blobs written by earlier versions are read
-//! as they were written: gzip-compressed, or as they are (the bodies of schema 2); their
-//! content's digest matches their name all the same.
+//! content or a damaged copy of it, never a part. The bodies a schema 2 store kept, written
+//! before blobs were compressed, are read as they are: their own digest matches their name.
 
 use crate::model::Digest;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// zstd's level 1 (of 1 to 19 in common use): bodies are written as a run fetches them, and
@@ -93,7 +92,7 @@ impl Blobs {
     /// (a damaged one is written again).
     pub fn put_as(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
         if self.get(digest).is_ok() {
-            return Ok(());
+            return self.reuse(digest);
         }
         self.write(digest, content)
     }
@@ -103,7 +102,7 @@ impl Blobs {
     /// `evidence verify` finds a damaged one).
     pub fn put_new(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
         match self.has(digest) {
-            true => Ok(()),
+            true => self.reuse(digest),
             false => self.write(digest, content),
         }
     }
@@ -118,9 +117,19 @@ impl Blobs {
     /// Keeps content already compressed (by a [`Packer`]), under the digest of what it holds.
     pub fn put_packed(&self, digest: &Digest, packed: &[u8]) -> std::io::Result<()> {
         match self.has(digest) {
-            true => Ok(()),
+            true => self.reuse(digest),
             false => self.write_file(digest, packed),
         }
+    }
+
+    /// A blob kept already, named again by a run under way: its time is made now, so that
+    /// `state prune`, which sweeps the blobs no run names once they are a day old, does not
+    /// take one from under a run that has not committed yet.
+    fn reuse(&self, digest: &Digest) -> std::io::Result<()> {
+        std::fs::File::options()
+            .write(true)
+            .open(self.file(digest))?
+            .set_modified(std::time::SystemTime::now())
     }
 
     /// Flushes every blob written so far to the disk (one `syncfs` of their file system):
@@ -173,19 +182,10 @@ impl Blobs {
             },
             _ => BlobError::Io { file: file.clone(), error },
         })?;
-        let unpacked = match kept.get(..4) {
-            Some(ZSTD_MAGIC) => zstd::stream::decode_all(&kept[..]).ok(),
-            // Written before blobs were zstd.
-            Some([0x1f, 0x8b, ..]) => {
-                let mut content = Vec::new();
-                flate2::read::GzDecoder::new(&kept[..])
-                    .read_to_end(&mut content)
-                    .ok()
-                    .map(|_| content)
-            }
-            _ => None,
-        };
-        if let Some(content) = unpacked.filter(|c| Digest::of(c) == *digest) {
+        if kept.starts_with(ZSTD_MAGIC)
+            && let Ok(content) = zstd::stream::decode_all(&kept[..])
+            && Digest::of(&content) == *digest
+        {
             return Ok(content);
         }
         // Written before blobs were compressed, or a body that is itself compressed.
@@ -210,19 +210,30 @@ mod tests {
         let on_disk = std::fs::metadata(blobs.file(&d)).unwrap().len();
         assert!(on_disk < page.len() as u64 / 10, "{on_disk} bytes for {}", page.len());
         assert_eq!(blobs.get(&d).unwrap(), page.as_bytes());
-        // Kept again: nothing rewritten.
-        let before = std::fs::metadata(blobs.file(&d)).unwrap().modified().unwrap();
-        blobs.put(page.as_bytes()).unwrap();
-        assert_eq!(std::fs::metadata(blobs.file(&d)).unwrap().modified().unwrap(), before);
+        // Kept again: not rewritten, but its time made now (a sweep of day-old orphans must
+        // not take it from a run that names it again), for every way of keeping one.
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::metadata(blobs.file(&d)).unwrap().ino();
+        let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+        let age = || std::fs::metadata(blobs.file(&d)).unwrap().modified().unwrap().elapsed().unwrap();
+        let ways: [&dyn Fn() -> std::io::Result<()>; 3] = [
+            &|| blobs.put(page.as_bytes()).map(drop),
+            &|| blobs.put_new(&d, page.as_bytes()),
+            &|| blobs.put_packed(&d, b"never written: the blob is there"),
+        ];
+        for again in ways {
+            std::fs::File::options()
+                .write(true)
+                .open(blobs.file(&d))
+                .unwrap()
+                .set_modified(two_days_ago)
+                .unwrap();
+            again().unwrap();
+            assert!(age() < std::time::Duration::from_secs(3600), "{:?}", age());
+            assert_eq!(std::fs::metadata(blobs.file(&d)).unwrap().ino(), inode);
+            assert_eq!(blobs.get(&d).unwrap(), page.as_bytes());
+        }
 
-        // A blob of an earlier version, gzip-compressed, is read.
-        let old = "<p>Un texte gardé avant zstd.</p>".repeat(50);
-        let od = Digest::of(old.as_bytes());
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(old.as_bytes()).unwrap();
-        std::fs::create_dir_all(blobs.file(&od).parent().unwrap()).unwrap();
-        std::fs::write(blobs.file(&od), gz.finish().unwrap()).unwrap();
-        assert_eq!(blobs.get(&od).unwrap(), old.as_bytes());
         // A run's record, packed as it goes.
         let mut packer = Packer::new();
         packer.write_all(b"a record").unwrap();
@@ -232,7 +243,7 @@ mod tests {
         blobs.put_packed(&record, &packed).unwrap();
         assert_eq!(blobs.get(&record).unwrap(), b"a record");
 
-        // A raw file (schema 2's bodies) is read as it is; a gzip body too.
+        // A raw file (schema 2's bodies) is read as it is.
         let raw = b"old raw body";
         let rd = Digest::of(raw);
         std::fs::create_dir_all(blobs.file(&rd).parent().unwrap()).unwrap();
