@@ -231,7 +231,7 @@ fn a_commit_waits_for_another_machines_no_longer_than_the_lock_timeout() {
     assert!(waited >= Duration::from_secs(2) && waited < Duration::from_secs(30), "{waited:?}");
     assert!(
         stderr.contains("the run was not recorded")
-            && stderr.contains("is in use by another run (waited 2 s; `--lock-timeout` waits longer)"),
+            && stderr.contains("is in use by another run or command (waited 2 s; `--lock-timeout` waits longer)"),
         "{stderr}"
     );
     // The report is told all the same, unmarked.

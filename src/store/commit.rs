@@ -141,7 +141,8 @@ impl Store {
 /// transaction asks for, never for ever.
 fn chain_lock(tx: &mut Tx, wait: std::time::Duration) -> Result<(), DbError> {
     if matches!(tx, Tx::Postgres { .. }) {
-        let wait = format!("{}ms", wait.as_millis().max(1));
+        // PostgreSQL takes at most 2^31 - 1 ms (24 days): a longer wait is that.
+        let wait = format!("{}ms", wait.as_millis().clamp(1, i32::MAX as u128));
         tx.execute("SELECT set_config('lock_timeout', ?1, true)", vals![wait])?;
         tx.execute("SELECT pg_advisory_xact_lock(7453600013)", &[])?;
     }

@@ -81,7 +81,7 @@ pub enum StoreError {
     Newer { path: PathBuf, found: u32, known: u32 },
     #[error(
         "state store `{}` is in use by {} (waited {waited} s; `--lock-timeout` waits longer)",
-        path.display(), holder.as_ref().map_or("another run".into(), |h| format!("process {} on `{}` since {}", h.pid, crate::report::inert(&h.host), crate::model::stamp(h.since)))
+        path.display(), holder.as_ref().map_or("another run or command".into(), |h| format!("process {} on `{}` since {}", h.pid, crate::report::inert(&h.host), crate::model::stamp(h.since)))
     )]
     Locked {
         path: PathBuf,
