@@ -6,8 +6,8 @@
 #   none  a fresh state store, --keep-captures none: the run, its items and findings, its
 #         record (texts judged, history answers) and its manifest, no capture
 #   all   a fresh state store, --keep-captures all: every capture and its body as well
-# — and prints each run's wall time and peak RSS, the overhead of `all` over `none` and over
-# `off` (medians), and what the last `all` store holds on disk (blobs compressed and
+# — and prints each run's wall time, CPU time (user + system: steadier than wall time on a
+# shared host) and peak RSS, the overhead of `all` over `none` and over `off` (medians), and what the last `all` store holds on disk (blobs compressed and
 # deduplicated). Then the last `all` run is exported as WARC and replayed from the file and
 # from the store, each timed, and the replays' findings compared with the live run's (count
 # and keys).
@@ -26,7 +26,7 @@ check() {
     start_server
     local started ended
     started=$(date +%s.%N)
-    /usr/bin/time -f "%M" -o "$work/$label-$round.rss" "$bin" check "$rules" "$work/sources.toml" \
+    /usr/bin/time -f "%M %U %S" -o "$work/$label-$round.rss" "$bin" check "$rules" "$work/sources.toml" \
         --at 2017-05-08T00:00:00Z --no-cache -q --format json "$@" > "$work/$label-$round.json" || [ $? -eq 1 ]
     ended=$(date +%s.%N)
     stop_server
@@ -46,13 +46,15 @@ import statistics, sys, pathlib
 work = pathlib.Path(sys.argv[1])
 runs = {}
 for line in (work / "times").read_text().splitlines():
-    label, _, wall, rss = line.split()
-    runs.setdefault(label, []).append((float(wall), int(rss) / 1024))
-med = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
+    label, _, wall, rss, user, system = line.split()
+    runs.setdefault(label, []).append((float(wall), int(rss) / 1024, float(user) + float(system)))
+med = {k: statistics.median(w for w, _, _ in v) for k, v in runs.items()}
+cpu = {k: statistics.median(c for _, _, c in v) for k, v in runs.items()}
 for k, v in runs.items():
-    print(f"{k:5} wall " + ", ".join(f"{w:.1f} s" for w, _ in v) + f" (median {med[k]:.1f} s); peak RSS " + ", ".join(f"{r:.0f} MB" for _, r in v))
-print(f"captures kept (all over none): {100 * (med['all'] / med['none'] - 1):+.1f} % wall time")
-print(f"everything recorded (all over off): {100 * (med['all'] / med['off'] - 1):+.1f} % wall time")
+    print(f"{k:5} wall " + ", ".join(f"{w:.1f} s" for w, _, _ in v) + f" (median {med[k]:.1f} s); CPU "
+          + ", ".join(f"{c:.1f} s" for _, _, c in v) + f" (median {cpu[k]:.1f} s); peak RSS " + ", ".join(f"{r:.0f} MB" for _, r, _ in v))
+for what, a, b in [("captures kept (all over none)", "all", "none"), ("everything recorded (all over off)", "all", "off")]:
+    print(f"{what}: {100 * (med[a] / med[b] - 1):+.1f} % wall time, {100 * (cpu[a] / cpu[b] - 1):+.1f} % CPU time")
 PY
 
 db="$work/all.db"
