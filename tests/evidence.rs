@@ -481,6 +481,26 @@ fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_cha
     // Left alone, the same file holds.
     let v = run(&["evidence", "verify", warc]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+
+    // Each finding exported alone (each file with the lines of the run's record about its own
+    // item), verified together with the run's whole export: they hold.
+    let items: std::collections::BTreeSet<&str> = original.iter().map(|f| f["url"].as_str().unwrap()).collect();
+    assert!(items.len() >= 2, "findings on two pages: {items:?}");
+    let mut files = vec![warc.to_string()];
+    for f in &original {
+        let id = f["id"].as_str().unwrap();
+        let file = dir.path().join(format!("finding-{id}.warc.gz")).display().to_string();
+        let r = run(&["evidence", "export", "--finding", id, "--state", state, "-o", &file]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        files.push(file);
+    }
+    let mut args = vec!["evidence", "verify"];
+    args.extend(files[1..].iter().map(String::as_str));
+    let v = run(&args);
+    assert_eq!(v.code, 0, "the findings' files: {}{}", v.stdout, v.stderr);
+    args.push(&files[0]);
+    let v = run(&args);
+    assert_eq!(v.code, 0, "with the run's: {}{}", v.stdout, v.stderr);
 }
 
 /// A change to a record of a WARC file written again; the records it adds after it.

@@ -632,6 +632,23 @@ fn the_store_keeps_what_was_fetched_for_conditional_get() {
     assert_eq!(robots["exchanges"][0]["status"], 404, "{robots}");
     assert_eq!(robots["exchanges"][0]["method"], "GET", "{robots}");
     assert_eq!(robots["exchanges"][0]["peer"], "127.0.0.1", "{robots}");
+    // Each night exported alone: the second night's file carries the bodies its 304s confirmed.
+    // Verified alone and together, they hold (a body both files carry is not a record added).
+    let dir = tempfile::tempdir().unwrap();
+    let nights: Vec<String> = (1..=2)
+        .map(|n| {
+            let file = dir.path().join(format!("night-{n}.warc.gz")).display().to_string();
+            let r = run(&["evidence", "export", "--run", &n.to_string(), "--state", &s.path, "-o", &file]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            file
+        })
+        .collect();
+    for files in [vec![&nights[0]], vec![&nights[1]], vec![&nights[0], &nights[1]]] {
+        let mut args = vec!["evidence", "verify"];
+        args.extend(files.iter().map(|f| f.as_str()));
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{files:?}: {}{}", r.stdout, r.stderr);
+    }
     // `--no-cache` asks nothing; its page is the same as before, fetched outside any window:
     // by default its capture is not kept (the feed's and robots.txt's are: a replay needs the
     // way to every item).

@@ -5,7 +5,8 @@
 //! canonical text, so its `WARC-Block-Digest` is the manifest's digest), the timestamp token
 //! if any, the files the rules were read from (`resource`), the run's record (`metadata`:
 //! what the history answered, every item as judged), then every capture: each HTTP exchange as
-//! a `request` and a `response` (the redirects with their empty bodies), a `304` as a
+//! a `request` and a `response` (a redirect or an answer whose status is not success as its
+//! head only, marked `WARC-Truncated`: its body is not read), a `304` as a
 //! `revisit` of the body it confirmed (with that body as a `resource` when no earlier record
 //! of the file holds it), a file read from disk as a `resource`, and the capture itself as a
 //! `metadata` record (its canonical record, whose digest the manifest names); last, a

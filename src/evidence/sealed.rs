@@ -337,6 +337,38 @@ impl WarcEvidence {
                 inputs,
             });
         }
+        // Every run's piece is named by its manifest; one no manifest names was added.
+        let named_inputs: std::collections::HashSet<String> = runs
+            .iter()
+            .flat_map(|r| r.manifest.inputs.iter().map(|i| i.sha256.clone()))
+            .collect();
+        for d in g.files.keys().filter(|d| !named_inputs.contains(&d.to_string())) {
+            g.strays
+                .push(format!("a resource record (`{}`) {d} that no manifest names", kind::INPUT));
+        }
+        let named_records: std::collections::HashSet<&str> = runs.iter().map(|r| r.manifest.record.as_str()).collect();
+        for r in g
+            .records
+            .iter()
+            .map(|r| Digest::of(r))
+            .filter(|d| !named_records.contains(d.to_string().as_str()))
+        {
+            g.strays
+                .push(format!("a metadata record (`{}`) {r} that no manifest names", kind::RECORD));
+        }
+        let held = |n: &i64| runs.iter().any(|r| r.manifest.run == *n);
+        for n in g.parts.keys().filter(|n| !held(n)) {
+            g.strays.push(format!(
+                "a metadata record (`{}`) of run {n}, whose manifest the files do not hold",
+                kind::RECORD_PART
+            ));
+        }
+        for n in g.tokens.keys().filter(|n| !held(n)) {
+            g.strays.push(format!(
+                "a metadata record (`{}`) of run {n}, whose manifest the files do not hold",
+                kind::TIMESTAMP
+            ));
+        }
         if let Some((_, c)) = g.captures.iter().find(|(d, _)| !used.contains(*d)) {
             return Err(SealedError::Damaged {
                 run: runs.first().map_or(0, |r| r.manifest.run),
@@ -422,8 +454,14 @@ impl Gathered {
                 Err(_) => unreadable("manifest"),
             },
             (RecordType::Metadata, Some(kind::RECORD)) => self.records.push(r.block),
+            // Two exports of findings of one run carry a part each: the lines of both.
             (RecordType::Metadata, Some(kind::RECORD_PART)) => {
-                self.parts.insert(run(), r.block);
+                let part = self.parts.entry(run()).or_default();
+                for line in r.block.split_inclusive(|b| *b == b'\n') {
+                    if !part.split_inclusive(|b| *b == b'\n').any(|l| l == line) {
+                        part.extend_from_slice(line);
+                    }
+                }
             }
             (RecordType::Metadata, Some(kind::CAPTURE)) => match serde_json::from_slice::<Captured>(&r.block) {
                 Ok(c) => {

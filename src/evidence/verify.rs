@@ -480,6 +480,24 @@ pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verifica
         }
         v.runs.push(check);
     }
+    // A 304's body travels with the file that holds the revisit when no earlier record of that
+    // file holds it: files verified together may each carry it, whichever came first here.
+    let confirmed: std::collections::HashSet<(&str, Digest)> = evidence
+        .runs
+        .iter()
+        .flat_map(|r| &r.captures)
+        .filter(|c| c.revisit)
+        .filter_map(|c| c.body.map(|d| (c.final_url.as_str(), d)))
+        .collect();
+    for (seen, a) in evidence.seen.iter().zip(accounted.iter_mut()) {
+        let kind = seen.fields.iter().find(|(n, _)| n == "warc-blackout-kind").map(|(_, v)| v.as_str());
+        if seen.kind == RecordType::Resource
+            && kind == Some(super::sealed::kind::CONFIRMED_BODY)
+            && confirmed.contains(&(seen.target.as_str(), seen.block))
+        {
+            *a = true;
+        }
+    }
     for (seen, _) in evidence.seen.iter().zip(&accounted).filter(|(_, a)| !**a) {
         v.problems.push(format!(
             "the file holds a {} record of {} at {} that no capture or item of its runs accounts for (added after the export?)",
