@@ -268,6 +268,10 @@ pub struct PruneArgs {
     /// Forget what is older than this day (UTC midnight).
     #[arg(long, required = true, value_name = "YYYY-MM-DD", value_parser = parse_day)]
     pub before: DateTime<Utc>,
+    /// Seconds to wait for a run holding the store: a prune takes the store's lock, so that
+    /// it sweeps no blob from under a run that has not committed yet.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -135,7 +135,18 @@ pub fn command(c: StateCommand, out: &mut dyn Write) -> Result<Outcome, Failure>
         }
         StateCommand::Prune(a) => {
             let mut store = existing(&a.store)?;
-            let (runs, items) = store.prune(a.before).map_err(fail)?;
+            let lock = store
+                .lock(None, std::time::Duration::from_secs(a.lock_timeout), &mut |dead| {
+                    eprintln!(
+                        "note: took over the lock of process {} on `{}`, which ended without giving it back",
+                        dead.pid,
+                        crate::report::inert(&dead.host)
+                    );
+                })
+                .map_err(fail)?;
+            let pruned = store.prune(a.before);
+            store.release(lock);
+            let (runs, items) = pruned.map_err(fail)?;
             writeln!(
                 out,
                 "pruned {runs} run(s) and {items} item(s) from before {}; findings and their versions are kept",

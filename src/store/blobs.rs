@@ -91,8 +91,8 @@ impl Blobs {
     /// Keeps `content`, whose digest the caller has: unless an intact copy is there already
     /// (a damaged one is written again).
     pub fn put_as(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
-        if self.get(digest).is_ok() {
-            return self.reuse(digest);
+        if self.get(digest).is_ok() && self.reuse(digest) {
+            return Ok(());
         }
         self.write(digest, content)
     }
@@ -101,8 +101,8 @@ impl Blobs {
     /// writes as it goes, where reading every body again would cost as much as writing it;
     /// `evidence verify` finds a damaged one).
     pub fn put_new(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
-        match self.has(digest) {
-            true => self.reuse(digest),
+        match self.has(digest) && self.reuse(digest) {
+            true => Ok(()),
             false => self.write(digest, content),
         }
     }
@@ -116,20 +116,34 @@ impl Blobs {
 
     /// Keeps content already compressed (by a [`Packer`]), under the digest of what it holds.
     pub fn put_packed(&self, digest: &Digest, packed: &[u8]) -> std::io::Result<()> {
-        match self.has(digest) {
-            true => self.reuse(digest),
+        match self.has(digest) && self.reuse(digest) {
+            true => Ok(()),
             false => self.write_file(digest, packed),
         }
     }
 
     /// A blob kept already, named again by a run under way: its time is made now, so that
     /// `state prune`, which sweeps the blobs no run names once they are a day old, does not
-    /// take one from under a run that has not committed yet.
-    fn reuse(&self, digest: &Digest) -> std::io::Result<()> {
-        std::fs::File::options()
-            .write(true)
-            .open(self.file(digest))?
-            .set_modified(std::time::SystemTime::now())
+    /// take one from under a run that has not committed yet. Whether it is still there: one
+    /// swept meanwhile is written again. A time that cannot be set (a blob another user
+    /// wrote, on a store two users share) is left as it is, not an error: prune holds the
+    /// store's lock while it sweeps, and looks at the time again just before it removes.
+    fn reuse(&self, digest: &Digest) -> bool {
+        let file = self.file(digest);
+        let Ok(path) = std::ffi::CString::new(file.as_os_str().as_encoded_bytes()) else {
+            return file.is_file();
+        };
+        // SAFETY: `path` is a NUL-terminated string that outlives the call; a null `times`
+        // sets both times to now (write permission suffices, ownership is not needed).
+        let touched = unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), std::ptr::null(), 0) } == 0;
+        match touched {
+            true => true,
+            false => {
+                let error = std::io::Error::last_os_error();
+                tracing::debug!(file = %file.display(), "cannot renew the blob's time: {error}");
+                error.kind() != std::io::ErrorKind::NotFound
+            }
+        }
     }
 
     /// Flushes every blob written so far to the disk (one `syncfs` of their file system):

@@ -228,18 +228,20 @@ pub(super) fn sweep(tx: &mut Tx, bodies: &Path) -> Result<usize, DbError> {
         .flatten()
     {
         let name = file.file_name().to_string_lossy().into_owned();
-        // A day old at least: a run under way writes its blobs before its rows (a temporary
-        // file is a killed run's).
-        let old = file
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t.elapsed().unwrap_or_default() > std::time::Duration::from_secs(86_400));
-        let orphan = old
+        // A day old at least: a run under way writes its blobs before its rows, and renews the
+        // time of one it names again (a temporary file is a killed run's). Looked at again
+        // just before the removal: a run may have named it meanwhile.
+        let old = || {
+            std::fs::metadata(file.path())
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > std::time::Duration::from_secs(86_400))
+        };
+        let orphan = old()
             && match Digest::from_hex(&name) {
                 Some(d) => !named(tx, &d)?,
                 None => true,
             };
-        if orphan && std::fs::remove_file(file.path()).is_ok() {
+        if orphan && old() && std::fs::remove_file(file.path()).is_ok() {
             removed += 1;
         }
     }
