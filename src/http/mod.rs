@@ -357,14 +357,7 @@ impl Shared {
         let mut tried: Vec<Exchange> = Vec::new();
         loop {
             let wait = match self.once(url, cap).await {
-                Ok(Hop::Redirect(next, mut hop)) => {
-                    hop.splice(0..0, tried);
-                    return Ok(Hop::Redirect(next, hop));
-                }
-                Ok(Hop::Done(mut doc, permit)) => {
-                    doc.exchanges.splice(0..0, tried);
-                    return Ok(Hop::Done(doc, permit));
-                }
+                Ok(hop) => return Ok(hop.after(tried)),
                 Err(Failure::Retryable(e)) if attempt < self.options.retries => {
                     tried.extend(e.into_exchanges());
                     self.backoff(attempt)
@@ -403,9 +396,23 @@ impl Shared {
         base.mul_f64(1.0 + jitter)
     }
 
-    /// One request under the host's and the global limits.
-    /// `cap`: the largest body kept.
+    /// One request under the host's and the global limits (two when a `304` confirms a body
+    /// blackout no longer has: both answers are kept). `cap`: the largest body kept.
     async fn once(&self, url: &Url, cap: u64) -> Result<Hop, Failure> {
+        let mut earlier = Vec::new();
+        let outcome = self.request(url, cap, &mut earlier).await;
+        match earlier.is_empty() {
+            true => outcome,
+            false => match outcome {
+                Ok(hop) => Ok(hop.after(earlier)),
+                Err(failure) => Err(failure.after(earlier)),
+            },
+        }
+    }
+
+    /// [`Shared::once`]; a `304` whose body is gone is put in `earlier` before the request
+    /// asking for the whole document.
+    async fn request(&self, url: &Url, cap: u64, earlier: &mut Vec<Exchange>) -> Result<Hop, Failure> {
         if self.options.deny_private {
             let literal = match url.host() {
                 Some(url::Host::Ipv4(a)) => Some(std::net::IpAddr::V4(a)),
@@ -488,6 +495,7 @@ impl Shared {
             // The kept body went missing or was damaged since its validators were read: ask
             // again for the whole document.
             tracing::debug!(%url, "304, but the kept body is gone: fetching in full");
+            earlier.push(head);
             request_headers.retain(|(name, _)| !name.starts_with("if-"));
             sent_at = Utc::now();
             response = sent(self.client.get(url.clone())).await?;
@@ -543,7 +551,7 @@ impl Shared {
                 Ok(None) => break,
                 Err(e) => {
                     let (stage, message) = classify(&e);
-                    return Err(Failure::Retryable(net(stage, message)));
+                    return Err(Failure::Retryable(net(stage, message).after(vec![head])));
                 }
             }
         }
@@ -631,6 +639,33 @@ enum Failure {
     /// 429 or 503, with the server's `Retry-After` if it gave a usable one.
     RetryAfter(FetchError, Option<Duration>),
     Final(FetchError),
+}
+
+impl Hop {
+    /// The hop with `earlier` exchanges before its own.
+    fn after(self, mut earlier: Vec<Exchange>) -> Hop {
+        match self {
+            Hop::Redirect(next, hop) => {
+                earlier.extend(hop);
+                Hop::Redirect(next, earlier)
+            }
+            Hop::Done(mut doc, permit) => {
+                doc.exchanges.splice(0..0, earlier);
+                Hop::Done(doc, permit)
+            }
+        }
+    }
+}
+
+impl Failure {
+    /// The failure with `earlier` exchanges before its own.
+    fn after(self, earlier: Vec<Exchange>) -> Failure {
+        match self {
+            Failure::Retryable(e) => Failure::Retryable(e.after(earlier)),
+            Failure::RetryAfter(e, wait) => Failure::RetryAfter(e.after(earlier), wait),
+            Failure::Final(e) => Failure::Final(e.after(earlier)),
+        }
+    }
 }
 
 /// `Retry-After` as seconds or an HTTP date.
