@@ -321,13 +321,42 @@ fn duplicate_ids_across_files_point_at_both() {
 
 #[test]
 fn shipped_rules_validate_and_their_tests_pass() {
-    let r = run(&["rules", "check", FR, "rules/es-2023-generales.toml", "rules/ca-2021-federal.toml"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = run(&["rules", "test", FR, "rules/es-2023-generales.toml", "rules/ca-2021-federal.toml"]);
+    // Every jurisdiction shipped, each alone (its golden instants checked as it loads) and all
+    // together: a file added to rules/ is covered without being named here.
+    let mut files: Vec<String> = std::fs::read_dir("rules")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    let names: Vec<&str> = files.iter().map(|f| f.trim_start_matches("rules/")).collect();
+    assert_eq!(
+        names,
+        [
+            "br-2022-presidente.toml",
+            "ca-2021-federal.toml",
+            "es-2023-generales.toml",
+            "fr-2017-presidentielle.toml",
+            "fr-2022-presidentielle.toml",
+            "it-2022-politiche.toml",
+            "mx-2024-federal.toml",
+            "sk-2023-narodna-rada.toml",
+        ]
+    );
+    for f in &files {
+        let r = run(&["rules", "check", f]);
+        assert_eq!(r.code, 0, "{f}: {}", r.stderr);
+        let r = run(&["rules", "test", f]);
+        assert_eq!(r.code, 0, "{f}: {}{}", r.stdout, r.stderr);
+    }
+    let mut args = vec!["rules", "test"];
+    args.extend(files.iter().map(String::as_str));
+    let r = run(&args);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let row = format!("  {:<38} {:>4} {:>4} {:>4} {:>4} {:>5}", "macronleaks-content", 4, 4, 0, 0, 0);
     assert!(r.stdout.contains(&row), "{}", r.stdout);
-    assert!(r.stdout.ends_with("14 passed, 0 failed\n"));
+    assert!(r.stdout.ends_with("32 passed, 0 failed\n"), "{}", r.stdout);
     assert_eq!(run(&["rules", "check", FR, DEMO]).code, 0);
 }
 
