@@ -157,6 +157,28 @@ fn json(r: &crate::util::Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}); stderr:\n{}\nstdout:\n{}", r.stderr, r.stdout))
 }
 
+/// A sources file reading a loopback outlet's feed, and a state store in a directory of its own.
+struct Reading {
+    _sources_dir: tempfile::TempDir,
+    sources: String,
+    dir: tempfile::TempDir,
+    state: String,
+}
+
+impl Reading {
+    fn of(server: &Server) -> Reading {
+        let (sources_dir, sources) = crate::state::sources_reading(server.url("/feed.xml").as_str());
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.db").display().to_string();
+        Reading {
+            _sources_dir: sources_dir,
+            sources: sources.display().to_string(),
+            dir,
+            state,
+        }
+    }
+}
+
 /// A loopback outlet: a feed listing two pages (one reached through a redirect) whose texts
 /// the demo's pages give.
 fn outlet(server: &Server, courriels: &str) {
@@ -208,11 +230,8 @@ fn a_page_taken_down_is_kept_as_what_the_server_answered_and_replays_as_it_faile
             .insert_header("x-retire-par", "la-redaction")
             .set_body_raw("<p>Retiré.</p>", "text/html"),
     );
-    let (_rules, sources) = crate::state::sources_reading(server.url("/feed.xml").as_str());
-    let sources = sources.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.db");
-    let state = state.to_str().unwrap();
+    let reading = Reading::of(&server);
+    let (sources, state, dir) = (reading.sources.as_str(), reading.state.as_str(), &reading.dir);
     let at = "2017-05-06T12:00:00Z";
     let live = run(&[
         "check",
@@ -284,11 +303,8 @@ fn a_live_run_exported_as_warc_replays_to_the_same_findings_after_the_outlet_cha
     let server = Server::start();
     let leaking = std::fs::read_to_string("rules/demo/pages/quotidien-courriels.html").unwrap();
     outlet(&server, &leaking);
-    let (_rules, sources) = crate::state::sources_reading(server.url("/feed.xml").as_str());
-    let sources = sources.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.db");
-    let state = state.to_str().unwrap();
+    let reading = Reading::of(&server);
+    let (sources, state, dir) = (reading.sources.as_str(), reading.state.as_str(), &reading.dir);
     let at = "2017-05-06T12:00:00Z";
     let live = run(&["check", FR, sources, "--at", at, "--format", "json", "--state", state]);
     assert_eq!(live.code, 1, "{}", live.stderr);
