@@ -1357,15 +1357,40 @@ fn the_state_commands_look_inside_check_and_prune() {
         "{}",
         r.stdout
     );
+    // A finding last reported in run 1 (resolved since) keeps run 1: it is its evidence.
+    let last_runs: Vec<i64> = state(&s, "findings").iter().map(|f| f["last_run"].as_i64().unwrap()).collect();
+    assert!(last_runs.contains(&1), "{last_runs:?}");
     let r = run(&["state", "prune", "--before", "2017-05-08", "--state", &s.path]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.starts_with("pruned 1 run(s)"), "{}", r.stdout);
-    assert_eq!(state(&s, "runs").len(), 1);
+    assert!(r.stdout.starts_with("pruned 0 run(s)"), "{}", r.stdout);
+    assert!(r.stdout.contains("kept run 1 and the runs after it: finding"), "{}", r.stdout);
+    assert_eq!(state(&s, "runs").len(), 2);
     assert_eq!(state(&s, "findings").len(), findings, "findings are kept");
-    // Every run pruned: the next is run 3, never a second run 1 ("since run 1" keeps meaning
-    // the first run).
-    let r = run(&["state", "prune", "--before", "2030-01-01", "--state", &s.path]);
+    let id = state(&s, "findings").into_iter().find(|f| f["last_run"] == 1).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("b.zip").display().to_string();
+    let r = run(&["evidence", "bundle", &id, "-o", &bundle, "--state", &s.path]);
+    assert_eq!(r.code, 0, "its evidence is still there: {}", r.stderr);
+
+    // A store whose runs found nothing: every run pruned, the next is run 3, never a second
+    // run 1 ("since run 1" keeps meaning the first run).
+    let quiet = store();
+    let page = dir.path().join("page.html");
+    std::fs::write(
+        &page,
+        "<html><body><article><p>Un article sans rapport avec la fuite, publié samedi.</p></article></body></html>",
+    )
+    .unwrap();
+    for at in ["2017-05-07T01:00:00Z", "2017-06-01T01:00:00Z"] {
+        let (code, _, stderr) = check(&quiet, &[FR, "--input", page.to_str().unwrap(), "--at", at]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let r = run(&["state", "prune", "--before", "2030-01-01", "--state", &quiet.path]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let (_, next, _) = check(&s, &[FR, DEMO, "--at", "2017-06-02T01:00:00Z"]);
+    assert!(r.stdout.starts_with("pruned 2 run(s)"), "{}", r.stdout);
+    let (_, next, _) = check(&quiet, &[FR, "--input", page.to_str().unwrap(), "--at", "2017-06-02T01:00:00Z"]);
     assert_eq!(next["state"]["run"].as_i64(), Some(3));
 }

@@ -146,12 +146,20 @@ pub fn command(c: StateCommand, out: &mut dyn Write) -> Result<Outcome, Failure>
                 .map_err(fail)?;
             let pruned = store.prune(a.before);
             store.release(lock);
-            let (runs, items) = pruned.map_err(fail)?;
+            let pruned = pruned.map_err(fail)?;
             writeln!(
                 out,
-                "pruned {runs} run(s) and {items} item(s) from before {}; findings and their versions are kept",
+                "pruned {} run(s) and {} item(s) from before {}; findings and their versions are kept",
+                pruned.runs,
+                pruned.items,
                 a.before.format("%Y-%m-%d")
             )?;
+            if let Some((run, finding)) = &pruned.held {
+                writeln!(
+                    out,
+                    "kept run {run} and the runs after it: finding {finding} was last reported in run {run}, which is its evidence (`blackout evidence bundle {finding}`)"
+                )?;
+            }
             Ok(Outcome::Clean)
         }
     }

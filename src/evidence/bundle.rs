@@ -43,8 +43,10 @@ pub struct Bundle {
 
 impl Bundle {
     /// The bundle of finding `f`, from `runs` (the run that first reported it, and the last).
+    /// The last is the one replayed and shown: the finding as it stands (its timing may have
+    /// become certain since the first, as more of the window's dates came in).
     pub fn make(f: &SealedFinding, runs: &[SealedRun], bodies: &dyn Bodies) -> Result<Bundle, BundleError> {
-        let first = &runs[0];
+        let first = runs.last().expect("a finding's runs");
         let n = first.manifest.run;
         if first.captures.is_empty() {
             return Err(BundleError::NotReproduced {
@@ -377,10 +379,11 @@ fn mark(text: &str, spans: &[(usize, usize)]) -> String {
 
 /// How to check each piece with standard tools.
 fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
-    let first = &runs[0];
+    let first = runs.last().expect("a finding's runs");
     let mut s = format!(
         "Evidence of blackout finding {id}: rule `{rule}`, outlet `{source}`\n{url}\n\n\
-         Made by {tool} from the state store's run {run} (evaluated at {at}){later}.\n\
+         Made by {tool} from the state store's run {run} (evaluated at {at}), the last that\n\
+         reported it{earlier}.\n\
          The finding was replayed from the kept captures before this bundle was written: the\n\
          same rules, run again over what was fetched then, find it again.\n\n\
          This bundle holds the passages of embargoed material the outlet published, whole.\n\
@@ -392,9 +395,9 @@ fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
         tool = crate::report::TOOL_BUILD,
         run = first.manifest.run,
         at = first.manifest.evaluated_at,
-        later = match runs.get(1) {
-            Some(last) => format!(", and run {} that last reported it", last.manifest.run),
-            None => String::new(),
+        earlier = match runs.len() {
+            2 => format!("; run {} first reported it, and its manifest is here too", runs[0].manifest.run),
+            _ => String::new(),
         },
     );
     s.push_str(
@@ -438,7 +441,9 @@ fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
          \x20  openssl ts -reply -token_in -in manifest-run-N.tst -text   prints what it says.\n\
          5. The finding follows from the captures: with blackout,\n\
          \x20     blackout replay evidence.warc.gz --run {run} --show-excerpts\n\
-         \x20  runs the same rules over the same captures and reports it again.\n\n\
+         \x20  runs the same rules over the same captures and reports it again (exit 1; 3 when\n\
+         \x20  the run also read outlets whose captures this bundle does not carry: those are\n\
+         \x20  reported not checked, which says nothing of this finding).\n\n\
          WHAT THIS PROVES, AND WHAT IT DOES NOT\n\
          blackout records what a server sent to this client, at this time, from this address. It\n\
          does not prove what other readers were sent (a server can answer differently by place,\n\

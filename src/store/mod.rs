@@ -32,7 +32,7 @@ pub use commit::{RunInput, RunMeta};
 pub use kept::Kept;
 pub use lock::{Holder, Lock};
 pub use migrate::render as schema_step;
-pub use query::{FindingRow, ItemRow, ReviewRow, ReviewVerdict, RunRow, SourceRow};
+pub use query::{FindingRow, ItemRow, Pruned, ReviewRow, ReviewVerdict, RunRow, SourceRow};
 pub use recorded::{ItemRecord, PageText, Recorded, Retention, RunRecord, Stamper, capture_json, evidence_digest};
 pub use sealed::{CaptureRow, ManifestRow, SealedFinding};
 

@@ -181,6 +181,15 @@ impl ReviewVerdict {
     }
 }
 
+/// What `state prune` did.
+#[derive(Debug)]
+pub struct Pruned {
+    pub runs: usize,
+    pub items: usize,
+    /// The finding whose last report held runs back from the cut (its evidence), and that run.
+    pub held: Option<(i64, String)>,
+}
+
 impl Store {
     /// The runs, oldest first; with a source, those that read it.
     pub fn runs(&mut self, source: Option<&str>) -> Result<Vec<RunRow>, StoreError> {
@@ -369,19 +378,35 @@ impl Store {
     /// Forgets runs evaluated before `before` (with their sources' health), items last seen
     /// before it that no finding names (with their versions), documents fetched and listings
     /// read before it, and every kept body no document names; findings and the items and
-    /// versions they rest on are kept. Returns how many runs and items went.
-    pub fn prune(&mut self, before: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
+    /// versions they rest on are kept, and so is the last run that reported each finding (its
+    /// evidence: the runs from the earliest of those on stay). Returns how many runs and items
+    /// went, and the finding that held runs back, with its run, if one did.
+    pub fn prune(&mut self, before: DateTime<Utc>) -> Result<Pruned, StoreError> {
         let cut = instant(before);
         let bodies_dir = self.bodies.clone();
         let db = super::db_error(&self.path);
         let mut tx = self.conn.transaction().map_err(&db)?;
-        // Only a prefix of the runs goes (those before the first run evaluated after the cut),
-        // so that the manifests left still form one chain, the first naming the last pruned.
-        let prefix = "evaluated_at < ?1 AND NOT EXISTS (SELECT 1 FROM runs later WHERE later.evaluated_at >= ?1 AND later.id < runs.id)";
+        let held = tx
+            .query_opt("SELECT last_run, id FROM findings ORDER BY last_run, id LIMIT 1", &[])
+            .and_then(|r| r.map(|r| Ok::<_, DbError>((r.int(0)?, r.text(1)?))).transpose())
+            .map_err(&db)?;
+        let keep_from = held.as_ref().map_or(i64::MAX, |(run, _)| *run);
+        let cut_runs = tx
+            .query_one(
+                "SELECT COUNT(*) FROM runs WHERE evaluated_at < ?1 AND id >= ?2",
+                vals![&cut, keep_from],
+            )
+            .and_then(|r| r.int(0))
+            .map_err(&db)?;
+        // Only a prefix of the runs goes (those before the first run evaluated after the cut,
+        // and before the last evidence of any finding), so that the manifests left still form
+        // one chain, the first naming the last pruned.
+        let prefix =
+            "evaluated_at < ?1 AND id < ?2 AND NOT EXISTS (SELECT 1 FROM runs later WHERE later.evaluated_at >= ?1 AND later.id < runs.id)";
         let last = tx
             .query_opt(
                 &format!("SELECT m.run, m.digest FROM manifests m JOIN runs ON runs.id = m.run WHERE {prefix} ORDER BY m.run DESC LIMIT 1"),
-                vals![&cut],
+                vals![&cut, keep_from],
             )
             .and_then(|r| r.map(|r| Ok::<_, DbError>((r.int(0)?, r.text(1)?))).transpose())
             .map_err(&db)?;
@@ -393,11 +418,13 @@ impl Store {
             .map_err(&db)?;
             tx.execute(
                 &format!("DELETE FROM manifests WHERE run IN (SELECT id FROM runs WHERE {prefix})"),
-                vals![&cut],
+                vals![&cut, keep_from],
             )
             .map_err(&db)?;
         }
-        let runs = tx.execute(&format!("DELETE FROM runs WHERE {prefix}"), vals![&cut]).map_err(&db)?;
+        let runs = tx
+            .execute(&format!("DELETE FROM runs WHERE {prefix}"), vals![&cut, keep_from])
+            .map_err(&db)?;
         let items = tx
             .execute(
                 "DELETE FROM items WHERE last_seen < ?1
@@ -411,6 +438,10 @@ impl Store {
         let bodies = super::kept::sweep(&mut tx, &bodies_dir).map_err(&db)?;
         tx.commit().map_err(&db)?;
         tracing::info!(bodies, "bodies no document names removed");
-        Ok((runs, items))
+        Ok(Pruned {
+            runs,
+            items,
+            held: held.filter(|_| cut_runs > 0),
+        })
     }
 }
