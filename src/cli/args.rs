@@ -378,7 +378,7 @@ pub struct CheckArgs {
     /// Also write the report to FILE (repeatable), in the format its extension says (.txt .json
     /// .jsonl .csv .html .md), or the one named before it (`html:/var/www/blackout/latest`).
     /// Each file is replaced whole (written beside it, then renamed), never left half-written.
-    #[arg(long, value_name = "FILE", value_parser = crate::deliver::Output::parse)]
+    #[arg(short, long, value_name = "FILE", value_parser = crate::deliver::Output::parse)]
     pub output: Vec<crate::deliver::Output>,
     /// Show matched passages whole. By default every report, file, mail and webhook cuts each
     /// passage matched against embargoed material to its first words (a material's

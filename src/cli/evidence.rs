@@ -241,12 +241,12 @@ fn export_runs(a: &ExportArgs, out: &mut dyn Write) -> Result<Outcome, Failure> 
     .map_err(|e| fail(format!("cannot export to `{}`: {e}", a.output.display())))?;
     writeln!(
         out,
-        "wrote {}: {} runs, {} captures, {} items judged, {} WARC records\ncheck it with `blackout evidence verify {0}` or `warcio check {0}`",
+        "wrote {}: {}, {}, {} judged, {}\ncheck it with `blackout evidence verify {0}` or `warcio check {0}`",
         a.output.display(),
-        written.runs,
-        written.captures,
-        written.items,
-        written.records
+        plural(written.runs, "run"),
+        plural(written.captures, "capture"),
+        plural(written.items, "item"),
+        plural(written.records, "WARC record")
     )?;
     Ok(Outcome::Clean)
 }
