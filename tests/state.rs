@@ -1394,3 +1394,16 @@ fn the_state_commands_look_inside_check_and_prune() {
     let (_, next, _) = check(&quiet, &[FR, "--input", page.to_str().unwrap(), "--at", "2017-06-02T01:00:00Z"]);
     assert_eq!(next["state"]["run"].as_i64(), Some(3));
 }
+
+#[test]
+fn a_night_run_before_the_latest_recorded_one_says_so() {
+    let s = store();
+    let (_, _, stderr) = check(&s, &[FR, DEMO, "--at", "2017-05-08T22:00:00Z"]);
+    assert!(!stderr.contains("before run"), "{stderr}");
+    let (_, second, stderr) = check(&s, &[FR, DEMO, "--at", "2017-05-06T22:00:00Z"]);
+    assert!(
+        stderr.contains("note: this run is evaluated as of 2017-05-06T22:00:00Z, before run 1 (as of 2017-05-08T22:00:00Z)"),
+        "{stderr}"
+    );
+    assert_eq!(second["state"]["run"].as_i64(), Some(2), "recorded all the same");
+}

@@ -172,6 +172,16 @@ fn check(a: CheckArgs, out: &mut dyn Write) -> Result<Outcome, Failure> {
         Some(store) => state::lock(store, &a)?,
         None => None,
     };
+    if let Some(store) = &mut store
+        && let Ok(Some((run, latest))) = store.latest_evaluated()
+        && options.at < latest
+    {
+        eprintln!(
+            "note: this run is evaluated as of {}, before run {run} (as of {}): what it reports as new, open or resolved is told against the runs in the order they were made",
+            crate::model::stamp(options.at),
+            crate::model::stamp(latest)
+        );
+    }
     let gathered = gather(&a, &engine, &options, store.as_mut());
     let (mut report, kept, recorded) = match gathered {
         Ok(gathered) => gathered,

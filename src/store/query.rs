@@ -192,6 +192,23 @@ pub struct Pruned {
 
 impl Store {
     /// The runs, oldest first; with a source, those that read it.
+    /// The run evaluated latest, and its instant: a run evaluated before it is told findings
+    /// against runs as they were made, not as of its own instant.
+    pub fn latest_evaluated(&mut self) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
+        let row = self
+            .conn
+            .query_opt("SELECT id, evaluated_at FROM runs ORDER BY evaluated_at DESC, id DESC LIMIT 1", &[])
+            .map_err(|e| self.error(e))?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let run = r.int(0).map_err(|e| self.error(e))?;
+                let at = r.text(1).map_err(|e| self.error(e))?;
+                Ok(super::parse_instant(&at).map(|at| (run, at)))
+            }
+        }
+    }
+
     pub fn runs(&mut self, source: Option<&str>) -> Result<Vec<RunRow>, StoreError> {
         let rows = self
             .conn
