@@ -402,8 +402,14 @@ pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verifica
             .map(|s| format!("the file holds {s}, which blackout's exports never write (added after the export?)")),
     );
     v.problems.extend(warcinfo_problems(evidence));
-    // Which records of the file a capture or an item of its runs accounts for.
+    // Which records of the file a capture or an item of its runs accounts for; the records by
+    // their place (kind, address, date), so that each expected one is looked up, not searched
+    // for among all.
     let mut accounted = vec![false; evidence.seen.len()];
+    let mut places: Places = HashMap::new();
+    for (i, s) in evidence.seen.iter().enumerate() {
+        places.entry((s.kind, s.target.as_str(), s.date)).or_default().push(i);
+    }
     let mut written = std::collections::HashSet::new();
     for (i, run) in evidence.runs.iter().enumerate() {
         let mut check = RunCheck {
@@ -438,7 +444,7 @@ pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verifica
             match super::export::capture_records(c, evidence, &mut written) {
                 Ok(expected) => {
                     for r in expected.iter().filter(|r| r.kind != RecordType::Metadata) {
-                        seen_as_written(evidence, r, Seen::of(r), &mut accounted, &mut check);
+                        seen_as_written(evidence, &places, r, Seen::of(r), &mut accounted, &mut check);
                     }
                 }
                 Err(why) => check
@@ -450,7 +456,7 @@ pub fn verify_warc(evidence: &WarcEvidence, check_token: TokenCheck) -> Verifica
         for item in &run.record.items {
             let expected = super::export::item_record(run.manifest.run, at, item, evidence, None);
             match Seen::of_item(&expected) {
-                Ok(want) => seen_as_written(evidence, &expected, want, &mut accounted, &mut check),
+                Ok(want) => seen_as_written(evidence, &places, &expected, want, &mut accounted, &mut check),
                 Err(why) => check.problems.push(format!("its item {}: {why}", crate::report::inert(&item.url))),
             }
         }
@@ -553,21 +559,27 @@ fn warcinfo_problems(evidence: &WarcEvidence) -> Vec<String> {
     problems
 }
 
+/// The file's records by their place: kind, address and date.
+type Places<'a> = HashMap<(RecordType, &'a str, chrono::DateTime<chrono::Utc>), Vec<usize>>;
+
 /// Whether the file holds `expected` as written: a record of its type, address and date, with
 /// the same block and fields; every record that does is accounted for.
-fn seen_as_written(evidence: &WarcEvidence, expected: &Record, want: Seen, accounted: &mut [bool], check: &mut RunCheck) {
-    let same_place = |s: &Seen| s.kind == want.kind && s.target == want.target && s.date == want.date;
+fn seen_as_written(evidence: &WarcEvidence, places: &Places, expected: &Record, want: Seen, accounted: &mut [bool], check: &mut RunCheck) {
+    let at = places
+        .get(&(want.kind, want.target.as_str(), want.date))
+        .map_or(&[][..], Vec::as_slice);
     let mut found = false;
-    for (s, a) in evidence.seen.iter().zip(accounted.iter_mut()) {
-        if same_place(s) && s.block == want.block && s.fields == want.fields {
-            *a = true;
+    for &i in at {
+        let s = &evidence.seen[i];
+        if s.block == want.block && s.fields == want.fields {
+            accounted[i] = true;
             found = true;
         }
     }
     if found {
         return;
     }
-    let what = match evidence.seen.iter().any(same_place) {
+    let what = match !at.is_empty() {
         true => "was altered: its block or its fields are not what its capture says",
         false => "is missing, or its address or date was altered",
     };

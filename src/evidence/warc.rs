@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use std::io::{BufRead, Read, Write};
 
 /// The kinds of record blackout writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordType {
     Warcinfo,
     Request,
