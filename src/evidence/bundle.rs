@@ -46,16 +46,16 @@ impl Bundle {
     /// The last is the one replayed and shown: the finding as it stands (its timing may have
     /// become certain since the first, as more of the window's dates came in).
     pub fn make(f: &SealedFinding, runs: &[SealedRun], bodies: &dyn Bodies) -> Result<Bundle, BundleError> {
-        let first = runs.last().expect("a finding's runs");
-        let n = first.manifest.run;
-        if first.captures.is_empty() {
+        let shown = runs.last().expect("a finding's runs");
+        let n = shown.manifest.run;
+        if shown.captures.is_empty() {
             return Err(BundleError::NotReproduced {
                 id: f.id.clone(),
                 run: n,
                 why: "the run kept no capture (`--keep-captures none`): there is nothing to replay it from, nor to bundle".into(),
             });
         }
-        let replayed = replay(first, bodies, &With::default())?;
+        let replayed = replay(shown, bodies, &With::default())?;
         let not = |why: &str| BundleError::NotReproduced {
             id: f.id.clone(),
             run: n,
@@ -99,7 +99,7 @@ impl Bundle {
         }
         // The rule as written, and the files it was read from.
         let mut rule = None;
-        for (input, bytes) in first.inputs.iter().filter(|(i, _)| i.role == "rules") {
+        for (input, bytes) in shown.inputs.iter().filter(|(i, _)| i.role == "rules") {
             let text = String::from_utf8_lossy(bytes);
             // A name of plain characters, unique in the bundle (two rule files may share one).
             let base: String = Path::new(&input.path)
@@ -149,7 +149,7 @@ impl Bundle {
             bytes: rule_piece.into_bytes(),
         });
         // The text judged, the passages marked.
-        let item = first.record.items.iter().find(|i| i.source == f.source && i.url == f.url);
+        let item = shown.record.items.iter().find(|i| i.source == f.source && i.url == f.url);
         let mut marked = String::new();
         // The finding's passages in one document's text (a link's span is empty).
         let spans_in = |document: &str| -> Vec<(usize, usize)> {
@@ -379,7 +379,7 @@ fn mark(text: &str, spans: &[(usize, usize)]) -> String {
 
 /// How to check each piece with standard tools.
 fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
-    let first = runs.last().expect("a finding's runs");
+    let shown = runs.last().expect("a finding's runs");
     let mut s = format!(
         "Evidence of blackout finding {id}: rule `{rule}`, outlet `{source}`\n{url}\n\n\
          Made by {tool} from the state store's run {run} (evaluated at {at}), the last that\n\
@@ -393,8 +393,8 @@ fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
         source = f.source,
         url = f.url,
         tool = crate::report::TOOL_BUILD,
-        run = first.manifest.run,
-        at = first.manifest.evaluated_at,
+        run = shown.manifest.run,
+        at = shown.manifest.evaluated_at,
         earlier = match runs.len() {
             2 => format!("; run {} first reported it, and its manifest is here too", runs[0].manifest.run),
             _ => String::new(),
@@ -449,7 +449,7 @@ fn readme(f: &SealedFinding, runs: &[SealedRun]) -> String {
          does not prove what other readers were sent (a server can answer differently by place,\n\
          time or client), nor who wrote the page. A manifest shows that nothing it names changed\n\
          after it was written; a timestamp token shows it was written no later than its time.\n",
-        run = first.manifest.run
+        run = shown.manifest.run
     ));
     s
 }

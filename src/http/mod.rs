@@ -400,13 +400,9 @@ impl Shared {
     /// blackout no longer has: both answers are kept). `cap`: the largest body kept.
     async fn once(&self, url: &Url, cap: u64) -> Result<Hop, Failure> {
         let mut earlier = Vec::new();
-        let outcome = self.request(url, cap, &mut earlier).await;
-        match earlier.is_empty() {
-            true => outcome,
-            false => match outcome {
-                Ok(hop) => Ok(hop.after(earlier)),
-                Err(failure) => Err(failure.after(earlier)),
-            },
+        match self.request(url, cap, &mut earlier).await {
+            Ok(hop) => Ok(hop.after(earlier)),
+            Err(failure) => Err(failure.after(earlier)),
         }
     }
 
