@@ -17,8 +17,38 @@ pub struct Article {
     pub blocks: Vec<Block>,
     pub links: Vec<Link>,
     pub dates: Vec<FoundDate>,
-    /// What kind of page the text came from; only articles are checked.
+    /// What kind of page the text came from (an article, or a listing judged on its teasers).
     pub kind: PageKind,
+    /// On a listing page, the items it shows, each as its `teaser` blocks in [`Article::text`].
+    pub teasers: Vec<Teaser>,
+}
+
+impl Article {
+    /// Whether what the page published was there to read: an article's text, or a listing's
+    /// teasers. A wall, an empty page, a listing none of whose items could be told apart was
+    /// not, so a rule matching nothing on it proves nothing.
+    pub fn readable(&self) -> bool {
+        match self.kind.class {
+            PageClass::Article => true,
+            PageClass::Listing => !self.teasers.is_empty(),
+            PageClass::Interstitial | PageClass::Empty => false,
+        }
+    }
+
+    /// The teaser whose text holds byte `at` of [`Article::text`].
+    pub fn teaser_at(&self, at: usize) -> Option<&Teaser> {
+        self.teasers.iter().find(|t| t.range.contains(&at))
+    }
+}
+
+/// One item a listing page shows: its headline and what is written beside it, as blocks of the
+/// page's text; the page it links to; the date it shows, if it shows one (which then times what
+/// it says, rather than the instant the listing was seen).
+#[derive(Debug, Clone)]
+pub struct Teaser {
+    pub range: Range<usize>,
+    pub url: Url,
+    pub date: Option<FoundDate>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -26,7 +56,7 @@ pub struct Article {
 pub enum PageClass {
     #[default]
     Article,
-    /// A section front or index: teasers of other articles.
+    /// A homepage, section front or index: teasers of other pages, checked on them.
     Listing,
     /// A consent banner or subscription wall standing in front of the article.
     Interstitial,
@@ -52,10 +82,6 @@ impl PageKind {
             class,
             reason: Some(reason),
         }
-    }
-
-    pub fn is_article(&self) -> bool {
-        self.class == PageClass::Article
     }
 }
 
@@ -107,6 +133,12 @@ pub enum Provenance {
     /// A date written in the page's visible text near its headline (`le 6 mai 2017 à 18h32`).
     #[serde(rename = "text:visible")]
     VisibleText,
+    /// A date a listing page shows in one of its teasers (`<time>`, or written out).
+    #[serde(rename = "teaser:date")]
+    TeaserDate,
+    /// Seen by blackout itself: the listing page showed the teaser when it was fetched.
+    #[serde(rename = "observed:shown")]
+    ObservedShown,
     /// RSS 2.0 `pubDate` (feed-rs folds `dc:date` into the same field).
     #[serde(rename = "feed:pubDate")]
     FeedPubDate,
@@ -153,7 +185,7 @@ impl Provenance {
             Provenance::JsonLdPublished | Provenance::JsonLdModified => 0,
             Provenance::MetaPublished | Provenance::MetaModified => 1,
             Provenance::ItempropPublished | Provenance::ItempropModified => 2,
-            Provenance::TimeElement | Provenance::DateElement => 3,
+            Provenance::TimeElement | Provenance::DateElement | Provenance::TeaserDate => 3,
             Provenance::FeedPublished
             | Provenance::FeedPubDate
             | Provenance::FeedDcDate
@@ -162,7 +194,7 @@ impl Provenance {
             | Provenance::SitemapLastmod => 4,
             Provenance::UrlPath => 5,
             Provenance::VisibleText => 6,
-            Provenance::ObservedFirstSeen | Provenance::ObservedChanged => 7,
+            Provenance::ObservedFirstSeen | Provenance::ObservedChanged | Provenance::ObservedShown => 7,
         }
     }
 
@@ -175,7 +207,7 @@ impl Provenance {
     /// and the address are `medium`; a date read from prose is `low`.
     pub fn confidence(self) -> Confidence {
         match self {
-            Provenance::TimeElement | Provenance::DateElement | Provenance::UrlPath => Confidence::Medium,
+            Provenance::TimeElement | Provenance::DateElement | Provenance::UrlPath | Provenance::TeaserDate => Confidence::Medium,
             Provenance::VisibleText => Confidence::Low,
             _ => Confidence::High,
         }
@@ -257,6 +289,15 @@ impl TextBuilder {
             scope,
             range: start..self.text.len(),
         });
+    }
+
+    /// Bytes written so far (where the next block's separator begins).
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
     }
 
     pub fn finish(self) -> (String, Vec<Block>) {

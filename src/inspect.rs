@@ -221,6 +221,8 @@ pub struct PageView {
     pub title: Option<String>,
     /// Article, listing, interstitial or empty, with the reason when not an article.
     pub kind: crate::article::PageKind,
+    /// Whether a check reads what the page published (an article, a listing's teasers).
+    pub checked: bool,
     pub encoding: &'static str,
     pub basis: Basis,
     /// The dates a check would use, by the documented precedence.
@@ -232,8 +234,20 @@ pub struct PageView {
     /// Every date found.
     pub dates: Vec<DateReport>,
     pub blocks: Vec<BlockView>,
+    /// A listing's items: where each one's text is, what it links to, the date it shows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teasers: Vec<TeaserView>,
     pub links: Vec<LinkView>,
     pub problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeaserView {
+    pub start: usize,
+    pub end: usize,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<DateReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -264,6 +278,7 @@ impl PageView {
             url: url.to_string(),
             title: article.title.clone(),
             kind: article.kind.clone(),
+            checked: article.readable(),
             encoding: decoded.encoding.name(),
             basis: decoded.basis,
             published_as_written: chosen.published.as_ref().and_then(|d| d.when.as_written()),
@@ -279,6 +294,16 @@ impl PageView {
                     start: b.range.start,
                     end: b.range.end,
                     text: article.text[b.range.clone()].to_string(),
+                })
+                .collect(),
+            teasers: article
+                .teasers
+                .iter()
+                .map(|t| TeaserView {
+                    start: t.range.start,
+                    end: t.range.end,
+                    url: t.url.to_string(),
+                    date: t.date.as_ref().map(Into::into),
                 })
                 .collect(),
             links: article
@@ -306,11 +331,11 @@ impl PageView {
             out,
             "class:     {}{}",
             wire_name(&self.kind.class),
-            self.kind
-                .reason
-                .as_deref()
-                .map(|r| format!(" (not checked: {})", inert(r)))
-                .unwrap_or_default()
+            match (&self.kind.reason, self.checked) {
+                (Some(r), true) => format!(" (checked on its {} teasers: {})", self.teasers.len(), inert(r)),
+                (Some(r), false) => format!(" (not checked: {})", inert(r)),
+                (None, _) => String::new(),
+            }
         );
         let _ = writeln!(out, "decoded:   {} ({})", self.encoding, wire_name(&self.basis));
         let chosen = |d: &Option<DateRef>| match d {
@@ -341,6 +366,16 @@ impl PageView {
             let short: String = text.chars().take(160).collect();
             let more = if short.len() < text.len() { "…" } else { "" };
             let _ = writeln!(out, "  {:<6} {}..{}  {short}{more}", wire_name(&b.scope), b.start, b.end);
+        }
+        if !self.teasers.is_empty() {
+            let _ = writeln!(out, "teasers:");
+        }
+        for t in &self.teasers {
+            let date = t.date.as_ref().map_or_else(String::new, |d| {
+                let value = d.instant.map_or_else(|| "not a date".into(), crate::model::stamp);
+                format!("  shows {} \"{}\" → {value}", d.provenance.name(), inert(&d.raw))
+            });
+            let _ = writeln!(out, "  {}..{}  {}{date}", t.start, t.end, inert(&t.url));
         }
         let _ = writeln!(out, "links:");
         for l in &self.links {

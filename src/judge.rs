@@ -6,14 +6,14 @@
 //! that the page does not (a feed summary is published too, but it is not on the page), each
 //! with its own text and offsets, so a span always names the document it quotes.
 
-use crate::article::{Article, DateReport, FoundDate, Link, PageClass, Quote, TextBuilder, collapse_whitespace};
+use crate::article::{Article, DateReport, FoundDate, Link, PageClass, Provenance, Quote, TextBuilder, collapse_whitespace};
 use crate::charset::Basis;
 use crate::detect::{Hit, MatcherKind, Origin};
 use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tracking, Verdict, WindowId};
 use crate::problem::{Code, Problem};
 use crate::rules::{Engine, Gate, RuleMatch, RuleSet, Source, Text};
 use crate::sources::{Entry, FeedOnly};
-use crate::timing::{self, Between, ItemDates, Observed, Timing};
+use crate::timing::{self, Between, DateRef, ItemDates, Observed, Timing};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
@@ -365,9 +365,24 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         title: &title,
         version: &version,
     };
+    let mut shown_timings: Vec<Timing> = Vec::new();
     for m in &evaluation.matches {
         let rule = &engine.rules()[m.rule];
-        match timings.first_counting(m) {
+        let teasers = item.page.and_then(|p| shown(p, m, clock));
+        let counting = match &teasers {
+            Some(shown) => {
+                let mut t = Timings::new(engine.rules(), item.source, shown);
+                let counting = t.first_counting(m);
+                for t in t.computed {
+                    if !shown_timings.iter().any(|s| same_timing(s, &t)) {
+                        shown_timings.push(t);
+                    }
+                }
+                counting
+            }
+            None => timings.first_counting(m),
+        };
+        match counting {
             Counting::Fires(window, timing, severity) => out.findings.push(context.finding(m, window, timing, severity)),
             Counting::Clears(timing) => out.cleared.push(Cleared {
                 rule: rule.id.clone(),
@@ -420,7 +435,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
                 error: None,
             }))
             .collect(),
-        timings: timings.computed,
+        timings: timings.computed.into_iter().chain(shown_timings).collect(),
         class,
         feed_only: item.feed_only,
         matched,
@@ -428,6 +443,78 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         entries: item.entries.iter().map(|e| crate::identity::entry_digest(&e.item)).collect(),
     });
     out
+}
+
+/// On a listing page, when a match's teasers were published, if its evidence lies in teasers:
+/// the latest date those teasers show, when each shows a usable one; else the instant the page
+/// was fetched, since a listing shows what it shows when it is read (a link to the dump in a
+/// teaser is timed so: a link hit does not say which teaser holds it). `None` when no evidence
+/// lies in a teaser: the page's own dates time the match, as an article's.
+fn shown(page: &Page, m: &RuleMatch, clock: Clock) -> Option<ItemDates> {
+    let a = &page.article;
+    if a.teasers.is_empty() {
+        return None;
+    }
+    let mut dated: Vec<DateRef> = Vec::new();
+    let mut undated = false;
+    let mut any = false;
+    for h in m.evidence.iter().filter(|h| h.origin == Origin::Page) {
+        match h.scope {
+            Scope::Teaser => {
+                any = true;
+                let date = a.teaser_at(h.range.start).and_then(|t| t.date.as_ref());
+                match date.and_then(|d| usable(d, clock)) {
+                    Some(d) => dated.push(d),
+                    None => undated = true,
+                }
+            }
+            Scope::Links if a.links.iter().any(|l| l.within == Scope::Teaser && Some(&l.url) == h.url.as_ref()) => {
+                any = true;
+                undated = true;
+            }
+            _ => {}
+        }
+    }
+    if !any {
+        return None;
+    }
+    let published = match dated.into_iter().max_by_key(|d| d.when.latest) {
+        Some(latest) if !undated => latest,
+        _ => {
+            let seen = shown_at(page.fetched_at, clock.at);
+            DateRef {
+                provenance: Provenance::ObservedShown,
+                raw: seen.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                when: crate::dates::When::between(seen, seen),
+            }
+        }
+    };
+    Some(ItemDates {
+        published: Some(published),
+        ..ItemDates::default()
+    })
+}
+
+/// No run lasts longer than this: a page fetched later than the run's instant by more is read
+/// by a run evaluated as of an earlier instant (`--at`) than the one it runs at.
+const RUN_SPAN: chrono::Duration = chrono::Duration::hours(24);
+
+/// When a run saw a listing page show what it shows: when it fetched it (a replay's captures
+/// keep that instant), unless the run is evaluated as of an earlier instant than it runs at
+/// (`--at`, a file read now): then at that instant, as every other thing the run sees.
+fn shown_at(fetched: DateTime<Utc>, at: DateTime<Utc>) -> DateTime<Utc> {
+    if fetched <= at + RUN_SPAN { fetched } else { at }
+}
+
+/// A teaser's date, if it parsed and is plausible (not after the run's instant, not before the
+/// floor), as [`ItemDates::choose`] would take it.
+fn usable(d: &FoundDate, clock: Clock) -> Option<DateRef> {
+    ItemDates::choose(std::slice::from_ref(d), clock.at, clock.floor).published
+}
+
+/// Two timings of one window resting on the same date.
+fn same_timing(a: &Timing, b: &Timing) -> bool {
+    a.window == b.window && a.provenance == b.provenance && a.instant == b.instant
 }
 
 /// The page's dates, then the feed entries' (each distinct date once).
@@ -604,5 +691,22 @@ impl Context<'_> {
             hidden_words: None,
             quote,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_is_shown_when_fetched_unless_the_run_is_set_in_the_past() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        // A live run (and its replay): the page showed it when it was fetched, minutes or
+        // hours after the run's instant.
+        let run = at("2017-05-06T12:00:00Z");
+        assert_eq!(shown_at(at("2017-05-06T12:40:00Z"), run), at("2017-05-06T12:40:00Z"));
+        assert_eq!(shown_at(at("2017-05-07T11:00:00Z"), run), at("2017-05-07T11:00:00Z"));
+        // `--at` in 2017 over a page read today: seen as of the run's instant.
+        assert_eq!(shown_at(at("2026-11-30T14:00:00Z"), run), run);
     }
 }

@@ -22,11 +22,14 @@ pub enum Scope {
     Links,
     /// What the feed says of the item (its summary or content), which need not be on the page.
     Summary,
+    /// What a listing page (a homepage, a section front) shows of the items it lists: their
+    /// headlines and standfirsts.
+    Teaser,
 }
 
 impl Scope {
     /// Every scope: the default of a rule that names none.
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::Title,
         Scope::Body,
         Scope::Quote,
@@ -34,6 +37,7 @@ impl Scope {
         Scope::Caption,
         Scope::Links,
         Scope::Summary,
+        Scope::Teaser,
     ];
 }
 

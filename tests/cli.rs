@@ -812,3 +812,54 @@ fn every_problem_code_is_documented() {
         );
     }
 }
+
+/// Issue 14: a homepage is judged on its teasers. The teaser naming a file of the dump shows no
+/// date: timed by when the run saw the page (inside the window: a violation). The same teaser
+/// dated 4 May shows it was published before the window: cleared. A rule whose scopes leave out
+/// `teaser` never reads them.
+#[test]
+fn a_homepage_is_judged_on_its_teasers_timed_by_their_dates_or_when_seen() {
+    let (code, report) = check_json(&[
+        FR,
+        "tests/fixtures/listing/sources.toml",
+        "--at",
+        "2017-05-06T12:00:00Z",
+        "--no-state",
+    ]);
+    assert_eq!(code, 1, "{report}");
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0], ("macronleaks-content".into(), "violation".into(), "une".into(), "inside".into()));
+    let f = &report["findings"][0];
+    assert!(f["url"].as_str().unwrap().ends_with("/une.html"), "{f}");
+    assert_eq!(f["spans"][0]["scope"], "teaser");
+    assert_eq!(f["timing"]["provenance"], "observed:shown");
+    assert_eq!(f["timing"]["instant"], "2017-05-06T12:00:00Z");
+    let cleared = report["cleared"].as_array().unwrap();
+    assert_eq!(cleared.len(), 1, "{report}");
+    assert!(cleared[0]["url"].as_str().unwrap().ends_with("/une-datee.html"));
+    assert_eq!(cleared[0]["timing"]["verdict"], "before");
+    assert_eq!(cleared[0]["timing"]["provenance"], "teaser:date");
+    assert!(report["not_checked"].as_array().unwrap().is_empty(), "{report}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "dump-file-outside-teasers")
+            && cleared.iter().all(|c| c["rule"] != "dump-file-outside-teasers"),
+        "{report}"
+    );
+    // What `extract` shows of it: the class, checked, and each teaser with its date.
+    let out = run(&["extract", "--format", "json", "tests/fixtures/listing/une-datee.html"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let view: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let page = &view[0];
+    assert_eq!(page["kind"]["class"], "listing");
+    assert_eq!(page["checked"], true);
+    let teasers = page["teasers"].as_array().unwrap();
+    assert_eq!(teasers.len(), 10);
+    assert!(teasers[3]["url"].as_str().unwrap().ends_with("/2017/05/06/ardoise.html"));
+    assert_eq!(teasers[3]["date"]["instant"], "2017-05-04T16:00:00Z");
+    assert!(teasers.iter().enumerate().all(|(i, t)| (i == 3) == t.get("date").is_some()));
+}

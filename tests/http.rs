@@ -790,36 +790,71 @@ impl blackout::http::Keep for Memory {
     fn revalidated(&self, _: &url::Url) {}
 }
 
+/// Issue 14: a section front is checked on its teasers, not skipped. A teaser naming a file of
+/// the dump is a finding, timed by when the run saw the page (it shows no date of its own);
+/// the same front with nothing of the leak in its teasers is checked and clean, not "not
+/// checked".
 #[test]
-fn a_page_that_is_not_an_article_is_reported_not_checked_never_clean() {
+fn a_section_front_is_checked_on_its_teasers() {
     let server = Server::start();
     server.serve(
         "/rss.xml",
         ResponseTemplate::new(200).set_body_raw(
             "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Politique</title>\
              <item><title>Rubrique</title><link>/politique/</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
+             <item><title>Rubrique</title><link>/monde/</link><pubDate>Sat, 06 May 2017 11:30:00 +0200</pubDate></item>\
              </channel></rss>",
             "application/rss+xml",
         ),
     );
-    let teasers: String = (0..10)
-        .map(|i| format!("<div><h2><a href=\"/a{i}.html\">#MacronLeaks : épisode {i} de notre enquête</a></h2></div>"))
-        .collect();
+    let front = |leak: &str| -> String {
+        let teasers: String = (0..10)
+            .map(|i| {
+                let standfirst = if i == 3 { leak } else { "Les enjeux du second tour, expliqués par notre rédaction." };
+                format!("<div class=card><h2><a href=\"/a{i}.html\">Épisode {i} de notre enquête sur la campagne</a></h2><p>{standfirst}</p></div>")
+            })
+            .collect();
+        format!("<html><body><h1>Politique</h1>{teasers}</body></html>")
+    };
     server.serve(
         "/politique/",
-        ResponseTemplate::new(200).set_body_raw(format!("<html><body><h1>Politique</h1>{teasers}</body></html>"), "text/html"),
+        ResponseTemplate::new(200).set_body_raw(front("Dans le fichier ardoise-2017-04.eml, un virement."), "text/html"),
     );
-    let (_, report) = check_sources(&format!(
-        "[[source]]\nid = \"front\"\nfeed = \"{}\"\naudience = \"all\"\n",
-        server.url("/rss.xml")
-    ));
-    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
-    let unchecked = report["not_checked"].as_array().unwrap();
-    assert_eq!(unchecked.len(), 1, "{report}");
-    assert_eq!(unchecked[0]["class"], "listing");
-    assert!(unchecked[0]["reason"].as_str().unwrap().contains("10 linked headlines"), "{report}");
-    assert_eq!(report["items"][0]["class"], "listing");
-    assert_eq!(report["items"][0]["timings"].as_array().unwrap().len(), 0);
+    server.serve(
+        "/monde/",
+        ResponseTemplate::new(200).set_body_raw(front("Rien du dossier ici, seulement la campagne."), "text/html"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = sources_file(
+        &dir,
+        &format!(
+            "[[source]]\nid = \"front\"\nfeed = \"{}\"\naudience = \"all\"\n",
+            server.url("/rss.xml")
+        ),
+    );
+    let (code, report) = check_json(&[
+        "rules/fr-2017-presidentielle.toml",
+        path.to_str().unwrap(),
+        "--at",
+        "2017-05-06T12:00:00Z",
+        "--no-cache",
+        "--no-state",
+    ]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["not_checked"].as_array().unwrap().len(), 0, "{report}");
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report}");
+    let f = &findings[0];
+    assert_eq!(f["rule"], "macronleaks-content");
+    assert!(f["url"].as_str().unwrap().ends_with("/politique/"));
+    assert_eq!(f["spans"][0]["scope"], "teaser");
+    assert_eq!(f["timing"]["provenance"], "observed:shown");
+    assert_eq!(f["timing"]["verdict"], "inside");
+    // Fetched now, evaluated as of 2017: seen at the run's instant, as everything the run sees.
+    assert_eq!(f["timing"]["instant"], "2017-05-06T12:00:00Z");
+    let items = report["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|i| i["class"] == "listing"), "{report}");
 }
 
 /// Issue 10, bug 4: a source whose feed answers 404 ended with `failed 0`-like health and exit

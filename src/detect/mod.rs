@@ -292,7 +292,7 @@ mod tests {
                 })
                 .collect(),
             dates: vec![],
-            kind: Default::default(),
+            ..Article::default()
         }
     }
 

@@ -50,6 +50,8 @@ pub struct Layout {
     pub page: Measure,
     /// Headings that are links (teasers of other articles), anywhere in the page.
     pub headline_links: u32,
+    /// The paragraphs of prose anywhere in the page, in document order.
+    paragraphs_found: Vec<NodeId>,
 }
 
 /// Elements whose content is never article text (and is not measured).
@@ -89,7 +91,7 @@ impl Layout {
         // Ties go to the earlier element, so the choice does not depend on hash order.
         ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let Some(&(mut top, mut top_score)) = ranked.first() else {
-            return Layout::of(body, vec![body.id()], measures, &scored, headline_links);
+            return Layout::of(body, vec![body.id()], measures, scored, headline_links);
         };
         // An article cut into many small boxes (one per paragraph) has several near-equal
         // winners: their closest common container is the article.
@@ -135,7 +137,7 @@ impl Layout {
         if let Some(container) = guide.and_then(|g| guided(body, &scored, g, &measures))
             && !is_within(body, container, top)
         {
-            return Layout::of(body, vec![container], measures, &scored, headline_links);
+            return Layout::of(body, vec![container], measures, scored, headline_links);
         }
         let top_el = element(top).expect("the top candidate is an element");
         let sibling_floor = (top_score * 0.2).max(10.0);
@@ -159,10 +161,10 @@ impl Layout {
             }
             _ => parts.push(top),
         }
-        Layout::of(body, parts, measures, &scored, headline_links)
+        Layout::of(body, parts, measures, scored, headline_links)
     }
 
-    fn of(body: ElementRef, parts: Vec<NodeId>, measures: FxHashMap<NodeId, Measure>, scored: &[NodeId], headline_links: u32) -> Layout {
+    fn of(body: ElementRef, parts: Vec<NodeId>, measures: FxHashMap<NodeId, Measure>, scored: Vec<NodeId>, headline_links: u32) -> Layout {
         let main_text = parts.iter().map(|id| measures.get(id).map_or(0, |m| m.text)).sum();
         let paragraphs = scored
             .iter()
@@ -176,7 +178,13 @@ impl Layout {
             paragraphs,
             page,
             headline_links,
+            paragraphs_found: scored,
         }
+    }
+
+    /// The paragraphs of prose anywhere in the page (in comments and sidebars too).
+    pub fn paragraph_nodes(&self) -> &[NodeId] {
+        &self.paragraphs_found
     }
 
     pub fn measure(&self, id: NodeId) -> Measure {

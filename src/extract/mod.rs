@@ -15,12 +15,15 @@ mod content;
 mod guide;
 mod page_dates;
 mod prescan;
+mod teaser;
 
-use crate::article::{Article, Link, TextBuilder, collapse_whitespace, normalize_url};
+use crate::article::{Article, Link, PageClass, Teaser, TextBuilder, collapse_whitespace, normalize_url};
 use crate::model::Scope;
 use chrono_tz::Tz;
 use content::Layout;
+use ego_tree::NodeId;
 use guide::Guide;
+use rustc_hash::FxHashSet;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
@@ -63,23 +66,8 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
     let body = doc.select(selector!("body")).next().unwrap_or_else(|| doc.root_element());
     let layout = Layout::analyse(body, guide.as_ref());
 
-    let mut walker = Walker {
-        out: TextBuilder::default(),
-        buf: String::new(),
-        links: Vec::new(),
-        base,
-        title: title.as_deref(),
-        layout: &layout,
-    };
-    if let Some(t) = &title {
-        walker.out.push(Scope::Title, t);
-    }
-    for part in &layout.parts {
-        let el = doc.tree.get(*part).and_then(ElementRef::wrap).expect("parts are elements");
-        walker.walk(el, Scope::Body);
-        walker.flush(Scope::Body);
-    }
-    let Walker { out, links, .. } = walker;
+    let none = FxHashSet::default();
+    let (out, links) = read_main(&doc, &layout, title.as_deref(), base, &none);
     let (text, blocks) = out.finish();
     let dates = page_dates::found(&doc, &json_ld, base, tz);
     let body_words = blocks
@@ -87,24 +75,85 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
         .filter(|b| b.scope != Scope::Title)
         .map(|b| text[b.range.clone()].split_whitespace().count())
         .sum();
+    let found = teaser::Teasers::find(body, base, &layout);
     let kind = class::classify(
         &layout,
+        &found,
         body_words,
         &text,
         || visible_text(body, None, None, usize::MAX),
         declares_article(&doc, &json_ld),
     );
-    Ok(Extracted {
-        article: Article {
-            title,
-            text,
-            blocks,
-            links,
-            dates,
-            kind,
-        },
-        problems,
-    })
+    let mut article = Article {
+        title,
+        text,
+        blocks,
+        links,
+        dates,
+        kind,
+        teasers: Vec::new(),
+    };
+    if article.kind.class == PageClass::Listing && !found.items.is_empty() {
+        read_teasers(&doc, &layout, &found, base, tz, &mut article);
+    }
+    Ok(Extracted { article, problems })
+}
+
+/// The page's title and the text of its main containers, leaving out the elements `skip`.
+fn read_main(doc: &Html, layout: &Layout, title: Option<&str>, base: &Url, skip: &FxHashSet<NodeId>) -> (TextBuilder, Vec<Link>) {
+    let mut walker = Walker {
+        out: TextBuilder::default(),
+        buf: String::new(),
+        links: Vec::new(),
+        base,
+        title,
+        layout,
+        skip,
+    };
+    if let Some(t) = title {
+        walker.out.push(Scope::Title, t);
+    }
+    for part in &layout.parts {
+        let el = doc.tree.get(*part).and_then(ElementRef::wrap).expect("parts are elements");
+        walker.walk(el, Scope::Body);
+        walker.flush(Scope::Body);
+    }
+    (walker.out, walker.links)
+}
+
+/// A listing page's text: its title, what its main containers say outside the teasers (a
+/// section's introduction), then each teaser — its headline, then what is written beside it —
+/// in `teaser` blocks, with the links it holds and the date it shows.
+fn read_teasers(doc: &Html, layout: &Layout, found: &teaser::Teasers, base: &Url, tz: Option<Tz>, article: &mut Article) {
+    let skip: FxHashSet<NodeId> = found.items.iter().map(|t| t.node).collect();
+    let (out, links) = read_main(doc, layout, article.title.as_deref(), base, &skip);
+    let mut walker = Walker {
+        out,
+        buf: String::new(),
+        links,
+        base,
+        title: None,
+        layout,
+        skip: &skip,
+    };
+    let order = page_dates::slash_order(doc);
+    for t in &found.items {
+        let item = doc.tree.get(t.node).and_then(ElementRef::wrap).expect("teasers are elements");
+        let link = doc.tree.get(t.link).and_then(ElementRef::wrap).expect("teaser links are elements");
+        let start = walker.out.len() + if walker.out.is_empty() { 0 } else { 2 };
+        walker.out.push(Scope::Teaser, &teaser::visible_except(link, None));
+        walker.out.push(Scope::Teaser, &teaser::visible_except(item, Some(t.link)));
+        for e in item.descendants().filter_map(ElementRef::wrap) {
+            walker.collect_link(e.value(), Scope::Teaser);
+        }
+        article.teasers.push(Teaser {
+            range: start..walker.out.len(),
+            url: t.url.clone(),
+            date: page_dates::of_teaser(item, t.link, order, tz),
+        });
+    }
+    (article.text, article.blocks) = walker.out.finish();
+    article.links = walker.links;
 }
 
 /// The text a reader would see under `root`, unfiltered by the article choice, from the
@@ -217,6 +266,8 @@ struct Walker<'a> {
     base: &'a Url,
     title: Option<&'a str>,
     layout: &'a Layout,
+    /// Elements left out (a listing's teasers, read apart).
+    skip: &'a FxHashSet<NodeId>,
 }
 
 const BLOCKS: &[&str] = &[
@@ -277,6 +328,7 @@ impl Walker<'_> {
                     let Some(child_el) = ElementRef::wrap(child) else { continue };
                     let name = e.name();
                     if CHROME_TAGS.contains(&name)
+                        || self.skip.contains(&child.id())
                         || content::SKIP.contains(&name)
                         || is_hidden(e)
                         || content::unlikely(child_el).is_some()

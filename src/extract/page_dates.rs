@@ -124,6 +124,27 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
     found
 }
 
+/// The date a listing's teaser shows: its `<time datetime>`, else the first date written in its
+/// text beside the headline (`headline`: the link's text, left out, since a headline that
+/// names a day is about that day).
+pub fn of_teaser(item: ElementRef, headline: ego_tree::NodeId, order: SlashOrder, tz: Option<Tz>) -> Option<FoundDate> {
+    let time = item
+        .select(selector!("time[datetime]"))
+        .filter_map(|t| t.value().attr("datetime"))
+        .find(|raw| !raw.trim().is_empty());
+    if let Some(raw) = time {
+        return Some(FoundDate {
+            raw: raw.trim().to_string(),
+            provenance: Provenance::TeaserDate,
+            parsed: crate::dates::parse(raw.trim(), tz),
+        });
+    }
+    let text = super::teaser::visible_except(item, Some(headline));
+    let spotted = find::first(&text, order, None)?;
+    let raw = crate::article::collapse_whitespace(&text[spotted.range.clone()]);
+    Some(Written { raw, spotted }.into_found(Provenance::TeaserDate, tz))
+}
+
 /// A date read from text, with what was written.
 struct Written {
     raw: String,
@@ -141,7 +162,7 @@ impl Written {
 }
 
 /// American English writes `5/6/2017` for 6 May; everyone else the day first.
-fn slash_order(doc: &Html) -> SlashOrder {
+pub(super) fn slash_order(doc: &Html) -> SlashOrder {
     let lang = doc.root_element().value().attr("lang").unwrap_or("").to_ascii_lowercase();
     if lang == "en" || lang == "en-us" || lang == "en_us" {
         SlashOrder::MonthFirst

@@ -6,11 +6,13 @@
 //! the hits. A check, `rules test` and anything else that asks "does this rule match?" go
 //! through it, with the same page-class gate, so they cannot disagree.
 //!
-//! The gate: a page that is not an article (a section front, a consent wall, an empty or
-//! script-drawn page) is still scanned, since what can be seen on it — its title, its links,
-//! its embeds, a short text — may already be enough for a rule: a page whose content is a link
-//! into the dump publishes the dump. Its matches count like any other; but when nothing
-//! matches, the page was not checked (its content was not there to read), which is never clean.
+//! The gate: an article is checked on its text, a listing page (a homepage, a section front)
+//! on its teasers. A page whose content was not there to read (a consent or subscription wall,
+//! an empty or script-drawn page, a listing none of whose items could be told apart) is still
+//! scanned, since what can be seen on it — its title, its links, its embeds, a short text — may
+//! already be enough for a rule: a page whose content is a link into the dump publishes the
+//! dump. Its matches count like any other; but when nothing matches, the page was not checked,
+//! which is never clean.
 
 use super::{Condition, Matcher, RuleSet};
 use crate::article::{Article, PageClass};
@@ -36,7 +38,7 @@ pub struct Text<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
     Checked,
-    /// The page is not an article: a match still counts, no match proves nothing.
+    /// The page's content was not there to read: a match still counts, no match proves nothing.
     NotChecked {
         class: PageClass,
         reason: String,
@@ -73,7 +75,7 @@ impl Engine {
         let hits: Vec<Hit> = texts.iter().flat_map(|t| self.detector.scan(t.article, t.origin)).collect();
         let gate = texts
             .iter()
-            .find(|t| !t.article.kind.is_article())
+            .find(|t| !t.article.readable())
             .map_or(Gate::Checked, |t| Gate::NotChecked {
                 class: t.article.kind.class,
                 reason: t.article.kind.reason.clone().unwrap_or_default(),
