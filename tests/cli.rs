@@ -829,7 +829,10 @@ fn a_homepage_is_judged_on_its_teasers_timed_by_their_dates_or_when_seen() {
     assert_eq!(code, 1, "{report}");
     let found = findings(&report);
     assert_eq!(found.len(), 1, "{report}");
-    assert_eq!(found[0], ("macronleaks-content".into(), "violation".into(), "une".into(), "inside".into()));
+    assert_eq!(
+        found[0],
+        ("macronleaks-content".into(), "violation".into(), "une".into(), "inside".into())
+    );
     let f = &report["findings"][0];
     assert!(f["url"].as_str().unwrap().ends_with("/une.html"), "{f}");
     assert_eq!(f["spans"][0]["scope"], "teaser");

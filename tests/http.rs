@@ -568,13 +568,23 @@ fn private_networks_can_be_refused() {
     assert!(fetch(quick(), &[server.url("/internal")])[0].is_ok(), "allowed by default");
 }
 
+/// The feeds a homepage advertises are read; the homepage itself is judged, as a listing on its
+/// teasers, from the read that found them (it is not fetched twice).
 #[test]
 fn feeds_are_discovered_from_a_homepage() {
     let server = Server::start();
+    let teasers: String = (0..9)
+        .map(|i| {
+            format!("<div class=card><h2><a href=\"/t{i}.html\">Le titre numéro {i} de la une du jour</a></h2><p>Un chapeau.</p></div>")
+        })
+        .collect();
     server.serve(
         "/",
         ResponseTemplate::new(200).set_body_raw(
-            "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/rss/politique.xml\"></head><body>Accueil</body></html>",
+            format!(
+                "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/rss/politique.xml\"></head>\
+                 <body><h1>Accueil</h1>{teasers}</body></html>"
+            ),
             "text/html",
         ),
     );
@@ -605,7 +615,15 @@ fn feeds_are_discovered_from_a_homepage() {
         server.url("/bare")
     ));
     assert_eq!(report["sources"][0]["documents"], 3, "homepage, feed, page: {report}");
-    assert_eq!(report["items"][0]["title"], "Un article");
+    let items = report["items"].as_array().unwrap();
+    let home = items
+        .iter()
+        .find(|i| i["source"] == "home" && i["title"] == "Accueil")
+        .expect("the homepage is an item");
+    assert_eq!(home["class"], "listing", "{home}");
+    assert!(items.iter().any(|i| i["title"] == "Un article"), "{report}");
+    let unchecked = crate::util::strings(&report, "not_checked", "url");
+    assert!(!unchecked.contains(&home["url"].as_str().unwrap()), "{unchecked:?}");
     let problems = report["problems"].as_array().unwrap();
     assert!(
         problems

@@ -36,9 +36,11 @@ pub enum Command {
     /// Check the sources named in the rule files (or `--input`) against the rules.
     ///
     /// Feeds are read with their items' pages; every item is timed against the windows of its
-    /// outlet's audience and scanned for embargoed material. Broken feeds, pages and dates are
-    /// reported against their source and the run goes on; a source from which nothing could be
-    /// read is reported not checked, never clean. The report goes to stdout, and to files, mail
+    /// outlet's audience and scanned for embargoed material: an article on its text, a listing
+    /// page (a homepage, a section front) on its teasers, timed by the dates they show or by
+    /// when the page was seen. Broken feeds, pages and dates are reported against their source
+    /// and the run goes on; a page whose content could not be read (a wall, an empty page) and
+    /// a source from which nothing could be read are reported not checked, never clean. The report goes to stdout, and to files, mail
     /// and a webhook as asked (see "Delivery"), its matched passages cut unless
     /// `--show-excerpts`.
     ///

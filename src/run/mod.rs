@@ -213,7 +213,7 @@ impl<'a> Run<'a> {
             t.problems.push(p);
             t.input(t.failed());
         }
-        self.discover(&mut plan, &mut tallies);
+        let homes = self.discover(&mut plan, &mut tallies);
         let listings = self.read_listings(&plan, &mut tallies);
         let listings_read: Vec<ListingRead> = listings
             .iter()
@@ -244,7 +244,7 @@ impl<'a> Run<'a> {
             at: options.at,
             floor: options.date_floor,
         };
-        self.judge_all(&plan, &work, &told, clock, options.max_body, &mut tallies);
+        self.judge_all(&plan, &work, &homes, &told, clock, options.max_body, &mut tallies);
         let mut report = Report::new(self.engine.rules(), options.at, rule_files);
         report.listings_read = listings_read;
         for t in tallies {
@@ -273,7 +273,9 @@ impl<'a> Run<'a> {
     }
 
     /// Reads the homepages and adds the feeds they advertise to the plan (each once per source).
-    fn discover(&self, plan: &mut Plan, tallies: &mut [Tally]) {
+    /// Each homepage read is a page of its source too, judged (as a listing) from this read,
+    /// which is returned.
+    fn discover(&self, plan: &mut Plan, tallies: &mut [Tally]) -> Vec<(Location, Document)> {
         let homes: Vec<(SourceId, Location)> = plan
             .inputs
             .iter()
@@ -284,12 +286,18 @@ impl<'a> Run<'a> {
         let found = self.fetch_all("homes", &requests, &|i, fetched| {
             let (s, location) = &homes[i];
             let mut out = Tally::default();
+            let doc = fetched.as_ref().ok().cloned();
             let (feeds, reading) = read::home(fetched, location, plan.source(*s), &mut out);
             out.input(reading);
-            (out, feeds)
+            (out, feeds, doc)
         });
+        let mut read = Vec::new();
         for ((s, home), found) in homes.iter().zip(found) {
-            let (out, feeds) = found.unwrap_or_default();
+            let (out, feeds, doc) = found.unwrap_or_default();
+            if let Some(doc) = doc {
+                plan.add(*s, Kind::Page, home.clone());
+                read.push((home.clone(), doc));
+            }
             tallies[s.index()].absorb(out);
             for url in feeds {
                 let location = Location::from_url(&url);
@@ -298,6 +306,7 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        read
     }
 
     /// Reads every feed and sitemap, then the sitemaps that sitemap indexes list (one level: an
@@ -356,7 +365,17 @@ impl<'a> Run<'a> {
     /// Fetches the pages, extracting each once per reading (the zone and charset of the sources
     /// that read it) and judging every item that reads it as it arrives; then judges the items
     /// without a page on their feed data.
-    fn judge_all(&self, plan: &Plan, work: &Worklist, history: &dyn History, clock: Clock, max_body: u64, tallies: &mut [Tally]) {
+    #[allow(clippy::too_many_arguments)]
+    fn judge_all(
+        &self,
+        plan: &Plan,
+        work: &Worklist,
+        homes: &[(Location, Document)],
+        history: &dyn History,
+        clock: Clock,
+        max_body: u64,
+        tallies: &mut [Tally],
+    ) {
         let judged: Slots<Tally> = Slots::new(work.items.len());
         let finish = |i: usize, page: Option<&Page>, mut out: Tally| {
             let w = &work.items[i];
@@ -382,19 +401,17 @@ impl<'a> Run<'a> {
             }
             judged.put(i, out);
         };
-        let requests: Vec<Request> = work
-            .pages
-            .iter()
-            .map(|p| Request {
-                location: p.location.clone(),
-                obey_robots: !p.ignore_robots,
-                max_body: readers(work, p).iter().map(|s| plan.source(*s).max_body.unwrap_or(max_body)).max(),
-            })
-            .collect();
-        self.fetch_all("pages", &requests, &|p, fetched| {
+        // A homepage discovery read is judged from that read: not fetched again, nor counted
+        // again as its source's input.
+        let read_before = |p: usize| homes.iter().find(|(l, _)| *l == work.pages[p].location).map(|(_, d)| d);
+        let each = |p: usize, fetched: Option<Result<Document, FetchError>>| {
             let users = &work.pages[p].items;
             let mut read = PageReads::new(plan, readers(work, &work.pages[p]));
-            let doc = read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch);
+            let counted = fetched.is_some();
+            let doc = match fetched {
+                Some(fetched) => read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch),
+                None => read_before(p).cloned(),
+            };
             let pages = read.extract(doc.as_ref(), self.extract);
             for &i in users {
                 let s = work.items[i].source;
@@ -403,7 +420,7 @@ impl<'a> Run<'a> {
                     .iter()
                     .find(|(key, _)| *key == reading_key(plan.source(s)))
                     .and_then(|(_, p)| p.as_ref());
-                if work.items[i].entries.is_empty() {
+                if work.items[i].entries.is_empty() && counted {
                     own.input(match (page, doc.as_ref().is_some_and(|d| d.truncated)) {
                         (Some(_), false) => Reading::Whole,
                         (Some(_), true) => Reading::Partly(read.fetch.failure_of(Code::BodyCut)),
@@ -412,7 +429,24 @@ impl<'a> Run<'a> {
                 }
                 finish(i, page, own);
             }
-        });
+        };
+        let (before, to_fetch): (Vec<usize>, Vec<usize>) = (0..work.pages.len()).partition(|p| read_before(*p).is_some());
+        let requests: Vec<Request> = to_fetch
+            .iter()
+            .map(|&p| {
+                let page = &work.pages[p];
+                Request {
+                    location: page.location.clone(),
+                    obey_robots: !page.ignore_robots,
+                    max_body: readers(work, page)
+                        .iter()
+                        .map(|s| plan.source(*s).max_body.unwrap_or(max_body))
+                        .max(),
+                }
+            })
+            .collect();
+        self.fetch_all("pages", &requests, &|r, fetched| each(to_fetch[r], Some(fetched)));
+        before.into_par_iter().for_each(|p| each(p, None));
         (0..work.items.len())
             .into_par_iter()
             .filter(|i| work.items[*i].page.is_none())
