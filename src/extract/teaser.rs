@@ -22,6 +22,8 @@ const HEADLINE_WORDS: usize = 3;
 /// …and this many visible characters (a menu entry or "Read more" is shorter), at most the
 /// second (a longer link is a paragraph that happens to be linked).
 const HEADLINE_CHARS: std::ops::RangeInclusive<usize> = 15..=300;
+/// The fewest characters other than spaces the shortest headline has (15 characters, 3 words).
+const HEADLINE_VISIBLE: usize = 12;
 /// An item is a headline and what is written beside it: at most this many characters, or
 /// this many times its headline's, whichever is larger.
 const ITEM_CHARS: u32 = 600;
@@ -174,6 +176,22 @@ impl Finder<'_> {
 
     /// The index of a link's address, when its text reads as a headline to another page.
     fn headline(&mut self, a: ElementRef) -> Option<usize> {
+        // The cheap tests first, on the measures the layout already took: most links are menu
+        // entries, too short to read as a headline, and most pages hold hundreds of them.
+        let own = self.layout.measure(a.id()).text as usize;
+        if own < HEADLINE_VISIBLE || own > *HEADLINE_CHARS.end() {
+            return None;
+        }
+        // A headline stands on its own line: the link is its block's text (or holds the
+        // block). A link inside a sentence is a reference, not a teaser.
+        let block = a
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .find(|e| !INLINE.contains(&e.value().name()))
+            .map_or(own, |b| self.layout.measure(b.id()).text as usize);
+        if own * 2 < block {
+            return None;
+        }
         let href = a.value().attr("href")?.trim();
         let mut url = self.base.join(href).ok()?;
         url.set_fragment(None);
@@ -183,17 +201,6 @@ impl Finder<'_> {
         let text = visible_except(a, None);
         let chars = text.chars().count();
         if !HEADLINE_CHARS.contains(&chars) || text.split(' ').count() < HEADLINE_WORDS {
-            return None;
-        }
-        // A headline stands on its own line: the link is its block's text (or holds the
-        // block). A link inside a sentence is a reference, not a teaser.
-        let own = self.layout.measure(a.id()).text;
-        let block = a
-            .ancestors()
-            .filter_map(ElementRef::wrap)
-            .find(|e| !INLINE.contains(&e.value().name()))
-            .map_or(own, |b| self.layout.measure(b.id()).text);
-        if own * 2 < block {
             return None;
         }
         let index = match self.urls.iter().position(|u| *u == url) {
