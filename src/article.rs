@@ -77,7 +77,8 @@ impl PageKind {
         PageKind::default()
     }
 
-    pub fn not_article(class: PageClass, reason: String) -> PageKind {
+    /// A page of another class than `article`, and why it is taken for one.
+    pub fn other(class: PageClass, reason: String) -> PageKind {
         PageKind {
             class,
             reason: Some(reason),

@@ -100,8 +100,9 @@ pub struct Cleared {
     pub timing: Timing,
 }
 
-/// A page that was read but whose content could not all be seen (a section front, a consent
-/// or subscription wall, an empty page), on which no rule fired: neither a finding nor clean.
+/// A page that was read but whose content could not be seen (a consent or subscription wall,
+/// an empty page, a listing none of whose items could be told apart), on which no rule fired:
+/// neither a finding nor clean.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotChecked {
     pub source: String,
@@ -383,7 +384,13 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
             None => timings.first_counting(m),
         };
         match counting {
-            Counting::Fires(window, timing, severity) => out.findings.push(context.finding(m, window, timing, severity)),
+            Counting::Fires(window, timing, severity) => {
+                let mut finding = context.finding(m, window, timing, severity);
+                if let Some(v) = item.page.and_then(|p| teasers_version(p, m)) {
+                    finding.version = v;
+                }
+                out.findings.push(finding)
+            }
             Counting::Clears(timing) => out.cleared.push(Cleared {
                 rule: rule.id.clone(),
                 source: item.source.id.clone(),
@@ -445,38 +452,32 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     out
 }
 
-/// On a listing page, when a match's teasers were published, if its evidence lies in teasers:
-/// the latest date those teasers show, when each shows a usable one; else the instant the page
-/// was fetched, since a listing shows what it shows when it is read (a link to the dump in a
-/// teaser is timed so: a link hit does not say which teaser holds it). `None` when no evidence
-/// lies in a teaser: the page's own dates time the match, as an article's.
+/// On a listing page (one read on its teasers), when what a match rests on was shown: the
+/// latest date the teasers holding its evidence show, when all of it lies in teasers that each
+/// show one; else when the run saw the page (`observed:shown`), since a listing shows what it
+/// shows when it is read — its own dates (a `<time>` of one teaser, a CMS's date of the front)
+/// say nothing of when a given item appeared on it. A link hit does not say which teaser holds
+/// it, so it is timed so too. `None` for an article, and for a match resting on the feed alone:
+/// the item's dates time it.
 fn shown(page: &Page, m: &RuleMatch, clock: Clock) -> Option<ItemDates> {
     let a = &page.article;
-    if a.teasers.is_empty() {
+    if a.teasers.is_empty() || !m.evidence.iter().any(|h| h.origin == Origin::Page) {
         return None;
     }
     let mut dated: Vec<DateRef> = Vec::new();
     let mut undated = false;
-    let mut any = false;
     for h in m.evidence.iter().filter(|h| h.origin == Origin::Page) {
-        match h.scope {
-            Scope::Teaser => {
-                any = true;
-                let date = a.teaser_at(h.range.start).and_then(|t| t.date.as_ref());
-                match date.and_then(|d| usable(d, clock)) {
-                    Some(d) => dated.push(d),
-                    None => undated = true,
-                }
-            }
-            Scope::Links if a.links.iter().any(|l| l.within == Scope::Teaser && Some(&l.url) == h.url.as_ref()) => {
-                any = true;
-                undated = true;
-            }
-            _ => {}
+        let date = match h.scope {
+            Scope::Teaser => a
+                .teaser_at(h.range.start)
+                .and_then(|t| t.date.as_ref())
+                .and_then(|d| usable(d, clock)),
+            _ => None,
+        };
+        match date {
+            Some(d) => dated.push(d),
+            None => undated = true,
         }
-    }
-    if !any {
-        return None;
     }
     let published = match dated.into_iter().max_by_key(|d| d.when.latest) {
         Some(latest) if !undated => latest,
@@ -493,6 +494,25 @@ fn shown(page: &Page, m: &RuleMatch, clock: Clock) -> Option<ItemDates> {
         published: Some(published),
         ..ItemDates::default()
     })
+}
+
+/// What a finding on a listing rests on, as a version: the text of the teasers holding its
+/// evidence. The page changes every night (teasers come and go), the teaser a reviewer
+/// dismissed does not, so the review holds while that teaser reads the same.
+fn teasers_version(page: &Page, m: &RuleMatch) -> Option<String> {
+    let a = &page.article;
+    let mut ranges: Vec<&std::ops::Range<usize>> = m
+        .evidence
+        .iter()
+        .filter(|h| h.origin == Origin::Page && h.scope == Scope::Teaser)
+        .filter_map(|h| a.teaser_at(h.range.start).map(|t| &t.range))
+        .collect();
+    if ranges.is_empty() {
+        return None;
+    }
+    ranges.sort_by_key(|r| r.start);
+    ranges.dedup();
+    Some(crate::identity::version_digest(ranges.into_iter().map(|r| &a.text[r.clone()])).hex())
 }
 
 /// No run lasts longer than this: a page fetched later than the run's instant by more is read
@@ -531,7 +551,8 @@ fn dates_of(item: Item) -> Vec<FoundDate> {
 fn date_problems(item: Item, found: &[FoundDate], dates: &ItemDates) -> Vec<Problem> {
     let problem = |code, message: String| Problem::new(&item.source.id, item.url, code, message);
     let mut out = Vec::new();
-    for d in found {
+    let teasers = item.page.iter().flat_map(|p| &p.article.teasers).filter_map(|t| t.date.as_ref());
+    for d in found.iter().chain(teasers) {
         if let Err(e) = &d.parsed {
             out.push(problem(Code::DateUnparseable, format!("{} `{}`: {e}", d.provenance.name(), d.raw)));
         }

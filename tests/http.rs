@@ -569,7 +569,9 @@ fn private_networks_can_be_refused() {
 }
 
 /// The feeds a homepage advertises are read; the homepage itself is judged, as a listing on its
-/// teasers, from the read that found them (it is not fetched twice).
+/// teasers, from the read that found them (it is not fetched twice, even for another source
+/// that lists it among its pages). A homepage advertising no feed is judged too, its source
+/// checked in part.
 #[test]
 fn feeds_are_discovered_from_a_homepage() {
     let server = Server::start();
@@ -610,10 +612,36 @@ fn feeds_are_discovered_from_a_homepage() {
     );
     let (_, report) = check_sources(&format!(
         "[[source]]\nid = \"home\"\nhome = \"{}\"\naudience = \"all\"\n\
-         [[source]]\nid = \"bare\"\nhome = \"{}\"\naudience = \"all\"\n",
+         [[source]]\nid = \"bare\"\nhome = \"{}\"\naudience = \"all\"\n\
+         [[source]]\nid = \"also\"\npages = [\"{}\"]\naudience = \"all\"\n",
         server.url("/"),
-        server.url("/bare")
+        server.url("/bare"),
+        server.url("/")
     ));
+    let requests = server.runtime.block_on(server.mock.received_requests()).unwrap();
+    assert_eq!(
+        requests.iter().filter(|r| r.url.path() == "/").count(),
+        1,
+        "the homepage is fetched once"
+    );
+    let status = |id: &str| {
+        report["sources"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        (status("home"), status("bare"), status("also")),
+        ("checked".into(), "incomplete".into(), "checked".into())
+    );
+    assert!(
+        report["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["source"] == "also" && i["class"] == "listing"),
+        "{report}"
+    );
     assert_eq!(report["sources"][0]["documents"], 3, "homepage, feed, page: {report}");
     let items = report["items"].as_array().unwrap();
     let home = items

@@ -50,9 +50,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Print every window in every zone, in local time and UTC, and the union per outlet.
     Windows(FilesArgs),
-    /// Show what a check sees in pages and feeds: for a page its title, class, decoding, every
-    /// date with its provenance and the ones a check would use, the scoped text blocks and the
-    /// links; for a feed its entries and what had to be repaired to read them.
+    /// Show what a check sees in pages and feeds: for a page its title, class (a listing is
+    /// checked on its teasers, each shown with its address and the date it shows; a wall or an
+    /// empty page is not checked), decoding, every date with its provenance and the ones a check
+    /// would use, the scoped text blocks and the links; for a feed its entries and what had to
+    /// be repaired to read them.
     ///
     /// Inputs are local files or http(s) URLs (fetched once, without the cache or robots.txt:
     /// you asked for them by name).

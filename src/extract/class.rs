@@ -28,6 +28,13 @@ const LISTING_PARAGRAPHS: u32 = 4;
 const LISTING_TEASERS: usize = 8;
 const LISTING_OUTSIDE: u32 = 500;
 
+/// Whether a listing's teasers stand for it: enough of them to be what it shows (a section
+/// front with ten headlines of which one reads as a teaser was not read, and is not checked).
+pub fn enough_teasers(layout: &Layout, teasers: &Teasers) -> bool {
+    let n = teasers.items.len() as u32;
+    n > 0 && (n >= LISTING_TEASERS as u32 || n * 2 >= layout.headline_links)
+}
+
 /// Words of consent banners and subscription walls, in the languages the reference covers.
 const WALL_PHRASES: &[&str] = &[
     "accept all cookies",
@@ -59,28 +66,44 @@ const WALL_PHRASES: &[&str] = &[
     "contenuto riservato agli abbonati",
 ];
 
-/// Classifies a page from its layout, its main and visible text (read only for short pages) and
-/// whether its own metadata says it is an article (`og:type`, JSON-LD `@type`).
-pub fn classify(
-    layout: &Layout,
-    teasers: &Teasers,
-    body_words: usize,
-    main_text: &str,
-    visible_text: impl FnOnce() -> String,
-    declared_article: bool,
-) -> PageKind {
+/// The texts a page's class may be read from: the main containers', the same without the
+/// teasers, and all the page shows (the last two read only when needed).
+pub struct Texts<'a> {
+    pub main: &'a str,
+    pub outside_teasers: &'a dyn Fn() -> String,
+    pub visible: &'a dyn Fn() -> String,
+}
+
+/// Classifies a page from its layout and teasers, its texts and whether its own metadata says
+/// it is an article (`og:type`, JSON-LD `@type`).
+pub fn classify(layout: &Layout, teasers: &Teasers, body_words: usize, texts: Texts, declared_article: bool) -> PageKind {
     let page = layout.page.text;
+    let outside = teasers.prose_outside.max(teasers.main_outside);
+    let made_of_teasers = teasers.items.len() >= LISTING_TEASERS && outside < LISTING_OUTSIDE && outside * 4 < teasers.text;
     // Most pages carry a consent banner beside the article: a wall is when the banner's words
-    // are what the page offers instead of (or at the end of) a short text.
+    // are what the page offers instead of (or at the end of) a short text. On a page made of
+    // teasers, the words are read outside them: "Réservé aux abonnés" on a premium teaser is a
+    // label, not a wall.
     if layout.main_text < WALL_TEXT {
-        let main = main_text.to_lowercase();
+        let main = if made_of_teasers {
+            (texts.outside_teasers)()
+        } else {
+            texts.main.to_string()
+        }
+        .to_lowercase();
         let in_main = WALL_PHRASES.iter().find(|p| main.contains(*p));
         let on_page = || {
-            let all = visible_text().to_lowercase();
+            let all = (texts.visible)().to_lowercase();
             WALL_PHRASES.iter().find(|p| all.contains(*p))
         };
-        if let Some(phrase) = in_main.or_else(|| if layout.main_text < BARE_LEDE { on_page() } else { None }) {
-            return PageKind::not_article(
+        if let Some(phrase) = in_main.or_else(|| {
+            if layout.main_text < BARE_LEDE && !made_of_teasers {
+                on_page()
+            } else {
+                None
+            }
+        }) {
+            return PageKind::other(
                 PageClass::Interstitial,
                 format!(
                     "consent or subscription wall (\u{201c}{phrase}\u{201d}, {} characters of article text)",
@@ -90,19 +113,17 @@ pub fn classify(
         }
     }
     if page < EMPTY_PAGE && body_words < EMPTY_WORDS {
-        return PageKind::not_article(
+        return PageKind::other(
             PageClass::Empty,
             format!("{body_words} word(s) of text besides the title: empty, or drawn by JavaScript"),
         );
     }
-    let outside = teasers.prose_outside.max(teasers.main_outside);
-    let made_of_teasers = teasers.items.len() >= LISTING_TEASERS && outside < LISTING_OUTSIDE && outside * 4 < teasers.text;
     let section_front = !declared_article
         && layout.headline_links >= LISTING_HEADLINES
         && layout.paragraphs < LISTING_PARAGRAPHS
         && (layout.paragraphs == 0 || layout.main_text * 5 < layout.page.text);
     if made_of_teasers || section_front {
-        return PageKind::not_article(
+        return PageKind::other(
             PageClass::Listing,
             format!(
                 "listing or section page ({} teasers holding {} characters, {} outside them; {} linked headlines, {} paragraph(s) of prose)",

@@ -50,8 +50,9 @@ pub struct Layout {
     pub page: Measure,
     /// Headings that are links (teasers of other articles), anywhere in the page.
     pub headline_links: u32,
-    /// The paragraphs of prose anywhere in the page, in document order.
-    paragraphs_found: Vec<NodeId>,
+    /// The paragraphs of prose anywhere in the page, in document order, with their own
+    /// characters (a container's text written straight into it, not its children's).
+    paragraphs_found: Vec<(NodeId, u32)>,
 }
 
 /// Elements whose content is never article text (and is not measured).
@@ -70,6 +71,7 @@ impl Layout {
             scored,
             suspect,
             headline_links,
+            scored_chars,
             ..
         } = a;
         let page_text = measures.get(&body.id()).map_or(0, |m| m.text);
@@ -91,7 +93,7 @@ impl Layout {
         // Ties go to the earlier element, so the choice does not depend on hash order.
         ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let Some(&(mut top, mut top_score)) = ranked.first() else {
-            return Layout::of(body, vec![body.id()], measures, scored, headline_links);
+            return Layout::of(body, vec![body.id()], measures, (scored, scored_chars), headline_links);
         };
         // An article cut into many small boxes (one per paragraph) has several near-equal
         // winners: their closest common container is the article.
@@ -137,7 +139,7 @@ impl Layout {
         if let Some(container) = guide.and_then(|g| guided(body, &scored, g, &measures))
             && !is_within(body, container, top)
         {
-            return Layout::of(body, vec![container], measures, scored, headline_links);
+            return Layout::of(body, vec![container], measures, (scored, scored_chars), headline_links);
         }
         let top_el = element(top).expect("the top candidate is an element");
         let sibling_floor = (top_score * 0.2).max(10.0);
@@ -161,10 +163,16 @@ impl Layout {
             }
             _ => parts.push(top),
         }
-        Layout::of(body, parts, measures, scored, headline_links)
+        Layout::of(body, parts, measures, (scored, scored_chars), headline_links)
     }
 
-    fn of(body: ElementRef, parts: Vec<NodeId>, measures: FxHashMap<NodeId, Measure>, scored: Vec<NodeId>, headline_links: u32) -> Layout {
+    fn of(
+        body: ElementRef,
+        parts: Vec<NodeId>,
+        measures: FxHashMap<NodeId, Measure>,
+        (scored, chars): (Vec<NodeId>, Vec<u32>),
+        headline_links: u32,
+    ) -> Layout {
         let main_text = parts.iter().map(|id| measures.get(id).map_or(0, |m| m.text)).sum();
         let paragraphs = scored
             .iter()
@@ -178,12 +186,13 @@ impl Layout {
             paragraphs,
             page,
             headline_links,
-            paragraphs_found: scored,
+            paragraphs_found: scored.into_iter().zip(chars).collect(),
         }
     }
 
-    /// The paragraphs of prose anywhere in the page (in comments and sidebars too).
-    pub fn paragraph_nodes(&self) -> &[NodeId] {
+    /// The paragraphs of prose anywhere in the page (in comments and sidebars too), with their
+    /// own characters.
+    pub fn paragraph_nodes(&self) -> &[(NodeId, u32)] {
         &self.paragraphs_found
     }
 
@@ -269,8 +278,9 @@ struct Analysis {
     unlikely: Option<(NodeId, Unlikely)>,
     /// Candidates inside such subtrees, and that subtree.
     suspect: FxHashMap<NodeId, (NodeId, Unlikely)>,
-    /// Paragraphs that scored, for [`Layout::paragraphs`].
+    /// Paragraphs that scored, for [`Layout::paragraphs`], and their own characters.
     scored: Vec<NodeId>,
+    scored_chars: Vec<u32>,
     headline_links: u32,
 }
 
@@ -346,6 +356,7 @@ impl Analysis {
         if para.text >= 25 && (para.links as f32) < 0.5 * para.text as f32 {
             let score = 1.0 + para.commas as f32 + (para.text / 100).min(3) as f32;
             self.scored.push(el.id());
+            self.scored_chars.push(para.text);
             let own = own.then_some(el.id());
             let open = &self.ancestors[self.barrier.min(self.ancestors.len())..];
             for (level, id) in own.into_iter().chain(open.iter().rev().copied()).take(5).enumerate() {

@@ -1,11 +1,13 @@
-//! Pages to articles with scraper: the main text as scoped blocks, outbound links, and every
-//! publication / modification date the page states.
+//! Pages to articles with scraper: the main text as scoped blocks, outbound links, every
+//! publication / modification date the page states, and what kind of page it is.
 //!
-//! The main container is the first `<article>`, `[itemprop=articleBody]`, `<main>` or
-//! `[role=main]`, else `<body>`. Inside it, chrome is skipped: navigation, header, footer,
-//! aside, forms, scripts and styles, and anything whose class or id names a cookie banner,
+//! The main containers are chosen by where the prose is (`content`, guided by JSON-LD's
+//! `articleBody`). Inside them, chrome is skipped: navigation, header, footer, aside, forms,
+//! scripts and styles, link lists, and anything whose class or id names a cookie banner,
 //! sharing bar, related-links box or advert. Blockquotes and `<pre>` keep their own scopes so
-//! a rule can treat a quoted passage differently from the author's prose.
+//! a rule can treat a quoted passage differently from the author's prose. A listing page (a
+//! homepage, a section front: `teaser`, `class`) is read on its teasers besides: each item's
+//! headline and standfirst in `teaser` blocks, with its links and the date it shows.
 //!
 //! This is a pure, synchronous function over a string: the scraper DOM is `!Send` and never
 //! leaves it.
@@ -76,12 +78,16 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
         .map(|b| text[b.range.clone()].split_whitespace().count())
         .sum();
     let found = teaser::Teasers::find(body, base, &layout);
+    let items: FxHashSet<NodeId> = found.items.iter().map(|t| t.node).collect();
     let kind = class::classify(
         &layout,
         &found,
         body_words,
-        &text,
-        || visible_text(body, None, None, usize::MAX),
+        class::Texts {
+            main: &text,
+            outside_teasers: &|| read_main(&doc, &layout, None, base, &items).0.finish().0,
+            visible: &|| visible_text(body, None, None, usize::MAX),
+        },
         declares_article(&doc, &json_ld),
     );
     let mut article = Article {
@@ -93,8 +99,8 @@ pub fn extract(html: &str, base: &Url, tz: Option<Tz>) -> Result<Extracted, Extr
         kind,
         teasers: Vec::new(),
     };
-    if article.kind.class == PageClass::Listing && !found.items.is_empty() {
-        read_teasers(&doc, &layout, &found, base, tz, &mut article);
+    if article.kind.class == PageClass::Listing && class::enough_teasers(&layout, &found) {
+        read_teasers(&doc, &layout, &found, &items, base, tz, &mut article);
     }
     Ok(Extracted { article, problems })
 }
@@ -115,6 +121,10 @@ fn read_main(doc: &Html, layout: &Layout, title: Option<&str>, base: &Url, skip:
     }
     for part in &layout.parts {
         let el = doc.tree.get(*part).and_then(ElementRef::wrap).expect("parts are elements");
+        // A main container that is (or lies in) a left-out element is left out whole.
+        if !skip.is_empty() && el.ancestors().map(|a| a.id()).chain([el.id()]).any(|id| skip.contains(&id)) {
+            continue;
+        }
         walker.walk(el, Scope::Body);
         walker.flush(Scope::Body);
     }
@@ -124,9 +134,16 @@ fn read_main(doc: &Html, layout: &Layout, title: Option<&str>, base: &Url, skip:
 /// A listing page's text: its title, what its main containers say outside the teasers (a
 /// section's introduction), then each teaser — its headline, then what is written beside it —
 /// in `teaser` blocks, with the links it holds and the date it shows.
-fn read_teasers(doc: &Html, layout: &Layout, found: &teaser::Teasers, base: &Url, tz: Option<Tz>, article: &mut Article) {
-    let skip: FxHashSet<NodeId> = found.items.iter().map(|t| t.node).collect();
-    let (out, links) = read_main(doc, layout, article.title.as_deref(), base, &skip);
+fn read_teasers(
+    doc: &Html,
+    layout: &Layout,
+    found: &teaser::Teasers,
+    skip: &FxHashSet<NodeId>,
+    base: &Url,
+    tz: Option<Tz>,
+    article: &mut Article,
+) {
+    let (out, links) = read_main(doc, layout, article.title.as_deref(), base, skip);
     let mut walker = Walker {
         out,
         buf: String::new(),
@@ -134,17 +151,25 @@ fn read_teasers(doc: &Html, layout: &Layout, found: &teaser::Teasers, base: &Url
         base,
         title: None,
         layout,
-        skip: &skip,
+        skip,
     };
     let order = page_dates::slash_order(doc);
     for t in &found.items {
         let item = doc.tree.get(t.node).and_then(ElementRef::wrap).expect("teasers are elements");
         let link = doc.tree.get(t.link).and_then(ElementRef::wrap).expect("teaser links are elements");
         let start = walker.out.len() + if walker.out.is_empty() { 0 } else { 2 };
-        walker.out.push(Scope::Teaser, &teaser::visible_except(link, None));
-        walker.out.push(Scope::Teaser, &teaser::visible_except(item, Some(t.link)));
-        for e in item.descendants().filter_map(ElementRef::wrap) {
-            walker.collect_link(e.value(), Scope::Teaser);
+        let mut held: Vec<&scraper::node::Element> = vec![item.value()];
+        walker
+            .out
+            .push(Scope::Teaser, &teaser::read_item(link, None, &mut |e| held.push(e)));
+        if t.node != t.link {
+            walker
+                .out
+                .push(Scope::Teaser, &teaser::read_item(item, Some(t.link), &mut |e| held.push(e)));
+            held.push(link.value());
+        }
+        for e in held {
+            walker.collect_link(e, Scope::Teaser);
         }
         article.teasers.push(Teaser {
             range: start..walker.out.len(),

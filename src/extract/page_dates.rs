@@ -124,25 +124,49 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
     found
 }
 
-/// The date a listing's teaser shows: its `<time datetime>`, else the first date written in its
-/// text beside the headline (`headline`: the link's text, left out, since a headline that
-/// names a day is about that day).
+/// The date a listing's teaser shows of itself: its `<time datetime>`, else a short element
+/// beside the headline that is mostly a date (`6 mai 2017, 18 h`). A date in the standfirst's
+/// prose ("the documents released on 5 May…") says what the item is about, not when it was
+/// published, and would let a teaser posted inside the window pass for one from before it.
 pub fn of_teaser(item: ElementRef, headline: ego_tree::NodeId, order: SlashOrder, tz: Option<Tz>) -> Option<FoundDate> {
+    /// A date line is short: a day, a month, a year and an hour at most, with a word or two.
+    const DATE_LINE: usize = 40;
+    let outside_headline = |el: &ElementRef| el.id() != headline && !el.ancestors().any(|a| a.id() == headline);
     let time = item
         .select(selector!("time[datetime]"))
+        .filter(outside_headline)
         .filter_map(|t| t.value().attr("datetime"))
-        .find(|raw| !raw.trim().is_empty());
+        .map(str::trim)
+        .find(|raw| !raw.is_empty());
     if let Some(raw) = time {
         return Some(FoundDate {
-            raw: raw.trim().to_string(),
+            raw: raw.to_string(),
             provenance: Provenance::TeaserDate,
-            parsed: crate::dates::parse(raw.trim(), tz),
+            parsed: crate::dates::parse(raw, tz),
         });
     }
-    let text = super::teaser::visible_except(item, Some(headline));
-    let spotted = find::first(&text, order, None)?;
-    let raw = crate::article::collapse_whitespace(&text[spotted.range.clone()]);
-    Some(Written { raw, spotted }.into_found(Provenance::TeaserDate, tz))
+    item.descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(outside_headline)
+        .find_map(|el| {
+            if el
+                .children()
+                .filter_map(ElementRef::wrap)
+                .any(|c| !matches!(c.value().name(), "span" | "b" | "strong" | "em" | "i" | "small"))
+            {
+                return None;
+            }
+            let text = super::teaser::read_item(el, None, &mut |_| {});
+            let chars = text.chars().count();
+            if chars > DATE_LINE {
+                return None;
+            }
+            let spotted = find::first(&text, order, None)?;
+            (spotted.range.len() * 2 >= text.len()).then(|| {
+                let raw = crate::article::collapse_whitespace(&text[spotted.range.clone()]);
+                Written { raw, spotted }.into_found(Provenance::TeaserDate, tz)
+            })
+        })
 }
 
 /// A date read from text, with what was written.

@@ -1,5 +1,5 @@
 //! The teasers of a page: the repeated items a homepage or section front is made of, each a
-//! headline linking to another page of the site, with what is written beside it (a standfirst,
+//! headline linking to another page, with what is written beside it (a standfirst,
 //! a section label, a time).
 //!
 //! A teaser is found from its link, not from class names: a link whose text reads as a headline
@@ -13,7 +13,7 @@
 use super::content::{Layout, SKIP};
 use crate::article::collapse_whitespace;
 use ego_tree::NodeId;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use scraper::{ElementRef, Node};
 use url::Url;
 
@@ -57,11 +57,14 @@ enum Holds {
 }
 
 struct Finder<'a> {
+    /// The page's own address, without its fragment: a link to it is no teaser.
+    page: Url,
     base: &'a Url,
     layout: &'a Layout,
-    /// Distinct headline addresses, in the order first met.
+    /// Distinct headline addresses, in the order first met, and their indexes.
     urls: Vec<Url>,
-    /// Headline links: the `<a>` and the index of its address.
+    known: FxHashMap<Url, usize>,
+    /// Headline links: the `<a>`, the index of its address, its length in characters.
     links: Vec<(NodeId, usize, u32)>,
     holds: FxHashMap<NodeId, Holds>,
 }
@@ -69,18 +72,22 @@ struct Finder<'a> {
 impl Teasers {
     pub fn find(body: ElementRef, base: &Url, layout: &Layout) -> Teasers {
         let mut f = Finder {
+            page: without_fragment(base),
             base,
             layout,
             urls: Vec::new(),
+            known: FxHashMap::default(),
             links: Vec::new(),
             holds: FxHashMap::default(),
         };
         f.visit(body);
+        let tree = body.tree();
         let mut items: Vec<Teaser> = Vec::new();
+        let mut nodes: FxHashSet<NodeId> = FxHashSet::default();
         for &(link, url, chars) in &f.links {
             let limit = ITEM_CHARS.max(ITEM_TIMES_HEADLINE * chars);
             let mut node = link;
-            let mut up = body.tree().get(link).and_then(|n| n.parent());
+            let mut up = tree.get(link).and_then(|n| n.parent());
             while let Some(parent) = up.filter(|p| p.id() != body.id()) {
                 if f.holds.get(&parent.id()) != Some(&Holds::One(url)) || layout.measure(parent.id()).text > limit {
                     break;
@@ -89,7 +96,7 @@ impl Teasers {
                 up = parent.parent();
             }
             // The image link and the title link of one item climb to the same element.
-            if !items.iter().any(|t| t.node == node) {
+            if nodes.insert(node) {
                 items.push(Teaser {
                     node,
                     link,
@@ -97,47 +104,50 @@ impl Teasers {
                 });
             }
         }
-        let text = items.iter().map(|t| layout.measure(t.node).text).sum();
-        let inside: rustc_hash::FxHashSet<NodeId> = items.iter().map(|t| t.node).collect();
-        let prose_outside = layout
-            .paragraph_nodes()
-            .iter()
-            .filter(|p| {
-                let mut n = body.tree().get(**p);
-                while let Some(node) = n {
-                    if inside.contains(&node.id()) {
-                        return false;
-                    }
-                    n = node.parent();
-                }
-                true
-            })
-            .map(|p| layout.measure(*p).text)
-            .sum();
-        let within = |id: NodeId, set: &dyn Fn(NodeId) -> bool| {
-            let mut n = body.tree().get(id);
+        // The closest item around a node, if any (itself included).
+        let item_around = |id: NodeId, own: bool| {
+            let mut n = tree.get(id);
+            if !own {
+                n = n.and_then(|n| n.parent());
+            }
             while let Some(node) = n {
-                if set(node.id()) {
-                    return true;
+                if nodes.contains(&node.id()) {
+                    return Some(node.id());
                 }
                 n = node.parent();
             }
-            false
+            None
         };
+        // Two links to one page with different reaches can make an item inside another: the
+        // outer one holds it.
+        items.retain(|t| item_around(t.node, false).is_none());
+        let nodes: FxHashSet<NodeId> = items.iter().map(|t| t.node).collect();
+        let text = items.iter().map(|t| layout.measure(t.node).text).sum();
+        let prose_outside = layout
+            .paragraph_nodes()
+            .iter()
+            .filter(|(p, _)| item_around(*p, true).is_none_or(|i| !nodes.contains(&i)))
+            .map(|(_, chars)| chars)
+            .sum();
+        // Each item's text counts against the main container it lies in; a container that lies
+        // in an item has nothing outside it.
+        let parts: FxHashSet<NodeId> = layout.parts.iter().copied().collect();
+        let mut held: FxHashMap<NodeId, u32> = FxHashMap::default();
+        for t in &items {
+            let mut n = tree.get(t.node);
+            while let Some(node) = n {
+                if parts.contains(&node.id()) {
+                    *held.entry(node.id()).or_default() += layout.measure(t.node).text;
+                    break;
+                }
+                n = node.parent();
+            }
+        }
         let main_outside = layout
             .parts
             .iter()
-            .map(|&part| {
-                if within(part, &|n| inside.contains(&n)) {
-                    return 0;
-                }
-                let held: u32 = items
-                    .iter()
-                    .filter(|t| within(t.node, &|n| n == part))
-                    .map(|t| layout.measure(t.node).text)
-                    .sum();
-                layout.measure(part).text.saturating_sub(held)
-            })
+            .filter(|part| item_around(**part, true).is_none_or(|i| !nodes.contains(&i)))
+            .map(|part| layout.measure(*part).text.saturating_sub(held.get(part).copied().unwrap_or(0)))
             .sum();
         Teasers {
             items,
@@ -182,53 +192,58 @@ impl Finder<'_> {
         if own < HEADLINE_VISIBLE || own > *HEADLINE_CHARS.end() {
             return None;
         }
-        // A headline stands on its own line: the link is its block's text (or holds the
-        // block). A link inside a sentence is a reference, not a teaser.
+        // A headline stands on its own line: the link is most of its block's text (or holds
+        // the block), or the block is a row of links. A link inside a sentence is a
+        // reference, not a teaser.
         let block = a
             .ancestors()
             .filter_map(ElementRef::wrap)
             .find(|e| !INLINE.contains(&e.value().name()))
-            .map_or(own, |b| self.layout.measure(b.id()).text as usize);
-        if own * 2 < block {
+            .map(|b| self.layout.measure(b.id()));
+        if block.is_some_and(|b| own * 2 < b.text as usize && b.links * 5 < b.text * 4) {
             return None;
         }
         let href = a.value().attr("href")?.trim();
         let mut url = self.base.join(href).ok()?;
         url.set_fragment(None);
-        if !matches!(url.scheme(), "http" | "https" | "file") || url.as_str() == without_fragment(self.base).as_str() {
+        if !matches!(url.scheme(), "http" | "https" | "file") || url == self.page {
             return None;
         }
-        let text = visible_except(a, None);
+        let text = read_item(a, None, &mut |_| {});
         let chars = text.chars().count();
         if !HEADLINE_CHARS.contains(&chars) || text.split(' ').count() < HEADLINE_WORDS {
             return None;
         }
-        let index = match self.urls.iter().position(|u| *u == url) {
-            Some(i) => i,
-            None => {
-                self.urls.push(url);
-                self.urls.len() - 1
-            }
-        };
+        let index = *self.known.entry(url).or_insert_with_key(|url| {
+            self.urls.push(url.clone());
+            self.urls.len() - 1
+        });
         self.links.push((a.id(), index, chars as u32));
         self.holds.insert(a.id(), Holds::One(index));
         Some(index)
     }
 }
 
-/// The text a reader sees in an element (never-text elements such as an icon's `<svg>` left
-/// out), without the element `except` (a teaser's headline), whitespace collapsed.
-pub fn visible_except(el: ElementRef, except: Option<NodeId>) -> String {
-    fn push(el: ElementRef, except: Option<NodeId>, out: &mut String) {
+/// The text a reader sees in an element, whitespace collapsed, leaving out never-text elements
+/// (an icon's `<svg>`, scripts), hidden ones and the element `except` (a teaser's headline);
+/// `element` is shown every element read (to collect the links and embeds it holds). Words
+/// split by inline markup stay whole (`Macron<em>Leaks</em>`); blocks and line breaks separate.
+pub fn read_item<'a>(el: ElementRef<'a>, except: Option<NodeId>, element: &mut dyn FnMut(&'a scraper::node::Element)) -> String {
+    fn push<'a>(el: ElementRef<'a>, except: Option<NodeId>, element: &mut dyn FnMut(&'a scraper::node::Element), out: &mut String) {
         for child in el.children() {
             match child.value() {
-                Node::Text(t) => {
-                    out.push_str(t);
-                    out.push(' ');
-                }
+                Node::Text(t) => out.push_str(t),
                 Node::Element(e) if !SKIP.contains(&e.name()) && !super::is_hidden(e) && Some(child.id()) != except => {
+                    element(e);
+                    let block = !INLINE.contains(&e.name()) && e.name() != "a";
+                    if block {
+                        out.push(' ');
+                    }
                     if let Some(c) = ElementRef::wrap(child) {
-                        push(c, except, out);
+                        push(c, except, element, out);
+                    }
+                    if block {
+                        out.push(' ');
                     }
                 }
                 _ => {}
@@ -236,13 +251,14 @@ pub fn visible_except(el: ElementRef, except: Option<NodeId>) -> String {
         }
     }
     let mut out = String::new();
-    push(el, except, &mut out);
+    push(el, except, element, &mut out);
     collapse_whitespace(&out)
 }
 
 /// Elements that flow within a line of text.
 const INLINE: &[&str] = &[
     "span", "b", "strong", "i", "em", "u", "small", "font", "mark", "abbr", "cite", "q", "time", "sup", "sub", "bdi", "bdo", "label", "s",
+    "img", "picture", "source", "data", "var", "kbd", "code", "del", "ins", "wbr",
 ];
 
 fn without_fragment(url: &Url) -> Url {
@@ -294,6 +310,40 @@ mod tests {
         );
         assert_eq!(a.teasers[8].url.as_str(), "https://www.example.fr/a8.html");
         assert!(!a.text.contains("monde entier") && !a.text.contains("Conditions"));
+    }
+
+    #[test]
+    fn a_teaser_reads_as_shown_its_words_whole_and_only_what_is_shown() {
+        // Bare links in a row: each link is its own item, its headline read once.
+        let row: String = (0..9)
+            .map(|i| format!("<a href=/b{i}.html>Le titre de la brève numéro {i}</a> "))
+            .collect();
+        let a = read(&format!("<html><body><h1>Brèves</h1><div class=row>{row}</div></body></html>"));
+        assert_eq!(a.kind.class, PageClass::Listing, "{:?}", a.kind);
+        assert_eq!(&a.text[a.teasers[2].range.clone()], "Le titre de la brève numéro 2");
+        // Inline markup does not split words; scripts, templates and hidden parts are not read
+        // and their addresses are not the teaser's links.
+        let cards: String = (0..9)
+            .map(|i| {
+                card(
+                    i,
+                    &format!(
+                        "Les <em>Macron</em>Leaks, épisode {i}.<script src=https://tracker.example/t.js></script>\
+                         <span hidden><a href=https://archive.org/details/EMLEAKS/x>caché</a></span>"
+                    ),
+                )
+            })
+            .collect();
+        let a = read(&format!("<html><body><h1>Politique</h1>{cards}</body></html>"));
+        assert!(a.text.contains("Les MacronLeaks, épisode 3."), "{}", a.text);
+        assert!(!a.text.contains("caché"));
+        assert!(
+            a.links
+                .iter()
+                .all(|l| !l.url.as_str().contains("EMLEAKS") && !l.url.as_str().contains("tracker")),
+            "{:?}",
+            a.links
+        );
     }
 
     #[test]

@@ -292,7 +292,7 @@ fn summary(out: &mut String, r: &Report) {
     }
     let _ = writeln!(
         out,
-        "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s), {} not checked (not articles); {} problem(s){incomplete}",
+        "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s), {} page(s) not checked (walls, empty pages); {} problem(s){incomplete}",
         r.count(Severity::Violation),
         r.count(Severity::Warning),
         r.count(Severity::Notice),
@@ -372,6 +372,9 @@ fn observed_line(t: &Timing, d: &DateRef, verdict: &str, zones: &str) -> Option<
         Provenance::ObservedChanged => Some(format!(
             "{verdict} window `{w}` by observation: its content changed after {after} and by {by}; {}{zones}",
             says("modification")
+        )),
+        Provenance::ObservedShown => Some(format!(
+            "{verdict} window `{w}` by observation: the listing showed it when blackout read it, {by}{zones}"
         )),
         _ => None,
     }

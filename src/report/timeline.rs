@@ -7,6 +7,7 @@
 
 use super::escape::Html;
 use super::{Report, SharedSpan as Band, SourceSummary};
+use crate::article::Provenance;
 use crate::judge::ItemReport;
 use crate::model::{Severity, stamp, wire_name};
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -77,10 +78,15 @@ pub struct Mark<'a> {
 }
 
 /// The instant an item is drawn at — the one its verdict rests on, or the publisher's date —
-/// and whether it is such a date (or, without one, when blackout first saw or read it).
+/// and whether it is such a date (or, without one, when blackout first saw or read it: a
+/// listing's teasers timed by when it was read are that too).
 pub fn placed(item: &ItemReport) -> Option<(DateTime<Utc>, bool)> {
-    match item.timings.iter().find_map(|t| t.instant).or(item.published) {
-        Some(t) => Some((t, true)),
+    let verdict = item
+        .timings
+        .iter()
+        .find_map(|t| t.instant.map(|i| (i, t.provenance != Some(Provenance::ObservedShown))));
+    match verdict.or(item.published.map(|p| (p, true))) {
+        Some(placed) => Some(placed),
         None => item.first_seen.or(item.fetched_at).map(|t| (t, false)),
     }
 }

@@ -12,6 +12,7 @@ mod read;
 
 pub use read::Extractor;
 
+use crate::article::normalize_url;
 use crate::fetch::{Document, FetchError, Fetcher, Location, Request, Slots};
 use crate::judge::{self, Clock, Item, Judged, Page};
 use crate::model::SourceId;
@@ -275,7 +276,7 @@ impl<'a> Run<'a> {
     /// Reads the homepages and adds the feeds they advertise to the plan (each once per source).
     /// Each homepage read is a page of its source too, judged (as a listing) from this read,
     /// which is returned.
-    fn discover(&self, plan: &mut Plan, tallies: &mut [Tally]) -> Vec<(Location, Document)> {
+    fn discover(&self, plan: &mut Plan, tallies: &mut [Tally]) -> Vec<HomeRead> {
         let homes: Vec<(SourceId, Location)> = plan
             .inputs
             .iter()
@@ -286,17 +287,20 @@ impl<'a> Run<'a> {
         let found = self.fetch_all("homes", &requests, &|i, fetched| {
             let (s, location) = &homes[i];
             let mut out = Tally::default();
-            let doc = fetched.as_ref().ok().cloned();
-            let (feeds, reading) = read::home(fetched, location, plan.source(*s), &mut out);
+            let (home, reading) = read::home(fetched, location, plan.source(*s), &mut out);
             out.input(reading);
-            (out, feeds, doc)
+            (out, home)
         });
         let mut read = Vec::new();
         for ((s, home), found) in homes.iter().zip(found) {
-            let (out, feeds, doc) = found.unwrap_or_default();
+            let Some((out, read::Home { feeds, doc })) = found else { continue };
             if let Some(doc) = doc {
                 plan.add(*s, Kind::Page, home.clone());
-                read.push((home.clone(), doc));
+                read.push(HomeRead {
+                    source: *s,
+                    url: normalize_url(&home.url()),
+                    doc,
+                });
             }
             tallies[s.index()].absorb(out);
             for url in feeds {
@@ -370,7 +374,7 @@ impl<'a> Run<'a> {
         &self,
         plan: &Plan,
         work: &Worklist,
-        homes: &[(Location, Document)],
+        homes: &[HomeRead],
         history: &dyn History,
         clock: Clock,
         max_body: u64,
@@ -401,18 +405,26 @@ impl<'a> Run<'a> {
             }
             judged.put(i, out);
         };
-        // A homepage discovery read is judged from that read: not fetched again, nor counted
-        // again as its source's input.
-        let read_before = |p: usize| homes.iter().find(|(l, _)| *l == work.pages[p].location).map(|(_, d)| d);
+        // A homepage discovery read is judged from that read: not fetched again, its fetch and
+        // decoding not counted again. For its own source it is an input already counted (only
+        // an extraction that fails counts, as the failed input it then is); for a source that
+        // lists the same page, an input like any other.
+        let page_url = |p: usize| normalize_url(&work.pages[p].location.url());
+        let read_before = |p: usize| {
+            let url = page_url(p);
+            homes.iter().find(|h| h.url == url).map(|h| &h.doc)
+        };
         let each = |p: usize, fetched: Option<Result<Document, FetchError>>| {
             let users = &work.pages[p].items;
             let mut read = PageReads::new(plan, readers(work, &work.pages[p]));
-            let counted = fetched.is_some();
+            let before = fetched.is_none();
             let doc = match fetched {
                 Some(fetched) => read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch),
                 None => read_before(p).cloned(),
             };
-            let pages = read.extract(doc.as_ref(), self.extract);
+            let pages = read.extract(doc.as_ref(), self.extract, before);
+            let url = before.then(|| page_url(p));
+            let home_of = |s: SourceId| url.as_ref().is_some_and(|u| homes.iter().any(|h| h.source == s && h.url == *u));
             for &i in users {
                 let s = work.items[i].source;
                 let mut own = read.take_for(s);
@@ -420,12 +432,15 @@ impl<'a> Run<'a> {
                     .iter()
                     .find(|(key, _)| *key == reading_key(plan.source(s)))
                     .and_then(|(_, p)| p.as_ref());
-                if work.items[i].entries.is_empty() && counted {
-                    own.input(match (page, doc.as_ref().is_some_and(|d| d.truncated)) {
+                if work.items[i].entries.is_empty() {
+                    let reading = match (page, doc.as_ref().is_some_and(|d| d.truncated)) {
                         (Some(_), false) => Reading::Whole,
                         (Some(_), true) => Reading::Partly(read.fetch.failure_of(Code::BodyCut)),
                         (None, _) => Reading::Failed(read.failure(s)),
-                    });
+                    };
+                    if !home_of(s) || matches!(reading, Reading::Failed(_)) {
+                        own.input(reading);
+                    }
                 }
                 finish(i, page, own);
             }
@@ -455,6 +470,14 @@ impl<'a> Run<'a> {
             tallies[w.source.index()].absorb(t.unwrap_or_default());
         }
     }
+}
+
+/// A homepage read for its feeds, kept to be judged as its source's page.
+pub struct HomeRead {
+    source: SourceId,
+    /// Its address, normalised as the worklist's pages are.
+    url: Url,
+    doc: Document,
 }
 
 /// The distinct sources that read a page, in the order of its items.
@@ -504,7 +527,7 @@ impl<'a> PageReads<'a> {
     }
 
     /// The page extracted once per distinct reading of its readers.
-    fn extract(&mut self, doc: Option<&Document>, extract: Extractor) -> Vec<(ReadingKey, Option<Page>)> {
+    fn extract(&mut self, doc: Option<&Document>, extract: Extractor, decoded_before: bool) -> Vec<(ReadingKey, Option<Page>)> {
         let mut pages: Vec<(ReadingKey, Option<Page>)> = Vec::new();
         for s in &self.readers {
             let source = self.plan.source(*s);
@@ -513,7 +536,7 @@ impl<'a> PageReads<'a> {
                 continue;
             }
             let mut tally = Tally::default();
-            let page = doc.and_then(|d| read::page(d, source, extract, &mut tally));
+            let page = doc.and_then(|d| read::page(d, source, extract, decoded_before, &mut tally));
             self.extractions.push((key, tally));
             pages.push((key, page));
         }

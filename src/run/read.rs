@@ -88,19 +88,34 @@ fn code_of(e: &FetchError) -> Code {
     }
 }
 
-/// The feeds a homepage advertises; none is a problem of its source.
-pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> (Vec<Url>, Reading) {
+/// What a homepage gave: the feeds it advertises, and the document itself (judged as a page).
+pub struct Home {
+    pub feeds: Vec<Url>,
+    pub doc: Option<Document>,
+}
+
+/// The feeds a homepage advertises; none is a problem of its source, which is then read in
+/// part (the homepage itself is judged, its articles are not reached).
+pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: &Source, out: &mut Tally) -> (Home, Reading) {
     let Some((doc, decoded)) = accept(fetched, location, source, out) else {
-        return (Vec::new(), out.failed());
+        return (
+            Home {
+                feeds: Vec::new(),
+                doc: None,
+            },
+            out.failed(),
+        );
     };
     let feeds = feed::advertised(&decoded.text, &doc.final_url);
-    if feeds.is_empty() {
+    let reading = if feeds.is_empty() {
         let message =
             "the homepage advertises no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type): name the feed with `feed =`";
         out.problem(source, &doc.final_url, Code::NoFeedAdvertised, message);
-        return (feeds, out.failed());
-    }
-    (feeds, Reading::Whole)
+        Reading::Partly(out.last_failure())
+    } else {
+        Reading::Whole
+    };
+    (Home { feeds, doc: Some(doc) }, reading)
 }
 
 /// What a feed or sitemap listed.
@@ -173,8 +188,14 @@ pub fn listing(fetched: Result<Document, FetchError>, location: &Location, sourc
 
 /// A fetched page decoded and extracted for one reader (its charset, its zone), in isolation:
 /// a panic in extraction (a bug, on hostile input) costs this page, recorded, never the run.
-pub fn page(doc: &Document, source: &Source, extract: Extractor, out: &mut Tally) -> Option<Page> {
-    let decoded = decode(doc, source, out);
+/// A page's article, extracted; `decoded_before`: its decoding problems were recorded when it
+/// was read before (a homepage, read for its feeds), and are not recorded twice.
+pub fn page(doc: &Document, source: &Source, extract: Extractor, decoded_before: bool, out: &mut Tally) -> Option<Page> {
+    let decoded = if decoded_before {
+        doc.decode(source.charset)
+    } else {
+        decode(doc, source, out)
+    };
     let extracted = match super::isolated(|| extract(&decoded.text, &doc.final_url, source.tz)) {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => {

@@ -167,6 +167,20 @@ pub struct PageText {
     pub title: Option<String>,
     pub text: Digest,
     pub blocks: Vec<(Scope, usize, usize)>,
+    /// On a listing page, each teaser: its byte range, the page it links to, the date it
+    /// shows (as written), so a bundle can tell which item a matched teaser stood for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teasers: Vec<TeaserText>,
+}
+
+/// One teaser of a listing page, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeaserText {
+    pub start: usize,
+    pub end: usize,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// A listing's text of an item, with its blocks' scopes by byte range.
@@ -302,6 +316,17 @@ impl crate::run::Recorder for Recorded {
                 title: p.article.title.clone(),
                 text,
                 blocks: p.article.blocks.iter().map(|b| (b.scope, b.range.start, b.range.end)).collect(),
+                teasers: p
+                    .article
+                    .teasers
+                    .iter()
+                    .map(|t| TeaserText {
+                        start: t.range.start,
+                        end: t.range.end,
+                        url: t.url.to_string(),
+                        date: t.date.as_ref().map(|d| d.raw.clone()),
+                    })
+                    .collect(),
             })
         });
         let mut documents: Vec<String> = page.iter().map(|p| p.url.clone()).collect();
