@@ -899,3 +899,73 @@ fn a_run_timestamped_by_a_tsa_is_checked_by_blackout_and_by_openssl() {
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
     assert!(v.stdout.contains("timestamp not obtained:"), "{}", v.stdout);
 }
+
+/// Issue 14: a homepage judged on its teasers is evidence like any page. Its finding, timed by
+/// when the run saw the page, replays the same from the run's captures and from their WARC
+/// export, and the run verifies.
+#[test]
+fn a_homepage_finding_replays_the_same_from_its_captures() {
+    let server = Server::start();
+    let teasers: String = (0..9)
+        .map(|i| {
+            let standfirst = if i == 2 {
+                "Dans le fichier ardoise-2017-04.eml, un virement."
+            } else {
+                "Un chapeau qui résume l'article."
+            };
+            format!("<div class=card><h2><a href=\"/a{i}.html\">Le titre numéro {i} de la une du jour</a></h2><p>{standfirst}</p></div>")
+        })
+        .collect();
+    server.serve(
+        "/",
+        ResponseTemplate::new(200).set_body_raw(
+            format!("<html><head><link rel=alternate type=application/rss+xml href=/feed.xml></head><body><h1>À la une</h1>{teasers}</body></html>"),
+            "text/html; charset=utf-8",
+        ),
+    );
+    server.serve(
+        "/feed.xml",
+        ResponseTemplate::new(200).set_body_raw(
+            "<rss version=\"2.0\"><channel><title>Le Quotidien</title></channel></rss>",
+            "application/rss+xml",
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "schema = 1\n[[source]]\nid = \"une\"\nhome = \"{}\"\naudience = \"all\"\n",
+            server.url("/")
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state.db").display().to_string();
+    let live = run(&[
+        "check",
+        FR,
+        sources.to_str().unwrap(),
+        "--at",
+        "2017-05-06T12:00:00Z",
+        "--format",
+        "json",
+        "--state",
+        &state,
+    ]);
+    assert_eq!(live.code, 1, "{}", live.stderr);
+    let original = findings(&json(&live));
+    assert_eq!(original.len(), 1, "{original:#?}");
+    assert_eq!(original[0]["timing"]["provenance"], "observed:shown");
+    assert_eq!(original[0]["spans"][0]["scope"], "teaser");
+    let warc = dir.path().join("run1.warc.gz").display().to_string();
+    let export = run(&["evidence", "export", "--run", "1", "--state", &state, "-o", &warc]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    server.runtime.block_on(server.mock.reset());
+    for args in [vec!["replay", warc.as_str()], vec!["replay", "--run", "1", "--state", &state]] {
+        let replayed = run(&[args.as_slice(), &["--format", "json"]].concat());
+        assert_eq!(replayed.code, 1, "{args:?}: {}", replayed.stderr);
+        assert_eq!(findings(&json(&replayed)), original, "{args:?}");
+    }
+    let verified = run(&["evidence", "verify", "--state", &state]);
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
+}
