@@ -349,7 +349,17 @@ impl PageView {
             ),
             None => "(none)".into(),
         };
-        let _ = writeln!(out, "published: {}", chosen(&self.published));
+        let listing = self.checked && self.kind.class == crate::article::PageClass::Listing;
+        let _ = writeln!(
+            out,
+            "published: {}{}",
+            chosen(&self.published),
+            if listing {
+                " — the page's own: a check times a listing by its teasers' dates or when it was seen"
+            } else {
+                ""
+            }
+        );
         let _ = writeln!(out, "modified:  {}", chosen(&self.modified));
         let _ = writeln!(out, "dates found:");
         for d in &self.dates {

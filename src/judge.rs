@@ -128,6 +128,9 @@ pub struct SpanReport {
     pub needle: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// For a passage in a listing's teaser, the page the teaser links to: which item it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teaser: Option<String>,
     /// For fingerprint spans: words reproduced and the leaked documents they come from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub words: Option<u32>,
@@ -483,9 +486,13 @@ fn shown(page: &Page, m: &RuleMatch, clock: Clock) -> Option<ItemDates> {
         Some(latest) if !undated => latest,
         _ => {
             let seen = shown_at(page.fetched_at, clock.at);
+            let fetched = page.fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             DateRef {
                 provenance: Provenance::ObservedShown,
-                raw: seen.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                raw: match seen == page.fetched_at {
+                    true => format!("fetched {fetched}"),
+                    false => format!("fetched {fetched}, taken as of the run's instant"),
+                },
                 when: crate::dates::When::between(seen, seen),
             }
         }
@@ -515,9 +522,9 @@ fn teasers_version(page: &Page, m: &RuleMatch) -> Option<String> {
     Some(crate::identity::version_digest(ranges.into_iter().map(|r| &a.text[r.clone()])).hex())
 }
 
-/// No run lasts longer than this: a page fetched later than the run's instant by more is read
-/// by a run evaluated as of an earlier instant (`--at`) than the one it runs at.
-const RUN_SPAN: chrono::Duration = chrono::Duration::hours(24);
+/// A run lasts less than this: a page fetched later than the run's instant by more is read by
+/// a run evaluated as of an earlier instant (`--at`) than the one it runs at.
+const RUN_SPAN: chrono::Duration = chrono::Duration::hours(6);
 
 /// When a run saw a listing page show what it shows: when it fetched it (a replay's captures
 /// keep that instant), unless the run is evaluated as of an earlier instant than it runs at
@@ -703,6 +710,10 @@ impl Context<'_> {
             material: self.rules[h.material].id.clone(),
             needle: h.needle.clone(),
             url: h.url.as_ref().map(Url::to_string),
+            teaser: match (h.origin, h.scope, self.docs.page) {
+                (Origin::Page, Scope::Teaser, Some(p)) => p.article.teaser_at(h.range.start).map(|t| t.url.to_string()),
+                _ => None,
+            },
             words: h.reproduces.as_ref().map(|r| r.words),
             documents: h.reproduces.as_ref().map(|r| r.documents.clone()),
             excerpt: match h.range.is_empty() {
@@ -726,8 +737,10 @@ mod tests {
         // hours after the run's instant.
         let run = at("2017-05-06T12:00:00Z");
         assert_eq!(shown_at(at("2017-05-06T12:40:00Z"), run), at("2017-05-06T12:40:00Z"));
-        assert_eq!(shown_at(at("2017-05-07T11:00:00Z"), run), at("2017-05-07T11:00:00Z"));
-        // `--at` in 2017 over a page read today: seen as of the run's instant.
+        assert_eq!(shown_at(at("2017-05-06T17:30:00Z"), run), at("2017-05-06T17:30:00Z"));
+        // `--at` in 2017 over a page read today, or a day before the read: seen as of the
+        // run's instant, never later than the instant it is evaluated as of.
         assert_eq!(shown_at(at("2026-11-30T14:00:00Z"), run), run);
+        assert_eq!(shown_at(at("2017-05-07T11:00:00Z"), run), run);
     }
 }

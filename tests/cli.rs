@@ -817,7 +817,7 @@ fn every_problem_code_is_documented() {
 /// shows no date is timed by when the run saw the page (inside the window: a violation), and
 /// so is a link into the dump in a teaser; the same teaser dated 4 May by its `<time>` was
 /// posted before the window (cleared); two teasers, one dated and one not: seen when read; two
-/// dated teasers: the latest date; a date in a standfirst's prose is not the teaser's; premium
+/// dated teasers (a `<time>`, a "Publié le 4 mai 2017" line): the latest date; a date in a standfirst's prose is not the teaser's; premium
 /// labels ("Réservé aux abonnés") do not make a homepage a wall, a consent wall stays not
 /// checked; a rule whose scopes leave out `teaser` never reads them.
 #[test]
@@ -851,7 +851,9 @@ fn homepages_are_judged_on_their_teasers_timed_by_their_dates_or_when_seen() {
         assert_eq!(f["timing"]["instant"], "2017-05-06T12:00:00Z", "{source}: {f}");
         assert_eq!(f["severity"], "violation");
     }
-    assert_eq!(finding("une", "macronleaks-content")["spans"][0]["scope"], "teaser");
+    let span = &finding("une", "macronleaks-content")["spans"][0];
+    assert_eq!(span["scope"], "teaser");
+    assert!(span["teaser"].as_str().unwrap().ends_with("/2017/05/06/ardoise.html"), "{span}");
     let latest = finding("une-deux-dates", "macronleaks-content");
     assert_eq!(latest["timing"]["provenance"], "teaser:date", "{latest}");
     assert_eq!(latest["timing"]["instant"], "2017-05-06T08:00:00Z");

@@ -162,9 +162,13 @@ pub fn of_teaser(item: ElementRef, headline: ego_tree::NodeId, order: SlashOrder
                 return None;
             }
             let spotted = find::first(&text, order, None)?;
-            (spotted.range.len() * 2 >= text.len()).then(|| {
-                let raw = crate::article::collapse_whitespace(&text[spotted.range.clone()]);
-                Written { raw, spotted }.into_found(Provenance::TeaserDate, tz)
+            let date_chars = text[spotted.range.clone()].chars().count();
+            (date_chars * 5 >= chars * 2).then(|| {
+                Written {
+                    raw: text.clone(),
+                    spotted,
+                }
+                .into_found(Provenance::TeaserDate, tz)
             })
         })
 }

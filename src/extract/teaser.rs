@@ -206,7 +206,8 @@ impl Finder<'_> {
         let href = a.value().attr("href")?.trim();
         let mut url = self.base.join(href).ok()?;
         url.set_fragment(None);
-        if !matches!(url.scheme(), "http" | "https" | "file") || url == self.page {
+        // A link to the site's root is its logo or its "home" entry, never an item.
+        if !matches!(url.scheme(), "http" | "https" | "file") || url == self.page || url.path() == "/" {
             return None;
         }
         let text = read_item(a, None, &mut |_| {});

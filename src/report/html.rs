@@ -464,8 +464,12 @@ fn span(out: &mut String, sp: &SpanReport) {
         .unwrap_or_default();
     let _ = write!(
         out,
-        "<li>{what} in {} at {}..{}{words}<blockquote>{}<mark>{}{hidden}</mark>{}</blockquote></li>",
+        "<li>{what} in {}{} at {}..{}{words}<blockquote>{}<mark>{}{hidden}</mark>{}</blockquote></li>",
         wire_name(&sp.scope),
+        sp.teaser
+            .as_deref()
+            .map(|t| format!(" (the teaser of <span class=\"url\">{}</span>)", Html(t)))
+            .unwrap_or_default(),
         sp.start,
         sp.end,
         Html(&q.before),

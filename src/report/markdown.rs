@@ -136,7 +136,17 @@ fn finding(out: &mut String, f: &Finding) {
             // In a code span, which Markdown never turns into a link: a link into the dump is
             // shown, not handed over (a URL's serialisation holds no backtick).
             Some(u) => format!("link `{}`", crate::report::inert(u).replace('`', "%60")),
-            None => format!("{} {}..{}: “{}”", wire_name(&sp.scope), sp.start, sp.end, Markdown(&sp.excerpt)),
+            None => format!(
+                "{} {}..{}{}: “{}”",
+                wire_name(&sp.scope),
+                sp.start,
+                sp.end,
+                sp.teaser
+                    .as_deref()
+                    .map(|t| format!(" (the teaser of {})", Markdown(t)))
+                    .unwrap_or_default(),
+                Markdown(&sp.excerpt)
+            ),
         };
         let _ = writeln!(out, "- match ({} of {}): {what}", wire_name(&sp.matcher), Markdown(&sp.material));
     }

@@ -155,6 +155,10 @@ fn finding(out: &mut String, f: &Finding) {
             Some(u) => format!("link {}", inert(u)),
             None => format!("{} {}..{}: \"{}\"", wire_name(&sp.scope), sp.start, sp.end, inert(&sp.excerpt)),
         };
+        let what = match &sp.teaser {
+            Some(item) => format!("{what} (the teaser of {})", inert(item)),
+            None => what,
+        };
         let _ = writeln!(out, "            match ({} of `{}`): {what}", wire_name(&sp.matcher), sp.material);
     }
 }
@@ -374,7 +378,8 @@ fn observed_line(t: &Timing, d: &DateRef, verdict: &str, zones: &str) -> Option<
             says("modification")
         )),
         Provenance::ObservedShown => Some(format!(
-            "{verdict} window `{w}` by observation: the listing showed it when blackout read it, {by}{zones}"
+            "{verdict} window `{w}` by observation: the listing showed it when blackout read it, {by} ({}){zones}",
+            inert(&d.raw)
         )),
         _ => None,
     }

@@ -108,8 +108,7 @@ pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: 
     };
     let feeds = feed::advertised(&decoded.text, &doc.final_url);
     let reading = if feeds.is_empty() {
-        let message =
-            "the homepage advertises no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type): name the feed with `feed =`";
+        let message = "the homepage advertises no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type): name the feed with `feed =` (or list the pages to read with `pages =`)";
         out.problem(source, &doc.final_url, Code::NoFeedAdvertised, message);
         Reading::Partly(out.last_failure())
     } else {
