@@ -9,7 +9,7 @@
 use crate::article::{Article, DateReport, FoundDate, Link, PageClass, Provenance, Quote, TextBuilder, collapse_whitespace};
 use crate::charset::Basis;
 use crate::detect::{Hit, MatcherKind, Origin};
-use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tracking, Verdict, WindowId};
+use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tracking, Verdict, WindowId, stamp};
 use crate::problem::{Code, Problem};
 use crate::rules::{Engine, Gate, RuleMatch, RuleSet, Source, Text};
 use crate::sources::{Entry, FeedOnly};
@@ -372,7 +372,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     let mut shown_timings: Vec<Timing> = Vec::new();
     for m in &evaluation.matches {
         let rule = &engine.rules()[m.rule];
-        let teasers = item.page.and_then(|p| shown(p, m, clock));
+        let teasers = item.page.and_then(|p| shown(p, m, clock, dates.changed.as_ref()));
         let counting = match &teasers {
             Some(shown) => {
                 let mut t = Timings::new(engine.rules(), item.source, shown);
@@ -462,7 +462,13 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
 /// say nothing of when a given item appeared on it. A link hit does not say which teaser holds
 /// it, so it is timed so too. `None` for an article, and for a match resting on the feed alone:
 /// the item's dates time it.
-fn shown(page: &Page, m: &RuleMatch, clock: Clock) -> Option<ItemDates> {
+///
+/// A teaser's date is what the publisher says. When blackout saw the page change since its
+/// last read (`changed`), a teaser may be one of the changes, posted then under an older date:
+/// it is known only to have been shown by the read that saw the change, so its interval runs
+/// from the date it shows to that read, and a verdict across a window's start is `unknown` —
+/// told, not cleared. (Which teaser changed is not known: a whole-page change stands for all.)
+fn shown(page: &Page, m: &RuleMatch, clock: Clock, changed: Option<&DateRef>) -> Option<ItemDates> {
     let a = &page.article;
     if a.teasers.is_empty() || !m.evidence.iter().any(|h| h.origin == Origin::Page) {
         return None;
@@ -483,7 +489,18 @@ fn shown(page: &Page, m: &RuleMatch, clock: Clock) -> Option<ItemDates> {
         }
     }
     let published = match dated.into_iter().max_by_key(|d| d.when.latest) {
-        Some(latest) if !undated => latest,
+        Some(mut latest) if !undated => {
+            if let Some(c) = changed.filter(|c| c.when.latest > latest.when.latest) {
+                latest.when.latest = c.when.latest;
+                latest.raw = format!(
+                    "{}; the page changed after {} and by {}",
+                    latest.raw,
+                    stamp(c.when.earliest),
+                    stamp(c.when.latest)
+                );
+            }
+            latest
+        }
         _ => {
             let seen = shown_at(page.fetched_at, clock.at);
             let fetched = page.fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
