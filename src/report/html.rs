@@ -510,10 +510,15 @@ fn item_table(out: &mut String, marks: &[Mark]) {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             m.label.as_deref().unwrap_or_default(),
-            t.and_then(|t| t.instant)
-                .or(m.item.published)
-                .map(minute)
-                .unwrap_or_else(|| "no usable date".into()),
+            match t.filter(|t| t.provenance == Some(crate::article::Provenance::ObservedShown)) {
+                // A listing timed by when it was read has no publication date to show.
+                Some(shown) => format!("shown {}", shown.instant.map(minute).unwrap_or_default()),
+                None => t
+                    .and_then(|t| t.instant)
+                    .or(m.item.published)
+                    .map(minute)
+                    .unwrap_or_else(|| "no usable date".into()),
+            },
             Html(&m.kind.describe()),
             m.item.first_seen.map(minute).unwrap_or_default(),
             page(&m.item.url, m.item.title.as_deref())
