@@ -9,7 +9,7 @@
 use crate::article::{Article, DateReport, FoundDate, Link, PageClass, Provenance, Quote, TextBuilder, collapse_whitespace};
 use crate::charset::Basis;
 use crate::detect::{Hit, MatcherKind, Origin};
-use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tracking, Verdict, WindowId, stamp};
+use crate::model::{Category, FindingKey, LegalForce, Scope, Severity, Status, Tracking, Verdict, WindowId};
 use crate::problem::{Code, Problem};
 use crate::rules::{Engine, Gate, RuleMatch, RuleSet, Source, Text};
 use crate::sources::{Entry, FeedOnly};
@@ -361,7 +361,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
             .min()
             .unwrap_or(crate::detect::REDACT_WORDS),
     });
-    let mut timings = Timings::new(engine.rules(), item.source, &dates);
+    let mut timings = Timings::new(engine.rules(), item.source, &dates, false);
     let context = Context {
         rules: engine.rules(),
         item,
@@ -375,7 +375,7 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
         let teasers = item.page.and_then(|p| shown(p, m, clock, dates.changed.as_ref()));
         let counting = match &teasers {
             Some(shown) => {
-                let mut t = Timings::new(engine.rules(), item.source, shown);
+                let mut t = Timings::new(engine.rules(), item.source, shown, true);
                 let counting = t.first_counting(m);
                 for t in t.computed {
                     if !shown_timings.iter().any(|s| same_timing(s, &t)) {
@@ -455,22 +455,22 @@ pub fn judge(engine: &Engine, item: Item, clock: Clock) -> Judged {
     out
 }
 
-/// On a listing page (one read on its teasers), when what a match rests on was shown: the
-/// latest date the teasers holding its evidence show, when all of it lies in teasers that each
-/// show one; else when the run saw the page (`observed:shown`), since a listing shows what it
-/// shows when it is read — its own dates (a `<time>` of one teaser, a CMS's date of the front)
-/// say nothing of when a given item appeared on it. A link hit does not say which teaser holds
-/// it, so it is timed so too. `None` for an article, and for a match resting on the feed alone:
-/// the item's dates time it.
+/// On a listing page, when what a match rests on was shown: the latest date the teasers
+/// holding its evidence show, when all of it lies in teasers that each show one; else when the
+/// run saw the page (`observed:shown`), since a listing shows what it shows when it is read —
+/// its own dates (a `<time>` of one teaser, a CMS's date of the front) say nothing of when a
+/// given item appeared on it. A link hit does not say which teaser holds it, so it is timed so
+/// too, as is everything on a listing none of whose items could be told apart. `None` for an
+/// article, and for a match resting on the feed alone: the item's dates time it.
 ///
 /// A teaser's date is what the publisher says. When blackout saw the page change since its
-/// last read (`changed`), a teaser may be one of the changes, posted then under an older date:
-/// it is known only to have been shown by the read that saw the change, so its interval runs
-/// from the date it shows to that read, and a verdict across a window's start is `unknown` —
-/// told, not cleared. (Which teaser changed is not known: a whole-page change stands for all.)
+/// last read (`changed`), a dated teaser may be one of the changes, posted then under an older
+/// date: the change stands beside its date as an observed modification, so a teaser dated
+/// before the window on a page that changed across or inside it is not cleared (the verdict is
+/// at most `unknown`, see [`Timings`]: which teaser changed is not known).
 fn shown(page: &Page, m: &RuleMatch, clock: Clock, changed: Option<&DateRef>) -> Option<ItemDates> {
     let a = &page.article;
-    if a.teasers.is_empty() || !m.evidence.iter().any(|h| h.origin == Origin::Page) {
+    if a.kind.class != PageClass::Listing || !m.evidence.iter().any(|h| h.origin == Origin::Page) {
         return None;
     }
     let mut dated: Vec<DateRef> = Vec::new();
@@ -488,35 +488,27 @@ fn shown(page: &Page, m: &RuleMatch, clock: Clock, changed: Option<&DateRef>) ->
             None => undated = true,
         }
     }
-    let published = match dated.into_iter().max_by_key(|d| d.when.latest) {
-        Some(mut latest) if !undated => {
-            if let Some(c) = changed.filter(|c| c.when.latest > latest.when.latest) {
-                latest.when.latest = c.when.latest;
-                latest.raw = format!(
-                    "{}; the page changed after {} and by {}",
-                    latest.raw,
-                    stamp(c.when.earliest),
-                    stamp(c.when.latest)
-                );
-            }
-            latest
-        }
+    Some(match dated.into_iter().max_by_key(|d| d.when.latest) {
+        Some(latest) if !undated => ItemDates {
+            published: Some(latest),
+            changed: changed.cloned(),
+            ..ItemDates::default()
+        },
         _ => {
             let seen = shown_at(page.fetched_at, clock.at);
             let fetched = page.fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            DateRef {
-                provenance: Provenance::ObservedShown,
-                raw: match seen == page.fetched_at {
-                    true => format!("fetched {fetched}"),
-                    false => format!("fetched {fetched}, taken as of the run's instant"),
-                },
-                when: crate::dates::When::between(seen, seen),
+            ItemDates {
+                published: Some(DateRef {
+                    provenance: Provenance::ObservedShown,
+                    raw: match seen == page.fetched_at {
+                        true => format!("fetched {fetched}"),
+                        false => format!("fetched {fetched}, taken as of the run's instant"),
+                    },
+                    when: crate::dates::When::between(seen, seen),
+                }),
+                ..ItemDates::default()
             }
         }
-    };
-    Some(ItemDates {
-        published: Some(published),
-        ..ItemDates::default()
     })
 }
 
@@ -525,18 +517,29 @@ fn shown(page: &Page, m: &RuleMatch, clock: Clock, changed: Option<&DateRef>) ->
 /// dismissed does not, so the review holds while that teaser reads the same.
 fn teasers_version(page: &Page, m: &RuleMatch) -> Option<String> {
     let a = &page.article;
-    let mut ranges: Vec<&std::ops::Range<usize>> = m
-        .evidence
-        .iter()
-        .filter(|h| h.origin == Origin::Page && h.scope == Scope::Teaser)
-        .filter_map(|h| a.teaser_at(h.range.start).map(|t| &t.range))
-        .collect();
-    if ranges.is_empty() {
+    if a.kind.class != PageClass::Listing {
         return None;
     }
+    let on_page = || m.evidence.iter().filter(|h| h.origin == Origin::Page);
+    let mut ranges: Vec<&std::ops::Range<usize>> = on_page()
+        .filter(|h| h.scope == Scope::Teaser)
+        .flat_map(|h| {
+            a.teasers
+                .iter()
+                .filter(|t| t.range.start < h.range.end.max(h.range.start + 1) && h.range.start < t.range.end)
+        })
+        .map(|t| &t.range)
+        .collect();
     ranges.sort_by_key(|r| r.start);
     ranges.dedup();
-    Some(crate::identity::version_digest(ranges.into_iter().map(|r| &a.text[r.clone()])).hex())
+    // The links a match rests on are what it shows too: a new link into the dump is new.
+    let mut links: Vec<&str> = on_page().filter_map(|h| h.url.as_ref().map(Url::as_str)).collect();
+    links.sort_unstable();
+    links.dedup();
+    if ranges.is_empty() && links.is_empty() {
+        return None;
+    }
+    Some(crate::identity::version_digest(ranges.into_iter().map(|r| &a.text[r.clone()]).chain(links)).hex())
 }
 
 /// A run lasts less than this: a page fetched later than the run's instant by more is read by
@@ -602,15 +605,18 @@ struct Timings<'a> {
     rules: &'a RuleSet,
     source: &'a Source,
     dates: &'a ItemDates,
+    /// The dates are a listing's (see [`shown`]).
+    listing: bool,
     computed: Vec<Timing>,
 }
 
 impl<'a> Timings<'a> {
-    fn new(rules: &'a RuleSet, source: &'a Source, dates: &'a ItemDates) -> Timings<'a> {
+    fn new(rules: &'a RuleSet, source: &'a Source, dates: &'a ItemDates, listing: bool) -> Timings<'a> {
         Timings {
             rules,
             source,
             dates,
+            listing,
             computed: Vec::new(),
         }
     }
@@ -629,7 +635,12 @@ impl<'a> Timings<'a> {
         if spans.is_empty() {
             return None;
         }
-        let t = timing::verdict(&window.id, self.dates, &spans, |z| self.rules[z].id.clone());
+        let mut t = timing::verdict(&window.id, self.dates, &spans, |z| self.rules[z].id.clone());
+        // A listing's change is the page's, not its teaser's: it makes a dated teaser's
+        // clearing doubtful, never proves the teaser changed inside.
+        if self.listing && t.verdict == Verdict::ChangedInside {
+            t.verdict = Verdict::Unknown;
+        }
         self.computed.push(t.clone());
         Some(t)
     }

@@ -27,7 +27,7 @@ fn demo_reports_violations_a_mention_and_an_item_outside_the_window() {
     assert!(out.contains("[foreign outlet]"), "{out}");
     assert!(
         out.contains(
-            "summary: 4 violation(s), 0 warning(s), 1 notice(s); 8 item(s) from 3 source(s), 0 page(s) not checked (walls, empty pages); 1 problem(s)"
+            "summary: 4 violation(s), 0 warning(s), 1 notice(s); 8 item(s) from 3 source(s), 0 page(s) not checked (walls, empty pages, unreadable listings); 1 problem(s)"
         ),
         "{out}"
     );
@@ -927,10 +927,18 @@ fn a_dated_teaser_on_a_homepage_seen_to_change_is_not_cleared() {
         vec![("macronleaks-content".into(), "warning".into(), "une".into(), "unknown".into())],
         "{report}"
     );
-    let timing = &report["findings"][0]["timing"];
-    assert_eq!(timing["provenance"], "teaser:date");
-    assert!(
-        timing["date"]["raw"].as_str().unwrap().contains("the page changed after"),
-        "{timing}"
+    assert_eq!(report["findings"][0]["timing"]["provenance"], "observed:changed");
+    // The next night the teaser shows a date inside the window: the page changed again, and
+    // the teaser's own date decides (a change never softens a date inside).
+    let inside = std::fs::read_to_string("tests/fixtures/listing/une-datee.html")
+        .unwrap()
+        .replace("2017-05-04T18:00:00+02:00", "2017-05-06T10:00:00+02:00");
+    std::fs::write(&page, inside).unwrap();
+    let (_, report) = check("2017-05-07T12:00:00Z");
+    assert_eq!(
+        findings(&report),
+        vec![("macronleaks-content".into(), "violation".into(), "une".into(), "inside".into())],
+        "{report}"
     );
+    assert_eq!(report["findings"][0]["timing"]["provenance"], "teaser:date");
 }

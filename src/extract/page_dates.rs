@@ -145,10 +145,23 @@ pub fn of_teaser(item: ElementRef, headline: ego_tree::NodeId, order: SlashOrder
             parsed: crate::dates::parse(raw, tz),
         });
     }
+    // Not an element that holds the headline (its date would be the headline's), nor one a
+    // reader does not see.
+    let holds_headline = |el: &ElementRef| el.descendants().any(|d| d.id() == headline);
+    let unseen = |el: &ElementRef| {
+        [*el]
+            .into_iter()
+            .chain(el.ancestors().filter_map(ElementRef::wrap))
+            .take_while(|a| a.id() != item.id())
+            .any(|a| super::is_hidden(a.value()) || super::content::SKIP.contains(&a.value().name()))
+    };
     item.descendants()
         .filter_map(ElementRef::wrap)
         .filter(outside_headline)
         .find_map(|el| {
+            if holds_headline(&el) || unseen(&el) {
+                return None;
+            }
             if el
                 .children()
                 .filter_map(ElementRef::wrap)

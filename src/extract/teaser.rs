@@ -104,14 +104,14 @@ impl Teasers {
                 });
             }
         }
-        // The closest item around a node, if any (itself included).
-        let item_around = |id: NodeId, own: bool| {
+        // The closest item around a node, if any (itself included), among `set`.
+        let item_around = |set: &FxHashSet<NodeId>, id: NodeId, own: bool| {
             let mut n = tree.get(id);
             if !own {
                 n = n.and_then(|n| n.parent());
             }
             while let Some(node) = n {
-                if nodes.contains(&node.id()) {
+                if set.contains(&node.id()) {
                     return Some(node.id());
                 }
                 n = node.parent();
@@ -120,13 +120,14 @@ impl Teasers {
         };
         // Two links to one page with different reaches can make an item inside another: the
         // outer one holds it.
-        items.retain(|t| item_around(t.node, false).is_none());
+        items.retain(|t| item_around(&nodes, t.node, false).is_none());
         let nodes: FxHashSet<NodeId> = items.iter().map(|t| t.node).collect();
+        let inside_an_item = |id: NodeId| item_around(&nodes, id, true).is_some();
         let text = items.iter().map(|t| layout.measure(t.node).text).sum();
         let prose_outside = layout
             .paragraph_nodes()
             .iter()
-            .filter(|(p, _)| item_around(*p, true).is_none_or(|i| !nodes.contains(&i)))
+            .filter(|(p, _)| !inside_an_item(*p))
             .map(|(_, chars)| chars)
             .sum();
         // Each item's text counts against the main container it lies in; a container that lies
@@ -146,7 +147,7 @@ impl Teasers {
         let main_outside = layout
             .parts
             .iter()
-            .filter(|part| item_around(**part, true).is_none_or(|i| !nodes.contains(&i)))
+            .filter(|part| !inside_an_item(**part))
             .map(|part| layout.measure(*part).text.saturating_sub(held.get(part).copied().unwrap_or(0)))
             .sum();
         Teasers {
@@ -206,8 +207,9 @@ impl Finder<'_> {
         let href = a.value().attr("href")?.trim();
         let mut url = self.base.join(href).ok()?;
         url.set_fragment(None);
-        // A link to the site's root is its logo or its "home" entry, never an item.
-        if !matches!(url.scheme(), "http" | "https" | "file") || url == self.page || url.path() == "/" {
+        // A link to the site's root is its logo or its "home" entry, never an item (`/?p=123`,
+        // a plain permalink, is an item).
+        if !matches!(url.scheme(), "http" | "https" | "file") || url == self.page || (url.path() == "/" && url.query().is_none()) {
             return None;
         }
         let text = read_item(a, None, &mut |_| {});

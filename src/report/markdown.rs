@@ -143,7 +143,7 @@ fn finding(out: &mut String, f: &Finding) {
                 sp.end,
                 sp.teaser
                     .as_deref()
-                    .map(|t| format!(" (the teaser of {})", Markdown(t)))
+                    .map(|t| format!(" (the teaser of `{}`)", crate::report::inert(t).replace('`', "%60")))
                     .unwrap_or_default(),
                 Markdown(&sp.excerpt)
             ),

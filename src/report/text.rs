@@ -296,7 +296,7 @@ fn summary(out: &mut String, r: &Report) {
     }
     let _ = writeln!(
         out,
-        "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s), {} page(s) not checked (walls, empty pages); {} problem(s){incomplete}",
+        "\nsummary: {} violation(s), {} warning(s), {} notice(s); {} item(s) from {} source(s), {} page(s) not checked (walls, empty pages, unreadable listings); {} problem(s){incomplete}",
         r.count(Severity::Violation),
         r.count(Severity::Warning),
         r.count(Severity::Notice),

@@ -111,6 +111,8 @@ pub fn home(fetched: Result<Document, FetchError>, location: &Location, source: 
         let message = "the homepage advertises no feed (no <link rel=\"alternate\"> of an RSS, Atom or JSON Feed type): name the feed with `feed =` (or list the pages to read with `pages =`)";
         out.problem(source, &doc.final_url, Code::NoFeedAdvertised, message);
         Reading::Partly(out.last_failure())
+    } else if doc.truncated {
+        Reading::Partly(out.failure_of(Code::BodyCut))
     } else {
         Reading::Whole
     };
@@ -187,8 +189,8 @@ pub fn listing(fetched: Result<Document, FetchError>, location: &Location, sourc
 
 /// A fetched page decoded and extracted for one reader (its charset, its zone), in isolation:
 /// a panic in extraction (a bug, on hostile input) costs this page, recorded, never the run.
-/// A page's article, extracted; `decoded_before`: its decoding problems were recorded when it
-/// was read before (a homepage, read for its feeds), and are not recorded twice.
+/// `decoded_before`: its decoding problems were recorded when it was read before (a homepage,
+/// read for its feeds), and are not recorded twice.
 pub fn page(doc: &Document, source: &Source, extract: Extractor, decoded_before: bool, out: &mut Tally) -> Option<Page> {
     let decoded = if decoded_before {
         doc.decode(source.charset)
