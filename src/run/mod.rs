@@ -409,22 +409,29 @@ impl<'a> Run<'a> {
         // decoding not counted again. For its own source it is an input already counted (only
         // an extraction that fails counts, as the failed input it then is); for a source that
         // lists the same page, an input like any other.
-        let page_url = |p: usize| normalize_url(&work.pages[p].location.url());
-        let read_before = |p: usize| {
-            let url = page_url(p);
-            homes.iter().find(|h| h.url == url).map(|h| &h.doc)
+        // The homepages read at each page's address, found once (none without homepages).
+        let at_page: Vec<Vec<&HomeRead>> = match homes.is_empty() {
+            true => Vec::new(),
+            false => work
+                .pages
+                .iter()
+                .map(|page| {
+                    let url = normalize_url(&page.location.url());
+                    homes.iter().filter(|h| h.url == url).collect()
+                })
+                .collect(),
         };
+        let homes_at = |p: usize| at_page.get(p).map_or(&[][..], Vec::as_slice);
         let each = |p: usize, fetched: Option<Result<Document, FetchError>>| {
             let users = &work.pages[p].items;
             let mut read = PageReads::new(plan, readers(work, &work.pages[p]));
             let before = fetched.is_none();
             let doc = match fetched {
                 Some(fetched) => read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch),
-                None => read_before(p).cloned(),
+                None => homes_at(p).first().map(|h| h.doc.clone()),
             };
             let pages = read.extract(doc.as_ref(), self.extract, before);
-            let url = before.then(|| page_url(p));
-            let home_of = |s: SourceId| url.as_ref().is_some_and(|u| homes.iter().any(|h| h.source == s && h.url == *u));
+            let home_of = |s: SourceId| homes_at(p).iter().any(|h| h.source == s);
             for &i in users {
                 let s = work.items[i].source;
                 let mut own = read.take_for(s);
@@ -445,7 +452,7 @@ impl<'a> Run<'a> {
                 finish(i, page, own);
             }
         };
-        let (before, to_fetch): (Vec<usize>, Vec<usize>) = (0..work.pages.len()).partition(|p| read_before(*p).is_some());
+        let (before, to_fetch): (Vec<usize>, Vec<usize>) = (0..work.pages.len()).partition(|p| !homes_at(*p).is_empty());
         let requests: Vec<Request> = to_fetch
             .iter()
             .map(|&p| {
