@@ -272,33 +272,27 @@ impl TextBuilder {
     }
 
     /// Appends a block; whitespace is collapsed except in `pre`. Empty blocks are skipped.
-    pub fn push(&mut self, scope: Scope, raw: &str) {
+    /// Returns where the block is in the text, if it was appended.
+    pub fn push(&mut self, scope: Scope, raw: &str) -> Option<Range<usize>> {
         let content = if scope == Scope::Pre {
             raw.trim_matches('\n').trim_end().to_string()
         } else {
             collapse_whitespace(raw)
         };
         if content.is_empty() {
-            return;
+            return None;
         }
         if !self.text.is_empty() {
             self.text.push_str("\n\n");
         }
         let start = self.text.len();
         self.text.push_str(&content);
+        let range = start..self.text.len();
         self.blocks.push(Block {
             scope,
-            range: start..self.text.len(),
+            range: range.clone(),
         });
-    }
-
-    /// Bytes written so far (where the next block's separator begins).
-    pub fn len(&self) -> usize {
-        self.text.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        Some(range)
     }
 
     pub fn finish(self) -> (String, Vec<Block>) {

@@ -157,22 +157,27 @@ fn read_teasers(
     for t in &found.items {
         let item = doc.tree.get(t.node).and_then(ElementRef::wrap).expect("teasers are elements");
         let link = doc.tree.get(t.link).and_then(ElementRef::wrap).expect("teaser links are elements");
-        let start = walker.out.len() + if walker.out.is_empty() { 0 } else { 2 };
         let mut held: Vec<&scraper::node::Element> = vec![item.value()];
-        walker
+        let headline = walker
             .out
             .push(Scope::Teaser, &teaser::read_item(link, None, &mut |e| held.push(e)));
-        if t.node != t.link {
-            walker
-                .out
-                .push(Scope::Teaser, &teaser::read_item(item, Some(t.link), &mut |e| held.push(e)));
-            held.push(link.value());
-        }
+        let beside = match t.node != t.link {
+            true => {
+                let beside = walker
+                    .out
+                    .push(Scope::Teaser, &teaser::read_item(item, Some(t.link), &mut |e| held.push(e)));
+                held.push(link.value());
+                beside
+            }
+            false => None,
+        };
         for e in held {
             walker.collect_link(e, Scope::Teaser);
         }
+        // A headline reads as one, so it has text; an item without is no teaser.
+        let Some(headline) = headline else { continue };
         article.teasers.push(Teaser {
-            range: start..walker.out.len(),
+            range: headline.start..beside.map_or(headline.end, |b| b.end),
             url: t.url.clone(),
             date: page_dates::of_teaser(item, t.link, order, tz),
         });
@@ -293,6 +298,12 @@ struct Walker<'a> {
     layout: &'a Layout,
     /// Elements left out (a listing's teasers, read apart).
     skip: &'a FxHashSet<NodeId>,
+}
+
+/// Whether an element stands on lines of its own (a block, a quotation, a line break), as
+/// the walker reads it; anything else flows within the line.
+fn breaks_line(name: &str) -> bool {
+    BLOCKS.contains(&name) || matches!(name, "br" | "blockquote" | "pre" | "body")
 }
 
 const BLOCKS: &[&str] = &[

@@ -104,8 +104,8 @@ impl Teasers {
                 });
             }
         }
-        // The closest item around a node, if any (itself included), among `set`.
-        let item_around = |set: &FxHashSet<NodeId>, id: NodeId, own: bool| {
+        // The closest element of `set` around a node (itself included when `own`), if any.
+        let closest = |set: &FxHashSet<NodeId>, id: NodeId, own: bool| {
             let mut n = tree.get(id);
             if !own {
                 n = n.and_then(|n| n.parent());
@@ -120,9 +120,9 @@ impl Teasers {
         };
         // Two links to one page with different reaches can make an item inside another: the
         // outer one holds it.
-        items.retain(|t| item_around(&nodes, t.node, false).is_none());
+        items.retain(|t| closest(&nodes, t.node, false).is_none());
         let nodes: FxHashSet<NodeId> = items.iter().map(|t| t.node).collect();
-        let inside_an_item = |id: NodeId| item_around(&nodes, id, true).is_some();
+        let inside_an_item = |id: NodeId| closest(&nodes, id, true).is_some();
         let text = items.iter().map(|t| layout.measure(t.node).text).sum();
         let prose_outside = layout
             .paragraph_nodes()
@@ -135,13 +135,8 @@ impl Teasers {
         let parts: FxHashSet<NodeId> = layout.parts.iter().copied().collect();
         let mut held: FxHashMap<NodeId, u32> = FxHashMap::default();
         for t in &items {
-            let mut n = tree.get(t.node);
-            while let Some(node) = n {
-                if parts.contains(&node.id()) {
-                    *held.entry(node.id()).or_default() += layout.measure(t.node).text;
-                    break;
-                }
-                n = node.parent();
+            if let Some(part) = closest(&parts, t.node, true) {
+                *held.entry(part).or_default() += layout.measure(t.node).text;
             }
         }
         let main_outside = layout
@@ -199,7 +194,7 @@ impl Finder<'_> {
         let block = a
             .ancestors()
             .filter_map(ElementRef::wrap)
-            .find(|e| !INLINE.contains(&e.value().name()))
+            .find(|e| super::breaks_line(e.value().name()))
             .map(|b| self.layout.measure(b.id()));
         if block.is_some_and(|b| own * 2 < b.text as usize && b.links * 5 < b.text * 4) {
             return None;
@@ -238,7 +233,7 @@ pub fn read_item<'a>(el: ElementRef<'a>, except: Option<NodeId>, element: &mut d
                 Node::Text(t) => out.push_str(t),
                 Node::Element(e) if !SKIP.contains(&e.name()) && !super::is_hidden(e) && Some(child.id()) != except => {
                     element(e);
-                    let block = !INLINE.contains(&e.name()) && e.name() != "a";
+                    let block = super::breaks_line(e.name());
                     if block {
                         out.push(' ');
                     }
@@ -257,12 +252,6 @@ pub fn read_item<'a>(el: ElementRef<'a>, except: Option<NodeId>, element: &mut d
     push(el, except, element, &mut out);
     collapse_whitespace(&out)
 }
-
-/// Elements that flow within a line of text.
-const INLINE: &[&str] = &[
-    "span", "b", "strong", "i", "em", "u", "small", "font", "mark", "abbr", "cite", "q", "time", "sup", "sub", "bdi", "bdo", "label", "s",
-    "img", "picture", "source", "data", "var", "kbd", "code", "del", "ins", "wbr",
-];
 
 fn without_fragment(url: &Url) -> Url {
     let mut u = url.clone();
