@@ -233,7 +233,8 @@ pub mod kind {
 #[derive(Default)]
 struct Gathered {
     manifests: Vec<(u64, String)>,
-    records: Vec<Vec<u8>>,
+    /// Whole run records, by their digest (the manifest's `record`).
+    records: HashMap<Digest, Vec<u8>>,
     parts: HashMap<i64, Vec<u8>>,
     captures: HashMap<String, Captured>,
     files: HashMap<Digest, Vec<u8>>,
@@ -286,11 +287,7 @@ impl WarcEvidence {
                 continue;
             }
             let damaged = |what: String| SealedError::Damaged { run, what };
-            let whole = manifest
-                .record
-                .parse::<Digest>()
-                .ok()
-                .and_then(|d| g.records.iter().find(|r| Digest::of(r) == d));
+            let whole = manifest.record.parse::<Digest>().ok().and_then(|d| g.records.get(&d));
             let (record_bytes, whole_record) = match (whole, g.parts.get(&run)) {
                 (Some(r), _) => (r.clone(), true),
                 (None, Some(part)) => (part.clone(), false),
@@ -338,21 +335,16 @@ impl WarcEvidence {
             });
         }
         // Every run's piece is named by its manifest; one no manifest names was added.
-        let named_inputs: std::collections::HashSet<String> = runs
+        let named_inputs: std::collections::HashSet<Digest> = runs
             .iter()
-            .flat_map(|r| r.manifest.inputs.iter().map(|i| i.sha256.clone()))
+            .flat_map(|r| r.manifest.inputs.iter().filter_map(|i| i.sha256.parse().ok()))
             .collect();
-        for d in g.files.keys().filter(|d| !named_inputs.contains(&d.to_string())) {
+        for d in g.files.keys().filter(|d| !named_inputs.contains(d)) {
             g.strays
                 .push(format!("a resource record (`{}`) {d} that no manifest names", kind::INPUT));
         }
-        let named_records: std::collections::HashSet<&str> = runs.iter().map(|r| r.manifest.record.as_str()).collect();
-        for r in g
-            .records
-            .iter()
-            .map(|r| Digest::of(r))
-            .filter(|d| !named_records.contains(d.to_string().as_str()))
-        {
+        let named_records: std::collections::HashSet<Digest> = runs.iter().filter_map(|r| r.manifest.record.parse().ok()).collect();
+        for r in g.records.keys().filter(|d| !named_records.contains(d)) {
             g.strays
                 .push(format!("a metadata record (`{}`) {r} that no manifest names", kind::RECORD));
         }
@@ -413,9 +405,24 @@ impl Gathered {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0)
         };
+        let unreadable = |what: &str| format!("the {what} record {} at byte {offset} cannot be read", r.id);
+        // One arm per kind of record blackout writes; any other is a stray.
         match (r.kind, said.as_deref()) {
             (RecordType::Request | RecordType::Response | RecordType::Revisit | RecordType::Resource, s) if s != Some(kind::INPUT) => {
                 self.seen.push(Seen::of(&r));
+                match r.kind {
+                    RecordType::Resource => {
+                        self.bodies.insert(Digest::of(&r.block), r.block);
+                    }
+                    RecordType::Response => {
+                        let body = super::warc::payload(&r.block);
+                        self.bodies.insert(Digest::of(body), body.to_vec());
+                    }
+                    _ => {}
+                }
+            }
+            (RecordType::Resource, Some(kind::INPUT)) => {
+                self.files.insert(Digest::of(&r.block), r.block);
             }
             (RecordType::Metadata, Some(kind::ITEM)) => match Seen::of_item(&r) {
                 Ok(seen) => self.seen.push(seen),
@@ -431,29 +438,13 @@ impl Gathered {
                     }
                 }
             }
-            (RecordType::Metadata, Some(kind::MANIFEST | kind::TIMESTAMP | kind::RECORD | kind::RECORD_PART | kind::CAPTURE)) => {}
-            (RecordType::Resource, Some(kind::INPUT)) => {}
-            _ => self.strays.push(format!(
-                "a {} record{} of {} at byte {offset}",
-                r.kind.name(),
-                said.as_deref().map(|k| format!(" (`{k}`)")).unwrap_or_default(),
-                if target.is_empty() {
-                    "nothing".into()
-                } else {
-                    crate::report::inert(&target)
-                }
-            )),
-        }
-        let mut unreadable = |what: &str| {
-            self.unreadable
-                .push(format!("the {what} record {} at byte {offset} cannot be read", r.id))
-        };
-        match (r.kind, said.as_deref()) {
             (RecordType::Metadata, Some(kind::MANIFEST)) => match String::from_utf8(r.block.clone()) {
                 Ok(text) => self.manifests.push((offset, text)),
-                Err(_) => unreadable("manifest"),
+                Err(_) => self.unreadable.push(unreadable("manifest")),
             },
-            (RecordType::Metadata, Some(kind::RECORD)) => self.records.push(r.block),
+            (RecordType::Metadata, Some(kind::RECORD)) => {
+                self.records.insert(Digest::of(&r.block), r.block);
+            }
             // Two exports of findings of one run carry a part each: the lines of both.
             (RecordType::Metadata, Some(kind::RECORD_PART)) => {
                 let part = self.parts.entry(run()).or_default();
@@ -467,25 +458,24 @@ impl Gathered {
                 Ok(c) => {
                     self.captures.insert(Digest::of(&r.block).to_string(), c);
                 }
-                Err(_) => unreadable("capture"),
+                Err(_) => self.unreadable.push(unreadable("capture")),
             },
             (RecordType::Metadata, Some(kind::TIMESTAMP)) => match String::from_utf8(r.block.clone()) {
                 Ok(t) => {
                     self.tokens.insert(run(), t);
                 }
-                Err(_) => unreadable("timestamp"),
+                Err(_) => self.unreadable.push(unreadable("timestamp")),
             },
-            (RecordType::Resource, Some(kind::INPUT)) => {
-                self.files.insert(Digest::of(&r.block), r.block);
-            }
-            (RecordType::Resource, _) => {
-                self.bodies.insert(Digest::of(&r.block), r.block);
-            }
-            (RecordType::Response, _) => {
-                let body = super::warc::payload(&r.block);
-                self.bodies.insert(Digest::of(body), body.to_vec());
-            }
-            _ => {}
+            _ => self.strays.push(format!(
+                "a {} record{} of {} at byte {offset}",
+                r.kind.name(),
+                said.as_deref().map(|k| format!(" (`{k}`)")).unwrap_or_default(),
+                if target.is_empty() {
+                    "nothing".into()
+                } else {
+                    crate::report::inert(&target)
+                }
+            )),
         }
     }
 }
