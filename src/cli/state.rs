@@ -47,9 +47,15 @@ pub fn lock(store: &mut Store, a: &CheckArgs) -> Result<Option<Lock>, Failure> {
         );
         return Ok(None);
     }
-    let timeout = std::time::Duration::from_secs(a.state.lock_timeout);
-    let lock = store
-        .lock(a.shard, timeout, &mut |dead| {
+    take_lock(store, a.shard, a.state.lock_timeout).map(Some)
+}
+
+/// Takes the store's lock, within `timeout_s` seconds, saying so when it is taken over from a
+/// process that died holding it: a check's and `state prune`'s.
+fn take_lock(store: &mut Store, shard: Option<crate::sources::Shard>, timeout_s: u64) -> Result<Lock, Failure> {
+    let shown = crate::report::inert(&store.path().display().to_string());
+    store
+        .lock(shard, std::time::Duration::from_secs(timeout_s), &mut |dead| {
             eprintln!(
                 "note: state store `{shown}`: took over the lock of process {} on `{}` (since {}), which ended without giving it back",
                 dead.pid,
@@ -57,8 +63,7 @@ pub fn lock(store: &mut Store, a: &CheckArgs) -> Result<Option<Lock>, Failure> {
                 crate::model::stamp(dead.since)
             );
         })
-        .map_err(fail)?;
-    Ok(Some(lock))
+        .map_err(fail)
 }
 
 /// What the store keeps of a run beyond its report: the rule files with their digests (which
@@ -135,15 +140,7 @@ pub fn command(c: StateCommand, out: &mut dyn Write) -> Result<Outcome, Failure>
         }
         StateCommand::Prune(a) => {
             let mut store = existing(&a.store)?;
-            let lock = store
-                .lock(None, std::time::Duration::from_secs(a.lock_timeout), &mut |dead| {
-                    eprintln!(
-                        "note: took over the lock of process {} on `{}`, which ended without giving it back",
-                        dead.pid,
-                        crate::report::inert(&dead.host)
-                    );
-                })
-                .map_err(fail)?;
+            let lock = take_lock(&mut store, None, a.lock_timeout)?;
             let pruned = store.prune(a.before);
             store.release(lock);
             let pruned = pruned.map_err(fail)?;
