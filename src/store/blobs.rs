@@ -101,7 +101,7 @@ impl Blobs {
     /// writes as it goes, where reading every body again would cost as much as writing it;
     /// `evidence verify` finds a damaged one).
     pub fn put_new(&self, digest: &Digest, content: &[u8]) -> std::io::Result<()> {
-        match self.has(digest) && self.reuse(digest) {
+        match self.reuse(digest) {
             true => Ok(()),
             false => self.write(digest, content),
         }
@@ -116,23 +116,22 @@ impl Blobs {
 
     /// Keeps content already compressed (by a [`Packer`]), under the digest of what it holds.
     pub fn put_packed(&self, digest: &Digest, packed: &[u8]) -> std::io::Result<()> {
-        match self.has(digest) && self.reuse(digest) {
+        match self.reuse(digest) {
             true => Ok(()),
             false => self.write_file(digest, packed),
         }
     }
 
-    /// A blob kept already, named again by a run under way: its time is made now, so that
-    /// `state prune`, which sweeps the blobs no run names once they are a day old, does not
-    /// take one from under a run that has not committed yet. Whether it is still there: one
-    /// swept meanwhile is written again. A time that cannot be set (a blob another user
-    /// wrote, on a store two users share) is left as it is, not an error: prune holds the
-    /// store's lock while it sweeps, and looks at the time again just before it removes.
+    /// Whether a blob is kept — the one test of it, no `stat` before — and, when it is, named
+    /// again by a run under way: its time is made now, so that `state prune`, which sweeps the
+    /// blobs no run names once they are a day old, does not take one from under a run that has
+    /// not committed yet (prune looks at the time again just before it removes a blob: that,
+    /// not its lock, protects a run of another shard on PostgreSQL). One swept meanwhile is
+    /// written again. A time that cannot be set (a blob another user wrote, on a store two
+    /// users share) is left as it is, not an error.
     fn reuse(&self, digest: &Digest) -> bool {
         let file = self.file(digest);
-        let Ok(path) = std::ffi::CString::new(file.as_os_str().as_encoded_bytes()) else {
-            return file.is_file();
-        };
+        let path = std::ffi::CString::new(file.as_os_str().as_encoded_bytes()).expect("a blob's path, made of its digest, holds no NUL");
         // SAFETY: `path` is a NUL-terminated string that outlives the call; a null `times`
         // sets both times to now (write permission suffices, ownership is not needed).
         let touched = unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), std::ptr::null(), 0) } == 0;

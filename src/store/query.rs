@@ -191,7 +191,6 @@ pub struct Pruned {
 }
 
 impl Store {
-    /// The runs, oldest first; with a source, those that read it.
     /// The run evaluated latest, and its instant: a run evaluated before it is told findings
     /// against runs as they were made, not as of its own instant.
     pub fn latest_evaluated(&mut self) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
@@ -209,6 +208,7 @@ impl Store {
         }
     }
 
+    /// The runs, oldest first; with a source, those that read it.
     pub fn runs(&mut self, source: Option<&str>) -> Result<Vec<RunRow>, StoreError> {
         let rows = self
             .conn
