@@ -813,6 +813,24 @@ fn every_problem_code_is_documented() {
     }
 }
 
+/// The fixture homepage (ten teasers; the fourth names a file of the dump and shows 4 May,
+/// before the window) with `edits` made, each of which must apply.
+fn homepage(edits: &[(&str, &str)]) -> String {
+    let mut html = std::fs::read_to_string("tests/fixtures/listing/une-datee.html").unwrap();
+    for (from, to) in edits {
+        assert!(html.contains(from), "the fixture homepage no longer holds {from:?}");
+        html = html.replace(from, to);
+    }
+    html
+}
+
+/// The fourth teaser's date on the fixture homepage; a link into the dump in the seventh.
+const TEASER_TIME: &str = "\n      <time datetime=\"2017-05-04T18:00:00+02:00\">4 mai 2017, 18 h</time>";
+const DUMP_LINK: (&str, &str) = (
+    "constituer une infraction.</p>",
+    "constituer une infraction. <a href=\"https://archive.org/details/EMLEAKS/ardoise\">Voir les fichiers</a></p>",
+);
+
 /// Issue 14: homepages are judged on their teasers. A teaser naming a file of the dump that
 /// shows no date is timed by when the run saw the page (inside the window: a violation), and
 /// so is a link into the dump in a teaser; the same teaser dated 4 May by its `<time>` was
@@ -822,13 +840,64 @@ fn every_problem_code_is_documented() {
 /// checked; a rule whose scopes leave out `teaser` never reads them.
 #[test]
 fn homepages_are_judged_on_their_teasers_timed_by_their_dates_or_when_seen() {
-    let (code, report) = check_json(&[
-        FR,
-        "tests/fixtures/listing/sources.toml",
-        "--at",
-        "2017-05-06T12:00:00Z",
-        "--no-state",
-    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (time, eighth) = (TEASER_TIME, "Retraites, fiscalité, Europe : ce qui sépare les deux finalistes.</p>");
+    let horizon = "Dans le fichier horizon-2017-03.pdf, une note interne sur les retraites.</p>";
+    let horizon_dated = format!("{horizon}\n      <time datetime=\"2017-05-06T10:00:00+02:00\">6 mai 2017, 10 h</time>");
+    let standfirsts = [
+        "Le candidat a promis de revenir dans le Tarn après le second tour.</p>",
+        "Les instituts hésitent sur la participation, notamment chez les jeunes.</p>",
+        "La fermeture est fixée à 19 heures, 20 heures dans les grandes villes.</p>",
+    ];
+    let labelled = standfirsts.map(|p| format!("{p}\n      <span class=\"premium\">Réservé aux abonnés</span>"));
+    let mut premium = vec![(time, "")];
+    premium.extend(standfirsts.iter().zip(&labelled).map(|(p, l)| (*p, l.as_str())));
+    let pages = [
+        // A teaser naming a file of the dump, undated, and one linking into the dump.
+        ("une", homepage(&[(time, ""), DUMP_LINK])),
+        // The same teaser dated 4 May.
+        ("une-datee", homepage(&[])),
+        // Two teasers name files of the dump, one dated 4 May, one undated.
+        ("une-mixte", homepage(&[(eighth, horizon)])),
+        // Both dated: "Publié le 4 mai 2017" and a `<time>` of 6 May.
+        (
+            "une-deux-dates",
+            homepage(&[
+                (time, "\n      <span class=\"date\">Publié le 4 mai 2017</span>"),
+                (eighth, &horizon_dated),
+            ]),
+        ),
+        // The standfirst names a day in its prose: what the item is about, not when posted.
+        (
+            "une-prose",
+            homepage(&[
+                (time, ""),
+                (
+                    "Dans le fichier ardoise-2017-04.eml, le trésorier détaille un virement que la campagne voulait garder confidentiel.",
+                    "Les documents diffusés le 4 mai 2017 : dans le fichier ardoise-2017-04.eml, le trésorier détaille un virement.",
+                ),
+            ]),
+        ),
+        // Premium labels on three teasers: labels, not a subscription wall.
+        ("une-abonnes", homepage(&premium)),
+        ("mur", std::fs::read_to_string("tests/fixtures/listing/mur.html").unwrap()),
+    ];
+    let mut sources = String::from("schema = 1\n");
+    for (id, html) in &pages {
+        std::fs::write(dir.path().join(format!("{id}.html")), html).unwrap();
+        sources.push_str(&format!(
+            "[[source]]\nid = \"{id}\"\npages = [\"{id}.html\"]\naudience = \"all\"\ntz = \"Europe/Paris\"\n\n"
+        ));
+    }
+    // A rule that reads the pages' text but not their teasers: it never fires on what they say.
+    sources.push_str(
+        "[[rule]]\nid = \"dump-file-outside-teasers\"\nseverity = \"violation\"\nwindows = [\"r2-macronleaks\"]\n\
+         scope = [\"title\", \"body\", \"quote\", \"pre\", \"caption\", \"summary\"]\ncondition = { pattern = \"macronleaks\" }\n\
+         message = \"names a file of the dump outside any teaser\"\n",
+    );
+    let sources_file = dir.path().join("sources.toml");
+    std::fs::write(&sources_file, sources).unwrap();
+    let (code, report) = check_json(&[FR, sources_file.to_str().unwrap(), "--at", "2017-05-06T12:00:00Z", "--no-state"]);
     assert_eq!(code, 1, "{report}");
     let finding = |source: &str, rule: &str| {
         report["findings"]
@@ -912,14 +981,14 @@ fn a_dated_teaser_on_a_homepage_seen_to_change_is_not_cleared() {
     .unwrap();
     let state = dir.path().join("state.db");
     let check = |at: &str| check_json(&[FR, sources.to_str().unwrap(), "--at", at, "--state", state.to_str().unwrap()]);
-    let clean = std::fs::read_to_string("tests/fixtures/listing/une.html")
-        .unwrap()
-        .replace("Dans le fichier ardoise-2017-04.eml, le trésorier", "Le trésorier")
-        .replace("https://archive.org/details/EMLEAKS/ardoise", "/fichiers/");
+    let clean = homepage(&[
+        (TEASER_TIME, ""),
+        ("Dans le fichier ardoise-2017-04.eml, le trésorier", "Le trésorier"),
+    ]);
     std::fs::write(&page, clean).unwrap();
     let (code, before) = check("2017-05-05T12:00:00Z");
     assert_eq!(code, 0, "{before}");
-    std::fs::copy("tests/fixtures/listing/une-datee.html", &page).unwrap();
+    std::fs::write(&page, homepage(&[])).unwrap();
     let (_, report) = check("2017-05-06T12:00:00Z");
     let found = findings(&report);
     assert_eq!(
@@ -930,9 +999,7 @@ fn a_dated_teaser_on_a_homepage_seen_to_change_is_not_cleared() {
     assert_eq!(report["findings"][0]["timing"]["provenance"], "observed:changed");
     // The next night the teaser shows a date inside the window: the page changed again, and
     // the teaser's own date decides (a change never softens a date inside).
-    let inside = std::fs::read_to_string("tests/fixtures/listing/une-datee.html")
-        .unwrap()
-        .replace("2017-05-04T18:00:00+02:00", "2017-05-06T10:00:00+02:00");
+    let inside = homepage(&[("2017-05-04T18:00:00+02:00", "2017-05-06T10:00:00+02:00")]);
     std::fs::write(&page, inside).unwrap();
     let (_, report) = check("2017-05-07T12:00:00Z");
     assert_eq!(
