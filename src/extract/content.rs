@@ -200,13 +200,24 @@ impl Layout {
         self.measures.get(&id).copied().unwrap_or_default()
     }
 
-    /// Whether an element inside the chosen containers is furniture rather than article.
+    /// Whether an element inside the chosen containers is furniture rather than article: page
+    /// chrome, or a block made of links.
     pub fn is_boilerplate(&self, el: ElementRef) -> bool {
-        let m = self.measure(el.id());
-        let holds_the_article = m.text * 2 > self.main_text;
-        if holds_the_article {
+        self.is_link_block(el) || (!self.holds_the_article(el) && is_chrome(el.value()))
+    }
+
+    /// Whether an element holds most of the main text: never furniture, whatever its name.
+    fn holds_the_article(&self, el: ElementRef) -> bool {
+        self.measure(el.id()).text * 2 > self.main_text
+    }
+
+    /// Whether an element inside the chosen containers is a block made mostly of links (a link
+    /// list, "read it here: <link>"): no prose, but what it links to the page still links.
+    pub fn is_link_block(&self, el: ElementRef) -> bool {
+        if self.holds_the_article(el) {
             return false;
         }
+        let m = self.measure(el.id());
         let name = el.value().name();
         let container = matches!(
             name,
@@ -215,10 +226,7 @@ impl Layout {
         if container && m.text > 0 && m.link_density() > 0.5 {
             return true;
         }
-        if matches!(name, "div" | "section" | "ul" | "ol" | "table") && m.text < 300 && m.link_density() > 0.3 {
-            return true;
-        }
-        is_chrome(el.value())
+        matches!(name, "div" | "section" | "ul" | "ol" | "table") && m.text < 300 && m.link_density() > 0.3
     }
 }
 

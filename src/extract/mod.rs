@@ -365,11 +365,23 @@ impl Walker<'_> {
                     let name = e.name();
                     if CHROME_TAGS.contains(&name)
                         || self.skip.contains(&child.id())
-                        || content::SKIP.contains(&name)
                         || is_hidden(e)
                         || content::unlikely(child_el).is_some()
-                        || self.layout.is_boilerplate(child_el)
                     {
+                        continue;
+                    }
+                    // No text in these, but a frame or an object shows what it embeds: a leaked
+                    // document embedded from the dump is published as surely as one linked.
+                    if content::SKIP.contains(&name) {
+                        self.collect_link(e, scope);
+                        continue;
+                    }
+                    // A block made of links is no prose, but the page still links what it lists
+                    // ("the full set can be read here: <link>").
+                    if self.layout.is_boilerplate(child_el) {
+                        if self.layout.is_link_block(child_el) {
+                            self.collect_links_within(child_el, scope);
+                        }
                         continue;
                     }
                     self.collect_link(e, scope);
@@ -406,10 +418,24 @@ impl Walker<'_> {
         }
     }
 
+    /// The links of a block whose text is not read: every one it shows (hidden parts and
+    /// nested chrome left out, as in [`Walker::walk`]).
+    fn collect_links_within(&mut self, el: ElementRef, within: Scope) {
+        for child in el.children() {
+            let Some(child_el) = ElementRef::wrap(child) else { continue };
+            let e = child_el.value();
+            if CHROME_TAGS.contains(&e.name()) || self.skip.contains(&child.id()) || is_hidden(e) {
+                continue;
+            }
+            self.collect_link(e, within);
+            self.collect_links_within(child_el, within);
+        }
+    }
+
     fn collect_link(&mut self, e: &scraper::node::Element, within: Scope) {
         let attr = match e.name() {
             "a" | "area" => "href",
-            "iframe" | "embed" | "img" | "source" | "video" | "audio" | "script" => "src",
+            "iframe" | "embed" | "img" | "source" | "video" | "audio" => "src",
             "object" => "data",
             _ => return,
         };
@@ -574,6 +600,31 @@ mod tests {
             x.article.text,
             "Premier paragraphe.\n\nSecond paragraphe.\n\nAd hoc, the committee met."
         );
+    }
+
+    #[test]
+    fn embedded_frames_and_link_only_paragraphs_keep_their_links() {
+        let page = r#"<html><body><article><h1>Des documents en ligne</h1>
+<p>Des milliers de documents présentés comme issus de la campagne ont été diffusés vendredi soir sur les réseaux sociaux.</p>
+<p>Le tout est ici : <a href="https://leakdump.example.net/files/C05778263.eml">leakdump.example.net/files/C05778263.eml</a>.</p>
+<figure><iframe src="https://pastebin.com/raw/C05792917"></iframe><figcaption>Pièce jointe</figcaption></figure>
+<div class="share"><a href="https://facebook.com/sharer?u=x">Partager sur Facebook</a></div>
+<script src="https://cdn.example.net/app.js"></script>
+<p>La commission a demandé aux médias de ne pas relayer le contenu de ces documents, dont une partie pourrait être fausse.</p>
+</article></body></html>"#;
+        let x = extract(page, &Url::parse("https://www.example.fr/a.html").unwrap(), None).unwrap();
+        let a = &x.article;
+        let links: Vec<(&str, Scope)> = a.links.iter().map(|l| (l.url.as_str(), l.within)).collect();
+        assert_eq!(
+            links,
+            vec![
+                ("https://leakdump.example.net/files/C05778263.eml", Scope::Body),
+                // A figure is read as a caption, the frame in it too.
+                ("https://pastebin.com/raw/C05792917", Scope::Caption),
+            ]
+        );
+        // The link paragraph is still no prose, and the share bar no link of the article.
+        assert!(!a.text.contains("Le tout est ici"), "{}", a.text);
     }
 
     #[test]
