@@ -588,6 +588,29 @@ mod tests {
     }
 
     #[test]
+    fn meta_names_of_a_publishers_coining_say_what_they_date() {
+        let dates = |metas: &str| {
+            let html = format!("<html><head>{metas}</head><body><p>x</p></body></html>");
+            let x = extract(&html, &Url::parse("https://www.example.fr/").unwrap(), None).unwrap();
+            x.article.dates.iter().map(|d| (d.provenance, d.raw.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            dates(r#"<meta name="published" content="July 17, 2025"><meta name="w-last-updated" content="2025-07-20">"#),
+            vec![
+                (Provenance::MetaPublished, "July 17, 2025".to_string()),
+                (Provenance::MetaModified, "2025-07-20".to_string())
+            ]
+        );
+        // A name that only looks the part holds no date, and is no unreadable one either.
+        assert!(dates(r#"<meta name="publisher" content="Le Quotidien">"#).is_empty());
+        // A known name comes first: the coined one beside it is not read.
+        assert_eq!(
+            dates(r#"<meta name="published-time" content="2026-03-09T08:45:32Z"><meta name="publish-date" content="2021-02-16">"#),
+            vec![(Provenance::MetaPublished, "2021-02-16".to_string())]
+        );
+    }
+
+    #[test]
     fn furniture_labels_between_paragraphs_are_dropped() {
         let x = extract(
             "<article><p>Premier paragraphe.</p><div>Advertisement</div><p>1 / 4</p><p>Lire aussi :</p><p>Second paragraphe.</p>\

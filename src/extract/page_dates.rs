@@ -27,6 +27,8 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
     for v in json_ld {
         json_ld_dates(v, &mut push);
     }
+    // Dates under names of the publisher's own coining, read after the known names.
+    let (mut coined, mut named) = (Vec::new(), Vec::new());
     for meta in doc.select(selector!("meta[property], meta[name]")) {
         let key = meta
             .value()
@@ -60,9 +62,28 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
             | "citation_date"
             | "original-publish-date" => Provenance::MetaPublished,
             "article:modified_time" | "og:updated_time" | "datemodified" | "dcterms.modified" | "last-modified" => Provenance::MetaModified,
-            _ => continue,
+            _ => {
+                // Any other name that says what it dates ("published", "w-published-date",
+                // "last-updated"): CMSs coin their own, and the words are what carries over. A
+                // name so loose could hold anything ("publisher"), so only a date counts.
+                if let Some(provenance) = meta_role(&key)
+                    && let Some(content) = meta.value().attr("content")
+                    && crate::dates::parse(content, tz).is_ok()
+                {
+                    coined.push((content, provenance));
+                }
+                continue;
+            }
         };
         if let Some(content) = meta.value().attr("content") {
+            push(content, provenance);
+            named.push(provenance);
+        }
+    }
+    // Only where no known name dates the same thing: a page that says `published-date` beside
+    // its own `published-time` (a render stamp, on one development page) means the first.
+    for (content, provenance) in coined {
+        if !named.contains(&provenance) {
             push(content, provenance);
         }
     }
@@ -420,6 +441,19 @@ fn headline<'a>(body: ElementRef<'a>, title: Option<&str>) -> Option<ElementRef<
         }
     }
     first_named.into_iter().flatten().next().or(first_h1)
+}
+
+/// What a meta name not in the list above dates, from its words: a publication
+/// (`publish…`, `pubdate`) or a change (`modif…`, `update…`).
+fn meta_role(name: &str) -> Option<Provenance> {
+    let words = || name.split(|c: char| !c.is_ascii_alphanumeric());
+    if words().any(|w| w.starts_with("modif") || w.starts_with("update")) {
+        Some(Provenance::MetaModified)
+    } else if words().any(|w| w.starts_with("publish") || w == "pubdate") {
+        Some(Provenance::MetaPublished)
+    } else {
+        None
+    }
 }
 
 /// Walks JSON-LD (objects, arrays, `@graph`) for `datePublished` / `dateModified`.
