@@ -200,23 +200,21 @@ impl Layout {
         self.measures.get(&id).copied().unwrap_or_default()
     }
 
-    /// Whether an element inside the chosen containers is furniture rather than article: page
-    /// chrome, or a block made of links.
-    pub fn is_boilerplate(&self, el: ElementRef) -> bool {
-        self.is_link_block(el) || (!self.holds_the_article(el) && is_chrome(el.value()))
-    }
-
-    /// Whether an element holds most of the main text: never furniture, whatever its name.
-    fn holds_the_article(&self, el: ElementRef) -> bool {
-        self.measure(el.id()).text * 2 > self.main_text
-    }
-
-    /// Whether an element inside the chosen containers is a block made mostly of links (a link
-    /// list, "read it here: <link>"): no prose, but what it links to the page still links.
-    pub fn is_link_block(&self, el: ElementRef) -> bool {
-        if self.holds_the_article(el) {
-            return false;
+    /// Whether an element inside the chosen containers is furniture rather than article, and
+    /// which: page chrome first, then a block made of links.
+    pub fn furniture(&self, el: ElementRef) -> Option<Furniture> {
+        if self.measure(el.id()).text * 2 > self.main_text {
+            // It holds most of the main text: never furniture, whatever its name.
+            return None;
         }
+        if is_chrome(el.value()) {
+            return Some(Furniture::Chrome);
+        }
+        self.is_link_block(el).then_some(Furniture::Links)
+    }
+
+    /// A block made mostly of links: a link list, "read it here: <link>".
+    fn is_link_block(&self, el: ElementRef) -> bool {
         let m = self.measure(el.id());
         let name = el.value().name();
         let container = matches!(
@@ -228,6 +226,15 @@ impl Layout {
         }
         matches!(name, "div" | "section" | "ul" | "ol" | "table") && m.text < 300 && m.link_density() > 0.3
     }
+}
+
+/// Furniture inside the chosen containers: its text is not the article's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Furniture {
+    /// Named or marked as page chrome (share bars, banners…): its links are the site's too.
+    Chrome,
+    /// A block made mostly of links: no prose, but the page shows what it links to.
+    Links,
 }
 
 const CHROME_WORDS: &[&str] = &[

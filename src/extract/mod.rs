@@ -22,7 +22,7 @@ mod teaser;
 use crate::article::{Article, Link, PageClass, Teaser, TextBuilder, collapse_whitespace, normalize_url};
 use crate::model::Scope;
 use chrono_tz::Tz;
-use content::Layout;
+use content::{Furniture, Layout};
 use ego_tree::NodeId;
 use guide::Guide;
 use rustc_hash::FxHashSet;
@@ -363,11 +363,7 @@ impl Walker<'_> {
                 Node::Element(e) => {
                     let Some(child_el) = ElementRef::wrap(child) else { continue };
                     let name = e.name();
-                    if CHROME_TAGS.contains(&name)
-                        || self.skip.contains(&child.id())
-                        || is_hidden(e)
-                        || content::unlikely(child_el).is_some()
-                    {
+                    if !self.shown(child_el) {
                         continue;
                     }
                     // No text in these, but a frame or an object shows what it embeds: a leaked
@@ -376,13 +372,21 @@ impl Walker<'_> {
                         self.collect_link(e, scope);
                         continue;
                     }
-                    // A block made of links is no prose, but the page still links what it lists
-                    // ("the full set can be read here: <link>").
-                    if self.layout.is_boilerplate(child_el) {
-                        if self.layout.is_link_block(child_el) {
-                            self.collect_links_within(child_el, scope);
+                    match self.layout.furniture(child_el) {
+                        Some(Furniture::Chrome) => continue,
+                        // A block made of links is no prose, but the page still links what it
+                        // lists ("the full set can be read here: <link>"), in the scope the
+                        // block would have been read in.
+                        Some(Furniture::Links) => {
+                            let within = match name {
+                                "blockquote" => Scope::Quote,
+                                _ if scope != Scope::Caption && is_caption(child_el) => Scope::Caption,
+                                _ => scope,
+                            };
+                            self.collect_links_within(child_el, within);
+                            continue;
                         }
-                        continue;
+                        None => {}
                     }
                     self.collect_link(e, scope);
                     match name {
@@ -418,21 +422,32 @@ impl Walker<'_> {
         }
     }
 
-    /// The links of a block whose text is not read: every one it shows (hidden parts and
-    /// nested chrome left out, as in [`Walker::walk`]).
+    /// Whether an element inside the chosen containers is something the page shows as its
+    /// own: not site structure, not read apart (a teaser), not hidden, not comments or a
+    /// sidebar by name.
+    fn shown(&self, el: ElementRef) -> bool {
+        let e = el.value();
+        !(CHROME_TAGS.contains(&e.name()) || self.skip.contains(&el.id()) || is_hidden(e) || content::unlikely(el).is_some())
+    }
+
+    /// The links of a block whose text is not read: every one it shows, what
+    /// [`Walker::walk`] would leave out (hidden parts, nested chrome) left out here too.
     fn collect_links_within(&mut self, el: ElementRef, within: Scope) {
         for child in el.children() {
             let Some(child_el) = ElementRef::wrap(child) else { continue };
-            let e = child_el.value();
-            if CHROME_TAGS.contains(&e.name()) || self.skip.contains(&child.id()) || is_hidden(e) {
+            if !self.shown(child_el) || self.layout.furniture(child_el) == Some(Furniture::Chrome) {
                 continue;
             }
-            self.collect_link(e, within);
+            self.collect_link(child_el.value(), within);
             self.collect_links_within(child_el, within);
         }
     }
 
     fn collect_link(&mut self, e: &scraper::node::Element, within: Scope) {
+        // Not a script's source: scripts are the site's machinery (analytics, adverts,
+        // players), and reading them as links would set every page's trackers beside its
+        // article. A paste site's embed script showing a document is left out with them: a
+        // known limit.
         let attr = match e.name() {
             "a" | "area" => "href",
             "iframe" | "embed" | "img" | "source" | "video" | "audio" => "src",
@@ -588,26 +603,36 @@ mod tests {
     }
 
     #[test]
-    fn meta_names_of_a_publishers_coining_say_what_they_date() {
+    fn meta_names_of_a_publishers_coining_that_date_the_publication() {
         let dates = |metas: &str| {
             let html = format!("<html><head>{metas}</head><body><p>x</p></body></html>");
             let x = extract(&html, &Url::parse("https://www.example.fr/").unwrap(), None).unwrap();
             x.article.dates.iter().map(|d| (d.provenance, d.raw.clone())).collect::<Vec<_>>()
         };
+        let coined = |raw: &str| vec![(Provenance::MetaCoined, raw.to_string())];
+        assert_eq!(dates(r#"<meta name="published" content="July 17, 2025">"#), coined("July 17, 2025"));
         assert_eq!(
-            dates(r#"<meta name="published" content="July 17, 2025"><meta name="w-last-updated" content="2025-07-20">"#),
-            vec![
-                (Provenance::MetaPublished, "July 17, 2025".to_string()),
-                (Provenance::MetaModified, "2025-07-20".to_string())
-            ]
+            dates(r#"<meta name="w-published-date" content="2025-05-27T06:03:43Z">"#),
+            coined("2025-05-27T06:03:43Z")
         );
-        // A name that only looks the part holds no date, and is no unreadable one either.
-        assert!(dates(r#"<meta name="publisher" content="Le Quotidien">"#).is_empty());
-        // A known name comes first: the coined one beside it is not read.
+        // Names that only look the part, another moment, a change (a site-wide stamp could be
+        // one), and less than a day: none is read.
+        for metas in [
+            r#"<meta name="publisher" content="2019-01-01">"#,
+            r#"<meta name="publish-end-date" content="2025-07-20">"#,
+            r#"<meta name="w-last-updated" content="2025-07-20">"#,
+            r#"<meta name="published" content="2019">"#,
+        ] {
+            assert!(dates(metas).is_empty(), "{metas}");
+        }
+        // A known name comes first: the coined one beside it is not read, unless the known one
+        // holds no date.
         assert_eq!(
             dates(r#"<meta name="published-time" content="2026-03-09T08:45:32Z"><meta name="publish-date" content="2021-02-16">"#),
             vec![(Provenance::MetaPublished, "2021-02-16".to_string())]
         );
+        let empty_known = dates(r#"<meta name="date" content=""><meta name="published" content="2025-07-17">"#);
+        assert_eq!(empty_known.last(), Some(&(Provenance::MetaCoined, "2025-07-17".to_string())));
     }
 
     #[test]
@@ -632,6 +657,10 @@ mod tests {
 <p>Le tout est ici : <a href="https://leakdump.example.net/files/C05778263.eml">leakdump.example.net/files/C05778263.eml</a>.</p>
 <figure><iframe src="https://pastebin.com/raw/C05792917"></iframe><figcaption>Pièce jointe</figcaption></figure>
 <div class="share"><a href="https://facebook.com/sharer?u=x">Partager sur Facebook</a></div>
+<div class="most-read"><a href="https://www.example.fr/autre">Le plus lu du jour sur le site</a></div>
+<ul><li><a href="https://archive.org/details/EMLEAKS/liste.txt">La liste</a></li><li hidden><a href="https://www.example.fr/cache">Caché</a></li>
+<li><div class="share-buttons"><a href="https://twitter.com/intent/tweet">Tweeter</a></div></li></ul>
+<figure><img src="https://www.example.fr/photo.jpg"><figcaption><a href="https://www.example.fr/credits">Crédits photo</a></figcaption></figure>
 <script src="https://cdn.example.net/app.js"></script>
 <p>La commission a demandé aux médias de ne pas relayer le contenu de ces documents, dont une partie pourrait être fausse.</p>
 </article></body></html>"#;
@@ -644,9 +673,15 @@ mod tests {
                 ("https://leakdump.example.net/files/C05778263.eml", Scope::Body),
                 // A figure is read as a caption, the frame in it too.
                 ("https://pastebin.com/raw/C05792917", Scope::Caption),
+                // A list of links is no prose: its shown links are kept, not a hidden one, not
+                // a share bar inside it.
+                ("https://archive.org/details/EMLEAKS/liste.txt", Scope::Body),
+                ("https://www.example.fr/photo.jpg", Scope::Caption),
+                ("https://www.example.fr/credits", Scope::Caption),
             ]
         );
-        // The link paragraph is still no prose, and the share bar no link of the article.
+        // The link paragraph is still no prose; the share bar and the "most read" box, chrome
+        // by name, hold no link of the article.
         assert!(!a.text.contains("Le tout est ici"), "{}", a.text);
     }
 
