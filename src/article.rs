@@ -118,6 +118,11 @@ pub enum Provenance {
     MetaPublished,
     #[serde(rename = "meta:article:modified_time")]
     MetaModified,
+    /// A meta tag under a name of the publisher's own coining that says it dates the
+    /// publication (`published`, `w-published-date`): read by its words, so trusted as markup
+    /// is, not as the names CMSs share.
+    #[serde(rename = "meta:coined")]
+    MetaCoined,
     #[serde(rename = "itemprop:datePublished")]
     ItempropPublished,
     #[serde(rename = "itemprop:dateModified")]
@@ -186,7 +191,7 @@ impl Provenance {
             Provenance::JsonLdPublished | Provenance::JsonLdModified => 0,
             Provenance::MetaPublished | Provenance::MetaModified => 1,
             Provenance::ItempropPublished | Provenance::ItempropModified => 2,
-            Provenance::TimeElement | Provenance::DateElement | Provenance::TeaserDate => 3,
+            Provenance::MetaCoined | Provenance::TimeElement | Provenance::DateElement | Provenance::TeaserDate => 3,
             Provenance::FeedPublished
             | Provenance::FeedPubDate
             | Provenance::FeedDcDate
@@ -208,7 +213,9 @@ impl Provenance {
     /// and the address are `medium`; a date read from prose is `low`.
     pub fn confidence(self) -> Confidence {
         match self {
-            Provenance::TimeElement | Provenance::DateElement | Provenance::UrlPath | Provenance::TeaserDate => Confidence::Medium,
+            Provenance::MetaCoined | Provenance::TimeElement | Provenance::DateElement | Provenance::UrlPath | Provenance::TeaserDate => {
+                Confidence::Medium
+            }
             Provenance::VisibleText => Confidence::Low,
             _ => Confidence::High,
         }

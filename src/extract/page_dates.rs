@@ -27,8 +27,8 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
     for v in json_ld {
         json_ld_dates(v, &mut push);
     }
-    // Dates under names of the publisher's own coining, read after the known names.
-    let (mut coined, mut named) = (Vec::new(), Vec::new());
+    // Dates under names of the publisher's own coining, read when no known name gives one.
+    let (mut coined, mut named) = (Vec::new(), false);
     for meta in doc.select(selector!("meta[property], meta[name]")) {
         let key = meta
             .value()
@@ -63,29 +63,29 @@ pub fn found(doc: &Html, json_ld: &[serde_json::Value], base: &Url, tz: Option<T
             | "original-publish-date" => Provenance::MetaPublished,
             "article:modified_time" | "og:updated_time" | "datemodified" | "dcterms.modified" | "last-modified" => Provenance::MetaModified,
             _ => {
-                // Any other name that says what it dates ("published", "w-published-date",
-                // "last-updated"): CMSs coin their own, and the words are what carries over. A
-                // name so loose could hold anything ("publisher"), so only a date counts.
-                if let Some(provenance) = meta_role(&key)
+                // Any other name that says it dates the publication ("published",
+                // "w-published-date"): CMSs coin their own, and the words are what carries
+                // over. Only a day or finer counts under a name so loose. Coined names for a
+                // change are not read: a site-wide "last-updated" stamp would pass for a change
+                // of every article.
+                if names_the_publication(&key)
                     && let Some(content) = meta.value().attr("content")
-                    && crate::dates::parse(content, tz).is_ok()
+                    && crate::dates::parse(content, tz).is_ok_and(|w| w.precision >= crate::dates::Precision::Day)
                 {
-                    coined.push((content, provenance));
+                    coined.push(content);
                 }
                 continue;
             }
         };
         if let Some(content) = meta.value().attr("content") {
             push(content, provenance);
-            named.push(provenance);
+            named |= provenance == Provenance::MetaPublished && crate::dates::parse(content, tz).is_ok();
         }
     }
-    // Only where no known name dates the same thing: a page that says `published-date` beside
-    // its own `published-time` (a render stamp, on one development page) means the first.
-    for (content, provenance) in coined {
-        if !named.contains(&provenance) {
-            push(content, provenance);
-        }
+    // A page that says `published-date` beside its own `published-time` (a render stamp, on
+    // one development page) means the first.
+    if !named {
+        coined.into_iter().for_each(|content| push(content, Provenance::MetaCoined));
     }
     for el in doc.select(selector!("[itemprop=datePublished], [itemprop=dateModified]")) {
         let provenance = if el.value().attr("itemprop") == Some("dateModified") {
@@ -443,17 +443,25 @@ fn headline<'a>(body: ElementRef<'a>, title: Option<&str>) -> Option<ElementRef<
     first_named.into_iter().flatten().next().or(first_h1)
 }
 
-/// What a meta name not in the list above dates, from its words: a publication
-/// (`publish…`, `pubdate`) or a change (`modif…`, `update…`).
-fn meta_role(name: &str) -> Option<Provenance> {
-    let words = || name.split(|c: char| !c.is_ascii_alphanumeric());
-    if words().any(|w| w.starts_with("modif") || w.starts_with("update")) {
-        Some(Provenance::MetaModified)
-    } else if words().any(|w| w.starts_with("publish") || w == "pubdate") {
-        Some(Provenance::MetaPublished)
-    } else {
-        None
-    }
+/// Whether a meta name not in the list above says it dates the publication: a word
+/// `publish…` or `pubdate`, and none that names something else (`publisher`) or another
+/// moment of it (`publish-end-date`, `next-publish`, `expires`).
+fn names_the_publication(name: &str) -> bool {
+    const OTHER: &[&str] = &[
+        "publisher",
+        "publishers",
+        "unpublish",
+        "end",
+        "until",
+        "next",
+        "expire",
+        "expires",
+        "expiry",
+        "expiration",
+        "embargo",
+    ];
+    let words: Vec<&str> = name.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    words.iter().any(|w| w.starts_with("publish") || *w == "pubdate") && !words.iter().any(|w| OTHER.contains(w))
 }
 
 /// Walks JSON-LD (objects, arrays, `@graph`) for `datePublished` / `dateModified`.

@@ -80,8 +80,9 @@ impl Filter {
         }
         let (b, bits) = Filter::locate(h, self.blocks.len());
         let block = &self.blocks[b];
-        // Every bit is tested, without stopping at the first clear one: for an absent key that
-        // is a coin toss per bit, which a branch would mispredict half the time.
+        // Every bit is tested, without stopping at the first clear one: the six are in one
+        // cache line already loaded, and for an absent key where the first clear bit falls
+        // (a fifth to two fifths of the bits are set) is a branch no predictor can learn.
         bits.fold(true, |all, (word, bit)| all & (block[word] >> bit & 1 != 0))
     }
 }
