@@ -251,7 +251,19 @@ fn is_date_named(el: &scraper::node::Element) -> bool {
         "zeit",
         "meta",
     ];
+    let names = names(el);
+    WORDS.iter().any(|w| names.contains(w)) && !names_another_thing(&names)
+}
+
+/// Whether an element's names say it shows something other than the publication (a
+/// modification, comments, a timeline), whatever else they say.
+fn names_another_thing(names: &str) -> bool {
     const NOT: &[&str] = &["update", "modif", "comment", "timeline", "metadata", "meta-nav", "edit"];
+    NOT.iter().any(|w| names.contains(w))
+}
+
+/// An element's class, id and itemprop names, lower-cased.
+fn names(el: &scraper::node::Element) -> String {
     let mut names = String::new();
     for a in ["class", "id", "itemprop"] {
         if let Some(v) = el.attr(a) {
@@ -260,7 +272,7 @@ fn is_date_named(el: &scraper::node::Element) -> bool {
         }
     }
     names.make_ascii_lowercase();
-    WORDS.iter().any(|w| names.contains(w)) && !NOT.iter().any(|w| names.contains(w))
+    names
 }
 
 /// The first date-named element that holds a date: its `datetime`/`title`/`content`
@@ -287,10 +299,23 @@ fn date_elements(body: ElementRef, address: &Url, order: SlashOrder, tz: Option<
         if text.len() > 200 {
             continue;
         }
-        if let Some(spotted) = find::first(&text, order, None).filter(|s| !tells_the_time(&text[..s.range.start])) {
-            let raw = crate::article::collapse_whitespace(&text);
-            found.push(Written { raw, spotted }.into_found(Provenance::DateElement, tz));
-            return;
+        // The element's text as a whole, then each of its pieces: text of sibling inline
+        // elements runs together ("Dec 17, 2025" "Julian K. Arni" reads "2025Julian"). Not a
+        // piece inside an element named for another date ("updated").
+        let pieces = el.descendants().filter_map(|n| {
+            let inside_another = n
+                .ancestors()
+                .take_while(|a| a.id() != el.id())
+                .filter_map(ElementRef::wrap)
+                .any(|a| names_another_thing(&names(a.value())));
+            n.value().as_text().map(|t| t.trim()).filter(|t| !t.is_empty() && !inside_another)
+        });
+        for text in std::iter::once(text.as_str()).chain(pieces) {
+            if let Some(spotted) = find::first(text, order, None).filter(|s| !tells_the_time(&text[..s.range.start])) {
+                let raw = crate::article::collapse_whitespace(text);
+                found.push(Written { raw, spotted }.into_found(Provenance::DateElement, tz));
+                return;
+            }
         }
     }
 }
@@ -545,6 +570,10 @@ mod tests {
             vec![(Provenance::DateElement, "2017-05-06T18:32:00+02:00".into())],
             "a modification date's element is not the publication date; a zone-less time is read in the source's zone"
         );
+        // Inline pieces run together as text ("2025Julian"): each piece is read on its own too,
+        // but not one named for a modification.
+        let html = "<html><body><div class=\"dateAndAuthor\"><span class=\"updated\">Jan 5, 2026</span><span>Dec 17, 2025</span><span>Julian Arni</span></div><h1>Titre</h1></body></html>";
+        assert_eq!(dates(html, "https://x.fr/a"), vec![(Provenance::DateElement, "2025-12-17".into())]);
     }
 
     #[test]
