@@ -299,18 +299,24 @@ fn date_elements(body: ElementRef, address: &Url, order: SlashOrder, tz: Option<
         if text.len() > 200 {
             continue;
         }
-        // The element's text as a whole, then each of its pieces: text of sibling inline
-        // elements runs together ("Dec 17, 2025" "Julian K. Arni" reads "2025Julian"). Not a
-        // piece inside an element named for another date ("updated").
-        let pieces = el.descendants().filter_map(|n| {
-            let inside_another = n
-                .ancestors()
-                .take_while(|a| a.id() != el.id())
-                .filter_map(ElementRef::wrap)
-                .any(|a| names_another_thing(&names(a.value())));
-            n.value().as_text().map(|t| t.trim()).filter(|t| !t.is_empty() && !inside_another)
-        });
-        for text in std::iter::once(text.as_str()).chain(pieces) {
+        // Its pieces of text apart, leaving out any inside an element named for another
+        // date ("updated"): run together, "Dec 17, 2025" beside the author reads "2025Julian",
+        // and "DECEMBER 22, 2022" before "Updated: JANUARY 02, 2026" hides behind a word. Read
+        // spaced first, then as a whole (a date split by markup, "May 6<sup>th</sup>, 2017"),
+        // then piece by piece.
+        let pieces: Vec<&str> = el
+            .descendants()
+            .filter_map(|n| {
+                let inside_another = n
+                    .ancestors()
+                    .take_while(|a| a.id() != el.id())
+                    .filter_map(ElementRef::wrap)
+                    .any(|a| names_another_thing(&names(a.value())));
+                n.value().as_text().map(|t| t.trim()).filter(|t| !t.is_empty() && !inside_another)
+            })
+            .collect();
+        let spaced = pieces.join(" ");
+        for text in [spaced.as_str(), text.as_str()].into_iter().chain(pieces) {
             if let Some(spotted) = find::first(text, order, None).filter(|s| !tells_the_time(&text[..s.range.start])) {
                 let raw = crate::article::collapse_whitespace(text);
                 found.push(Written { raw, spotted }.into_found(Provenance::DateElement, tz));
@@ -574,6 +580,10 @@ mod tests {
         // but not one named for a modification.
         let html = "<html><body><div class=\"dateAndAuthor\"><span class=\"updated\">Jan 5, 2026</span><span>Dec 17, 2025</span><span>Julian Arni</span></div><h1>Titre</h1></body></html>";
         assert_eq!(dates(html, "https://x.fr/a"), vec![(Provenance::DateElement, "2025-12-17".into())]);
+        // Run together, a later date can hide the first: read apart, the first comes first.
+        let html = "<html><body><h1>Titre</h1><div class=\"post-date\"><a href=\"/sante\">Mental Health</a>DECEMBER 22, 2022\
+                    <span>Updated: JANUARY 02, 2026</span></div></body></html>";
+        assert_eq!(dates(html, "https://x.fr/a"), vec![(Provenance::DateElement, "2022-12-22".into())]);
     }
 
     #[test]
