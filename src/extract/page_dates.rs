@@ -299,6 +299,23 @@ fn date_elements(body: ElementRef, address: &Url, order: SlashOrder, tz: Option<
         if text.len() > 200 {
             continue;
         }
+        // Text that is an ISO 8601 date as it stands (`2022-11-23T08:10+02:00`), read as the
+        // attributes are, its offset kept (the text finder stops at the `T`).
+        let iso = text.trim().as_bytes();
+        if iso.len() >= 10
+            && iso[..10]
+                .iter()
+                .enumerate()
+                .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
+            && let Ok(when) = crate::dates::parse(text.trim(), tz)
+        {
+            found.push(FoundDate {
+                raw: text.trim().to_string(),
+                provenance: Provenance::DateElement,
+                parsed: Ok(when),
+            });
+            return;
+        }
         // Its pieces of text apart, leaving out any inside an element named for another
         // date ("updated"): run together, "Dec 17, 2025" beside the author reads "2025Julian",
         // and "DECEMBER 22, 2022" before "Updated: JANUARY 02, 2026" hides behind a word. Read
@@ -584,6 +601,12 @@ mod tests {
         let html = "<html><body><h1>Titre</h1><div class=\"post-date\"><a href=\"/sante\">Mental Health</a>DECEMBER 22, 2022\
                     <span>Updated: JANUARY 02, 2026</span></div></body></html>";
         assert_eq!(dates(html, "https://x.fr/a"), vec![(Provenance::DateElement, "2022-12-22".into())]);
+        // An ISO 8601 instant as the text: read whole, its offset kept.
+        let html = "<html><body><h1>Titre</h1><span class=\"publicationTime\">2022-11-23T08:10+02:00 </span></body></html>";
+        assert_eq!(
+            dates(html, "https://x.fr/a"),
+            vec![(Provenance::DateElement, "2022-11-23T08:10:00+02:00".into())]
+        );
     }
 
     #[test]
