@@ -378,12 +378,7 @@ impl Walker<'_> {
                         // lists ("the full set can be read here: <link>"), in the scope the
                         // block would have been read in.
                         Some(Furniture::Links) => {
-                            let within = match name {
-                                "blockquote" => Scope::Quote,
-                                _ if scope != Scope::Caption && is_caption(child_el) => Scope::Caption,
-                                _ => scope,
-                            };
-                            self.collect_links_within(child_el, within);
+                            self.collect_links_within(child_el, links_scope(child_el, scope));
                             continue;
                         }
                         None => {}
@@ -438,6 +433,7 @@ impl Walker<'_> {
             if !self.shown(child_el) || self.layout.furniture(child_el) == Some(Furniture::Chrome) {
                 continue;
             }
+            let within = links_scope(child_el, within);
             self.collect_link(child_el.value(), within);
             self.collect_links_within(child_el, within);
         }
@@ -463,6 +459,16 @@ impl Walker<'_> {
                 within,
             });
         }
+    }
+}
+
+/// The scope the links of an element take inside `scope`, as [`Walker::walk`] reads its
+/// text: a quotation's are quoted, a figure's or caption's are captions.
+fn links_scope(el: ElementRef, scope: Scope) -> Scope {
+    match el.value().name() {
+        "blockquote" => Scope::Quote,
+        _ if scope != Scope::Caption && is_caption(el) => Scope::Caption,
+        _ => scope,
     }
 }
 
@@ -661,6 +667,7 @@ mod tests {
 <ul><li><a href="https://archive.org/details/EMLEAKS/liste.txt">La liste</a></li><li hidden><a href="https://www.example.fr/cache">Caché</a></li>
 <li><div class="share-buttons"><a href="https://twitter.com/intent/tweet">Tweeter</a></div></li></ul>
 <figure><img src="https://www.example.fr/photo.jpg"><figcaption><a href="https://www.example.fr/credits">Crédits photo</a></figcaption></figure>
+<div><a href="https://www.example.fr/dossier">Le dossier</a><blockquote><a href="https://archive.org/details/EMLEAKS/cite.eml">archive.org/details/EMLEAKS/cite.eml</a></blockquote></div>
 <script src="https://cdn.example.net/app.js"></script>
 <p>La commission a demandé aux médias de ne pas relayer le contenu de ces documents, dont une partie pourrait être fausse.</p>
 </article></body></html>"#;
@@ -678,6 +685,9 @@ mod tests {
                 ("https://archive.org/details/EMLEAKS/liste.txt", Scope::Body),
                 ("https://www.example.fr/photo.jpg", Scope::Caption),
                 ("https://www.example.fr/credits", Scope::Caption),
+                // A quotation in a block of links: its link is quoted, as its text would be.
+                ("https://www.example.fr/dossier", Scope::Body),
+                ("https://archive.org/details/EMLEAKS/cite.eml", Scope::Quote),
             ]
         );
         // The link paragraph is still no prose; the share bar and the "most read" box, chrome
