@@ -251,28 +251,26 @@ fn is_date_named(el: &scraper::node::Element) -> bool {
         "zeit",
         "meta",
     ];
-    let names = names(el);
-    WORDS.iter().any(|w| names.contains(w)) && !names_another_thing(&names)
+    names_any(el, WORDS) && !names_another_thing(el)
 }
 
 /// Whether an element's names say it shows something other than the publication (a
 /// modification, comments, a timeline), whatever else they say.
-fn names_another_thing(names: &str) -> bool {
-    const NOT: &[&str] = &["update", "modif", "comment", "timeline", "metadata", "meta-nav", "edit"];
-    NOT.iter().any(|w| names.contains(w))
+fn names_another_thing(el: &scraper::node::Element) -> bool {
+    names_any(el, &["update", "modif", "comment", "timeline", "metadata", "meta-nav", "edit"])
 }
 
-/// An element's class, id and itemprop names, lower-cased.
-fn names(el: &scraper::node::Element) -> String {
-    let mut names = String::new();
-    for a in ["class", "id", "itemprop"] {
-        if let Some(v) = el.attr(a) {
-            names.push_str(v);
-            names.push(' ');
-        }
-    }
-    names.make_ascii_lowercase();
-    names
+/// Whether an element's class, id or itemprop holds one of `words` (lower-case), in any case.
+/// Asked of every element of a date line, so it allocates nothing.
+fn names_any(el: &scraper::node::Element, words: &[&str]) -> bool {
+    ["class", "id", "itemprop"].iter().filter_map(|a| el.attr(a)).any(|names| {
+        words.iter().any(|w| {
+            names
+                .as_bytes()
+                .windows(w.len())
+                .any(|part| part.eq_ignore_ascii_case(w.as_bytes()))
+        })
+    })
 }
 
 /// The first date-named element that holds a date: its `datetime`/`title`/`content`
@@ -350,7 +348,7 @@ fn date_line_pieces<'a>(el: ElementRef<'a>) -> Vec<&'a str> {
         match edge {
             Edge::Open(node) => match node.value() {
                 scraper::Node::Element(e) => {
-                    let leaves_out = node.id() != el.id() && (super::is_hidden(e) || names_another_thing(&names(e)));
+                    let leaves_out = node.id() != el.id() && (super::is_hidden(e) || names_another_thing(e));
                     if left_out > 0 || leaves_out {
                         left_out += 1;
                     }
