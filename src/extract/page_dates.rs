@@ -621,8 +621,8 @@ mod tests {
             vec![(Provenance::DateElement, "2017-05-06T18:32:00+02:00".into())],
             "a modification date's element is not the publication date; a zone-less time is read in the source's zone"
         );
-        // Inline pieces run together as text ("2025Julian"): each piece is read on its own too,
-        // but not one named for a modification.
+        // Inline pieces run together as text ("2025Julian"): they are read spaced apart, without
+        // one named for a modification.
         let html = "<html><body><div class=\"dateAndAuthor\"><span class=\"updated\">Jan 5, 2026</span><span>Dec 17, 2025</span><span>Julian Arni</span></div><h1>Titre</h1></body></html>";
         assert_eq!(dates(html, "https://x.fr/a"), vec![(Provenance::DateElement, "2025-12-17".into())]);
         // Run together, a later date can hide the first: read apart, the first comes first.
