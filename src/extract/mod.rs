@@ -378,18 +378,13 @@ impl Walker<'_> {
                         // lists ("the full set can be read here: <link>"), in the scope the
                         // block would have been read in.
                         Some(Furniture::Links) => {
-                            self.collect_links_within(child_el, links_scope(child_el, scope));
+                            self.collect_links_within(child_el, scope_within(child_el, scope));
                             continue;
                         }
                         None => {}
                     }
                     self.collect_link(e, scope);
                     match name {
-                        "blockquote" => {
-                            self.flush(scope);
-                            self.walk(child_el, Scope::Quote);
-                            self.flush(Scope::Quote);
-                        }
                         // A line break inside a paragraph is whitespace: passages re-wrapped
                         // with `<br>` must still match as one run of text.
                         "br" => self.buf.push('\n'),
@@ -398,18 +393,19 @@ impl Walker<'_> {
                             self.buf.push_str(&child_el.text().collect::<String>());
                             self.flush(Scope::Pre);
                         }
-                        _ if scope != Scope::Caption && is_caption(child_el) => {
-                            self.flush(scope);
-                            self.walk(child_el, Scope::Caption);
-                            self.flush(Scope::Caption);
+                        _ => {
+                            // A quotation or a caption is read in its own scope, on lines of its
+                            // own as a block is.
+                            let inner = scope_within(child_el, scope);
+                            if inner != scope || name == "blockquote" || BLOCKS.contains(&name) {
+                                self.flush(scope);
+                                self.walk(child_el, inner);
+                                self.flush(inner);
+                            } else {
+                                // Inline markup renders without spaces: `<b>W</b>hile` is one word.
+                                self.walk(child_el, scope);
+                            }
                         }
-                        _ if BLOCKS.contains(&name) => {
-                            self.flush(scope);
-                            self.walk(child_el, scope);
-                            self.flush(scope);
-                        }
-                        // Inline markup renders without spaces: `<b>W</b>hile` is one word.
-                        _ => self.walk(child_el, scope),
                     }
                 }
                 _ => {}
@@ -433,7 +429,7 @@ impl Walker<'_> {
             if !self.shown(child_el) || self.layout.furniture(child_el) == Some(Furniture::Chrome) {
                 continue;
             }
-            let within = links_scope(child_el, within);
+            let within = scope_within(child_el, within);
             self.collect_link(child_el.value(), within);
             self.collect_links_within(child_el, within);
         }
@@ -462,9 +458,10 @@ impl Walker<'_> {
     }
 }
 
-/// The scope the links of an element take inside `scope`, as [`Walker::walk`] reads its
-/// text: a quotation's are quoted, a figure's or caption's are captions.
-fn links_scope(el: ElementRef, scope: Scope) -> Scope {
+/// The scope an element's text and links are read in inside `scope`: a quotation is quoted,
+/// a figure or caption is a caption. One decision for [`Walker::walk`] and the links of blocks
+/// whose text is not read.
+fn scope_within(el: ElementRef, scope: Scope) -> Scope {
     match el.value().name() {
         "blockquote" => Scope::Quote,
         _ if scope != Scope::Caption && is_caption(el) => Scope::Caption,
