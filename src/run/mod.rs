@@ -426,11 +426,16 @@ impl<'a> Run<'a> {
             let users = &work.pages[p].items;
             let mut read = PageReads::new(plan, readers(work, &work.pages[p]));
             let before = fetched.is_none();
-            let doc = match fetched {
-                Some(fetched) => read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch),
-                None => homes_at(p).first().map(|h| h.doc.clone()),
+            // A homepage's read is borrowed, not copied (it may be as large as any body).
+            let own;
+            let doc: Option<&Document> = match fetched {
+                Some(fetched) => {
+                    own = read::fetched(fetched, &work.pages[p].location, read.first(), &mut read.fetch);
+                    own.as_ref()
+                }
+                None => homes_at(p).first().map(|h| &h.doc),
             };
-            let pages = read.extract(doc.as_ref(), self.extract, before);
+            let pages = read.extract(doc, self.extract, before);
             let home_of = |s: SourceId| homes_at(p).iter().any(|h| h.source == s);
             for &i in users {
                 let s = work.items[i].source;
@@ -440,7 +445,7 @@ impl<'a> Run<'a> {
                     .find(|(key, _)| *key == reading_key(plan.source(s)))
                     .and_then(|(_, p)| p.as_ref());
                 if work.items[i].entries.is_empty() {
-                    let reading = match (page, doc.as_ref().is_some_and(|d| d.truncated)) {
+                    let reading = match (page, doc.is_some_and(|d| d.truncated)) {
                         (Some(_), false) => Reading::Whole,
                         (Some(_), true) => Reading::Partly(read.fetch.failure_of(Code::BodyCut)),
                         (None, _) => Reading::Failed(read.failure(s)),
